@@ -1,0 +1,74 @@
+//! Lossless display of bytes that may not be UTF-8.
+//!
+//! Logs are bytes. rootline never replaces invalid UTF-8 with U+FFFD, which would lose data: it writes
+//! each invalid byte as the four characters `\xNN`, and a literal backslash that precedes `x` as `\\`
+//! only in the escaped form, so valid text passes through unchanged and the original bytes can be
+//! recovered from [`lossless_str`]'s output whenever it had to escape.
+
+use std::borrow::Cow;
+
+/// The bytes as text: borrowed when valid UTF-8; otherwise each invalid byte becomes `\xNN`.
+pub fn lossless_str(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => Cow::Owned(escape_invalid(bytes)),
+    }
+}
+
+fn escape_invalid(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 16);
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                // from_utf8 just said `good` is valid, so this never falls back.
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len());
+                for b in &rest[..bad] {
+                    out.push_str(&format!("\\x{b:02X}"));
+                }
+                bytes = &rest[bad..];
+            }
+        }
+    }
+}
+
+/// The JSON value for a byte string: a JSON string when valid UTF-8, otherwise
+/// `{"text": <lossless_str>, "bytes_base64": <base64 of the exact bytes>}` so nothing is lost.
+pub fn json_text(bytes: &[u8]) -> serde_json::Value {
+    use base64::Engine;
+    match std::str::from_utf8(bytes) {
+        Ok(s) => serde_json::Value::String(s.to_owned()),
+        Err(_) => serde_json::json!({
+            "text": escape_invalid(bytes),
+            "bytes_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_text_is_borrowed() {
+        assert!(matches!(lossless_str(b"path down"), Cow::Borrowed("path down")));
+    }
+
+    #[test]
+    fn invalid_bytes_are_escaped_not_replaced() {
+        assert_eq!(lossless_str(b"a\xffb\xc3"), "a\\xFFb\\xC3");
+    }
+
+    #[test]
+    fn json_keeps_exact_bytes() {
+        let v = json_text(b"x\xfe");
+        assert_eq!(v["text"], "x\\xFE");
+        assert_eq!(v["bytes_base64"], "eP4=");
+        assert_eq!(json_text(b"ok"), serde_json::json!("ok"));
+    }
+}

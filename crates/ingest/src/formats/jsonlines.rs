@@ -1,0 +1,18 @@
+//! Not yet implemented: lines are read by the generic parser until this format lands.
+
+use super::{Parser, SourceCtx};
+
+/// Detection (not yet implemented).
+pub fn detect(_line: &[u8]) -> bool {
+    false
+}
+
+/// Path hint (not yet implemented).
+pub fn path_hint(_path: &str) -> f32 {
+    0.0
+}
+
+/// Falls back to the generic parser.
+pub fn parser(ctx: &SourceCtx) -> Box<dyn Parser> {
+    super::generic::parser(ctx)
+}

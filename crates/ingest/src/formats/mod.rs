@@ -1,0 +1,319 @@
+//! Format parsers: one file per format, all behind the [`Parser`] trait.
+//!
+//! A parser sees the physical lines of one source in order and tells a [`Sink`] what each line is: the
+//! start of a [`Record`], a continuation of the previous record (call trace, traceback, indented
+//! journal line), a line that belongs to the format but carries no event (a table header, a blank
+//! separator), or an unparsed line. Parsers never read files, never resolve years, zones or boot
+//! anchors (they return a [`RawTime`]), and never allocate on the common path unless a field has to
+//! be decoded (JSON escapes).
+//!
+//! Adding a format: write `formats/<name>.rs` with a `detect(line) -> bool` for sampled lines and a
+//! `Parser`, add a [`FormatSpec`] to [`SPECS`], fixtures under `tests/data/formats/`, and a unit test.
+
+use std::borrow::Cow;
+
+use rootline_event::{Format, Severity};
+
+use crate::time::RawTime;
+
+pub mod cmdlog;
+pub mod cri;
+pub mod generic;
+pub mod journal;
+pub mod jsonlines;
+pub mod k8s_events;
+pub mod kernel;
+pub mod klog;
+pub mod ktrace;
+pub mod libvirt;
+pub mod logfmt;
+pub mod oslo;
+pub mod snapshot;
+pub mod syslog;
+
+/// Position of a physical line in its source: 1-based line number and byte offset of its first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LinePos {
+    /// 1-based line number.
+    pub line: u64,
+    /// Byte offset of the line's first byte in the decompressed stream.
+    pub offset: u64,
+}
+
+/// What a parser found at the start of a record. Borrowed from the line where possible.
+#[derive(Debug, Clone, Default)]
+pub struct Record<'a> {
+    /// The time as written, before year, zone and boot anchor are applied.
+    pub time: RawTime,
+    /// Seconds since boot (nanoseconds) if the record states them besides (or instead of) a wall time:
+    /// a kernel line in syslog with its `[  57.022491]` stamp, a journal record's monotonic time.
+    /// A record with both a wall time and `boot_nanos` anchors the host's kernel timeline.
+    pub boot_nanos: Option<i64>,
+    /// Boot identifier, when the source states it (journal `_BOOT_ID`).
+    pub boot_id: Option<Cow<'a, str>>,
+    /// Host named by the record (syslog hostname, journal `_HOSTNAME`, OpenSearch `host.name`).
+    pub host: Option<Cow<'a, str>>,
+    /// Program, unit, logger or command.
+    pub program: Option<Cow<'a, str>>,
+    /// Process id.
+    pub pid: Option<u32>,
+    /// Severity, normalised.
+    pub severity: Option<Severity>,
+    /// The message without the header.
+    pub message: Cow<'a, [u8]>,
+    /// Structured fields the format states (`container`, `pod`, `namespace`, `stream`, `unit`, ...).
+    pub fields: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl<'a> Record<'a> {
+    /// A record with only a time and a message.
+    pub fn new(time: RawTime, message: &'a [u8]) -> Self {
+        Record { time, message: Cow::Borrowed(message), ..Record::default() }
+    }
+}
+
+/// Receives what a parser found, line by line.
+pub trait Sink {
+    /// A new record starts at `at`.
+    fn record(&mut self, at: LinePos, rec: Record<'_>);
+    /// `line` continues the previous record (joined to its message with `\n`). With no previous
+    /// record, the sink counts it as unparsed.
+    fn attach(&mut self, at: LinePos, line: &[u8]);
+    /// A line of the format that carries no event (table header, separator, blank line).
+    fn skip(&mut self, at: LinePos);
+    /// A line the parser could not read. It is kept as a timeless event in file order and counted.
+    fn unparsed(&mut self, at: LinePos, line: &[u8]);
+}
+
+/// What a parser may know about its source.
+#[derive(Debug, Clone, Default)]
+pub struct SourceCtx {
+    /// Display path (`archive!member` inside archives).
+    pub path: String,
+    /// File or archive member modification time, seconds since the epoch.
+    pub mtime: Option<i64>,
+}
+
+/// A format parser: fed every physical line of one source, in order.
+pub trait Parser: Send {
+    /// Handles one line (without its line terminator; `\r` already removed).
+    fn feed(&mut self, at: LinePos, line: &[u8], out: &mut dyn Sink);
+    /// Called once after the last line: flush any record still being assembled.
+    fn finish(&mut self, _out: &mut dyn Sink) {}
+}
+
+/// A format's entry in the registry.
+pub struct FormatSpec {
+    /// The format.
+    pub format: Format,
+    /// True when a sampled line looks like this format.
+    pub detect: fn(&[u8]) -> bool,
+    /// A bonus from the path alone (`dmesg`, `*.json`, `sos_commands/multipath/multipath_-ll`): 0..=1.
+    pub path_hint: fn(&str) -> f32,
+    /// Makes a parser for one source.
+    pub parser: fn(&SourceCtx) -> Box<dyn Parser>,
+}
+
+fn no_hint(_: &str) -> f32 {
+    0.0
+}
+
+/// The registry, in detection priority order (on equal scores the earlier entry wins).
+pub static SPECS: &[FormatSpec] = &[
+    FormatSpec {
+        format: Format::Journal,
+        detect: journal::detect,
+        path_hint: journal::path_hint,
+        parser: journal::parser,
+    },
+    FormatSpec { format: Format::Cri, detect: cri::detect, path_hint: cri::path_hint, parser: cri::parser },
+    FormatSpec { format: Format::Klog, detect: klog::detect, path_hint: no_hint, parser: klog::parser },
+    FormatSpec { format: Format::Oslo, detect: oslo::detect, path_hint: no_hint, parser: oslo::parser },
+    FormatSpec { format: Format::Libvirt, detect: libvirt::detect, path_hint: no_hint, parser: libvirt::parser },
+    FormatSpec { format: Format::Logfmt, detect: logfmt::detect, path_hint: no_hint, parser: logfmt::parser },
+    FormatSpec {
+        format: Format::K8sEvents,
+        detect: k8s_events::detect,
+        path_hint: k8s_events::path_hint,
+        parser: k8s_events::parser,
+    },
+    FormatSpec {
+        format: Format::JsonLines,
+        detect: jsonlines::detect,
+        path_hint: jsonlines::path_hint,
+        parser: jsonlines::parser,
+    },
+    FormatSpec { format: Format::CommandLog, detect: cmdlog::detect, path_hint: no_hint, parser: cmdlog::parser },
+    FormatSpec {
+        format: Format::Snapshot,
+        detect: snapshot::detect,
+        path_hint: snapshot::path_hint,
+        parser: snapshot::parser,
+    },
+    FormatSpec { format: Format::Kernel, detect: kernel::detect, path_hint: kernel::path_hint, parser: kernel::parser },
+    FormatSpec { format: Format::Syslog, detect: syslog::detect, path_hint: no_hint, parser: syslog::parser },
+    FormatSpec { format: Format::Generic, detect: generic::detect, path_hint: no_hint, parser: generic::parser },
+    FormatSpec { format: Format::Plain, detect: |_| false, path_hint: no_hint, parser: generic::plain_parser },
+];
+
+/// The registry entry of `format`.
+pub fn spec(format: Format) -> &'static FormatSpec {
+    SPECS.iter().find(|s| s.format == format).expect("every Format has a FormatSpec")
+}
+
+/// Picks the format of a source from its path and its first lines.
+///
+/// Each format scores the share of sampled non-blank lines it recognises plus its path hint; the
+/// best score above 0.3 wins, earlier registry entries winning ties. Anything else is `Generic`.
+pub fn detect(path: &str, sample: &[&[u8]]) -> Format {
+    let lines: Vec<&[u8]> = sample.iter().copied().filter(|l| !l.iter().all(u8::is_ascii_whitespace)).collect();
+    let mut best = (Format::Generic, 0.3f32);
+    for spec in SPECS {
+        if matches!(spec.format, Format::Generic | Format::Plain) {
+            continue;
+        }
+        let hits = lines.iter().filter(|l| (spec.detect)(l)).count();
+        let share = if lines.is_empty() { 0.0 } else { hits as f32 / lines.len() as f32 };
+        let score = share + (spec.path_hint)(path);
+        if score > best.1 {
+            best = (spec.format, score);
+        }
+    }
+    best.0
+}
+
+/// Shared helpers for parsers.
+pub(crate) mod util {
+    /// Parses an unsigned decimal; `None` for empty input, non-digits or overflow.
+    pub fn parse_u64(b: &[u8]) -> Option<u64> {
+        if b.is_empty() || b.len() > 19 {
+            return None;
+        }
+        let mut n = 0u64;
+        for &c in b {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + (c - b'0') as u64;
+        }
+        Some(n)
+    }
+
+    /// Splits `prog[pid]` into the program and the pid.
+    pub fn split_prog_pid(tag: &[u8]) -> (&[u8], Option<u32>) {
+        if let Some(open) = tag.iter().position(|&c| c == b'[') {
+            if tag.last() == Some(&b']') {
+                let pid = parse_u64(&tag[open + 1..tag.len() - 1]).and_then(|p| u32::try_from(p).ok());
+                return (&tag[..open], pid);
+            }
+        }
+        (tag, None)
+    }
+
+    /// Trims ASCII spaces and tabs on both ends.
+    pub fn trim(mut b: &[u8]) -> &[u8] {
+        while let [c, rest @ ..] = b {
+            if *c == b' ' || *c == b'\t' {
+                b = rest;
+            } else {
+                break;
+            }
+        }
+        while let [rest @ .., c] = b {
+            if *c == b' ' || *c == b'\t' {
+                b = rest;
+            } else {
+                break;
+            }
+        }
+        b
+    }
+
+    /// The bytes as `&str` when valid UTF-8, else an owned lossless copy.
+    pub fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
+        rootline_event::lossless_str(b)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A sink that records everything, for parser unit tests.
+    use super::*;
+
+    /// One thing a parser reported.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Got {
+        /// A record: (line, time, host, program, pid, severity, message, fields).
+        Rec {
+            line: u64,
+            time: RawTime,
+            boot: Option<i64>,
+            host: Option<String>,
+            program: Option<String>,
+            pid: Option<u32>,
+            severity: Option<Severity>,
+            message: String,
+            fields: Vec<(String, String)>,
+        },
+        /// A continuation line.
+        Attach(u64, String),
+        /// A skipped line.
+        Skip(u64),
+        /// An unparsed line.
+        Unparsed(u64, String),
+    }
+
+    /// Collects what a parser reports.
+    #[derive(Default)]
+    pub struct Collect(pub Vec<Got>);
+
+    impl Sink for Collect {
+        fn record(&mut self, at: LinePos, r: Record<'_>) {
+            self.0.push(Got::Rec {
+                line: at.line,
+                time: r.time,
+                boot: r.boot_nanos,
+                host: r.host.map(|h| h.into_owned()),
+                program: r.program.map(|h| h.into_owned()),
+                pid: r.pid,
+                severity: r.severity,
+                message: String::from_utf8_lossy(&r.message).into_owned(),
+                fields: r.fields.into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect(),
+            });
+        }
+        fn attach(&mut self, at: LinePos, line: &[u8]) {
+            self.0.push(Got::Attach(at.line, String::from_utf8_lossy(line).into_owned()));
+        }
+        fn skip(&mut self, at: LinePos) {
+            self.0.push(Got::Skip(at.line));
+        }
+        fn unparsed(&mut self, at: LinePos, line: &[u8]) {
+            self.0.push(Got::Unparsed(at.line, String::from_utf8_lossy(line).into_owned()));
+        }
+    }
+
+    /// Runs `parser` over `text` (split on `\n`) and returns what it reported.
+    pub fn run(mut parser: Box<dyn Parser>, text: &str) -> Vec<Got> {
+        let mut sink = Collect::default();
+        let mut off = 0u64;
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 && line.is_empty() && off as usize == text.len() {
+                break;
+            }
+            parser.feed(LinePos { line: i as u64 + 1, offset: off }, line.as_bytes(), &mut sink);
+            off += line.len() as u64 + 1;
+        }
+        parser.finish(&mut sink);
+        sink.0
+    }
+
+    /// Only the records, as (time, program, message).
+    pub fn records(got: &[Got]) -> Vec<(RawTime, Option<String>, String)> {
+        got.iter()
+            .filter_map(|g| match g {
+                Got::Rec { time, program, message, .. } => Some((*time, program.clone(), message.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+}

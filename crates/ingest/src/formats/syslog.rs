@@ -1,0 +1,315 @@
+//! Syslog files: RFC 3164 (`Oct 13 19:51:02 host prog[pid]: msg`, optionally `<PRI>`-prefixed, with
+//! busybox's `facility.level` after the host), rsyslog's high-precision RFC 3339 stamps, and RFC 5424
+//! (`<34>1 2025-10-13T19:51:02.003Z host app procid msgid [sd] msg`).
+//!
+//! Kernel lines keep their `[   57.022491]` uptime stamp as `boot_nanos` (it anchors the ring buffer)
+//! and lose it from the message, so the message reads as in `dmesg`. Multi-line kernel reports are
+//! grouped with [`super::ktrace`].
+//!
+//! See: RFC 3164 section 4.1, RFC 5424 section 6, rsyslog `RSYSLOG_FileFormat` template, busybox
+//! syslogd `-S`/`-O` output (`timestamp host facility.level tag: msg`).
+
+use std::borrow::Cow;
+
+use rootline_event::Severity;
+
+use super::ktrace::{ReportState, Role};
+use super::util::{split_prog_pid, text, trim};
+use super::{LinePos, Parser, Record, Sink, SourceCtx};
+use crate::time::civil::{parse_bsd, parse_iso};
+use crate::time::RawTime;
+
+/// True when `line` looks like a syslog line of any supported shape.
+pub fn detect(line: &[u8]) -> bool {
+    split(line).is_some()
+}
+
+/// A syslog parser.
+pub fn parser(_: &SourceCtx) -> Box<dyn Parser> {
+    Box::new(SyslogParser::default())
+}
+
+#[derive(Default)]
+struct SyslogParser {
+    report: ReportState,
+}
+
+/// The parts of one syslog line.
+pub(crate) struct Parts<'a> {
+    pub time: RawTime,
+    pub pri: Option<u8>,
+    pub host: &'a [u8],
+    pub facility_level: Option<&'a [u8]>,
+    pub tag: &'a [u8],
+    pub msg: &'a [u8],
+}
+
+fn parse_pri(line: &[u8]) -> (Option<u8>, &[u8]) {
+    if line.first() == Some(&b'<') {
+        if let Some(end) = line.iter().take(5).position(|&c| c == b'>') {
+            if let Some(p) = super::util::parse_u64(&line[1..end]).filter(|p| *p <= 191) {
+                return (Some(p as u8), &line[end + 1..]);
+            }
+        }
+    }
+    (None, line)
+}
+
+/// Splits a syslog line into its parts, or `None` when it is not one.
+pub(crate) fn split(line: &[u8]) -> Option<Parts<'_>> {
+    let (pri, rest) = parse_pri(line);
+    // RFC 5424: "1 " version after PRI.
+    if pri.is_some() && rest.starts_with(b"1 ") {
+        return split_5424(pri, &rest[2..]);
+    }
+    let (time, n) = parse_bsd(rest).or_else(|| parse_iso(rest).filter(|(_, n)| *n >= 19))?;
+    let rest = rest.get(n..)?;
+    let rest = rest.strip_prefix(b" ")?;
+    let (host, rest) = word(rest)?;
+    if host.is_empty() {
+        return None;
+    }
+    // busybox: "kern.notice kernel: msg"
+    let (facility_level, rest) = match word(rest) {
+        Some((w, r)) if is_facility_level(w) => (Some(w), r),
+        _ => (None, rest),
+    };
+    let (tag, msg) = split_tag(rest);
+    Some(Parts { time, pri, host, facility_level, tag, msg })
+}
+
+fn split_5424(pri: Option<u8>, rest: &[u8]) -> Option<Parts<'_>> {
+    let (ts, rest) = word(rest)?;
+    let time = if ts == b"-" { RawTime::None } else { parse_iso(ts)?.0 };
+    let (host, rest) = word(rest)?;
+    let (app, rest) = word(rest)?;
+    let (procid, rest) = word(rest)?;
+    let (_msgid, rest) = word(rest)?;
+    let msg = skip_structured_data(rest);
+    let msg = msg.strip_prefix("\u{feff}".as_bytes()).unwrap_or(msg);
+    let host: &[u8] = if host == b"-" { b"" } else { host };
+    let tag: &[u8] = if app == b"-" { b"" } else { app };
+    let _ = procid;
+    Some(Parts { time, pri, host, facility_level: None, tag, msg })
+}
+
+fn skip_structured_data(b: &[u8]) -> &[u8] {
+    if let Some(rest) = b.strip_prefix(b"- ") {
+        return rest;
+    }
+    if b == b"-" {
+        return b"";
+    }
+    let mut i = 0;
+    while b.get(i) == Some(&b'[') {
+        let mut esc = false;
+        i += 1;
+        while let Some(&c) = b.get(i) {
+            i += 1;
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b']' {
+                break;
+            }
+        }
+    }
+    if b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    &b[i.min(b.len())..]
+}
+
+fn word(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let end = memchr::memchr(b' ', b).unwrap_or(b.len());
+    let rest = b.get(end + 1..).unwrap_or(b"");
+    Some((&b[..end], rest))
+}
+
+fn is_facility_level(w: &[u8]) -> bool {
+    let Some(dot) = memchr::memchr(b'.', w) else {
+        return false;
+    };
+    let (f, l) = (&w[..dot], &w[dot + 1..]);
+    const FAC: &[&[u8]] = &[
+        b"kern",
+        b"user",
+        b"mail",
+        b"daemon",
+        b"auth",
+        b"syslog",
+        b"lpr",
+        b"news",
+        b"uucp",
+        b"cron",
+        b"authpriv",
+        b"ftp",
+        b"local0",
+        b"local1",
+        b"local2",
+        b"local3",
+        b"local4",
+        b"local5",
+        b"local6",
+        b"local7",
+    ];
+    FAC.contains(&f) && std::str::from_utf8(l).ok().and_then(Severity::from_word).is_some()
+}
+
+/// Splits `prog[pid]: msg`; lines without a `tag:` keep everything as the message.
+fn split_tag(b: &[u8]) -> (&[u8], &[u8]) {
+    // A tag is at most 48 chars (RFC 3164 says 32; real daemons exceed it) with no spaces before ':'.
+    let lim = b.len().min(64);
+    for i in 0..lim {
+        match b[i] {
+            b':' => {
+                let msg = &b[i + 1..];
+                return (&b[..i], msg.strip_prefix(b" ").unwrap_or(msg));
+            }
+            b' ' => break,
+            _ => {}
+        }
+    }
+    (b"", b)
+}
+
+/// Strips a kernel `[  57.022491]` uptime stamp (and a `[T1234]`/`[C0]` caller id) from a message.
+pub(crate) fn strip_uptime(msg: &[u8]) -> (Option<i64>, &[u8]) {
+    let Some(rest) = msg.strip_prefix(b"[") else {
+        return (None, msg);
+    };
+    let Some(end) = memchr::memchr(b']', rest) else {
+        return (None, msg);
+    };
+    let inner = trim(&rest[..end]);
+    let Some(dot) = memchr::memchr(b'.', inner) else {
+        return (None, msg);
+    };
+    let (Some(s), (frac, n)) =
+        (super::util::parse_u64(&inner[..dot]), crate::time::civil::parse_fraction(&inner[dot + 1..]))
+    else {
+        return (None, msg);
+    };
+    if n == 0 || dot + 1 + n != inner.len() {
+        return (None, msg);
+    }
+    let mut after = &rest[end + 1..];
+    after = super::kernel::strip_caller_id(after);
+    (Some(s as i64 * 1_000_000_000 + frac), after.strip_prefix(b" ").unwrap_or(after))
+}
+
+impl Parser for SyslogParser {
+    fn feed(&mut self, at: LinePos, line: &[u8], out: &mut dyn Sink) {
+        let Some(p) = split(line) else {
+            if line.first().is_some_and(|c| *c == b' ' || *c == b'\t') && !trim(line).is_empty() {
+                // Some daemons continue a message on an indented line without a header.
+                out.attach(at, line);
+            } else if trim(line).is_empty() {
+                out.skip(at);
+            } else {
+                out.unparsed(at, line);
+            }
+            return;
+        };
+        let (prog, pid) = split_prog_pid(p.tag);
+        let is_kernel = prog == b"kernel";
+        let (boot, msg) = if is_kernel { strip_uptime(p.msg) } else { (None, p.msg) };
+        if is_kernel {
+            if self.report.classify(msg) == Role::Continue {
+                out.attach(at, msg);
+                return;
+            }
+        } else {
+            // Another program's line ends nothing: kernel reports interleave with daemon lines.
+        }
+        let severity = p.pri.map(Severity::from_level).or_else(|| {
+            p.facility_level.and_then(|fl| fl.split(|c| *c == b'.').nth(1)).and_then(|l| Severity::from_word(&text(l)))
+        });
+        let mut rec = Record::new(p.time, msg);
+        rec.boot_nanos = boot;
+        rec.host = (!p.host.is_empty()).then(|| text(p.host));
+        rec.program = (!prog.is_empty()).then(|| text(prog));
+        rec.pid = pid;
+        rec.severity = severity;
+        if let Some(fl) = p.facility_level {
+            rec.fields.push((Cow::Borrowed("facility"), text(fl.split(|c| *c == b'.').next().unwrap_or(b""))));
+        }
+        out.record(at, rec);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::testing::{run, Got};
+
+    #[test]
+    fn busybox_lines_from_the_lab() {
+        let got = run(
+            parser(&SourceCtx::default()),
+            "Nov 28 22:38:58 db-node01 daemon.notice multipathd: mpatha: remaining active paths: 1\n\
+             Nov 28 22:39:20 db-node01 kern.err kernel: [   57.021751] INFO: task jbd2/dm-0-8:275 blocked for more than 10 seconds.\n\
+             Nov 28 22:39:20 db-node01 kern.err kernel: [   57.022196]       Not tainted 6.1.0-56-amd64 #1 Debian 6.1.192-2\n\
+             Nov 28 22:39:20 db-node01 kern.info kernel: [   57.023480] Call Trace:\n\
+             Nov 28 22:39:20 db-node01 kern.info kernel: [   57.024108]  <TASK>\n\
+             Nov 28 22:39:20 db-node01 kern.info kernel: [   57.029084]  </TASK>\n\
+             Nov 28 22:39:21 db-node01 daemon.notice multipathd: mpatha: sda - path offline\n",
+        );
+        match &got[0] {
+            Got::Rec { host, program, severity, message, time, .. } => {
+                assert_eq!(host.as_deref(), Some("db-node01"));
+                assert_eq!(program.as_deref(), Some("multipathd"));
+                assert_eq!(*severity, Some(Severity::Notice));
+                assert_eq!(message, "mpatha: remaining active paths: 1");
+                assert_eq!(*time, RawTime::YearLess { month: 11, day: 28, nanos_of_day: 81_538_000_000_000 });
+            }
+            g => panic!("{g:?}"),
+        }
+        match &got[1] {
+            Got::Rec { boot, message, severity, .. } => {
+                assert_eq!(*boot, Some(57_021_751_000));
+                assert!(message.starts_with("INFO: task jbd2/dm-0-8:275 blocked"));
+                assert_eq!(*severity, Some(Severity::Err));
+            }
+            g => panic!("{g:?}"),
+        }
+        assert_eq!(got[2], Got::Attach(3, "      Not tainted 6.1.0-56-amd64 #1 Debian 6.1.192-2".into()));
+        assert!(matches!(got[4], Got::Attach(5, _)) && matches!(got[5], Got::Attach(6, _)));
+        assert!(matches!(&got[6], Got::Rec { line: 7, .. }));
+    }
+
+    #[test]
+    fn rfc3164_with_pri_and_pid() {
+        let got = run(
+            parser(&SourceCtx::default()),
+            "<30>Oct 13 19:51:02 s-dcn37-com604-krw1a multipathd[2201]: 4f2f: remaining active paths: 0",
+        );
+        let Got::Rec { pid, severity, program, .. } = &got[0] else { panic!() };
+        assert_eq!((*pid, *severity, program.as_deref()), (Some(2201), Some(Severity::Info), Some("multipathd")));
+    }
+
+    #[test]
+    fn rsyslog_precise_and_5424() {
+        let got = run(
+            parser(&SourceCtx::default()),
+            "2025-10-13T19:51:02.123456+09:00 node1 kernel: [ 5123.000100] sd 3:0:0:1: [sdv] tag#12 FAILED\n\
+             <165>1 2025-10-13T10:51:02.003Z node1 nova-compute 1234 ID47 [exampleSDID@32473 iut=\"3\" eventID=\"1011\"] attach ok",
+        );
+        let Got::Rec { time, boot, message, .. } = &got[0] else { panic!() };
+        assert!(matches!(time, RawTime::Exact { offset_secs: 32_400, .. }));
+        assert_eq!(*boot, Some(5_123_000_100_000));
+        assert_eq!(message, "sd 3:0:0:1: [sdv] tag#12 FAILED");
+        let Got::Rec { program, message, severity, .. } = &got[1] else { panic!() };
+        assert_eq!(program.as_deref(), Some("nova-compute"));
+        assert_eq!(message, "attach ok");
+        assert_eq!(*severity, Some(Severity::Notice));
+    }
+
+    #[test]
+    fn garbage_is_unparsed_not_lost() {
+        let got = run(parser(&SourceCtx::default()), "not a syslog line\n\n");
+        assert_eq!(got[0], Got::Unparsed(1, "not a syslog line".into()));
+        assert_eq!(got[1], Got::Skip(2));
+    }
+}

@@ -1,0 +1,238 @@
+//! Fast, allocation-free parsing of the date and time shapes logs use.
+//!
+//! These functions take bytes and return the parsed value plus how many bytes they consumed, so a
+//! parser can continue right after the stamp. They accept what real logs write and nothing looser:
+//! a wrong digit count or an impossible date is `None`, never a guess.
+
+use rootline_event::days_from_civil;
+
+use super::RawTime;
+
+/// Month number (1..=12) from a three-letter or localized abbreviation/name, case-insensitive.
+///
+/// Localized names cover the languages syslog daemons are commonly run in (`LANG` leaks into
+/// `strftime("%b")`): German, French, Spanish, Italian, Portuguese, Dutch, plus Korean `10월`.
+pub fn month_from_name(w: &[u8]) -> Option<u8> {
+    if w.len() < 3 {
+        return None;
+    }
+    // Korean: "1월".."12월" (U+C6D4 is EC 9B 94 in UTF-8).
+    if w.ends_with("월".as_bytes()) {
+        let n = super::super::formats::util::parse_u64(&w[..w.len() - 3])?;
+        return (1..=12).contains(&n).then_some(n as u8);
+    }
+    let lower: Vec<u8> = w.iter().map(|c| c.to_ascii_lowercase()).collect();
+    let lower = String::from_utf8_lossy(&lower);
+    let lower = lower.trim_end_matches('.');
+    const NAMES: [&[&str]; 12] = [
+        &["jan", "january", "januar", "janv", "janvier", "ene", "enero", "gen", "gennaio", "janeiro", "jän", "jänner"],
+        &["feb", "february", "februar", "févr", "fev", "février", "fevereiro", "febrero", "febbraio", "fév"],
+        &["mar", "march", "mär", "märz", "mars", "marzo", "março", "maart", "mrt"],
+        &["apr", "april", "avr", "avril", "abr", "abril", "aprile"],
+        &["may", "mai", "mayo", "mag", "maggio", "maio", "mei"],
+        &["jun", "june", "juni", "juin", "junio", "giu", "giugno", "junho"],
+        &["jul", "july", "juli", "juil", "juillet", "julio", "lug", "luglio", "julho"],
+        &["aug", "august", "août", "aoû", "ago", "agosto", "augustus"],
+        &["sep", "sept", "september", "septembre", "septiembre", "set", "settembre", "setembro"],
+        &["oct", "october", "okt", "oktober", "octobre", "octubre", "ott", "ottobre", "out", "outubro"],
+        &["nov", "november", "novembre", "noviembre", "novembro"],
+        &["dec", "december", "dez", "dezember", "déc", "décembre", "dic", "diciembre", "dicembre", "dezembro"],
+    ];
+    NAMES.iter().position(|names| names.contains(&lower)).map(|i| i as u8 + 1)
+}
+
+/// Reads exactly `n` ASCII digits at the start of `b`.
+#[inline]
+pub fn digits(b: &[u8], n: usize) -> Option<u32> {
+    if b.len() < n {
+        return None;
+    }
+    let mut v = 0u32;
+    for &c in &b[..n] {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u32;
+    }
+    Some(v)
+}
+
+/// Parses `HH:MM:SS` with an optional `.fraction` (1-9 digits; more are read and truncated).
+/// Returns (nanoseconds since midnight, bytes consumed).
+pub fn parse_hms(b: &[u8]) -> Option<(i64, usize)> {
+    let h = digits(b, 2)?;
+    if b.get(2) != Some(&b':') {
+        return None;
+    }
+    let m = digits(&b[3..], 2)?;
+    if b.get(5) != Some(&b':') {
+        return None;
+    }
+    let s = digits(&b[6..], 2)?;
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let mut nanos = (h as i64 * 3600 + m as i64 * 60 + s as i64) * 1_000_000_000;
+    let mut used = 8;
+    if matches!(b.get(8), Some(b'.') | Some(b',')) {
+        let (frac, n) = parse_fraction(&b[9..]);
+        if n > 0 {
+            nanos += frac;
+            used += 1 + n;
+        }
+    }
+    Some((nanos, used))
+}
+
+/// Parses fractional-second digits into nanoseconds; returns (nanos, digits consumed).
+pub fn parse_fraction(b: &[u8]) -> (i64, usize) {
+    let mut n = 0usize;
+    let mut v = 0i64;
+    while n < b.len() && b[n].is_ascii_digit() {
+        if n < 9 {
+            v = v * 10 + (b[n] - b'0') as i64;
+        }
+        n += 1;
+    }
+    if n == 0 {
+        return (0, 0);
+    }
+    for _ in n.min(9)..9 {
+        v *= 10;
+    }
+    (v, n)
+}
+
+/// Parses `YYYY-MM-DD` into days since the epoch.
+pub fn parse_ymd(b: &[u8]) -> Option<i64> {
+    let y = digits(b, 4)?;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let m = digits(&b[5..], 2)?;
+    let d = digits(&b[8..], 2)?;
+    valid_date(y as i64, m, d).then(|| days_from_civil(y as i64, m, d))
+}
+
+/// True for a real calendar date.
+pub fn valid_date(y: i64, m: u32, d: u32) -> bool {
+    if !(1..=12).contains(&m) || d == 0 {
+        return false;
+    }
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let dim = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
+    d <= dim
+}
+
+/// Parses a UTC offset: `Z`, `+09:00`, `+0900`, `+09`, `-05:30`. Returns (seconds east, consumed).
+pub fn parse_offset(b: &[u8]) -> Option<(i32, usize)> {
+    match b.first()? {
+        b'Z' | b'z' => Some((0, 1)),
+        s @ (b'+' | b'-') => {
+            let sign = if *s == b'-' { -1 } else { 1 };
+            let h = digits(&b[1..], 2)? as i32;
+            let (m, used) = if b.get(3) == Some(&b':') {
+                (digits(&b[4..], 2)? as i32, 6)
+            } else if let Some(m) = digits(&b[3..], 2) {
+                (m as i32, 5)
+            } else {
+                (0, 3)
+            };
+            if h > 18 || m > 59 {
+                return None;
+            }
+            Some((sign * (h * 3600 + m * 60), used))
+        }
+        _ => None,
+    }
+}
+
+/// Parses an ISO 8601 / RFC 3339 stamp at the start of `b`: `YYYY-MM-DD[T ]HH:MM:SS[.frac][offset]`.
+/// A space or `Z`/offset may follow. Returns the time and the bytes consumed.
+pub fn parse_iso(b: &[u8]) -> Option<(RawTime, usize)> {
+    let days = parse_ymd(b)?;
+    if !matches!(b.get(10), Some(b'T') | Some(b' ') | Some(b't')) {
+        return None;
+    }
+    let (tod, n) = parse_hms(&b[11..])?;
+    let mut used = 11 + n;
+    let civil = days * 86_400_000_000_000 + tod;
+    // An offset may be separated by one space (`2025-10-13 19:46:00.123 +0900`) only when it is signed.
+    let rest = &b[used..];
+    let off = match parse_offset(rest) {
+        Some(o) => Some(o),
+        None if rest.first() == Some(&b' ') && matches!(rest.get(1), Some(b'+') | Some(b'-')) => {
+            parse_offset(&rest[1..]).filter(|_| rest.get(2).is_some_and(u8::is_ascii_digit)).map(|(o, k)| (o, k + 1))
+        }
+        None => None,
+    };
+    match off {
+        Some((off, k)) => {
+            used += k;
+            Some((RawTime::Exact { unix_nanos: civil - off as i64 * 1_000_000_000, offset_secs: off }, used))
+        }
+        None => Some((RawTime::Naive { civil_nanos: civil }, used)),
+    }
+}
+
+/// Parses a classic syslog stamp `Mmm dd HH:MM:SS[.frac]` (day may be space-padded). Returns the
+/// year-less time and the bytes consumed.
+pub fn parse_bsd(b: &[u8]) -> Option<(RawTime, usize)> {
+    let sp = b.iter().take(12).position(|&c| c == b' ')?;
+    let month = month_from_name(&b[..sp])?;
+    let mut i = sp;
+    while b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let dstart = i;
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    let day = digits(&b[dstart..], i - dstart).filter(|_| (1..=2).contains(&(i - dstart)))?;
+    if b.get(i) != Some(&b' ') || !(1..=31).contains(&day) {
+        return None;
+    }
+    let (tod, n) = parse_hms(&b[i + 1..])?;
+    Some((RawTime::YearLess { month, day: day as u8, nanos_of_day: tod }, i + 1 + n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_forms() {
+        let (t, n) = parse_iso(b"2025-10-13T10:56:00.123456789Z stderr").unwrap();
+        assert_eq!(n, 30);
+        assert_eq!(t, RawTime::Exact { unix_nanos: 1_760_352_960_123_456_789, offset_secs: 0 });
+        let (t, _) = parse_iso(b"2025-10-13 19:56:00.123+09:00").unwrap();
+        assert_eq!(t, RawTime::Exact { unix_nanos: 1_760_352_960_123_000_000, offset_secs: 32_400 });
+        let (t, n) = parse_iso(b"2025-10-13 19:46:00.123 1234 ERROR").unwrap();
+        assert_eq!(n, 23);
+        assert!(matches!(t, RawTime::Naive { .. }));
+        let (t, n) = parse_iso(b"2025-10-13 10:56:00.123 +0000: 1234").unwrap();
+        assert_eq!(n, 29);
+        assert_eq!(t, RawTime::Exact { unix_nanos: 1_760_352_960_123_000_000, offset_secs: 0 });
+        assert!(parse_iso(b"2025-02-30T00:00:00Z").is_none());
+        assert!(parse_iso(b"2025-10-13X10:56:00").is_none());
+    }
+
+    #[test]
+    fn bsd_forms() {
+        let (t, n) = parse_bsd(b"Oct 13 19:51:02 host").unwrap();
+        assert_eq!(n, 15);
+        assert_eq!(t, RawTime::YearLess { month: 10, day: 13, nanos_of_day: 71_462_000_000_000 });
+        let (t, _) = parse_bsd(b"Nov  8 01:02:03.5 h").unwrap();
+        assert_eq!(t, RawTime::YearLess { month: 11, day: 8, nanos_of_day: 3_723_500_000_000 });
+        assert!(parse_bsd(b"Okt 13 19:51:02 h").is_some());
+        assert!(parse_bsd("10월 13 19:51:02 h".as_bytes()).is_some());
+        assert!(parse_bsd(b"Foo 13 19:51:02").is_none());
+        assert!(parse_bsd(b"Oct 32 19:51:02").is_none());
+    }
+
+    #[test]
+    fn fractions_are_truncated_past_nanoseconds() {
+        assert_eq!(parse_fraction(b"5"), (500_000_000, 1));
+        assert_eq!(parse_fraction(b"1234567891234"), (123_456_789, 13));
+    }
+}

@@ -1,0 +1,188 @@
+//! Options shared by every command that reads evidence: what to read and how to read time.
+
+use std::path::PathBuf;
+
+use jiff::tz::TimeZone;
+use rootline_ingest::{Format, Options, Query};
+
+use super::{usage, UsageError};
+
+/// What to read and how to interpret its times.
+#[derive(clap::Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Files, directories (read recursively), archives (.tar, .tar.gz/.tgz, .tar.xz, .tar.zst),
+    /// compressed files (.gz, .zst, .xz, .bz2), or - for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Read every file as this format instead of detecting it: syslog, journal, kernel, klog, logfmt,
+    /// cri, oslo, libvirt, k8s-events, jsonlines, snapshot, command-log, generic, plain.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+
+    /// Zone for times written without an offset: an IANA name (Asia/Seoul), UTC, or +09:00.
+    /// Default: the bundle's etc/localtime when present, else this machine's zone.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+
+    /// Year for lines that carry none (classic syslog, klog). Default: inferred from the host's other
+    /// sources, the file's time, or now.
+    #[arg(long, value_name = "YYYY")]
+    pub year: Option<i16>,
+
+    /// When the host booted (RFC 3339, or seconds since the epoch), to place kernel lines stamped in
+    /// seconds since boot. Default: learnt from the evidence.
+    #[arg(long, value_name = "TIME")]
+    pub boot_time: Option<String>,
+
+    /// Host name for events whose source names none (a dmesg file, a CRI log).
+    #[arg(long, value_name = "HOST")]
+    pub assume_host: Option<String>,
+
+    /// Cut lines longer than this many bytes (a warning says where).
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_line: usize,
+}
+
+/// Filters over the merged events.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    /// Only events of this host (repeatable).
+    #[arg(long = "host", value_name = "HOST")]
+    pub hosts: Vec<String>,
+    /// Only events at or after this time (RFC 3339, or `YYYY-MM-DD HH:MM[:SS]` in --tz).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events before this time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only events whose message (with its attached lines) matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+    /// Only events of this format, program, or a path containing this text (repeatable).
+    #[arg(long = "source", value_name = "NAME")]
+    pub sources: Vec<String>,
+}
+
+/// Parses a zone argument.
+pub fn parse_tz(s: &str) -> anyhow::Result<TimeZone> {
+    if let Some((off, n)) = parse_offset(s) {
+        if n == s.len() {
+            let o = jiff::tz::Offset::from_seconds(off).map_err(|e| UsageError(format!("--tz {s}: {e}")))?;
+            return Ok(TimeZone::fixed(o));
+        }
+    }
+    TimeZone::get(s)
+        .map_err(|e| UsageError(format!("--tz {s}: not a known time zone ({e}); try Asia/Seoul, UTC or +09:00")).into())
+}
+
+fn parse_offset(s: &str) -> Option<(i32, usize)> {
+    let b = s.as_bytes();
+    let sign = match b.first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let h: i32 = s.get(1..3)?.parse().ok()?;
+    let (m, n) = match b.get(3) {
+        Some(b':') => (s.get(4..6)?.parse().ok()?, 6),
+        Some(_) => (s.get(3..5)?.parse().ok()?, 5),
+        None => (0, 3),
+    };
+    Some((sign * (h * 3600 + m * 60), n))
+}
+
+/// Parses a time argument: RFC 3339 with offset, seconds since the epoch, or a local date-time in `tz`.
+pub fn parse_time_arg(what: &str, s: &str, tz: &TimeZone) -> anyhow::Result<i64> {
+    if let Ok(secs) = s.parse::<i64>() {
+        return Ok(secs * 1_000_000_000);
+    }
+    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        return Ok(ts.as_nanosecond() as i64);
+    }
+    let normalized = if s.len() == 10 { format!("{s}T00:00:00") } else { s.replacen(' ', "T", 1) };
+    match normalized.parse::<jiff::civil::DateTime>() {
+        Ok(dt) => match tz.to_ambiguous_timestamp(dt).compatible() {
+            Ok(ts) => Ok(ts.as_nanosecond() as i64),
+            Err(e) => usage(format!("{what} {s}: {e}")),
+        },
+        Err(_) => usage(format!(
+            "{what} {s}: not a time; write 2025-10-13T19:51:00+09:00, '2025-10-13 19:51' or seconds since the epoch"
+        )),
+    }
+}
+
+impl InputArgs {
+    /// The ingest options these arguments ask for.
+    pub fn options(&self) -> anyhow::Result<Options> {
+        let mut o = Options::default();
+        if let Some(f) = &self.format {
+            o.format = Some(match Format::from_name(f) {
+                Some(f) => f,
+                None => {
+                    let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+                    return usage(format!("--format {f}: unknown format; known: {}", names.join(", ")));
+                }
+            });
+        }
+        if let Some(tz) = &self.tz {
+            o.time.tz = Some(parse_tz(tz)?);
+        }
+        o.time.year = self.year;
+        if let Some(bt) = &self.boot_time {
+            o.time.boot_time = Some(parse_time_arg("--boot-time", bt, &self.zone()?)?);
+        }
+        o.time.assume_host = self.assume_host.clone();
+        if self.max_line < 80 {
+            return usage("--max-line must be at least 80 bytes");
+        }
+        o.max_line = self.max_line;
+        for p in &self.paths {
+            if p.as_os_str() != "-" && !p.exists() {
+                return usage(format!("{}: no such file or directory", p.display()));
+            }
+        }
+        Ok(o)
+    }
+
+    /// The zone time arguments are read in: --tz, else this machine's.
+    pub fn zone(&self) -> anyhow::Result<TimeZone> {
+        match &self.tz {
+            Some(t) => parse_tz(t),
+            None => Ok(TimeZone::system()),
+        }
+    }
+}
+
+impl FilterArgs {
+    /// The query these filters describe; times without an offset are read in `tz`.
+    pub fn query(&self, tz: &TimeZone) -> anyhow::Result<Query> {
+        let grep = match &self.grep {
+            Some(g) => Some(regex::bytes::Regex::new(g).map_err(|e| UsageError(format!("--grep: {e}")))?),
+            None => None,
+        };
+        Ok(Query {
+            hosts: self.hosts.clone(),
+            since: self.since.as_deref().map(|s| parse_time_arg("--since", s, tz)).transpose()?,
+            until: self.until.as_deref().map(|s| parse_time_arg("--until", s, tz)).transpose()?,
+            grep,
+            sources: self.sources.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_and_times() {
+        let kst = parse_tz("+09:00").unwrap();
+        assert_eq!(parse_time_arg("x", "2025-10-13 19:51", &kst).unwrap(), 1_760_352_660_000_000_000);
+        assert_eq!(parse_time_arg("x", "2025-10-13T10:51:00Z", &kst).unwrap(), 1_760_352_660_000_000_000);
+        assert_eq!(parse_time_arg("x", "1760352660", &kst).unwrap(), 1_760_352_660_000_000_000);
+        assert!(parse_time_arg("x", "yesterday", &kst).is_err());
+        assert!(parse_tz("Asia/Seoul").is_ok());
+        assert!(parse_tz("Mars/Olympus").is_err());
+    }
+}

@@ -1,0 +1,57 @@
+//! The `rootline` command: parses arguments, wires the stages, maps errors to exit codes.
+//!
+//! Each subcommand lives in `cmd/<name>.rs`; shared reading options in `cmd/common.rs`.
+
+mod cmd;
+mod out;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// rootline: finds out why a compute node broke.
+///
+/// It reads the evidence of an incident (kernel, multipathd, kubelet, containerd, libvirt, nova logs,
+/// command outputs, sosreport and must-gather archives), builds one correct timeline, and points at
+/// the log lines that prove each step.
+#[derive(Parser, Debug)]
+#[command(
+    name = "rootline",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 success, 1 problems found, 2 failure found / usage or input error, \
+                  255 unexpected error. A closed pipe (rootline ... | head) exits 0.\n\n\
+                  Start with:  rootline timeline examples/incidents/seed-37 | less -R"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Merge every input into one timeline, each line pointing back at its file and line.
+    Timeline(cmd::timeline::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Timeline(a) => cmd::timeline::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if out::is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            let code = match e.downcast_ref::<cmd::UsageError>() {
+                Some(_) => 2,
+                None => 255,
+            };
+            eprintln!("rootline: error: {e:#}");
+            ExitCode::from(code)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Writing to the terminal or a pipe: colour decisions, event lines, JSON, broken pipes.
+
+use std::io::{self, IsTerminal, Write};
+
+use rootline_event::{json_text, lossless_str, Event, Severity, TimeKind};
+
+/// When to colour output.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// Colour when standard output is a terminal and NO_COLOR is unset.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour standard output.
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+}
+
+/// True when `e` is (or wraps) a closed-pipe write error: the reader went away, which is success.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+}
+
+const DIM: &str = "\x1b[2m";
+const CYAN: &str = "\x1b[36m";
+const RED: &str = "\x1b[31m";
+const BOLD_RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[33m";
+const RESET: &str = "\x1b[0m";
+
+/// Formats events as aligned text columns: time, host, source, message.
+pub struct TextWriter {
+    color: bool,
+    host_w: usize,
+    src_w: usize,
+    line: String,
+}
+
+impl TextWriter {
+    /// A writer; `color` adds ANSI colours.
+    pub fn new(color: bool) -> Self {
+        TextWriter { color, host_w: 8, src_w: 10, line: String::with_capacity(512) }
+    }
+
+    /// Writes one event (continuation lines indented below it).
+    pub fn write(&mut self, w: &mut dyn Write, ev: &Event) -> io::Result<()> {
+        use std::fmt::Write as _;
+        let l = &mut self.line;
+        l.clear();
+        if self.color {
+            l.push_str(DIM);
+        }
+        match (ev.time, ev.time_kind) {
+            (Some(t), _) => {
+                let _ = t.write_display(l);
+            }
+            (None, TimeKind::Relative) => {
+                let b = ev.boot_nanos.unwrap_or(0);
+                let _ = write!(l, "{:<31}", format!("boot+{}.{:06}s", b / 1_000_000_000, (b % 1_000_000_000) / 1000));
+            }
+            _ => l.push_str("-                              "),
+        }
+        if self.color {
+            l.push_str(RESET);
+        }
+        l.push(' ');
+        let host = ev.host.as_deref().unwrap_or("-");
+        self.host_w = self.host_w.max(host.len().min(40));
+        if self.color {
+            l.push_str(CYAN);
+        }
+        let _ = write!(l, "{host:<w$}", w = self.host_w);
+        if self.color {
+            l.push_str(RESET);
+        }
+        l.push(' ');
+        let src = ev.program.as_deref().unwrap_or(ev.format.as_str());
+        self.src_w = self.src_w.max(src.len().min(24));
+        let sev = match ev.severity {
+            Some(s) if s <= Severity::Crit => Some(BOLD_RED),
+            Some(Severity::Err) => Some(RED),
+            Some(Severity::Warning) => Some(YELLOW),
+            _ => None,
+        };
+        match (self.color, sev) {
+            (true, Some(c)) => {
+                let _ = write!(l, "{c}{src:<w$}{RESET}", w = self.src_w);
+            }
+            _ => {
+                let _ = write!(l, "{src:<w$}", w = self.src_w);
+            }
+        }
+        l.push(' ');
+        let msg = lossless_str(&ev.message);
+        let mut lines = msg.split('\n');
+        l.push_str(lines.next().unwrap_or(""));
+        l.push('\n');
+        for cont in lines {
+            l.push_str("    ");
+            l.push_str(cont);
+            l.push('\n');
+        }
+        w.write_all(l.as_bytes())
+    }
+}
+
+/// One event as a JSON object (one line of `--json` output).
+pub fn event_json(ev: &Event) -> serde_json::Value {
+    let mut fields = serde_json::Map::new();
+    for (k, v) in &ev.fields {
+        fields.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+    }
+    serde_json::json!({
+        "time": ev.time.map(|t| t.to_rfc3339()),
+        "time_kind": ev.time_kind.as_str(),
+        "boot_seconds": ev.boot_nanos.map(|b| b as f64 / 1e9),
+        "host": ev.host.as_deref(),
+        "format": ev.format.as_str(),
+        "program": ev.program.as_deref(),
+        "pid": ev.pid,
+        "severity": ev.severity.map(|s| s.as_str()),
+        "message": json_text(&ev.message),
+        "attached_lines": ev.attached,
+        "path": &*ev.provenance.path,
+        "line": ev.provenance.line,
+        "byte_offset": ev.provenance.byte_offset,
+        "fields": fields,
+    })
+}

@@ -1,0 +1,1 @@
+//! Streaming template mining (not yet implemented).
