@@ -49,6 +49,10 @@ pub struct Options {
     pub max_member_bytes: u64,
     /// Deepest nesting of archives and compression layers followed.
     pub max_depth: usize,
+    /// "Now" for relative ages in Kubernetes event tables (`--now`), seconds since the epoch.
+    pub now: Option<i64>,
+    /// Field mapping for JSON records: (rootline field, dotted JSON path), e.g. ("host", "kubernetes.host").
+    pub json_fields: Vec<(String, String)>,
 }
 
 impl Default for Options {
@@ -59,6 +63,8 @@ impl Default for Options {
             max_line: 1 << 20,
             max_member_bytes: 64 << 30,
             max_depth: 6,
+            now: None,
+            json_fields: Vec::new(),
         }
     }
 }
@@ -87,7 +93,8 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
     let mut skipped = Vec::new();
     let units = source::enumerate(paths, &mut skipped);
     let limits = source::Limits { max_depth: opts.max_depth, max_member_bytes: opts.max_member_bytes };
-    let cfg = run::ReadCfg { format: opts.format, max_line: opts.max_line };
+    let json_fields = std::sync::Arc::new(opts.json_fields.clone());
+    let cfg = run::ReadCfg { format: opts.format, max_line: opts.max_line, now: opts.now, json_fields: &json_fields };
     let shared = Mutex::new((skipped, Vec::<Skipped>::new(), Vec::<run::Fact>::new()));
     let mut runs: Vec<(usize, Vec<run::Run>)> = units
         .par_iter()

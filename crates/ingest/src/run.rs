@@ -48,9 +48,11 @@ pub(crate) enum Fact {
 
 /// Settings for reading members.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ReadCfg {
+pub(crate) struct ReadCfg<'a> {
     pub format: Option<Format>,
     pub max_line: usize,
+    pub now: Option<i64>,
+    pub json_fields: &'a std::sync::Arc<Vec<(String, String)>>,
 }
 
 /// What reading one member produced.
@@ -62,7 +64,7 @@ pub(crate) enum Outcome {
 
 /// Reads a member: a bundle fact file, a binary file to skip, or a log to parse into a run.
 /// Warnings (cut lines, a stream that ended in an error) are pushed to `warnings`.
-pub(crate) fn read_member(mut m: Member<'_>, bundle: usize, cfg: ReadCfg, warnings: &mut Vec<Skipped>) -> Outcome {
+pub(crate) fn read_member(mut m: Member<'_>, bundle: usize, cfg: ReadCfg<'_>, warnings: &mut Vec<Skipped>) -> Outcome {
     if let Some(o) = fact(&mut m, bundle) {
         return o;
     }
@@ -91,7 +93,8 @@ pub(crate) fn read_member(mut m: Member<'_>, bundle: usize, cfg: ReadCfg, warnin
         let sample: Vec<&[u8]> = sample.into_iter().map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
         formats::detect(m.rel, &sample)
     });
-    let ctx = SourceCtx { path: m.display.to_string(), mtime: m.mtime };
+    let ctx =
+        SourceCtx { path: m.display.to_string(), mtime: m.mtime, now: cfg.now, json_fields: cfg.json_fields.clone() };
     let mut parser = (formats::spec(format).parser)(&ctx);
     let path: Arc<str> = Arc::from(m.display);
     let mut sink = RunSink::new(path.clone(), format);

@@ -92,6 +92,11 @@ pub struct SourceCtx {
     pub path: String,
     /// File or archive member modification time, seconds since the epoch.
     pub mtime: Option<i64>,
+    /// "Now" for relative ages (`5m` in `kubectl get events`), seconds since the epoch (`--now`);
+    /// formats that need an anchor fall back to `mtime`.
+    pub now: Option<i64>,
+    /// Field mapping for JSON records (`--json-field time=@timestamp`): (rootline field, JSON path).
+    pub json_fields: std::sync::Arc<Vec<(String, String)>>,
 }
 
 /// A format parser: fed every physical line of one source, in order.

@@ -39,6 +39,17 @@ pub struct InputArgs {
     #[arg(long, value_name = "HOST")]
     pub assume_host: Option<String>,
 
+    /// "Now" for relative ages such as `5m` in `kubectl get events` tables (RFC 3339 or seconds since
+    /// the epoch). Default: the file's modification time.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+
+    /// Map a rootline field to a JSON path for JSON-lines sources, e.g. `host=kubernetes.host` or
+    /// `message=log` (repeatable; fields: time, message, host, program, severity, pod, namespace,
+    /// container).
+    #[arg(long = "json-field", value_name = "FIELD=PATH")]
+    pub json_fields: Vec<String>,
+
     /// Cut lines longer than this many bytes (a warning says where).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub max_line: usize,
@@ -133,6 +144,15 @@ impl InputArgs {
             o.time.boot_time = Some(parse_time_arg("--boot-time", bt, &self.zone()?)?);
         }
         o.time.assume_host = self.assume_host.clone();
+        if let Some(now) = &self.now {
+            o.now = Some(parse_time_arg("--now", now, &self.zone()?)? / 1_000_000_000);
+        }
+        for m in &self.json_fields {
+            match m.split_once('=') {
+                Some((k, v)) if !k.is_empty() && !v.is_empty() => o.json_fields.push((k.to_string(), v.to_string())),
+                _ => return usage(format!("--json-field {m}: write FIELD=PATH, e.g. host=kubernetes.host")),
+            }
+        }
         if self.max_line < 80 {
             return usage("--max-line must be at least 80 bytes");
         }
