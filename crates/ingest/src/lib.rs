@@ -23,6 +23,7 @@ pub mod stats;
 pub mod time;
 
 mod run;
+mod spill;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -76,6 +77,7 @@ fn now_secs() -> i64 {
 /// Everything read from the inputs, times resolved, ready to merge.
 pub struct Timeline {
     runs: Vec<run::Run>,
+    plans: Vec<time::resolve::Plan>,
     /// What was read, skipped and unparsed.
     pub stats: Stats,
 }
@@ -83,7 +85,7 @@ pub struct Timeline {
 impl Timeline {
     /// The events of every source merged by time; equal times keep input order.
     pub fn into_events(self) -> Merged {
-        Merged::new(self.runs)
+        Merged::new(self.runs, self.plans)
     }
 }
 
@@ -102,7 +104,7 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
         .map(|(ui, unit)| {
             let (mut sk, mut wa, mut facts, mut out) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let mut visit = |m: source::Member<'_>| match run::read_member(m, unit.bundle, cfg, &mut wa) {
-                run::Outcome::Run(r) => out.push(r),
+                run::Outcome::Run(r) => out.push(*r),
                 run::Outcome::Fact(f, note) => {
                     facts.push(f);
                     sk.push(note);
@@ -121,12 +123,9 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
         })
         .collect();
     runs.sort_by_key(|(ui, _)| *ui);
-    let mut runs: Vec<run::Run> = runs.into_iter().flat_map(|(_, r)| r).collect();
-    for (i, r) in runs.iter_mut().enumerate() {
-        r.order = i;
-    }
+    let runs: Vec<run::Run> = runs.into_iter().flat_map(|(_, r)| r).collect();
     let (skipped, warnings, facts) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-    let sources = time::resolve::resolve(&mut runs, &facts, &opts.time);
+    let (plans, sources) = time::resolve::plan(&runs, &facts, &opts.time);
     let stats = Stats::new(sources, skipped, warnings);
-    Timeline { runs, stats }
+    Timeline { runs, plans, stats }
 }

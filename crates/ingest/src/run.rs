@@ -12,6 +12,7 @@ use rootline_event::{Event, Format, Provenance, TimeKind};
 use crate::formats::{self, LinePos, Record, Sink, SourceCtx};
 use crate::source::lines::LineReader;
 use crate::source::{Member, Skipped};
+use crate::spill::ItemStore;
 use crate::time::RawTime;
 
 /// An event with the time its line stated, before resolution.
@@ -20,30 +21,229 @@ pub(crate) struct Item {
     pub raw: RawTime,
     /// Boot segment within the run (a decrease of seconds-since-boot or a new boot id starts one).
     pub seg: u32,
+    /// Years added since the run's first year-less line (a New Year inside the file adds one).
+    pub year_k: u16,
     pub ev: Event,
 }
 
-/// One source's events in file order.
-#[derive(Debug)]
+/// One source's events in file order, with what resolution needs to know about them.
 pub(crate) struct Run {
     pub path: Arc<str>,
+    /// Path relative to the bundle root (archive member name, or path under the directory argument).
+    pub rel: String,
     pub bundle: usize,
     pub format: Format,
     pub mtime: Option<i64>,
-    pub items: Vec<Item>,
+    pub store: ItemStore,
+    pub summary: Summary,
     pub lines: u64,
     pub unparsed: u64,
     pub bytes: u64,
-    /// Order of the run among all runs (input order), for stable merging of equal times.
-    pub order: usize,
 }
 
-/// A fact about a bundle learnt from one of its members.
+/// Caps on the samples a summary keeps, so a huge run has a bounded summary.
+const MAX_PAIRS_PER_SEG: usize = 64;
+
+/// A pair kept in a heap: (raw wall, year_k, boot nanos) in orderable form.
+type PairKey = (u8, i64, i64, u16, i64);
+const MAX_KERNEL_SAMPLES: usize = 65_536;
+
+/// What resolution needs from a run, gathered while it streams by (bounded in size).
+#[derive(Debug, Default)]
+pub(crate) struct Summary {
+    /// First host a record named, and whether another one appeared.
+    pub host: Option<Arc<str>>,
+    pub host_conflict: bool,
+    /// Events per raw time kind: none, exact, naive, year-less, boot, snapshot.
+    pub kinds: [u64; 6],
+    /// Boot-time events per boot segment.
+    pub boot_per_seg: Vec<u64>,
+    /// Smallest and largest exact instant (unix nanos).
+    pub exact: Option<(i64, i64)>,
+    /// Smallest and largest naive civil time (civil nanos).
+    pub naive: Option<(i64, i64)>,
+    /// Smallest and largest year-less key (k, month, day, nanos of day), and the first and last.
+    pub yl_min: Option<YlKey>,
+    pub yl_max: Option<YlKey>,
+    pub yl_first: Option<YlKey>,
+    pub yl_last: Option<YlKey>,
+    /// Smallest and largest seconds-since-boot per segment.
+    pub boot_range: Vec<(i64, i64)>,
+    /// Records stating a wall time and seconds since boot: (wall, year_k, boot nanos, seg); per boot
+    /// segment the ones with the earliest implied boot time (a logger can only stamp late, so the
+    /// earliest estimates are the best).
+    pub pairs: Vec<(RawTime, u16, i64, u32)>,
+    pair_heaps: Vec<std::collections::BinaryHeap<(i64, PairKey)>>,
+    /// Kernel messages with a wall time: (headline hash, wall, year_k).
+    pub kernel_walls: Vec<(u64, RawTime, u16)>,
+    /// Kernel messages stamped only in seconds since boot: (seg, headline hash, boot nanos).
+    pub kernel_boots: Vec<(u32, u64, i64)>,
+    /// Events whose time went backwards against the previous event of the same time kind.
+    pub out_of_order: u64,
+    last_key: [Option<(i64, i64)>; 6],
+}
+
+/// A comparable year-less time: (years since the run's first, month, day, nanos of day).
+pub(crate) type YlKey = (u16, u8, u8, i64);
+
+/// A stable 64-bit hash of a message's first line, for matching the same kernel message across sources.
+pub(crate) fn msg_hash(b: &[u8]) -> u64 {
+    // FNV-1a: stable across runs and platforms, fast on short lines.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in b {
+        h ^= c as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Summary {
+    /// Records what resolution needs from a new item (its message is still just the headline).
+    fn note(&mut self, it: &Item, kernel: bool) {
+        let (raw, seg, k, boot, headline) = (it.raw, it.seg, it.year_k, it.ev.boot_nanos, &it.ev.message[..]);
+        if let Some(h) = &it.ev.host {
+            match &self.host {
+                None => self.host = Some(h.clone()),
+                Some(prev) if prev != h => self.host_conflict = true,
+                _ => {}
+            }
+        }
+        let (kind, key) = match raw {
+            RawTime::None => (0, None),
+            RawTime::Exact { unix_nanos, .. } => {
+                widen(&mut self.exact, unix_nanos);
+                (1, Some((0, unix_nanos)))
+            }
+            RawTime::Naive { civil_nanos } => {
+                widen(&mut self.naive, civil_nanos);
+                (2, Some((0, civil_nanos)))
+            }
+            RawTime::YearLess { month, day, nanos_of_day } => {
+                let key: YlKey = (k, month, day, nanos_of_day);
+                self.yl_min = Some(self.yl_min.map_or(key, |m| m.min(key)));
+                self.yl_max = Some(self.yl_max.map_or(key, |m| m.max(key)));
+                self.yl_first.get_or_insert(key);
+                self.yl_last = Some(key);
+                (3, Some((k as i64, ((month as i64 * 32 + day as i64) * 86_400_000_000_000) + nanos_of_day)))
+            }
+            RawTime::Boot { nanos } => {
+                let s = seg as usize;
+                if self.boot_per_seg.len() <= s {
+                    self.boot_per_seg.resize(s + 1, 0);
+                    self.boot_range.resize(s + 1, (i64::MAX, i64::MIN));
+                }
+                self.boot_per_seg[s] += 1;
+                let r = &mut self.boot_range[s];
+                *r = (r.0.min(nanos), r.1.max(nanos));
+                if kernel && self.kernel_boots.len() < MAX_KERNEL_SAMPLES {
+                    self.kernel_boots.push((seg, msg_hash(headline), nanos));
+                }
+                (4, Some((seg as i64, nanos)))
+            }
+            RawTime::Snapshot => (5, None),
+        };
+        self.kinds[kind] += 1;
+        if let Some(key) = key {
+            if self.last_key[kind].is_some_and(|last| key < last) {
+                self.out_of_order += 1;
+            }
+            self.last_key[kind] = Some(key);
+        }
+        if matches!(raw, RawTime::Exact { .. } | RawTime::Naive { .. } | RawTime::YearLess { .. }) {
+            if let Some(b) = boot {
+                let s = seg as usize;
+                if self.pair_heaps.len() <= s {
+                    self.pair_heaps.resize_with(s + 1, Default::default);
+                }
+                // Implied boot time on a clock that is monotonic within this run (the year is not
+                // known yet, so year-less stamps are placed in a nominal year plus their offset).
+                let (tag, wall) = match raw {
+                    RawTime::Exact { unix_nanos, .. } => (1, unix_nanos),
+                    RawTime::Naive { civil_nanos } => (2, civil_nanos),
+                    RawTime::YearLess { month, day, nanos_of_day } => (
+                        3,
+                        rootline_event::days_from_civil(2000 + k as i64, month as u32, day.min(28) as u32)
+                            * 86_400_000_000_000
+                            + (day.saturating_sub(28) as i64) * 86_400_000_000_000
+                            + nanos_of_day,
+                    ),
+                    _ => (0, 0),
+                };
+                let h = &mut self.pair_heaps[s];
+                h.push((wall - b, (tag, wall, b, k, pack(raw))));
+                if h.len() > MAX_PAIRS_PER_SEG {
+                    h.pop();
+                }
+            }
+            if kernel && self.kernel_walls.len() < MAX_KERNEL_SAMPLES {
+                self.kernel_walls.push((msg_hash(headline), raw, k));
+            }
+        }
+    }
+}
+
+/// Packs the part of a raw time that the heap key does not already hold.
+fn pack(raw: RawTime) -> i64 {
+    match raw {
+        RawTime::Exact { offset_secs, .. } => offset_secs as i64,
+        RawTime::YearLess { month, day, nanos_of_day } => ((month as i64 * 32 + day as i64) << 40) | nanos_of_day,
+        _ => 0,
+    }
+}
+
+impl Summary {
+    /// Moves the kept pairs into `pairs` once the run is complete.
+    pub(crate) fn finish(&mut self) {
+        for (seg, h) in std::mem::take(&mut self.pair_heaps).into_iter().enumerate() {
+            for (_, (tag, wall, boot, k, packed)) in h {
+                let raw = match tag {
+                    1 => RawTime::Exact { unix_nanos: wall, offset_secs: packed as i32 },
+                    2 => RawTime::Naive { civil_nanos: wall },
+                    _ => RawTime::YearLess {
+                        month: ((packed >> 40) / 32) as u8,
+                        day: ((packed >> 40) % 32) as u8,
+                        nanos_of_day: packed & ((1 << 40) - 1),
+                    },
+                };
+                self.pairs.push((raw, k, boot, seg as u32));
+            }
+        }
+    }
+}
+
+fn widen(r: &mut Option<(i64, i64)>, v: i64) {
+    *r = Some(r.map_or((v, v), |(a, b)| (a.min(v), b.max(v))));
+}
+
+/// A fact about part of a bundle learnt from one of its members: it applies to the runs of the same
+/// bundle whose relative path starts with `scope` (the directory the fact file describes, e.g. the
+/// node folder holding `hostname`, or the sosreport root above `etc/hostname`).
 #[derive(Debug, Clone)]
-pub(crate) enum Fact {
-    Host(usize, String),
-    Tz(usize, jiff::tz::TimeZone),
-    BootTime(usize, i64),
+pub(crate) struct Fact {
+    pub bundle: usize,
+    pub scope: String,
+    pub kind: FactKind,
+}
+
+/// What a fact says.
+#[derive(Debug, Clone)]
+pub(crate) enum FactKind {
+    Host(String),
+    Tz(jiff::tz::TimeZone),
+    /// Boot time, seconds since the epoch (`/proc/stat` btime).
+    BootTime(i64),
+}
+
+impl Fact {
+    /// True when the fact covers a run of `bundle` at relative path `rel`.
+    pub fn covers(&self, bundle: usize, rel: &str) -> bool {
+        self.bundle == bundle && rel.starts_with(&self.scope)
+    }
+}
+
+/// The scope a fact file describes: its path minus the known tail (`etc/hostname` -> ``).
+fn scope_of(rel: &str, tail: &str) -> String {
+    rel.strip_suffix(tail).unwrap_or("").to_string()
 }
 
 /// Settings for reading members.
@@ -57,7 +257,7 @@ pub(crate) struct ReadCfg<'a> {
 
 /// What reading one member produced.
 pub(crate) enum Outcome {
-    Run(Run),
+    Run(Box<Run>),
     Fact(Fact, Skipped),
     Skipped(Skipped),
 }
@@ -126,23 +326,25 @@ pub(crate) fn read_member(mut m: Member<'_>, bundle: usize, cfg: ReadCfg<'_>, wa
         }
     }
     parser.finish(&mut sink);
+    sink.summary.finish();
     if cut > 3 {
         warnings.push(Skipped {
             path: m.display.into(),
             reason: format!("{cut} lines in all were cut to {} bytes", cfg.max_line),
         });
     }
-    Outcome::Run(Run {
+    Outcome::Run(Box::new(Run {
         path,
+        rel: m.rel.to_string(),
         bundle,
         format,
         mtime: m.mtime,
-        items: sink.items,
+        store: sink.store,
+        summary: sink.summary,
         lines: sink.lines,
         unparsed: sink.unparsed,
         bytes: lr.position(),
-        order: 0,
-    })
+    }))
 }
 
 /// Recognises members that carry bundle facts rather than logs.
@@ -150,17 +352,18 @@ fn fact(m: &mut Member<'_>, bundle: usize) -> Option<Outcome> {
     let rel = m.rel.trim_start_matches("./");
     // sosreport roots its files under one directory named after the report; look at the tail.
     let tail = |suffix: &str| rel == suffix || rel.ends_with(&format!("/{suffix}"));
+    let tails = ["sos_commands/general/hostname", "sos_commands/host/hostname", "etc/hostname", "hostname"];
+    let host_tail = tails.iter().find(|t| tail(t));
     let skipped = |what: &str| Skipped { path: m.display.into(), reason: format!("read as bundle metadata ({what})") };
-    if tail("etc/hostname")
-        || rel == "hostname"
-        || tail("sos_commands/general/hostname")
-        || tail("sos_commands/host/hostname")
-    {
+    if let Some(t) = host_tail {
         let mut s = String::new();
         let _ = (&mut *m.reader).take(4096).read_line(&mut s);
         let h = s.trim();
         if !h.is_empty() && h.len() < 256 && !h.contains(char::is_whitespace) {
-            return Some(Outcome::Fact(Fact::Host(bundle, h.to_string()), skipped("host name")));
+            return Some(Outcome::Fact(
+                Fact { bundle, scope: scope_of(rel, t), kind: FactKind::Host(h.to_string()) },
+                skipped("host name"),
+            ));
         }
         return None;
     }
@@ -168,7 +371,10 @@ fn fact(m: &mut Member<'_>, bundle: usize) -> Option<Outcome> {
         let mut b = Vec::new();
         let _ = (&mut *m.reader).take(1 << 20).read_to_end(&mut b);
         return Some(match jiff::tz::TimeZone::tzif("localtime", &b) {
-            Ok(tz) => Outcome::Fact(Fact::Tz(bundle, tz), skipped("time zone")),
+            Ok(tz) => Outcome::Fact(
+                Fact { bundle, scope: scope_of(rel, "etc/localtime"), kind: FactKind::Tz(tz) },
+                skipped("time zone"),
+            ),
             Err(e) => Outcome::Skipped(Skipped {
                 path: m.display.into(),
                 reason: format!("not a readable time zone file: {e}"),
@@ -182,7 +388,8 @@ fn fact(m: &mut Member<'_>, bundle: usize) -> Option<Outcome> {
             .split(|&c| c == b'\n')
             .find_map(|l| l.strip_prefix(b"btime ").and_then(|v| formats::util::parse_u64(formats::util::trim(v))));
         if let Some(bt) = btime {
-            return Some(Outcome::Fact(Fact::BootTime(bundle, bt as i64), skipped("boot time")));
+            let kind = FactKind::BootTime(bt as i64);
+            return Some(Outcome::Fact(Fact { bundle, scope: scope_of(rel, "proc/stat"), kind }, skipped("boot time")));
         }
     }
     None
@@ -193,13 +400,16 @@ use std::io::Read;
 struct RunSink {
     path: Arc<str>,
     format: Format,
-    items: Vec<Item>,
+    store: ItemStore,
+    summary: Summary,
     lines: u64,
     unparsed: u64,
     last_host: Option<Arc<str>>,
     seg: u32,
     last_boot: Option<i64>,
     last_boot_id: Option<String>,
+    year_k: u16,
+    last_month: Option<u8>,
 }
 
 impl RunSink {
@@ -207,13 +417,16 @@ impl RunSink {
         RunSink {
             path,
             format,
-            items: Vec::new(),
+            store: ItemStore::new(),
+            summary: Summary::default(),
             lines: 0,
             unparsed: 0,
             last_host: None,
             seg: 0,
             last_boot: None,
             last_boot_id: None,
+            year_k: 0,
+            last_month: None,
         }
     }
 
@@ -240,7 +453,9 @@ impl Sink for RunSink {
             _ => r.boot_nanos,
         };
         if let Some(id) = &r.boot_id {
-            if self.last_boot_id.as_deref().is_some_and(|l| l != id) {
+            // A new boot id starts a segment, and so does the first one after records of no known boot.
+            let first_after_unknown = self.last_boot_id.is_none() && self.last_boot.is_some();
+            if first_after_unknown || self.last_boot_id.as_deref().is_some_and(|l| l != id) {
                 self.seg += 1;
                 self.last_boot = None;
             }
@@ -255,20 +470,30 @@ impl Sink for RunSink {
         if boot.is_some() {
             self.last_boot = boot;
         }
+        // A jump back of six months or more between year-less lines is a New Year.
+        if let RawTime::YearLess { month, .. } = r.time {
+            if self.last_month.is_some_and(|p| month + 6 <= p) {
+                self.year_k = self.year_k.saturating_add(1);
+            }
+            self.last_month = Some(month);
+        }
         let mut ev =
             Event::new(self.format, Provenance { path: self.path.clone(), line: at.line, byte_offset: at.offset });
         ev.host = self.host(r.host);
         ev.boot_nanos = boot;
+        let kernel = r.program.as_deref() == Some("kernel");
         ev.program = r.program.map(|p| p.into());
         ev.pid = r.pid;
         ev.severity = r.severity;
         ev.message = r.message.into_owned();
         ev.fields = r.fields.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        self.items.push(Item { raw: r.time, seg: self.seg, ev });
+        let it = Item { raw: r.time, seg: self.seg, year_k: self.year_k, ev };
+        self.summary.note(&it, kernel);
+        self.store.push(it);
     }
 
     fn attach(&mut self, at: LinePos, line: &[u8]) {
-        match self.items.last_mut() {
+        match self.store.last_mut() {
             Some(it) => {
                 it.ev.message.push(b'\n');
                 it.ev.message.extend_from_slice(line);
@@ -287,6 +512,7 @@ impl Sink for RunSink {
         ev.set_message(line);
         ev.time_kind = TimeKind::None;
         ev.fields.push(("unparsed".into(), "true".into()));
-        self.items.push(Item { raw: RawTime::None, seg: self.seg, ev });
+        self.summary.kinds[0] += 1;
+        self.store.push(Item { raw: RawTime::None, seg: self.seg, year_k: self.year_k, ev });
     }
 }

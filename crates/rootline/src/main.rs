@@ -33,12 +33,15 @@ struct Cli {
 enum Command {
     /// Merge every input into one timeline, each line pointing back at its file and line.
     Timeline(cmd::timeline::Args),
+    /// Mine message templates: counts, first and last seen, an example and the hosts of each.
+    Templates(cmd::templates::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Timeline(a) => cmd::timeline::run(a),
+        Command::Templates(a) => cmd::templates::run(a),
     };
     match result {
         Ok(code) => code,

@@ -1,18 +1,727 @@
-//! Not yet implemented: lines are read by the generic parser until this format lands.
+//! Kubernetes events in the forms operators save them.
+//!
+//! Shapes read:
+//! - `kubectl get events -o json`: a `List` document over many lines (or one event object, or one
+//!   object per line); streamed with [`super::jsonlines::JsonStream`] so each item is parsed when it
+//!   closes and gets the line where it starts; at most 16 MiB are buffered for one item;
+//! - `kubectl get events -o yaml`: the `- apiVersion: v1` blocks under `items:` (or one event document),
+//!   each parsed with serde_yaml;
+//! - the table (`LAST SEEN   TYPE      REASON      OBJECT   MESSAGE`, with or without `NAMESPACE`, the
+//!   wide and the old `LASTSEEN FIRSTSEEN COUNT NAME KIND ...` layouts), ages like `5m`, `2d3h`,
+//!   `<unknown>`;
+//! - the `Events:` section of `kubectl describe pod` (`Type Reason Age From Message`, ages like
+//!   `5m (x12 over 40m)`), the pod and namespace taken from the `Name:` / `Namespace:` lines above it.
+//!
+//! Times: `lastTimestamp`, `eventTime`, `series.lastObservedTime`, `firstTimestamp`,
+//! `metadata.creationTimestamp` (RFC 3339) for JSON and YAML; relative ages are measured back from
+//! `--now`, else from the file's time, else the record has no time.
+//!
+//! See: Kubernetes API reference "Event v1 core" (`involvedObject`, `source`, `reportingComponent`),
+//! kubectl `get` table printer (columns padded with three spaces) and `describe` event table,
+//! k8s.io/apimachinery `duration.HumanDuration` (age formatting).
 
-use super::{Parser, SourceCtx};
+use std::borrow::Cow;
 
-/// Detection (not yet implemented).
-pub fn detect(_line: &[u8]) -> bool {
-    false
+use rootline_event::Severity;
+use serde_json::Value;
+
+use super::jsonlines::{lookup, scalar, time_of, Done, JsonStream, LineKind, MAX_ITEM_BYTES};
+use super::util::{parse_u64, text, trim};
+use super::{LinePos, Parser, Record, Sink, SourceCtx};
+use crate::time::RawTime;
+
+/// True when `line` looks like part of any supported events shape.
+pub fn detect(line: &[u8]) -> bool {
+    let t = trim(line);
+    const KEYS: &[&[u8]] = &[
+        b"\"involvedObject\"",
+        b"\"firstTimestamp\"",
+        b"\"lastTimestamp\"",
+        b"\"eventTime\"",
+        b"\"reportingComponent\"",
+        b"\"reportingInstance\"",
+        b"\"reason\"",
+        b"\"fieldPath\"",
+        b"\"count\"",
+        b"\"kind\": \"Event\"",
+        b"\"kind\": \"EventList\"",
+        b"\"type\": \"Normal\"",
+        b"\"type\": \"Warning\"",
+        b"\"source\": {",
+        b"\"component\"",
+        b"involvedObject:",
+        b"firstTimestamp:",
+        b"lastTimestamp:",
+        b"eventTime:",
+        b"reportingComponent:",
+        b"reportingInstance:",
+        b"reason:",
+        b"fieldPath:",
+        b"kind: Event",
+        b"type: Normal",
+        b"type: Warning",
+        b"component:",
+    ];
+    if KEYS.iter().any(|k| t.starts_with(k)) || memchr::memmem::find(t, b"\"involvedObject\":").is_some() {
+        return true;
+    }
+    if is_header(line).is_some() {
+        return true;
+    }
+    const DESCRIBE: &[&[u8]] = &[
+        b"Namespace:",
+        b"Priority:",
+        b"Service Account:",
+        b"Node:",
+        b"Start Time:",
+        b"Labels:",
+        b"Annotations:",
+        b"Controlled By:",
+        b"Containers:",
+        b"Init Containers:",
+        b"Conditions:",
+        b"Volumes:",
+        b"QoS Class:",
+        b"Node-Selectors:",
+        b"Tolerations:",
+        b"Events:",
+    ];
+    if DESCRIBE.iter().any(|k| line.starts_with(k)) {
+        return true;
+    }
+    looks_like_row(t)
 }
 
-/// Path hint (not yet implemented).
-pub fn path_hint(_path: &str) -> f32 {
-    0.0
+/// A bonus for names that say they hold events or describe output.
+pub fn path_hint(path: &str) -> f32 {
+    let base = path.rsplit(['/', '!']).next().unwrap_or(path).to_ascii_lowercase();
+    if base.contains("event") || base.contains("describe") {
+        0.2
+    } else {
+        0.0
+    }
 }
 
-/// Falls back to the generic parser.
+/// A Kubernetes events parser; relative ages are measured from `ctx.now`, else `ctx.mtime`.
 pub fn parser(ctx: &SourceCtx) -> Box<dyn Parser> {
-    super::generic::parser(ctx)
+    Box::new(K8sParser { anchor: ctx.now.or(ctx.mtime), ..K8sParser::default() })
+}
+
+/// An event table row: an age, `Normal`/`Warning`, a reason, (an object or a source), a message.
+fn looks_like_row(t: &[u8]) -> bool {
+    let mut w = t.split(|c| *c == b' ').filter(|w| !w.is_empty());
+    let words: [&[u8]; 4] =
+        [w.next().unwrap_or(b""), w.next().unwrap_or(b""), w.next().unwrap_or(b""), w.next().unwrap_or(b"")];
+    let is_type = |x: &[u8]| x == b"Normal" || x == b"Warning";
+    // table: AGE TYPE REASON OBJECT / NAMESPACE AGE TYPE REASON
+    if parse_age(words[0]).is_some() && is_type(words[1]) && memchr::memchr(b'/', words[3]).is_some() {
+        return true;
+    }
+    if parse_age(words[1]).is_some() && is_type(words[2]) && !words[3].is_empty() {
+        return true;
+    }
+    // describe: TYPE REASON AGE FROM
+    is_type(words[0]) && parse_age(words[2]).is_some()
+}
+
+/// An age as kubectl prints it (`45s`, `5m`, `2d3h`, `3m20s`, `2y`), in seconds; `<unknown>` is 0 with
+/// `None` time later (see [`age_time`]).
+fn parse_age(w: &[u8]) -> Option<Option<i64>> {
+    if w == b"<unknown>" || w == b"<invalid>" {
+        return Some(None);
+    }
+    if w.is_empty() || !w[0].is_ascii_digit() {
+        return None;
+    }
+    let (mut total, mut n, mut any) = (0i64, 0i64, false);
+    for &c in w {
+        if c.is_ascii_digit() {
+            n = n.checked_mul(10)?.checked_add((c - b'0') as i64)?;
+            any = true;
+            continue;
+        }
+        let unit = match c {
+            b's' => 1,
+            b'm' => 60,
+            b'h' => 3600,
+            b'd' => 86_400,
+            b'y' => 365 * 86_400,
+            _ => return None,
+        };
+        if !any {
+            return None;
+        }
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        (n, any) = (0, false);
+    }
+    (!any && total >= 0).then_some(Some(total))
+}
+
+/// The column a header cell names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Namespace,
+    LastSeen,
+    Type,
+    Reason,
+    Object,
+    Source,
+    Message,
+    Count,
+    Name,
+    Kind,
+    Other,
+}
+
+fn col_of(name: &[u8]) -> Col {
+    match name {
+        b"NAMESPACE" => Col::Namespace,
+        b"LAST SEEN" | b"LASTSEEN" | b"AGE" | b"Age" => Col::LastSeen,
+        b"TYPE" | b"Type" => Col::Type,
+        b"REASON" | b"Reason" => Col::Reason,
+        b"OBJECT" => Col::Object,
+        b"SOURCE" | b"From" => Col::Source,
+        b"MESSAGE" | b"Message" => Col::Message,
+        b"COUNT" => Col::Count,
+        b"NAME" => Col::Name,
+        b"KIND" => Col::Kind,
+        _ => Col::Other,
+    }
+}
+
+/// Column starts of a header line; cells are separated by two or more spaces.
+fn is_header(line: &[u8]) -> Option<Vec<(Col, usize)>> {
+    if memchr::memmem::find(line, b"REASON").is_none() && memchr::memmem::find(line, b"Reason").is_none() {
+        return None;
+    }
+    let mut cols = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        while i < line.len() && line[i] == b' ' {
+            i += 1;
+        }
+        let start = i;
+        while i < line.len() && (line[i] != b' ' || matches!(line.get(i + 1), Some(c) if *c != b' ')) {
+            i += 1;
+        }
+        if start < i {
+            cols.push((col_of(&line[start..i]), start));
+        }
+    }
+    let has = |c: Col| cols.iter().any(|(x, _)| *x == c);
+    (has(Col::Reason) && has(Col::Message) && has(Col::Type) && cols.len() >= 4).then_some(cols)
+}
+
+#[derive(Default, PartialEq)]
+enum Mode {
+    #[default]
+    Unknown,
+    Json,
+    Yaml,
+    Text,
+}
+
+#[derive(Default)]
+struct K8sParser {
+    anchor: Option<i64>,
+    mode: Mode,
+    stream: JsonStream,
+    // YAML: the block being collected, where it starts, whether it is an `items` entry.
+    in_items: bool,
+    block: Vec<u8>,
+    block_at: Option<LinePos>,
+    block_over: bool,
+    // Text: the current table's columns, and the describe context.
+    table: Option<Vec<(Col, usize)>>,
+    table_indent: usize,
+    pod: Option<String>,
+    namespace: Option<String>,
+}
+
+/// Maps one event object; `None` when the object is not an event.
+fn event_record(v: &Value) -> Option<Record<'_>> {
+    let obj = v.as_object()?;
+    if !(obj.contains_key("involvedObject") || obj.contains_key("reason") || obj.contains_key("regarding")) {
+        return None;
+    }
+    let time =
+        ["lastTimestamp", "eventTime", "series.lastObservedTime", "firstTimestamp", "metadata.creationTimestamp"]
+            .iter()
+            .filter_map(|p| lookup(v, p))
+            .map(time_of)
+            .find(RawTime::is_some)
+            .unwrap_or_default();
+    let message = lookup(v, "message").or_else(|| lookup(v, "note")).and_then(scalar).unwrap_or_default();
+    let mut rec = Record { time, ..Record::default() };
+    rec.message = match message {
+        Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+        Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+    };
+    let ty = lookup(v, "type").and_then(scalar);
+    rec.severity = ty.as_deref().and_then(type_severity);
+    rec.program = ["source.component", "reportingComponent", "reportingController", "deprecatedSource.component"]
+        .iter()
+        .filter_map(|p| lookup(v, p).and_then(scalar))
+        .find(|s| !s.is_empty());
+    rec.host = ["source.host", "deprecatedSource.host"]
+        .iter()
+        .filter_map(|p| lookup(v, p).and_then(scalar))
+        .find(|s| !s.is_empty());
+    let inv = v.get("involvedObject").or_else(|| v.get("regarding"));
+    let kind = inv.and_then(|o| lookup(o, "kind")).and_then(scalar);
+    let name = inv.and_then(|o| lookup(o, "name")).and_then(scalar);
+    let ns = inv
+        .and_then(|o| lookup(o, "namespace"))
+        .and_then(scalar)
+        .or_else(|| lookup(v, "metadata.namespace").and_then(scalar));
+    let count = lookup(v, "count").or_else(|| lookup(v, "series.count")).and_then(scalar);
+    let f = &mut rec.fields;
+    if let Some(t) = ty {
+        f.push((Cow::Borrowed("type"), t));
+    }
+    if let Some(r) = lookup(v, "reason").and_then(scalar) {
+        f.push((Cow::Borrowed("reason"), r));
+    }
+    if let (Some(k), Some(n)) = (&kind, &name) {
+        f.push((Cow::Borrowed("object"), Cow::Owned(format!("{}/{}", k.to_ascii_lowercase(), n))));
+        if k == "Pod" {
+            f.push((Cow::Borrowed("pod"), n.clone()));
+        }
+    }
+    if let Some(ns) = ns.filter(|s| !s.is_empty()) {
+        f.push((Cow::Borrowed("namespace"), ns));
+    }
+    if let Some(c) = count {
+        f.push((Cow::Borrowed("count"), c));
+    }
+    Some(rec)
+}
+
+fn type_severity(t: &str) -> Option<Severity> {
+    match t {
+        "Normal" => Some(Severity::Info),
+        "Warning" => Some(Severity::Warning),
+        _ => Severity::from_word(t),
+    }
+}
+
+fn emit_value(at: LinePos, v: &Value, first: &[u8], out: &mut dyn Sink) {
+    match event_record(v) {
+        Some(rec) => out.record(at, rec),
+        None if v.is_object() => out.skip(at),
+        None => out.unparsed(at, first),
+    }
+}
+
+fn first_line(b: &[u8]) -> &[u8] {
+    &b[..memchr::memchr(b'\n', b).unwrap_or(b.len())]
+}
+
+impl K8sParser {
+    fn age_time(&self, age: Option<Option<i64>>) -> RawTime {
+        match (self.anchor, age.flatten()) {
+            (Some(a), Some(secs)) => {
+                RawTime::Exact { unix_nanos: a.saturating_sub(secs).saturating_mul(1_000_000_000), offset_secs: 0 }
+            }
+            _ => RawTime::None,
+        }
+    }
+
+    fn feed_json(&mut self, at: LinePos, line: &[u8], out: &mut dyn Sink) {
+        let kind = self.stream.feed(at, line, &mut |d| match d {
+            Done::Item { at, json } => match serde_json::from_slice::<Value>(json) {
+                Ok(v) => emit_value(at, &v, first_line(json), out),
+                Err(_) => out.unparsed(at, first_line(json)),
+            },
+            Done::Oversized { at, first } => out.unparsed(at, first),
+            Done::Wrapper { at } => out.skip(at),
+        });
+        match kind {
+            LineKind::Claimed => {}
+            LineKind::Structure => out.skip(at),
+            LineKind::Garbage => out.unparsed(at, line),
+        }
+    }
+
+    fn flush_yaml(&mut self, out: &mut dyn Sink) {
+        let Some(at) = self.block_at.take() else { return };
+        if self.block_over {
+            self.block_over = false;
+            out.unparsed(at, b"(Kubernetes event larger than 16 MiB)");
+        } else {
+            match serde_yaml::from_slice::<Value>(&self.block) {
+                Ok(v) => emit_value(at, &v, first_line(&self.block), out),
+                Err(_) => out.unparsed(at, first_line(&self.block)),
+            }
+        }
+        self.block.clear();
+    }
+
+    fn block_line(&mut self, at: LinePos, line: &[u8], first: bool, out: &mut dyn Sink) {
+        if first {
+            self.block_at = Some(at);
+        } else {
+            out.skip(at);
+        }
+        if self.block_over || self.block.len() + line.len() + 1 > MAX_ITEM_BYTES {
+            self.block_over = true;
+            self.block = Vec::new();
+            return;
+        }
+        self.block.extend_from_slice(line);
+        self.block.push(b'\n');
+    }
+
+    fn feed_yaml(&mut self, at: LinePos, line: &[u8], out: &mut dyn Sink) {
+        if line == b"---" || line.starts_with(b"--- ") || line == b"..." {
+            self.flush_yaml(out);
+            self.in_items = false;
+            out.skip(at);
+            return;
+        }
+        if trim(line).is_empty() || trim(line).starts_with(b"#") {
+            out.skip(at);
+            return;
+        }
+        if line.starts_with(b"items:") {
+            // The lines before `items:` were the List's own keys, not an event.
+            if let Some(at0) = self.block_at.take() {
+                out.skip(at0);
+            }
+            self.block.clear();
+            self.block_over = false;
+            self.in_items = true;
+            out.skip(at);
+            return;
+        }
+        if self.in_items {
+            if let Some(rest) = line.strip_prefix(b"- ") {
+                self.flush_yaml(out);
+                self.block.extend_from_slice(b"  ");
+                self.block_line(at, rest, true, out);
+                // block_line pushed rest after the two spaces: keep one mapping at indent 2.
+                return;
+            }
+            if line.starts_with(b" ") && self.block_at.is_some() {
+                self.block_line(at, line, false, out);
+                return;
+            }
+            if line.starts_with(b" ") {
+                out.skip(at);
+                return;
+            }
+            // A key at column 0 (`kind: List`, `metadata:`) ends the items.
+            self.flush_yaml(out);
+            self.in_items = false;
+            out.skip(at);
+            return;
+        }
+        // One event document: every line belongs to it.
+        let first = self.block_at.is_none();
+        self.block_line(at, line, first, out);
+    }
+
+    fn feed_text(&mut self, at: LinePos, line: &[u8], out: &mut dyn Sink) {
+        let t = trim(line);
+        if t.is_empty() {
+            out.skip(at);
+            return;
+        }
+        if let Some(cols) = is_header(line) {
+            self.table_indent = line.len() - line.iter().skip_while(|c| **c == b' ').count();
+            self.table = Some(cols);
+            out.skip(at);
+            return;
+        }
+        if t.iter().all(|c| *c == b'-' || *c == b' ') {
+            out.skip(at);
+            return;
+        }
+        let indent = line.len() - line.iter().skip_while(|c| **c == b' ').count();
+        if self.table.is_some() && self.table_indent > 0 && indent == 0 {
+            // The describe Events section ended (another object's description starts).
+            self.table = None;
+        }
+        if let Some(cols) = self.table.take() {
+            let rec_done = self.row(at, line, &cols, out);
+            self.table = Some(cols);
+            if rec_done {
+                return;
+            }
+        }
+        if indent == 0 {
+            if let Some(v) = line.strip_prefix(b"Name:") {
+                self.pod = Some(text(trim(v)).into_owned());
+                self.namespace = None;
+                out.skip(at);
+                return;
+            }
+            if let Some(v) = line.strip_prefix(b"Namespace:") {
+                self.namespace = Some(text(trim(v)).into_owned());
+                out.skip(at);
+                return;
+            }
+        }
+        if self.pod.is_some() {
+            // The rest of a describe output: no events in it.
+            out.skip(at);
+        } else {
+            out.unparsed(at, line);
+        }
+    }
+
+    /// Reads one table row; false when the line is not one.
+    fn row(&self, at: LinePos, line: &[u8], cols: &[(Col, usize)], out: &mut dyn Sink) -> bool {
+        let cell = |i: usize| -> &[u8] {
+            let start = cols[i].1.min(line.len());
+            let end = cols.get(i + 1).map_or(line.len(), |c| c.1).clamp(start, line.len());
+            // A value may run past its column start by a few bytes when kubectl misaligns; cut at spaces.
+            trim(&line[start..end])
+        };
+        let get = |c: Col| cols.iter().position(|(x, _)| *x == c).map(cell);
+        let ty = get(Col::Type).unwrap_or(b"");
+        if ty != b"Normal" && ty != b"Warning" {
+            return false;
+        }
+        let age_cell = get(Col::LastSeen).unwrap_or(b"");
+        let (age_word, rest) = match memchr::memchr(b' ', age_cell) {
+            Some(sp) => (&age_cell[..sp], trim(&age_cell[sp..])),
+            None => (age_cell, &b""[..]),
+        };
+        let mut rec = Record::new(self.age_time(parse_age(age_word)), get(Col::Message).unwrap_or(b""));
+        rec.severity = type_severity(&text(ty));
+        rec.program = get(Col::Source).filter(|s| !s.is_empty()).map(|s| {
+            // wide tables write `kubelet, node-1`.
+            let s = s.split(|c| *c == b',').next().unwrap_or(s);
+            text(trim(s))
+        });
+        let f = &mut rec.fields;
+        f.push((Cow::Borrowed("type"), text(ty)));
+        if let Some(r) = get(Col::Reason) {
+            f.push((Cow::Borrowed("reason"), text(r)));
+        }
+        let object: Option<Cow<'_, str>> = match (get(Col::Object), get(Col::Kind), get(Col::Name)) {
+            (Some(o), _, _) if !o.is_empty() => Some(text(o)),
+            (None, Some(k), Some(n)) if !k.is_empty() => Some(Cow::Owned(format!(
+                "{}/{}",
+                text(k).to_ascii_lowercase(),
+                text(n.split(|c| *c == b'.').next().unwrap_or(n))
+            ))),
+            _ => self.pod.as_deref().map(|p| Cow::Owned(format!("pod/{p}"))),
+        };
+        if let Some(o) = object {
+            if let Some(p) = o.strip_prefix("pod/") {
+                let p = p.to_string();
+                f.push((Cow::Borrowed("object"), o));
+                f.push((Cow::Borrowed("pod"), Cow::Owned(p)));
+            } else {
+                f.push((Cow::Borrowed("object"), o));
+            }
+        }
+        let ns = get(Col::Namespace).map(text).or_else(|| self.namespace.as_deref().map(Cow::Borrowed));
+        if let Some(ns) = ns.filter(|s| !s.is_empty()) {
+            f.push((Cow::Borrowed("namespace"), ns));
+        }
+        // `5m (x12 over 40m)` in describe; a COUNT column in wide/old tables.
+        let count = rest
+            .strip_prefix(b"(x")
+            .and_then(|r| r.split(|c| *c == b' ').next())
+            .and_then(parse_u64)
+            .map(|n| Cow::Owned(n.to_string()))
+            .or_else(|| get(Col::Count).filter(|c| parse_u64(c).is_some()).map(text));
+        if let Some(c) = count {
+            f.push((Cow::Borrowed("count"), c));
+        }
+        out.record(at, rec);
+        true
+    }
+}
+
+impl Parser for K8sParser {
+    fn feed(&mut self, at: LinePos, line: &[u8], out: &mut dyn Sink) {
+        if self.mode == Mode::Unknown {
+            let t = trim(line);
+            self.mode = match t.first() {
+                None => {
+                    out.skip(at);
+                    return;
+                }
+                Some(b'{') | Some(b'[') => Mode::Json,
+                _ if t.starts_with(b"apiVersion:")
+                    || t.starts_with(b"items:")
+                    || t.starts_with(b"- apiVersion:")
+                    || t.starts_with(b"kind:")
+                    || t == b"---" =>
+                {
+                    Mode::Yaml
+                }
+                _ => Mode::Text,
+            };
+        }
+        match self.mode {
+            Mode::Json => self.feed_json(at, line, out),
+            Mode::Yaml => self.feed_yaml(at, line, out),
+            _ => self.feed_text(at, line, out),
+        }
+    }
+
+    fn finish(&mut self, out: &mut dyn Sink) {
+        match self.mode {
+            Mode::Json => self.stream.finish(&mut |d| match d {
+                Done::Oversized { at, first } | Done::Item { at, json: first } => out.unparsed(at, first),
+                Done::Wrapper { at } => out.skip(at),
+            }),
+            Mode::Yaml => self.flush_yaml(out),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::testing::{records, run, Got};
+
+    const NOW: i64 = 1_760_355_000; // 2025-10-13T11:30:00Z = 20:30 KST
+
+    fn p() -> Box<dyn Parser> {
+        parser(&SourceCtx { now: Some(NOW), ..SourceCtx::default() })
+    }
+
+    fn field<'a>(g: &'a Got, k: &str) -> Option<&'a str> {
+        let Got::Rec { fields, .. } = g else { return None };
+        fields.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn json_list_items_get_their_start_lines() {
+        let text = r#"{
+    "apiVersion": "v1",
+    "items": [
+        {
+            "apiVersion": "v1",
+            "count": 12,
+            "firstTimestamp": "2025-10-13T10:40:11Z",
+            "involvedObject": {"kind": "Pod", "name": "libvirt-libvirt-default-x7k2p", "namespace": "openstack"},
+            "kind": "Event",
+            "lastTimestamp": "2025-10-13T10:51:02Z",
+            "message": "Liveness probe failed: virsh list timed out {\"braces\": [1]}",
+            "metadata": {"name": "x.17", "namespace": "openstack"},
+            "reason": "Unhealthy",
+            "source": {"component": "kubelet", "host": "s-dcn37-com604-krw1a"},
+            "type": "Warning"
+        },
+        {"apiVersion": "v1", "eventTime": "2025-10-13T10:52:00.123456Z", "reason": "Killing", "type": "Normal",
+         "involvedObject": {"kind": "Pod", "name": "libvirt-libvirt-default-x7k2p"}, "message": "Stopping container libvirt",
+         "reportingComponent": "kubelet"}
+    ],
+    "kind": "List",
+    "metadata": {"resourceVersion": ""}
+}"#;
+        let got = run(p(), text);
+        let recs: Vec<&Got> = got.iter().filter(|g| matches!(g, Got::Rec { .. })).collect();
+        assert_eq!(recs.len(), 2, "{got:?}");
+        let Got::Rec { line, time, severity, program, host, message, .. } = recs[0] else { panic!() };
+        assert_eq!(*line, 4);
+        assert_eq!(*time, RawTime::Exact { unix_nanos: 1_760_352_662_000_000_000, offset_secs: 0 });
+        assert_eq!(*severity, Some(Severity::Warning));
+        assert_eq!(program.as_deref(), Some("kubelet"));
+        assert_eq!(host.as_deref(), Some("s-dcn37-com604-krw1a"));
+        assert!(message.starts_with("Liveness probe failed"));
+        assert_eq!(field(recs[0], "object"), Some("pod/libvirt-libvirt-default-x7k2p"));
+        assert_eq!(field(recs[0], "pod"), Some("libvirt-libvirt-default-x7k2p"));
+        assert_eq!(field(recs[0], "namespace"), Some("openstack"));
+        assert_eq!(field(recs[0], "count"), Some("12"));
+        assert!(matches!(recs[1], Got::Rec { line: 17, severity: Some(Severity::Info), .. }));
+        assert!(!got.iter().any(|g| matches!(g, Got::Unparsed(..))));
+        assert_eq!(got.len(), text.lines().count());
+    }
+
+    #[test]
+    fn yaml_items() {
+        let text = "apiVersion: v1\nitems:\n- apiVersion: v1\n  count: 3\n  involvedObject:\n    kind: Pod\n    name: libvirt-libvirt-default-x7k2p\n    namespace: openstack\n  lastTimestamp: \"2025-10-13T10:51:02Z\"\n  message: 'Readiness probe failed: timeout'\n  reason: Unhealthy\n  source:\n    component: kubelet\n  type: Warning\n- apiVersion: v1\n  involvedObject:\n    kind: Node\n    name: s-dcn37-com604-krw1a\n  firstTimestamp: 2025-10-13T10:41:00Z\n  message: Node status is now NodeNotReady\n  reason: NodeNotReady\n  type: Normal\nkind: List\nmetadata:\n  resourceVersion: \"\"\n";
+        let got = run(p(), text);
+        let recs: Vec<&Got> = got.iter().filter(|g| matches!(g, Got::Rec { .. })).collect();
+        assert_eq!(recs.len(), 2, "{got:?}");
+        assert!(matches!(recs[0], Got::Rec { line: 3, time: RawTime::Exact { .. }, .. }));
+        assert_eq!(field(recs[0], "count"), Some("3"));
+        assert_eq!(field(recs[1], "object"), Some("node/s-dcn37-com604-krw1a"));
+        assert!(matches!(recs[1], Got::Rec { line: 15, time: RawTime::Exact { .. }, .. }));
+        assert!(!got.iter().any(|g| matches!(g, Got::Unparsed(..))));
+    }
+
+    #[test]
+    fn tables_with_and_without_namespace() {
+        let got = run(
+            p(),
+            "LAST SEEN   TYPE      REASON      OBJECT                              MESSAGE\n\
+             5m          Warning   Unhealthy   pod/libvirt-libvirt-default-x7k2p   Liveness probe failed: command timed out\n\
+             2d3h        Normal    Pulled      pod/libvirt-libvirt-default-x7k2p   Container image already present\n\
+             <unknown>   Normal    Started     pod/libvirt-libvirt-default-x7k2p   Started container\n",
+        );
+        let r = records(&got);
+        assert_eq!(r[0].0, RawTime::Exact { unix_nanos: (NOW - 300) * 1_000_000_000, offset_secs: 0 });
+        assert_eq!(r[0].2, "Liveness probe failed: command timed out");
+        assert_eq!(
+            r[1].0,
+            RawTime::Exact { unix_nanos: (NOW - 2 * 86_400 - 3 * 3600) * 1_000_000_000, offset_secs: 0 }
+        );
+        assert_eq!(r[2].0, RawTime::None);
+        assert_eq!(field(&got[1], "pod"), Some("libvirt-libvirt-default-x7k2p"));
+        let got = run(
+            p(),
+            "NAMESPACE   LAST SEEN   TYPE      REASON    OBJECT                              MESSAGE\n\
+             openstack   45s         Warning   BackOff   pod/libvirt-libvirt-default-x7k2p   Back-off restarting failed container\n",
+        );
+        assert_eq!(field(&got[1], "namespace"), Some("openstack"));
+        assert_eq!(records(&got)[0].0, RawTime::Exact { unix_nanos: (NOW - 45) * 1_000_000_000, offset_secs: 0 });
+        // Without an anchor the time is unknown.
+        let got = run(
+            parser(&SourceCtx::default()),
+            "LAST SEEN   TYPE     REASON   OBJECT   MESSAGE\n5m          Normal   X        pod/a    m\n",
+        );
+        assert_eq!(records(&got)[0].0, RawTime::None);
+    }
+
+    #[test]
+    fn describe_events_section() {
+        let text = "Name:             libvirt-libvirt-default-x7k2p\n\
+Namespace:        openstack\n\
+Node:             s-dcn37-com604-krw1a/10.0.0.37\n\
+Containers:\n\
+  libvirt:\n\
+    State:          Running\n\
+Events:\n\
+  Type     Reason     Age                 From     Message\n\
+  ----     ------     ----                ----     -------\n\
+  Warning  Unhealthy  5m (x12 over 40m)   kubelet  Liveness probe failed: timeout\n\
+  Normal   Pulled     2m                  kubelet  Container image \"libvirt:2024.1\" already present on machine\n";
+        let got = run(p(), text);
+        let recs: Vec<&Got> = got.iter().filter(|g| matches!(g, Got::Rec { .. })).collect();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(field(recs[0], "count"), Some("12"));
+        assert_eq!(field(recs[0], "pod"), Some("libvirt-libvirt-default-x7k2p"));
+        assert_eq!(field(recs[0], "namespace"), Some("openstack"));
+        let Got::Rec { program, time, .. } = recs[0] else { panic!() };
+        assert_eq!(program.as_deref(), Some("kubelet"));
+        assert_eq!(*time, RawTime::Exact { unix_nanos: (NOW - 300) * 1_000_000_000, offset_secs: 0 });
+        assert!(!got.iter().any(|g| matches!(g, Got::Unparsed(..))));
+    }
+
+    #[test]
+    fn near_misses_and_garbage() {
+        assert!(detect(b"5m          Warning   Unhealthy   pod/x   msg"));
+        assert!(!detect(b"Warning: something went wrong"));
+        assert!(!detect(b"Oct 13 19:51:02 host kubelet[1]: Warning Unhealthy"));
+        assert!(!detect(b"name: foo"));
+        assert_eq!(parse_age(b"3m20s"), Some(Some(200)));
+        assert_eq!(parse_age(b"5x"), None);
+        assert_eq!(parse_age(b"m5"), None);
+        let got = run(p(), "this is not an event\n\n");
+        assert_eq!(got[0], Got::Unparsed(1, "this is not an event".into()));
+        let got = run(p(), "{\"broken\": \n}\n");
+        assert!(got.iter().any(|g| matches!(g, Got::Unparsed(1, _))));
+        let got = run(p(), "apiVersion: v1\nitems:\n- a: [\n");
+        assert!(got.iter().any(|g| matches!(g, Got::Unparsed(3, _))));
+    }
 }

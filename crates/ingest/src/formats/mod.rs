@@ -132,9 +132,14 @@ pub static SPECS: &[FormatSpec] = &[
         parser: journal::parser,
     },
     FormatSpec { format: Format::Cri, detect: cri::detect, path_hint: cri::path_hint, parser: cri::parser },
-    FormatSpec { format: Format::Klog, detect: klog::detect, path_hint: no_hint, parser: klog::parser },
+    FormatSpec { format: Format::Klog, detect: klog::detect, path_hint: klog::path_hint, parser: klog::parser },
     FormatSpec { format: Format::Oslo, detect: oslo::detect, path_hint: no_hint, parser: oslo::parser },
-    FormatSpec { format: Format::Libvirt, detect: libvirt::detect, path_hint: no_hint, parser: libvirt::parser },
+    FormatSpec {
+        format: Format::Libvirt,
+        detect: libvirt::detect,
+        path_hint: libvirt::path_hint,
+        parser: libvirt::parser,
+    },
     FormatSpec { format: Format::Logfmt, detect: logfmt::detect, path_hint: no_hint, parser: logfmt::parser },
     FormatSpec {
         format: Format::K8sEvents,
@@ -172,6 +177,14 @@ pub fn spec(format: Format) -> &'static FormatSpec {
 /// best score above 0.3 wins, earlier registry entries winning ties. Anything else is `Generic`.
 pub fn detect(path: &str, sample: &[&[u8]]) -> Format {
     let lines: Vec<&[u8]> = sample.iter().copied().filter(|l| !l.iter().all(u8::is_ascii_whitespace)).collect();
+    // journalctl's own header settles it: `-o short` lines are otherwise identical to syslog.
+    if lines.first().is_some_and(|l| {
+        l.starts_with(b"-- Logs begin at ")
+            || l.starts_with(b"-- Journal begins at ")
+            || l.starts_with(b"-- No entries --")
+    }) {
+        return Format::Journal;
+    }
     let mut best = (Format::Generic, 0.3f32);
     for spec in SPECS {
         if matches!(spec.format, Format::Generic | Format::Plain) {

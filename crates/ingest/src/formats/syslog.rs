@@ -19,9 +19,10 @@ use super::{LinePos, Parser, Record, Sink, SourceCtx};
 use crate::time::civil::{parse_bsd, parse_iso};
 use crate::time::RawTime;
 
-/// True when `line` looks like a syslog line of any supported shape.
+/// True when `line` looks like a syslog line of any supported shape: a stamp, a host and a tag
+/// (`prog:` or busybox's `facility.level`). A stamp followed by free text is not syslog.
 pub fn detect(line: &[u8]) -> bool {
-    split(line).is_some()
+    split(line).is_some_and(|p| !p.tag.is_empty() || p.facility_level.is_some())
 }
 
 /// A syslog parser.
@@ -158,7 +159,7 @@ fn is_facility_level(w: &[u8]) -> bool {
 }
 
 /// Splits `prog[pid]: msg`; lines without a `tag:` keep everything as the message.
-fn split_tag(b: &[u8]) -> (&[u8], &[u8]) {
+pub(crate) fn split_tag(b: &[u8]) -> (&[u8], &[u8]) {
     // A tag is at most 48 chars (RFC 3164 says 32; real daemons exceed it) with no spaces before ':'.
     let lim = b.len().min(64);
     for i in 0..lim {
@@ -235,6 +236,11 @@ impl Parser for SyslogParser {
         if let Some(fl) = p.facility_level {
             rec.fields.push((Cow::Borrowed("facility"), text(fl.split(|c| *c == b'.').next().unwrap_or(b""))));
         }
+        if !is_kernel {
+            // kubelet and other Kubernetes daemons log klog lines through syslog: the klog header's
+            // severity and structured fields are more precise than the syslog priority.
+            super::klog::enrich(msg, &mut rec);
+        }
         out.record(at, rec);
     }
 }
@@ -304,6 +310,20 @@ mod tests {
         assert_eq!(program.as_deref(), Some("nova-compute"));
         assert_eq!(message, "attach ok");
         assert_eq!(*severity, Some(Severity::Notice));
+    }
+
+    #[test]
+    fn klog_messages_give_severity_and_fields() {
+        let got = run(
+            parser(&SourceCtx::default()),
+            "Oct 13 19:56:01 s-dcn37-com604-krw1a kubelet[1234]: E1013 19:56:01.123456    1234 prober.go:104] \"Probe failed\" probeType=\"Liveness\" pod=\"openstack/libvirt-libvirt-default-x7k2p\" containerName=\"libvirt\"",
+        );
+        let Got::Rec { time, pid, severity, message, fields, .. } = &got[0] else { panic!("{got:?}") };
+        assert!(matches!(time, RawTime::YearLess { nanos_of_day: 71_761_000_000_000, .. }));
+        assert_eq!((*pid, *severity), (Some(1234), Some(Severity::Err)));
+        assert!(message.starts_with("\"Probe failed\" probeType="));
+        assert!(fields.contains(&("pod".into(), "libvirt-libvirt-default-x7k2p".into())));
+        assert!(fields.contains(&("container".into(), "libvirt".into())));
     }
 
     #[test]

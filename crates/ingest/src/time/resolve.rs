@@ -1,28 +1,35 @@
 //! Turning raw times into one timeline: hosts, zones, years, boot anchors, clock skew.
 //!
-//! Runs once after every source has been read, because each step may need facts from other sources:
-//! - host: the record's own host, else the bundle's host name, else `--assume-host`, else the only
+//! Runs once after every source has been read, from each run's bounded [`Summary`] (never from the
+//! events themselves, which may be on disk by then), and yields one [`Plan`] per run that the merge
+//! applies to each event as it streams out. Each step may need facts from other sources:
+//! - host: the record's own host, else the host named by a `hostname` file covering the run (a
+//!   sosreport's `etc/hostname`, a node folder's `hostname`), else `--assume-host`, else the only
 //!   host the bundle's other sources name;
-//! - zone for naive times: `--tz`, else the bundle's `etc/localtime`, else the machine's zone;
+//! - zone for naive times: `--tz`, else the covering `etc/localtime`, else the machine's zone;
 //! - year for year-less lines: `--year`, else the years the host's dated sources cover, else the
 //!   file's modification time, else now; a New Year inside a file (December, then January) adds one;
 //! - wall time for seconds-since-boot: the host's boot time, estimated from records that state both
 //!   (a syslog kernel line with its `[uptime]` stamp, a journal record's monotonic time, a command
 //!   log's `=== time [uptime]` header), from identical kernel messages seen with a wall time in another
-//!   source, from a bundle's `/proc/stat` btime, or `--boot-time`. Each boot segment gets its own
+//!   source, from a covering `/proc/stat` btime, or `--boot-time`. Each boot segment gets its own
 //!   anchor; without one, times stay relative to boot and the file's order is kept.
+//!
+//! [`Summary`]: crate::run::Summary
 
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
-use rootline_event::{days_from_civil, Format, TimeKind, Timestamp};
+use rootline_event::{days_from_civil, Event, Format, TimeKind, Timestamp};
 
 use super::RawTime;
-use crate::run::{Fact, Run};
+use crate::run::{Fact, FactKind, Item, Run, YlKey};
 
 const NANOS: i64 = 1_000_000_000;
+
+/// A host name as events carry it (`None` when no source named one).
+type Host = Option<Arc<str>>;
 /// Boot-time estimates closer than this belong to the same boot.
 const SAME_BOOT_NANOS: i64 = 30 * NANOS;
 
@@ -48,7 +55,7 @@ pub struct SourceStats {
     pub path: String,
     /// Format it was read as.
     pub format: String,
-    /// Host(s) of its events (the first one seen).
+    /// Host of its events (the first one seen, or the one assigned).
     pub host: Option<String>,
     /// Lines read.
     pub lines: u64,
@@ -64,7 +71,8 @@ pub struct SourceStats {
     pub last: Option<String>,
     /// How times were obtained: kind name and count.
     pub time_kinds: Vec<(String, u64)>,
-    /// Events whose time went backwards relative to the line before (clock jumps, interleaving).
+    /// Events whose time went backwards relative to the one before (clock jumps, interleaving);
+    /// such sources are sorted before merging.
     pub out_of_order: u64,
     /// Estimated clock offset from the host's reference source, seconds (same messages compared).
     pub skew_secs: Option<f64>,
@@ -72,125 +80,259 @@ pub struct SourceStats {
     pub boot_anchors: Vec<Option<String>>,
 }
 
-/// Resolves every run's times and hosts in place and returns per-source statistics.
-pub(crate) fn resolve(runs: &mut [Run], facts: &[Fact], o: &ResolveOpts) -> Vec<SourceStats> {
+/// How to turn one run's raw items into events.
+pub(crate) struct Plan {
+    tz: TimeZone,
+    host: Host,
+    snapshot: Option<Timestamp>,
+    year_base: Option<i64>,
+    anchors: Vec<Option<i64>>,
+    cache: OffsetCache,
+}
+
+impl Plan {
+    /// The wall time of a raw time that needs no boot anchor.
+    fn wall(&mut self, raw: RawTime, k: u16) -> Option<(Timestamp, TimeKind)> {
+        match raw {
+            RawTime::Exact { unix_nanos, offset_secs } => {
+                Some((Timestamp::from_unix_nanos(unix_nanos, offset_secs), TimeKind::Exact))
+            }
+            RawTime::Naive { civil_nanos } => self.cache.local(&self.tz, civil_nanos).map(|t| (t, TimeKind::Zoned)),
+            RawTime::YearLess { month, day, nanos_of_day } => {
+                let y = self.year_base? + k as i64;
+                if !super::civil::valid_date(y, month as u32, day as u32) {
+                    return None; // Feb 29 in a year without one: no usable time, order kept
+                }
+                let civil = days_from_civil(y, month as u32, day as u32) * 86_400 * NANOS + nanos_of_day;
+                self.cache.local(&self.tz, civil).map(|t| (t, TimeKind::YearInferred))
+            }
+            RawTime::Snapshot => self.snapshot.map(|t| (t, TimeKind::Snapshot)),
+            RawTime::Boot { .. } | RawTime::None => None,
+        }
+    }
+
+    fn boot(&self, seg: u32, nanos: i64) -> Option<Timestamp> {
+        let a = (*self.anchors.get(seg as usize)?)?;
+        let u = a + nanos;
+        let off = jiff::Timestamp::from_nanosecond(u as i128).map(|t| self.tz.to_offset(t).seconds()).unwrap_or(0);
+        Some(Timestamp::from_unix_nanos(u, off))
+    }
+
+    /// The event of `item`, with its time and host resolved.
+    pub fn apply(&mut self, item: Item) -> Event {
+        let mut ev = item.ev;
+        match item.raw {
+            RawTime::Boot { nanos } => match self.boot(item.seg, nanos) {
+                Some(t) => {
+                    ev.time = Some(t);
+                    ev.time_kind = TimeKind::Anchored;
+                }
+                None => ev.time_kind = TimeKind::Relative,
+            },
+            raw => {
+                if let Some((t, k)) = self.wall(raw, item.year_k) {
+                    ev.time = Some(t);
+                    ev.time_kind = k;
+                }
+            }
+        }
+        if ev.host.is_none() {
+            ev.host.clone_from(&self.host);
+        }
+        ev
+    }
+}
+
+/// Plans every run and returns the plans with per-source statistics.
+pub(crate) fn plan(runs: &[Run], facts: &[Fact], o: &ResolveOpts) -> (Vec<Plan>, Vec<SourceStats>) {
     let system_tz = o.tz.clone().unwrap_or_else(TimeZone::system);
-    let mut bundle_host: HashMap<usize, Arc<str>> = HashMap::new();
-    let mut bundle_tz: HashMap<usize, TimeZone> = HashMap::new();
-    let mut bundle_btime: HashMap<usize, i64> = HashMap::new();
-    for f in facts {
-        match f {
-            Fact::Host(b, h) => {
-                bundle_host.entry(*b).or_insert_with(|| Arc::from(h.as_str()));
-            }
-            Fact::Tz(b, tz) => {
-                bundle_tz.entry(*b).or_insert_with(|| tz.clone());
-            }
-            Fact::BootTime(b, t) => {
-                bundle_btime.insert(*b, *t * NANOS);
-            }
-        }
-    }
-    assign_hosts(runs, &bundle_host, o.assume_host.as_deref());
-    let tz_of = |b: usize| -> TimeZone {
-        if o.tz.is_some() {
-            return system_tz.clone();
-        }
-        bundle_tz.get(&b).cloned().unwrap_or_else(|| system_tz.clone())
+    // The most specific fact of each kind that covers a run.
+    let find = |run: &Run, want: fn(&FactKind) -> bool| -> Option<&FactKind> {
+        facts
+            .iter()
+            .filter(|f| want(&f.kind) && f.covers(run.bundle, &run.rel))
+            .max_by_key(|f| f.scope.len())
+            .map(|f| &f.kind)
     };
-
-    // 1. Full dates (exact and naive) and snapshots.
-    let mut host_range: HashMap<Option<Arc<str>>, (i64, i64)> = HashMap::new();
-    for run in runs.iter_mut() {
-        let tz = tz_of(run.bundle);
-        let mut cache = OffsetCache::default();
-        for it in &mut run.items {
-            let t = match it.raw {
-                RawTime::Exact { unix_nanos, offset_secs } => {
-                    Some((Timestamp::from_unix_nanos(unix_nanos, offset_secs), TimeKind::Exact))
+    // The only host each bundle's records name, if exactly one.
+    let mut named: HashMap<usize, Host> = HashMap::new();
+    let mut conflicted: HashSet<usize> = HashSet::new();
+    for run in runs {
+        if run.summary.host_conflict {
+            conflicted.insert(run.bundle);
+        }
+        if let Some(h) = &run.summary.host {
+            match named.get(&run.bundle) {
+                None => {
+                    named.insert(run.bundle, Some(h.clone()));
                 }
-                RawTime::Naive { civil_nanos } => cache.local(&tz, civil_nanos).map(|t| (t, TimeKind::Zoned)),
-                RawTime::Snapshot => run.mtime.map(|m| {
-                    let off =
-                        tz.to_offset(jiff::Timestamp::from_second(m).unwrap_or(jiff::Timestamp::UNIX_EPOCH)).seconds();
-                    (Timestamp::from_unix_nanos(m * NANOS, off), TimeKind::Snapshot)
-                }),
-                _ => None,
-            };
-            if let Some((t, k)) = t {
-                it.ev.time = Some(t);
-                it.ev.time_kind = k;
-                if k != TimeKind::Snapshot {
-                    let r = host_range.entry(it.ev.host.clone()).or_insert((t.unix_nanos, t.unix_nanos));
-                    r.0 = r.0.min(t.unix_nanos);
-                    r.1 = r.1.max(t.unix_nanos);
+                Some(Some(prev)) if prev != h => {
+                    conflicted.insert(run.bundle);
                 }
+                _ => {}
             }
         }
     }
+    let assume: Host = o.assume_host.as_deref().map(Arc::from);
+    let mut plans: Vec<Plan> = runs
+        .iter()
+        .map(|run| {
+            let tz = match (&o.tz, find(run, |k| matches!(k, FactKind::Tz(_)))) {
+                (None, Some(FactKind::Tz(tz))) => tz.clone(),
+                _ => system_tz.clone(),
+            };
+            let host = match find(run, |k| matches!(k, FactKind::Host(_))) {
+                Some(FactKind::Host(h)) => Some(Arc::from(h.as_str())),
+                _ => None,
+            }
+            .or_else(|| assume.clone())
+            .or_else(|| {
+                if conflicted.contains(&run.bundle) {
+                    None
+                } else {
+                    named.get(&run.bundle).cloned().flatten()
+                }
+            });
+            let snapshot = run.mtime.map(|m| {
+                let off = jiff::Timestamp::from_second(m).map(|t| tz.to_offset(t).seconds()).unwrap_or(0);
+                Timestamp::from_unix_nanos(m * NANOS, off)
+            });
+            Plan { tz, host, snapshot, year_base: None, anchors: Vec::new(), cache: OffsetCache::default() }
+        })
+        .collect();
+    // The host each run's events mostly carry: their own, else the plan's fallback.
+    let run_host: Vec<Host> =
+        runs.iter().zip(&plans).map(|(r, p)| r.summary.host.clone().or_else(|| p.host.clone())).collect();
 
-    // 2. Year-less dates.
-    for run in runs.iter_mut() {
-        if !run.items.iter().any(|it| matches!(it.raw, RawTime::YearLess { .. })) {
-            continue;
+    // 1. What the host's fully dated sources cover.
+    let mut host_range: HashMap<Host, (i64, i64)> = HashMap::new();
+    for (i, run) in runs.iter().enumerate() {
+        let mut span = run.summary.exact;
+        if let Some((a, b)) = run.summary.naive {
+            let p = &mut plans[i];
+            if let (Some(x), Some(y)) = (p.cache.local(&p.tz, a), p.cache.local(&p.tz, b)) {
+                span = Some(
+                    span.map_or((x.unix_nanos, y.unix_nanos), |(lo, hi)| (lo.min(x.unix_nanos), hi.max(y.unix_nanos))),
+                );
+            }
         }
-        let tz = tz_of(run.bundle);
-        let host = run.items.iter().find_map(|it| it.ev.host.clone());
-        resolve_year_less(run, &tz, o, host_range.get(&host).copied());
+        if let Some((a, b)) = span {
+            let r = host_range.entry(run_host[i].clone()).or_insert((a, b));
+            *r = (r.0.min(a), r.1.max(b));
+        }
+    }
+
+    // 2. Year-less sources.
+    for (i, run) in runs.iter().enumerate() {
+        let (Some(first), Some(last)) = (run.summary.yl_first, run.summary.yl_last) else { continue };
+        let range = host_range.get(&run_host[i]).copied();
+        plans[i].year_base = Some(year_base(first, last, &plans[i].tz, o, range, run.mtime));
     }
 
     // 3. Boot anchors.
-    let anchor_notes = anchor_boot_times(runs, &bundle_btime, o, &tz_of);
+    let mut pairs: HashMap<Host, Vec<i64>> = HashMap::new();
+    let mut walls: HashMap<(Host, u64), Vec<i64>> = HashMap::new();
+    for (i, run) in runs.iter().enumerate() {
+        if let Some(FactKind::BootTime(b)) = find(run, |k| matches!(k, FactKind::BootTime(_))) {
+            if run_host[i].is_some() {
+                pairs.entry(run_host[i].clone()).or_default().push(*b * NANOS);
+            }
+        }
+        let p = &mut plans[i];
+        for &(raw, k, boot, _) in &run.summary.pairs {
+            if let Some((t, _)) = p.wall(raw, k) {
+                pairs.entry(run_host[i].clone()).or_default().push(t.unix_nanos - boot);
+            }
+        }
+        if run.format != Format::Kernel {
+            for &(h, raw, k) in &run.summary.kernel_walls {
+                if let Some((t, _)) = p.wall(raw, k) {
+                    walls.entry((run_host[i].clone(), h)).or_default().push(t.unix_nanos);
+                }
+            }
+        }
+    }
+    let boots: HashMap<Host, Vec<i64>> = pairs.into_iter().map(|(h, v)| (h, cluster(v))).collect();
+    for (i, run) in runs.iter().enumerate() {
+        let nseg = run.summary.boot_per_seg.len();
+        if nseg == 0 {
+            continue;
+        }
+        let host_boots = boots.get(&run_host[i]).cloned().unwrap_or_default();
+        let mut anchors = vec![None; nseg];
+        for (seg, slot) in anchors.iter_mut().enumerate() {
+            // Identical kernel messages seen elsewhere with a wall time vote for this segment's boot.
+            let mut votes = Vec::new();
+            for &(s, h, nanos) in &run.summary.kernel_boots {
+                if s as usize == seg {
+                    if let Some(ws) = walls.get(&(run_host[i].clone(), h)) {
+                        votes.extend(ws.iter().take(64).map(|w| w - nanos));
+                    }
+                }
+            }
+            let voted = densest(votes);
+            // Otherwise the host's known boots, the latest boot for the latest segment.
+            let by_order = (host_boots.len() + seg).checked_sub(nseg).and_then(|i| host_boots.get(i).copied());
+            let by_flag = (seg + 1 == nseg).then_some(o.boot_time).flatten();
+            *slot = voted.or(by_order).or(by_flag);
+        }
+        plans[i].anchors = anchors;
+    }
 
-    // 4. Order within each run, and statistics.
-    let skews = estimate_skew(runs);
-    runs.iter_mut()
+    // 4. Statistics.
+    let skews = estimate_skew(runs, &mut plans, &run_host);
+    let stats = runs
+        .iter()
         .enumerate()
         .map(|(i, run)| {
-            let mut st = finish_run(run);
+            let mut st = stats_of(run, &mut plans[i], run_host[i].as_deref());
             st.skew_secs = skews.get(&i).copied();
-            st.boot_anchors = anchor_notes.get(&i).cloned().unwrap_or_default();
             st
         })
-        .collect()
+        .collect();
+    (plans, stats)
 }
 
-fn assign_hosts(runs: &mut [Run], bundle_host: &HashMap<usize, Arc<str>>, assume: Option<&str>) {
-    let assume: Option<Arc<str>> = assume.map(Arc::from);
-    // The only host a bundle's own records name, if exactly one.
-    let mut named: HashMap<usize, Option<Arc<str>>> = HashMap::new();
-    let mut conflicted: std::collections::HashSet<usize> = Default::default();
-    for run in runs.iter() {
-        for it in &run.items {
-            if let Some(h) = &it.ev.host {
-                match named.get(&run.bundle) {
-                    None => {
-                        named.insert(run.bundle, Some(h.clone()));
-                    }
-                    Some(Some(prev)) if prev != h => {
-                        conflicted.insert(run.bundle);
-                    }
-                    _ => {}
-                }
-            }
-        }
+fn year_of(unix_secs: i64, tz: &TimeZone) -> (i64, u32, u32) {
+    let off = jiff::Timestamp::from_second(unix_secs).map(|t| tz.to_offset(t).seconds()).unwrap_or(0) as i64;
+    rootline_event::civil_from_days((unix_secs + off).div_euclid(86_400))
+}
+
+/// The year of a run's first year-less line.
+fn year_base(
+    first: YlKey,
+    last: YlKey,
+    tz: &TimeZone,
+    o: &ResolveOpts,
+    range: Option<(i64, i64)>,
+    mtime: Option<i64>,
+) -> i64 {
+    if let Some(y) = o.year {
+        return y as i64;
     }
-    for run in runs.iter_mut() {
-        let fallback = bundle_host.get(&run.bundle).cloned().or_else(|| assume.clone()).or_else(|| {
-            if conflicted.contains(&run.bundle) {
-                None
+    if let Some((lo, hi)) = range {
+        // The base year that puts this file's span closest to what the host's dated sources cover.
+        let (ylo, _, _) = year_of(lo / NANOS, tz);
+        let (yhi, _, _) = year_of(hi / NANOS, tz);
+        let at =
+            |base: i64, k: YlKey| days_from_civil(base + k.0 as i64, k.1 as u32, k.2 as u32) * 86_400 * NANOS + k.3;
+        let gap = |base: i64| {
+            let (a, b) = (at(base, first), at(base, last));
+            if b < lo {
+                lo - b
+            } else if a > hi {
+                a - hi
             } else {
-                named.get(&run.bundle).cloned().flatten()
+                0
             }
-        });
-        if let Some(h) = fallback {
-            for it in &mut run.items {
-                if it.ev.host.is_none() {
-                    it.ev.host = Some(h.clone());
-                }
-            }
-        }
+        };
+        return (ylo - 1 - last.0 as i64..=yhi + 1).min_by_key(|b| (gap(*b), -b)).unwrap_or(ylo);
     }
+    // The last line cannot be later than the file's time (or now): a date after it is last year.
+    let reference = mtime.unwrap_or(o.now);
+    let (ry, rm, rd) = year_of(reference, tz);
+    let y_last = if (last.1 as u32, last.2 as u32) > (rm, rd + 1) { ry - 1 } else { ry };
+    y_last - last.0 as i64
 }
 
 /// Converts local civil times to instants, caching the zone's offset per civil hour.
@@ -239,79 +381,6 @@ impl OffsetCache {
     }
 }
 
-fn year_of(unix_secs: i64, tz: &TimeZone) -> (i64, u32, u32) {
-    let off = jiff::Timestamp::from_second(unix_secs).map(|t| tz.to_offset(t).seconds()).unwrap_or(0) as i64;
-    rootline_event::civil_from_days((unix_secs + off).div_euclid(86_400))
-}
-
-fn resolve_year_less(run: &mut Run, tz: &TimeZone, o: &ResolveOpts, host_range: Option<(i64, i64)>) {
-    // Year offsets within the file: a jump back of six months or more is a New Year.
-    let mut offsets = Vec::with_capacity(run.items.len());
-    let (mut k, mut prev) = (0i64, None::<u8>);
-    let (mut first, mut last) = (None, None);
-    for it in &run.items {
-        if let RawTime::YearLess { month, day, .. } = it.raw {
-            if let Some(p) = prev {
-                if month + 6 <= p {
-                    k += 1;
-                }
-            }
-            prev = Some(month);
-            first.get_or_insert((month, day, k));
-            last = Some((month, day, k));
-        }
-        offsets.push(k);
-    }
-    let (Some(first), Some(last)) = (first, last) else {
-        return;
-    };
-    let base = if let Some(y) = o.year {
-        y as i64
-    } else if let Some((lo, hi)) = host_range {
-        // The base year that puts this file's span closest to what the host's dated sources cover.
-        let (ylo, _, _) = year_of(lo / NANOS, tz);
-        let (yhi, _, _) = year_of(hi / NANOS, tz);
-        let span = |base: i64| {
-            let a = days_from_civil(base + first.2, first.0 as u32, first.1 as u32) * 86_400 * NANOS;
-            let b = days_from_civil(base + last.2, last.0 as u32, last.1 as u32) * 86_400 * NANOS;
-            if b < lo {
-                lo - b
-            } else if a > hi {
-                a - hi
-            } else {
-                0
-            }
-        };
-        (ylo - 1 - last.2..=yhi + 1).min_by_key(|b| (span(*b), -b)).unwrap_or(ylo)
-    } else {
-        // The last line cannot be later than the file's time (or now): a date after it is last year.
-        let reference = run.mtime.unwrap_or(o.now);
-        let (ry, rm, rd) = year_of(reference, tz);
-        let y_last = if (last.0 as u32, last.1 as u32) > (rm, rd + 1) { ry - 1 } else { ry };
-        y_last - last.2
-    };
-    let mut cache = OffsetCache::default();
-    for (it, k) in run.items.iter_mut().zip(offsets) {
-        if let RawTime::YearLess { month, day, nanos_of_day } = it.raw {
-            let y = base + k;
-            if !super::civil::valid_date(y, month as u32, day as u32) {
-                continue; // Feb 29 in a year that has none: no usable time, order kept
-            }
-            let civil = days_from_civil(y, month as u32, day as u32) * 86_400 * NANOS + nanos_of_day;
-            if let Some(t) = cache.local(tz, civil) {
-                it.ev.time = Some(t);
-                it.ev.time_kind = TimeKind::YearInferred;
-            }
-        }
-    }
-}
-
-fn msg_hash(b: &[u8]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    b.hash(&mut h);
-    h.finish()
-}
-
 fn median(v: &mut [i64]) -> Option<i64> {
     if v.is_empty() {
         return None;
@@ -320,131 +389,50 @@ fn median(v: &mut [i64]) -> Option<i64> {
     Some(v[v.len() / 2])
 }
 
-/// Groups sorted estimates into boots; returns each group's median.
+/// The boot time a group of estimates (wall time minus seconds since boot) points to.
+///
+/// A logger stamps a kernel message when it reads it, never before it was written: each estimate is
+/// the boot time plus a delay, so the earliest estimates are the truest (busybox klogd stamps its
+/// whole boot-time dump at the moment it starts, seconds late). The 2nd percentile rather than the
+/// minimum keeps one wrong clock from pulling the anchor.
+fn boot_of(sorted: &[i64]) -> i64 {
+    sorted[(sorted.len() - 1) * 2 / 100]
+}
+
+/// Groups estimates into boots (gaps over 30 s separate them); one boot time per group, in order.
 fn cluster(mut ests: Vec<i64>) -> Vec<i64> {
+    groups(&mut ests).into_iter().map(boot_of).collect()
+}
+
+fn groups(ests: &mut [i64]) -> Vec<&[i64]> {
     ests.sort_unstable();
     let mut out = Vec::new();
-    let mut cur: Vec<i64> = Vec::new();
-    for e in ests {
-        if cur.last().is_some_and(|l| e - l > SAME_BOOT_NANOS) {
-            out.push(median(&mut cur).unwrap_or_default());
-            cur.clear();
+    let mut start = 0;
+    for i in 1..=ests.len() {
+        if i == ests.len() || ests[i] - ests[i - 1] > SAME_BOOT_NANOS {
+            if i > start {
+                out.push(&ests[start..i]);
+            }
+            start = i;
         }
-        cur.push(e);
-    }
-    if let Some(m) = median(&mut cur) {
-        out.push(m);
     }
     out
 }
 
-type Host = Option<Arc<str>>;
-
-fn anchor_boot_times(
-    runs: &mut [Run],
-    bundle_btime: &HashMap<usize, i64>,
-    o: &ResolveOpts,
-    tz_of: &dyn Fn(usize) -> TimeZone,
-) -> HashMap<usize, Vec<Option<String>>> {
-    // Direct pairs (wall time and boot time in the same record) and kernel messages with a wall time.
-    let mut pairs: HashMap<Host, Vec<i64>> = HashMap::new();
-    let mut walls: HashMap<(Host, u64), Vec<i64>> = HashMap::new();
-    for run in runs.iter() {
-        if let Some(b) = bundle_btime.get(&run.bundle) {
-            if let Some(h) = run.items.iter().find_map(|it| it.ev.host.clone()) {
-                pairs.entry(Some(h)).or_default().push(*b);
-            }
-        }
-        for it in &run.items {
-            let Some(t) = it.ev.time else { continue };
-            if let Some(b) = it.ev.boot_nanos {
-                pairs.entry(it.ev.host.clone()).or_default().push(t.unix_nanos - b);
-            }
-            if it.ev.program.as_deref() == Some("kernel") && run.format != Format::Kernel {
-                walls.entry((it.ev.host.clone(), msg_hash(it.ev.headline()))).or_default().push(t.unix_nanos);
-            }
-        }
-    }
-    let boots: HashMap<Host, Vec<i64>> = pairs.into_iter().map(|(h, v)| (h, cluster(v))).collect();
-    let mut notes = HashMap::new();
-    for (ri, run) in runs.iter_mut().enumerate() {
-        if !run.items.iter().any(|it| matches!(it.raw, RawTime::Boot { .. })) {
-            continue;
-        }
-        let tz = tz_of(run.bundle);
-        let nseg = run.items.last().map_or(0, |it| it.seg) as usize + 1;
-        let host = run.items.iter().find_map(|it| it.ev.host.clone());
-        let host_boots = boots.get(&host).cloned().unwrap_or_default();
-        let mut anchors: Vec<Option<i64>> = vec![None; nseg];
-        for (seg, slot) in anchors.iter_mut().enumerate() {
-            // Identical kernel messages seen elsewhere with a wall time vote for this segment's boot.
-            let mut votes = Vec::new();
-            for it in run.items.iter().filter(|it| it.seg as usize == seg) {
-                if let RawTime::Boot { nanos } = it.raw {
-                    if let Some(ws) = walls.get(&(it.ev.host.clone(), msg_hash(it.ev.headline()))) {
-                        votes.extend(ws.iter().map(|w| w - nanos));
-                    }
-                }
-                if votes.len() > 10_000 {
-                    break;
-                }
-            }
-            let voted = densest(votes);
-            // Otherwise the host's known boots, latest boot for the latest segment.
-            let by_order = (host_boots.len() + seg).checked_sub(nseg).and_then(|i| host_boots.get(i).copied());
-            let by_flag = (seg + 1 == nseg).then_some(o.boot_time).flatten();
-            *slot = voted.or(by_order).or(by_flag);
-        }
-        for it in &mut run.items {
-            if let RawTime::Boot { nanos } = it.raw {
-                match anchors[it.seg as usize] {
-                    Some(a) => {
-                        let u = a + nanos;
-                        let off =
-                            jiff::Timestamp::from_nanosecond(u as i128).map(|t| tz.to_offset(t).seconds()).unwrap_or(0);
-                        it.ev.time = Some(Timestamp::from_unix_nanos(u, off));
-                        it.ev.time_kind = TimeKind::Anchored;
-                    }
-                    None => it.ev.time_kind = TimeKind::Relative,
-                }
-            }
-        }
-        notes.insert(ri, anchors.iter().map(|a| a.map(|a| Timestamp::from_unix_nanos(a, 0).to_rfc3339())).collect());
-    }
-    notes
-}
-
-/// The median of the largest group of estimates that agree within a second or so.
+/// The boot time of the largest group of estimates.
 fn densest(mut v: Vec<i64>) -> Option<i64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_unstable();
-    let (mut best, mut bi, mut j) = (0usize, 0usize, 0usize);
-    for i in 0..v.len() {
-        while v[i] - v[j] > 2 * NANOS {
-            j += 1;
-        }
-        if i - j + 1 > best {
-            best = i - j + 1;
-            bi = j;
-        }
-    }
-    let mut g = v[bi..bi + best].to_vec();
-    median(&mut g)
+    groups(&mut v).into_iter().max_by_key(|g| g.len()).map(boot_of)
 }
 
 /// Per source, the median offset of its kernel messages from the same messages in the host's
-/// reference source (the one with the most such messages). Anchored sources are excluded: their
-/// times are derived from the others.
-fn estimate_skew(runs: &[Run]) -> HashMap<usize, f64> {
+/// reference source (the one with the most such messages). Sources anchored through those very
+/// messages are not compared: their times are derived from the others.
+fn estimate_skew(runs: &[Run], plans: &mut [Plan], run_host: &[Host]) -> HashMap<usize, f64> {
     let mut by_host: HashMap<Host, Vec<(usize, u64, i64)>> = HashMap::new();
-    for (ri, run) in runs.iter().enumerate() {
-        for it in run.items.iter().take(200_000) {
-            if let (Some(t), Some("kernel")) = (it.ev.time, it.ev.program.as_deref()) {
-                if it.ev.time_kind != TimeKind::Anchored {
-                    by_host.entry(it.ev.host.clone()).or_default().push((ri, msg_hash(it.ev.headline()), t.unix_nanos));
-                }
+    for (i, run) in runs.iter().enumerate() {
+        for &(h, raw, k) in &run.summary.kernel_walls {
+            if let Some((t, _)) = plans[i].wall(raw, k) {
+                by_host.entry(run_host[i].clone()).or_default().push((i, h, t.unix_nanos));
             }
         }
     }
@@ -481,59 +469,68 @@ fn estimate_skew(runs: &[Run]) -> HashMap<usize, f64> {
     out
 }
 
-/// Sorts a run by time (stable; timeless events follow the event before them) and summarises it.
-fn finish_run(run: &mut Run) -> SourceStats {
-    let mut kinds: HashMap<TimeKind, u64> = HashMap::new();
-    let (mut first, mut last) = (None::<Timestamp>, None::<Timestamp>);
-    let mut key = i64::MIN;
-    let mut out_of_order = 0;
-    let mut keys = Vec::with_capacity(run.items.len());
-    for it in &run.items {
-        *kinds.entry(it.ev.time_kind).or_default() += 1;
-        if let Some(t) = it.ev.time {
-            if t.unix_nanos < key {
-                out_of_order += 1;
+fn stats_of(run: &Run, p: &mut Plan, host: Option<&str>) -> SourceStats {
+    let s = &run.summary;
+    let mut kinds: Vec<(String, u64)> = Vec::new();
+    let mut add = |k: TimeKind, n: u64| {
+        if n > 0 {
+            match kinds.iter_mut().find(|(name, _)| name == k.as_str()) {
+                Some(e) => e.1 += n,
+                None => kinds.push((k.as_str().to_string(), n)),
             }
-            key = t.unix_nanos;
-            first = Some(first.map_or(t, |f| f.min(t)));
-            last = Some(last.map_or(t, |l| l.max(t)));
         }
-        keys.push(key);
+    };
+    add(TimeKind::None, s.kinds[0]);
+    add(TimeKind::Exact, s.kinds[1]);
+    add(TimeKind::Zoned, s.kinds[2]);
+    add(if p.year_base.is_some() { TimeKind::YearInferred } else { TimeKind::None }, s.kinds[3]);
+    for (seg, n) in s.boot_per_seg.iter().enumerate() {
+        add(if p.anchors.get(seg).copied().flatten().is_some() { TimeKind::Anchored } else { TimeKind::Relative }, *n);
     }
-    if out_of_order > 0 {
-        let mut idx: Vec<usize> = (0..run.items.len()).collect();
-        idx.sort_by_key(|&i| keys[i]);
-        let mut items: Vec<Option<crate::run::Item>> = std::mem::take(&mut run.items).into_iter().map(Some).collect();
-        run.items = idx.into_iter().filter_map(|i| items[i].take()).collect();
+    add(if p.snapshot.is_some() { TimeKind::Snapshot } else { TimeKind::None }, s.kinds[5]);
+    kinds.sort();
+    // Resolution is monotonic within each kind, so the extremes are among the kinds' extremes.
+    let mut cands: Vec<Timestamp> = Vec::new();
+    for (a, b) in s.exact.into_iter() {
+        cands.push(Timestamp::from_unix_nanos(a, 0));
+        cands.push(Timestamp::from_unix_nanos(b, 0));
     }
-    let mut time_kinds: Vec<(String, u64)> = kinds.into_iter().map(|(k, n)| (k.as_str().to_string(), n)).collect();
-    time_kinds.sort();
+    for (a, b) in s.naive.into_iter() {
+        cands.extend(p.wall(RawTime::Naive { civil_nanos: a }, 0).map(|t| t.0));
+        cands.extend(p.wall(RawTime::Naive { civil_nanos: b }, 0).map(|t| t.0));
+    }
+    for key in [s.yl_min, s.yl_max].into_iter().flatten() {
+        cands.extend(p.wall(RawTime::YearLess { month: key.1, day: key.2, nanos_of_day: key.3 }, key.0).map(|t| t.0));
+    }
+    for (seg, (a, b)) in s.boot_range.iter().enumerate() {
+        cands.extend(p.boot(seg as u32, *a));
+        cands.extend(p.boot(seg as u32, *b));
+    }
+    if s.kinds[5] > 0 {
+        cands.extend(p.snapshot);
+    }
+    let first = cands.iter().min().copied();
+    let last = cands.iter().max().copied();
+    let tz = p.tz.clone();
+    let show = |t: Timestamp| {
+        let off = jiff::Timestamp::from_nanosecond(t.unix_nanos as i128).map(|x| tz.to_offset(x).seconds());
+        t.with_offset(off.unwrap_or(t.offset_secs)).to_rfc3339()
+    };
     SourceStats {
         path: run.path.to_string(),
         format: run.format.as_str().to_string(),
-        host: run.items.iter().find_map(|it| it.ev.host.as_deref().map(str::to_string)),
+        host: host.map(str::to_string),
         lines: run.lines,
-        events: run.items.len() as u64,
+        events: run.store.len(),
         unparsed_lines: run.unparsed,
         bytes: run.bytes,
-        first: first.map(|t| t.to_rfc3339()),
-        last: last.map(|t| t.to_rfc3339()),
-        time_kinds,
-        out_of_order,
+        first: first.map(show),
+        last: last.map(show),
+        time_kinds: kinds,
+        out_of_order: s.out_of_order,
         skew_secs: None,
-        boot_anchors: Vec::new(),
+        boot_anchors: p.anchors.iter().map(|a| a.map(|a| Timestamp::from_unix_nanos(a, 0).to_rfc3339())).collect(),
     }
-}
-
-/// The merge key of an event: its time, or for timeless events the time of the event before it.
-pub(crate) fn sort_keys(run: &Run) -> impl Iterator<Item = i64> + '_ {
-    let mut key = i64::MIN;
-    run.items.iter().map(move |it| {
-        if let Some(t) = it.ev.time {
-            key = t.unix_nanos;
-        }
-        key
-    })
 }
 
 #[cfg(test)]
@@ -543,12 +540,17 @@ mod tests {
     #[test]
     fn clusters_split_boots() {
         let c = cluster(vec![100 * NANOS, 101 * NANOS, 99 * NANOS, 5000 * NANOS]);
-        assert_eq!(c, vec![100 * NANOS, 5000 * NANOS]);
+        assert_eq!(c, vec![99 * NANOS, 5000 * NANOS]);
     }
 
     #[test]
-    fn densest_ignores_outliers() {
-        assert_eq!(densest(vec![10 * NANOS, 10 * NANOS + 5, 900 * NANOS, 10 * NANOS + 9]), Some(10 * NANOS + 5));
+    fn densest_takes_the_earliest_of_the_largest_group() {
+        assert_eq!(densest(vec![10 * NANOS, 10 * NANOS + 5, 900 * NANOS, 10 * NANOS + 9]), Some(10 * NANOS));
+        // A late-stamped dump (many estimates 4.5 s late) does not pull the anchor.
+        let mut v = vec![14 * NANOS + NANOS / 2; 300];
+        v.extend([10 * NANOS, 10 * NANOS + 1, 10 * NANOS + 2]);
+        v.extend((0..30).map(|i| 10 * NANOS + i * 1000));
+        assert!(densest(v).unwrap() < 10 * NANOS + NANOS / 10);
     }
 
     #[test]
@@ -561,5 +563,16 @@ mod tests {
         let b = c.local(&tz, d + 12_600 * NANOS).unwrap();
         assert_eq!((a.offset_secs, b.offset_secs), (3600, 7200));
         assert_eq!(b.unix_nanos - a.unix_nanos, 3600 * NANOS);
+    }
+
+    #[test]
+    fn year_base_from_file_time_and_new_year() {
+        let utc = TimeZone::UTC;
+        let o = ResolveOpts { now: 0, ..ResolveOpts::default() };
+        // File written 2025-01-02; its lines run from Dec 30 (k=0) to Jan 1 (k=1): base year 2024.
+        let mtime = days_from_civil(2025, 1, 2) * 86_400;
+        assert_eq!(year_base((0, 12, 30, 0), (1, 1, 1, 0), &utc, &o, None, Some(mtime)), 2024);
+        // A file whose last line (Dec 31) is after its file time (Jan 2) was written last year.
+        assert_eq!(year_base((0, 12, 1, 0), (0, 12, 31, 0), &utc, &o, None, Some(mtime)), 2024);
     }
 }

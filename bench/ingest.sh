@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Ingest benchmark: rootline's timeline (parse + resolve + merge, output to /dev/null) beside `rg -c`
+# with a literal and lnav's headless indexing of the same files, with peak memory, in one run.
+#
+# Usage: bench/ingest.sh [SIZE_MB ...]     (default: 256 1024; the corpus is made by bench/gen-corpus.py)
+# Needs: ripgrep, lnav, GNU time (installed with apt-get when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(256 1024)
+
+need=()
+command -v rg >/dev/null || need+=(ripgrep)
+command -v lnav >/dev/null || need+=(lnav)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+cargo build --release -q -p rootline
+bin=target/release/rootline
+mkdir -p bench/out
+
+# measure NAME CMD...: prints "seconds peak_kib" for one run of CMD (stdout discarded).
+measure() {
+  local f
+  f=$(mktemp)
+  /usr/bin/time -o "$f" -f '%e %M' "$@" >/dev/null 2>/dev/null || true
+  tail -n1 "$f"
+  rm -f "$f"
+}
+
+printf '%-8s %-28s %9s %10s %11s %9s\n' "size" "tool" "seconds" "MB/s" "peak MiB" "vs lnav"
+for mb in "${sizes[@]}"; do
+  corpus=bench/out/corpus-$mb
+  if [ ! -f "$corpus/.done" ]; then
+    rm -rf "$corpus"
+    python3 bench/gen-corpus.py "$corpus" "$mb"
+    touch "$corpus/.done"
+  fi
+  bytes=$(du -sb --exclude=.done "$corpus" | cut -f1)
+  # Warm the page cache so every tool reads from memory.
+  cat "$corpus"/*/* >/dev/null
+  declare -A secs mem
+  read -r secs[rootline] mem[rootline] < <(measure "$bin" timeline "$corpus")
+  read -r secs[rg] mem[rg] < <(measure rg -c --no-messages "remaining active paths" "$corpus")
+  read -r secs[lnav] mem[lnav] < <(measure lnav -n -r -c ';SELECT count(*) FROM all_logs' "$corpus")
+  for tool in rootline rg lnav; do
+    label=$tool
+    case $tool in
+      rootline) label="rootline timeline >/dev/null" ;;
+      rg) label="rg -c LITERAL" ;;
+      lnav) label="lnav -n (headless index)" ;;
+    esac
+    awk -v mb="$mb" -v t="$label" -v s="${secs[$tool]}" -v m="${mem[$tool]}" -v b="$bytes" -v l="${secs[lnav]}" \
+      'BEGIN { if (s <= 0) s = 0.001; printf "%-8s %-28s %9.2f %10.0f %11.0f %8.1fx\n", mb "MB", t, s, b/1e6/s, m/1024, l/s }'
+  done
+done
+echo
+echo "vs lnav = lnav's time / the tool's time (higher is faster). Memory is peak resident set size."

@@ -1,0 +1,283 @@
+//! Variable masking: turns one whitespace-separated word of a message into its masked form.
+//!
+//! The rules are generic (no dataset-specific patterns). A word is cut into *runs* of word characters
+//! (ASCII letters, digits, `_`, and any non-ASCII byte) separated by punctuation. A run is a variable
+//! when it holds a digit (numbers, hex, `dm-21`, `nvme0n1`, `120s`, `4096KB`, times, block numbers,
+//! the parts of IPs and UUIDs) or names a SCSI disk (`sda`, `sdv`, `sdaa`). Variable runs become
+//! `<*>`; numbers joined by dots (`10.0.0.1`, `1.16`) or by `:`/`-` inside an address made only of
+//! hex runs (IPv6, MAC, UUID) collapse to one `<*>`. A word that is a path or a URL (`/var/log/x`,
+//! `http://h/p`) becomes `<*>` as a whole, keeping the brackets and quotes around it. Punctuation is
+//! kept, so `uid=0` masks to `uid=<*>`, `blk_-42` to `blk_<*>`, and `(10.1.2.3:22)` to `(<*>:<*>)`.
+
+/// The text a variable is replaced with.
+pub const WILDCARD: &[u8] = b"<*>";
+
+/// What a masked word turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WordKind {
+    /// No variable in it: the word is kept as it was.
+    Constant,
+    /// Some runs were masked, some constant text is left (`uid=<*>`, `blk_<*>`).
+    Mixed,
+    /// Nothing but variables and punctuation (`<*>`, `<*>:<*>`, `[<*>]`).
+    Variable,
+}
+
+/// Bytes of a run (`_` included: `job_7_3` is one run, masked as a whole).
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// A word that reads as a keyword: letters, with `_`, `-`, `:`, `,` or brackets around them. Not a
+/// name such as a host (`www.example.com`), a file (`chrome.exe`), or anything masked. Two different
+/// keywords at one position are taken as two different events (`VM Paused` vs `VM Resumed`) unless
+/// enough of them are seen there (see [`crate::miner`]).
+pub fn is_keyword(w: &[u8]) -> bool {
+    // A sentence's final punctuation does not make a word a name (`WindowsUpdateAgent.`).
+    let w = match w {
+        [rest @ .., b'.' | b'!' | b'?' | b';'] => rest,
+        _ => w,
+    };
+    // Names ending in a digit or two (`SOCKS5`, `ssh2`) are keywords too, as masking keeps them.
+    let digits = w.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let w = if digits <= 2 && w.len() > digits + 1 { &w[..w.len() - digits] } else { w };
+    w.iter().any(|b| b.is_ascii_alphabetic())
+        && w.iter().all(|&b| {
+            b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b':' | b'[' | b']' | b'(' | b')' | b',' | b'\'' | b'"')
+        })
+}
+
+/// Brackets, quotes and separators that may wrap a path or URL (`(/dev/sda)`, `"/x",`).
+fn is_wrapper(b: u8) -> bool {
+    matches!(b, b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'<' | b'>' | b'"' | b'\'' | b',' | b';' | b'`')
+}
+
+/// Masks `word` (no whitespace in it) into `out` (appended) and says what it was.
+///
+/// ```
+/// use rootline_template::mask::{mask_word, WordKind};
+/// let mut out = Vec::new();
+/// assert_eq!(mask_word(b"rhost=218.188.2.4", &mut out), WordKind::Mixed);
+/// assert_eq!(out, b"rhost=<*>");
+/// ```
+pub fn mask_word(word: &[u8], out: &mut Vec<u8>) -> WordKind {
+    let start = out.len();
+    // Paths and URLs: the core (without wrapping brackets/quotes) is one variable.
+    let lead = word.iter().take_while(|&&b| is_wrapper(b)).count();
+    let trail = word[lead..].iter().rev().take_while(|&&b| is_wrapper(b) || b == b'.' || b == b':').count();
+    let core = &word[lead..word.len() - trail];
+    if is_path_or_url(core) {
+        out.extend_from_slice(&word[..lead]);
+        out.extend_from_slice(WILDCARD);
+        out.extend_from_slice(&word[word.len() - trail..]);
+        return classify(&out[start..]);
+    }
+    if is_hex_address(core) {
+        out.extend_from_slice(&word[..lead]);
+        out.extend_from_slice(WILDCARD);
+        out.extend_from_slice(&word[word.len() - trail..]);
+        return classify(&out[start..]);
+    }
+    let mut any_var = false;
+    let mut i = 0;
+    while i < word.len() {
+        let b = word[i];
+        if !is_word_byte(b) {
+            // A minus sign glued to a number (`-42`, `blk_-42`) belongs to the number, but not the
+            // dash of `dm-21` (a word byte before it).
+            let sign = b == b'-'
+                && word.get(i + 1).is_some_and(|c| c.is_ascii_digit())
+                && (i == 0 || !word[i - 1].is_ascii_alphanumeric());
+            if !sign {
+                out.push(b);
+                i += 1;
+                continue;
+            }
+            i += 1;
+        }
+        let s = i;
+        while i < word.len() && is_word_byte(word[i]) {
+            i += 1;
+            // `blk_-42` is one identifier, as `blk_42` is.
+            if i + 1 < word.len() && word[i - 1] == b'_' && word[i] == b'-' && word[i + 1].is_ascii_digit() {
+                i += 1;
+            }
+        }
+        let run = &word[s..i];
+        if is_variable_run(run) {
+            any_var = true;
+            // `1.16`, `10.0.0.1`: a run after `<*>.` joins the variable before it.
+            if out.len() >= start + 4 && out.ends_with(b"<*>.") {
+                out.pop();
+            } else {
+                out.extend_from_slice(WILDCARD);
+            }
+        } else {
+            out.extend_from_slice(run);
+        }
+    }
+    if !any_var {
+        return WordKind::Constant;
+    }
+    classify(&out[start..])
+}
+
+/// Variable when nothing but wildcards and punctuation is left.
+fn classify(masked: &[u8]) -> WordKind {
+    let mut rest = masked;
+    let mut constant = false;
+    while let Some((&b, tail)) = rest.split_first() {
+        if rest.starts_with(WILDCARD) {
+            rest = &rest[WILDCARD.len()..];
+            continue;
+        }
+        if is_word_byte(b) {
+            constant = true;
+        }
+        rest = tail;
+    }
+    if constant {
+        WordKind::Mixed
+    } else {
+        WordKind::Variable
+    }
+}
+
+/// A run of word bytes that is a variable: holds a digit, or names a SCSI disk (`sda`..`sdzz`).
+/// Letters ending in one or two digits (`ssh2`, `eth0`, `wl0`, `CPU1`) are names, not values.
+fn is_variable_run(run: &[u8]) -> bool {
+    if is_calendar_or_boolean(run) {
+        return true;
+    }
+    if run.starts_with(b"sd") && (3..=6).contains(&run.len()) {
+        let letters = run[2..].iter().take_while(|b| b.is_ascii_lowercase()).count();
+        if (1..=2).contains(&letters) && run[2 + letters..].iter().all(|b| b.is_ascii_digit()) {
+            return true;
+        }
+    }
+    let digits = run.iter().filter(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return false;
+    }
+    let tail = run.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let name = tail == digits
+        && tail <= 2
+        && run.len() - tail >= 2
+        && run[..run.len() - tail].iter().all(|b| b.is_ascii_alphabetic());
+    !name
+}
+
+/// Month and weekday names (parts of timestamps such as `Sat Jun 18 02:08:10 2005`) and the values
+/// `true`, `false`, `null`.
+fn is_calendar_or_boolean(run: &[u8]) -> bool {
+    const WORDS: [&[u8]; 22] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec", b"Mon", b"Tue",
+        b"Wed", b"Thu", b"Fri", b"Sat", b"Sun", b"true", b"false", b"null",
+    ];
+    run.len() <= 5 && WORDS.iter().any(|w| run.eq_ignore_ascii_case(w))
+}
+
+/// `/var/log/x`, `./a/b`, `~/x`, `C:\dir\file`, `scheme://...`.
+fn is_path_or_url(core: &[u8]) -> bool {
+    if core.len() < 2 {
+        return false;
+    }
+    if memchr::memmem::find(core, b"://").is_some() {
+        return true;
+    }
+    let slashes = core.iter().filter(|&&b| b == b'/').count();
+    let path_start = core[0] == b'/' || core.starts_with(b"./") || core.starts_with(b"~/");
+    if path_start && core[1..].iter().any(|&b| is_word_byte(b)) {
+        return true;
+    }
+    // A relative path with several levels (`a/b/c`); `a/b` alone is often prose (`I/O`, `read/write`).
+    if slashes >= 2 && !core.contains(&b' ') && core.iter().all(|&b| b > b' ' && b != b'=') {
+        return true;
+    }
+    core.len() > 3 && core[1] == b':' && core[2] == b'\\' && core[0].is_ascii_alphabetic()
+}
+
+/// IPv6 addresses, MACs and UUIDs: hex runs joined by `:` or `-`, with a digit somewhere and at least
+/// three separators (`fe80::1` has two `:` in a row, which counts).
+fn is_hex_address(core: &[u8]) -> bool {
+    if core.len() < 6 || !core.iter().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let mut seps = 0;
+    let mut sep_byte = 0u8;
+    for &b in core {
+        if b == b':' || b == b'-' {
+            if sep_byte != 0 && sep_byte != b {
+                return false;
+            }
+            sep_byte = b;
+            seps += 1;
+        } else if !b.is_ascii_hexdigit() {
+            return false;
+        }
+    }
+    seps >= 3 && (sep_byte == b':' || core.len() >= 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(w: &str) -> (String, WordKind) {
+        let mut out = Vec::new();
+        let k = mask_word(w.as_bytes(), &mut out);
+        (String::from_utf8(out).unwrap(), k)
+    }
+
+    #[test]
+    fn numbers_and_addresses() {
+        assert_eq!(m("42"), ("<*>".into(), WordKind::Variable));
+        assert_eq!(m("-42"), ("<*>".into(), WordKind::Variable));
+        assert_eq!(m("0x1f"), ("<*>".into(), WordKind::Variable));
+        assert_eq!(m("10.250.19.102"), ("<*>".into(), WordKind::Variable));
+        assert_eq!(m("/10.250.19.102:54106").1, WordKind::Variable);
+        assert_eq!(m("10.250.19.102:54106"), ("<*>:<*>".into(), WordKind::Variable));
+        assert_eq!(m("(1.16"), ("(<*>".into(), WordKind::Variable));
+        assert_eq!(m("FE80:0000:0000:0000:D8A5:90FF:FEF5:7FFF"), ("<*>".into(), WordKind::Variable));
+        assert_eq!(m("fe80::1:2"), ("<*>".into(), WordKind::Variable));
+        assert_eq!(m("[5c1a6f2e-0c3b-4e5e-9f1e-1e2b3c4d5e6f]"), ("[<*>]".into(), WordKind::Variable));
+        assert_eq!(m("00:1b:21:3a:4f:5c"), ("<*>".into(), WordKind::Variable));
+    }
+
+    #[test]
+    fn devices_durations_sizes() {
+        assert_eq!(m("sdv").0, "<*>");
+        assert_eq!(m("[sdaa]").0, "[<*>]");
+        assert_eq!(m("dm-21"), ("dm-<*>".into(), WordKind::Mixed));
+        assert_eq!(m("65:48").0, "<*>:<*>");
+        assert_eq!(m("nvme0n1").0, "<*>");
+        assert_eq!(m("120s").0, "<*>");
+        assert_eq!(m("5m,").0, "<*>,");
+        assert_eq!(m("4096KB").0, "<*>");
+        assert_eq!(m("12:03:59.123").0, "<*>:<*>:<*>");
+        assert_eq!(m("blk_-1608999687919862906"), ("<*>".into(), WordKind::Variable));
+        assert_eq!(m("blk_38865049064139660"), ("<*>".into(), WordKind::Variable));
+    }
+
+    #[test]
+    fn keys_paths_and_words() {
+        assert_eq!(m("uid=0"), ("uid=<*>".into(), WordKind::Mixed));
+        assert_eq!(m("user=root"), ("user=root".into(), WordKind::Constant));
+        assert_eq!(m("/var/log/messages"), ("<*>".into(), WordKind::Variable));
+        assert_eq!(m("(/dev/sda)."), ("(<*>).".into(), WordKind::Variable));
+        assert_eq!(m("http://a.b/c?d=1"), ("<*>".into(), WordKind::Variable));
+        assert_eq!(m("I/O"), ("I/O".into(), WordKind::Constant));
+        assert_eq!(m("session"), ("session".into(), WordKind::Constant));
+        assert_eq!(m("isOverlap:false,"), ("isOverlap:<*>,".into(), WordKind::Mixed));
+        assert_eq!(m("Jun"), ("<*>".into(), WordKind::Variable));
+        assert!(is_keyword(b"WindowsUpdateAgent."));
+        assert!(!is_keyword(b"chrome.exe"));
+        assert_eq!(m("sdk"), ("<*>".into(), WordKind::Variable));
+        assert_eq!(m("sda1").0, "<*>");
+        assert_eq!(m("ssh2"), ("ssh2".into(), WordKind::Constant));
+        assert_eq!(m("eth1").0, "eth1");
+        assert_eq!(m("AirPort_Brcm43xx::syncPowerState:"), ("<*>::syncPowerState:".into(), WordKind::Mixed));
+        assert_eq!(m("-"), ("-".into(), WordKind::Constant));
+        assert_eq!(m("ab-cd-ef-gh"), ("ab-cd-ef-gh".into(), WordKind::Constant));
+    }
+}

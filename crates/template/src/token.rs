@@ -1,0 +1,173 @@
+//! Tokenising a message: whitespace-separated words, each masked and hashed, into reusable buffers.
+
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::mask::{is_keyword, mask_word, WordKind};
+
+/// One word of a message after masking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// Hash of the masked bytes (equal masked words have equal hashes).
+    pub hash: u64,
+    /// Where the masked bytes sit in [`Tokens::text`].
+    pub start: u32,
+    /// Length of the masked bytes.
+    pub len: u32,
+    /// What masking found in the word.
+    pub kind: WordKind,
+    /// Whether the word is a keyword ([`crate::mask::is_keyword`]).
+    pub keyword: bool,
+}
+
+/// A tokenised message; reused from line to line so that tokenising allocates nothing once warm.
+#[derive(Default, Debug)]
+pub struct Tokens {
+    /// The words, in order.
+    pub tokens: Vec<Token>,
+    /// The masked bytes of every word, back to back.
+    pub text: Vec<u8>,
+}
+
+impl Tokens {
+    /// Empties the buffers, keeping their capacity.
+    pub fn clear(&mut self) {
+        self.tokens.clear();
+        self.text.clear();
+    }
+
+    /// Tokenises `msg` (replacing what was there). Words are split on ASCII whitespace; at most
+    /// `max_tokens` words are kept, the rest is folded into the last one (a bounded cost per line).
+    pub fn fill(&mut self, msg: &[u8], max_tokens: usize) {
+        self.clear();
+        let mut i = 0;
+        let n = msg.len();
+        while i < n {
+            while i < n && msg[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i >= n {
+                break;
+            }
+            let s = i;
+            if self.tokens.len() + 1 >= max_tokens {
+                i = n;
+                while i > s && msg[i - 1].is_ascii_whitespace() {
+                    i -= 1;
+                }
+            } else {
+                while i < n && !msg[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+            }
+            let start = self.text.len();
+            let kind = mask_word(&msg[s..i], &mut self.text);
+            let bytes = &self.text[start..];
+            let keyword = kind == WordKind::Constant && is_keyword(bytes);
+            self.tokens.push(Token {
+                hash: hash_bytes(bytes),
+                start: start as u32,
+                len: bytes.len() as u32,
+                kind,
+                keyword,
+            });
+        }
+    }
+
+    /// The masked bytes of token `t`.
+    pub fn bytes(&self, t: &Token) -> &[u8] {
+        &self.text[t.start as usize..(t.start + t.len) as usize]
+    }
+
+    /// Hash of the whole masked token sequence.
+    pub fn sequence_hash(&self) -> u64 {
+        let mut h = FxHasher::default();
+        h.write_usize(self.tokens.len());
+        for t in &self.tokens {
+            h.write_u64(t.hash);
+        }
+        h.finish()
+    }
+}
+
+/// Hash of a byte string (FxHash-style: fast, not DoS-resistant, which is fine for mined templates).
+pub fn hash_bytes(b: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(b);
+    h.write_usize(b.len());
+    h.finish()
+}
+
+/// A small multiply-rotate hasher for integer keys and short byte strings.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        // A final mix so that low bits (used by hash tables) depend on every input bit.
+        let h = self.hash;
+        (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
+    }
+}
+
+/// `HashMap` hasher builder for [`FxHasher`].
+pub type FxBuild = BuildHasherDefault<FxHasher>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_masked_and_hashed() {
+        let mut t = Tokens::default();
+        t.fill(b"  session opened for  user 42\tby (uid=0)", 64);
+        let words: Vec<&[u8]> = t.tokens.iter().map(|k| t.bytes(k)).collect();
+        assert_eq!(words, vec![&b"session"[..], b"opened", b"for", b"user", b"<*>", b"by", b"(uid=<*>)"]);
+        let mut u = Tokens::default();
+        u.fill(b"session opened for user 7 by (uid=100)", 64);
+        assert_eq!(t.sequence_hash(), u.sequence_hash());
+        u.fill(b"a b c d e", 3);
+        assert_eq!(u.tokens.len(), 3);
+        assert_eq!(u.bytes(&u.tokens[2]), b"c d e");
+    }
+}
