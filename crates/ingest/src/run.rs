@@ -186,7 +186,7 @@ impl Summary {
 fn pack(raw: RawTime) -> i64 {
     match raw {
         RawTime::Exact { offset_secs, .. } => offset_secs as i64,
-        RawTime::YearLess { month, day, nanos_of_day } => ((month as i64 * 32 + day as i64) << 40) | nanos_of_day,
+        RawTime::YearLess { month, day, nanos_of_day } => ((month as i64 * 32 + day as i64) << 48) | nanos_of_day,
         _ => 0,
     }
 }
@@ -200,9 +200,9 @@ impl Summary {
                     1 => RawTime::Exact { unix_nanos: wall, offset_secs: packed as i32 },
                     2 => RawTime::Naive { civil_nanos: wall },
                     _ => RawTime::YearLess {
-                        month: ((packed >> 40) / 32) as u8,
-                        day: ((packed >> 40) % 32) as u8,
-                        nanos_of_day: packed & ((1 << 40) - 1),
+                        month: ((packed >> 48) / 32) as u8,
+                        day: ((packed >> 48) % 32) as u8,
+                        nanos_of_day: packed & ((1 << 48) - 1),
                     },
                 };
                 self.pairs.push((raw, k, boot, seg as u32));
@@ -514,5 +514,37 @@ impl Sink for RunSink {
         ev.fields.push(("unparsed".into(), "true".into()));
         self.summary.kinds[0] += 1;
         self.store.push(Item { raw: RawTime::None, seg: self.seg, year_k: self.year_k, ev });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_pairs_round_trip_late_in_the_day() {
+        let mut s = Summary::default();
+        let raw = RawTime::YearLess { month: 12, day: 31, nanos_of_day: 86_399_999_999_999 };
+        let mut ev = Event::new(Format::Syslog, Provenance::new("m", 1, 0));
+        ev.boot_nanos = Some(5);
+        ev.program = Some("kernel".into());
+        s.note(&Item { raw, seg: 0, year_k: 3, ev }, true);
+        s.finish();
+        assert_eq!(s.pairs, vec![(raw, 3, 5, 0)]);
+        assert_eq!(s.kernel_walls.len(), 1);
+    }
+
+    #[test]
+    fn pairs_keep_the_earliest_implied_boots() {
+        let mut s = Summary::default();
+        for i in 0..1000i64 {
+            let mut ev = Event::new(Format::Syslog, Provenance::new("m", 1, 0));
+            // Implied boot = wall - boot = 1000 - (i % 7): the earliest is 994.
+            ev.boot_nanos = Some(i % 7);
+            s.note(&Item { raw: RawTime::Exact { unix_nanos: 1000, offset_secs: 0 }, seg: 0, year_k: 0, ev }, false);
+        }
+        s.finish();
+        assert_eq!(s.pairs.len(), MAX_PAIRS_PER_SEG);
+        assert!(s.pairs.iter().all(|p| p.2 >= 5), "only the largest boot offsets (earliest boots) are kept");
     }
 }

@@ -35,6 +35,8 @@ enum Command {
     Timeline(cmd::timeline::Args),
     /// Mine message templates: counts, first and last seen, an example and the hosts of each.
     Templates(cmd::templates::Args),
+    /// The failure-signature pack: list, show, test, lint, docs, or scan inputs with it.
+    Rules(cmd::rules::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Timeline(a) => cmd::timeline::run(a),
         Command::Templates(a) => cmd::templates::run(a),
+        Command::Rules(a) => cmd::rules::run(a),
     };
     match result {
         Ok(code) => code,

@@ -270,11 +270,19 @@ pub(crate) fn plan(runs: &[Run], facts: &[Fact], o: &ResolveOpts) -> (Vec<Plan>,
                     }
                 }
             }
-            let voted = densest(votes);
-            // Otherwise the host's known boots, the latest boot for the latest segment.
+            // The host's boots known from records stating both clocks are precise; the votes say which
+            // of them this segment belongs to. Votes alone count only when they agree (chance matches
+            // of common messages spread out; true ones pile up).
+            let nearest = |v: i64| {
+                host_boots.iter().copied().filter(|b| (b - v).abs() <= 600 * NANOS).min_by_key(|b| (b - v).abs())
+            };
             let by_order = (host_boots.len() + seg).checked_sub(nseg).and_then(|i| host_boots.get(i).copied());
             let by_flag = (seg + 1 == nseg).then_some(o.boot_time).flatten();
-            *slot = voted.or(by_order).or(by_flag);
+            *slot = match densest(votes) {
+                Some((v, _)) if nearest(v).is_some() => nearest(v),
+                Some((v, share)) if share >= 0.2 => Some(v),
+                _ => by_order.or(by_flag),
+            };
         }
         plans[i].anchors = anchors;
     }
@@ -389,14 +397,32 @@ fn median(v: &mut [i64]) -> Option<i64> {
     Some(v[v.len() / 2])
 }
 
-/// The boot time a group of estimates (wall time minus seconds since boot) points to.
+/// The boot time a sorted group of estimates (wall time minus seconds since boot) points to.
 ///
-/// A logger stamps a kernel message when it reads it, never before it was written: each estimate is
-/// the boot time plus a delay, so the earliest estimates are the truest (busybox klogd stamps its
-/// whole boot-time dump at the moment it starts, seconds late). The 2nd percentile rather than the
-/// minimum keeps one wrong clock from pulling the anchor.
+/// A logger stamps a kernel message when it reads it, never before it was written: each true
+/// estimate is the boot time plus a delay (busybox klogd stamps its whole boot-time dump at the
+/// moment it starts, seconds late). Estimates from messages matched by text also include chance
+/// matches, spread over hours. So: find the densest two-second window (where the true estimates pile
+/// up), widen it ten seconds back to take in the promptly stamped ones, and take the 2nd percentile
+/// there rather than the minimum, so one wrong clock does not pull the anchor.
 fn boot_of(sorted: &[i64]) -> i64 {
-    sorted[(sorted.len() - 1) * 2 / 100]
+    boot_and_share(sorted).0
+}
+
+/// [`boot_of`], plus the share of all estimates that fell in the densest window (how much they agree).
+fn boot_and_share(sorted: &[i64]) -> (i64, f64) {
+    let (mut best, mut lo, mut hi, mut j) = (0usize, 0usize, 0usize, 0usize);
+    for i in 0..sorted.len() {
+        while sorted[i] - sorted[j] > 2 * NANOS {
+            j += 1;
+        }
+        if i - j + 1 > best {
+            (best, lo, hi) = (i - j + 1, j, i);
+        }
+    }
+    let start = sorted.partition_point(|&v| v < sorted[lo] - 10 * NANOS);
+    let window = &sorted[start..=hi];
+    (window[(window.len() - 1) * 2 / 100], best as f64 / sorted.len() as f64)
 }
 
 /// Groups estimates into boots (gaps over 30 s separate them); one boot time per group, in order.
@@ -419,9 +445,13 @@ fn groups(ests: &mut [i64]) -> Vec<&[i64]> {
     out
 }
 
-/// The boot time of the largest group of estimates.
-fn densest(mut v: Vec<i64>) -> Option<i64> {
-    groups(&mut v).into_iter().max_by_key(|g| g.len()).map(boot_of)
+/// The boot time that most estimates point to, and the share of estimates that agree with it.
+fn densest(mut v: Vec<i64>) -> Option<(i64, f64)> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    Some(boot_and_share(&v))
 }
 
 /// Per source, the median offset of its kernel messages from the same messages in the host's
@@ -545,12 +575,16 @@ mod tests {
 
     #[test]
     fn densest_takes_the_earliest_of_the_largest_group() {
-        assert_eq!(densest(vec![10 * NANOS, 10 * NANOS + 5, 900 * NANOS, 10 * NANOS + 9]), Some(10 * NANOS));
+        assert_eq!(densest(vec![10 * NANOS, 10 * NANOS + 5, 900 * NANOS, 10 * NANOS + 9]), Some((10 * NANOS, 0.75)));
         // A late-stamped dump (many estimates 4.5 s late) does not pull the anchor.
         let mut v = vec![14 * NANOS + NANOS / 2; 300];
         v.extend([10 * NANOS, 10 * NANOS + 1, 10 * NANOS + 2]);
         v.extend((0..30).map(|i| 10 * NANOS + i * 1000));
-        assert!(densest(v).unwrap() < 10 * NANOS + NANOS / 10);
+        assert!(densest(v.clone()).unwrap().0 < 10 * NANOS + NANOS / 10);
+        // Chance matches spread over hours do not outvote the pile of true estimates.
+        v.extend((0..200).map(|i| i * 60 * NANOS - 3600 * NANOS));
+        let b = densest(v).unwrap().0;
+        assert!((10 * NANOS - NANOS..10 * NANOS + NANOS / 10).contains(&b), "{b}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Subcommands. Each returns the process exit code or an error (a [`UsageError`] maps to exit 2).
 
 pub mod common;
+pub mod rules;
 pub mod templates;
 pub mod timeline;
 

@@ -1,0 +1,271 @@
+//! `rootline rules list|show|test|lint|docs|scan`: the failure-signature pack.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use rootline_rules::{docs, harness, lint, Engine, Lang, Pack};
+
+use super::common::InputArgs;
+use super::usage;
+
+/// The rule pack: list, show, test, lint, generate docs, or scan inputs with it.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    rootline rules list\n  \
+    rootline rules show multipath.stale-map --lang ko\n  \
+    rootline rules test --rules ./my-rules\n  \
+    rootline rules docs -o docs/rules\n  \
+    rootline rules scan examples/incidents/lab-offline-queue --json")]
+pub struct Args {
+    #[command(subcommand)]
+    cmd: Sub,
+    /// Extra rule directories: their rules add to the built-in pack or replace built-in rules with the
+    /// same id. May be repeated.
+    #[arg(long = "rules", value_name = "DIR", global = true)]
+    rules: Vec<PathBuf>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Sub {
+    /// List the rules: id, family, kind, title.
+    List {
+        /// One JSON object per rule.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one rule's documentation.
+    Show {
+        /// The rule id (`multipath.all-paths-down`).
+        id: String,
+        /// Language: en or ko (default from LC_ALL / LANG).
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Run every rule's test cases (exit 1 on a failure).
+    Test {
+        /// Only rules whose id starts with this.
+        #[arg(long)]
+        only: Option<String>,
+    },
+    /// Check the pack beyond compiling: catalogue coverage, file names, case sources, prefilters.
+    Lint,
+    /// Write the rule pages (one per rule, an index, the links) into a directory.
+    Docs {
+        /// Output directory.
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+        /// Compare instead of writing; exit 1 when a page differs.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print every pattern of the pack, one per line, capture groups made non-capturing (for `rg -f`).
+    Patterns,
+    /// Read inputs and print the findings (and candidate causal edges with --links).
+    Scan {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Print findings as JSON (an object with `findings` and `edges`).
+        #[arg(long)]
+        json: bool,
+        /// Print the candidate causal edges too.
+        #[arg(long)]
+        links: bool,
+        /// Print throughput of reading and of matching on stderr.
+        #[arg(long)]
+        stats: bool,
+    },
+}
+
+fn load(dirs: &[PathBuf]) -> anyhow::Result<Pack> {
+    for d in dirs {
+        if !d.is_dir() {
+            return usage(format!("--rules {}: not a directory", d.display()));
+        }
+    }
+    let refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
+    Pack::load(&refs).map_err(|e| super::UsageError(format!("{e}")).into())
+}
+
+/// Runs the command.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let pack = load(&a.rules)?;
+    let stdout = io::stdout();
+    let mut w = BufWriter::new(stdout.lock());
+    let code = match a.cmd {
+        Sub::List { json } => {
+            for s in &pack.signatures {
+                if json {
+                    let v = serde_json::json!({
+                        "id": s.id, "family": s.family, "kind": s.kind.as_str(), "severity": s.severity.as_str(),
+                        "title": s.title.en, "title_ko": s.title.ko, "entities": s.entities, "file": s.path,
+                    });
+                    serde_json::to_writer(&mut w, &v)?;
+                    writeln!(w)?;
+                } else {
+                    writeln!(
+                        w,
+                        "{:<32} {:<10} {:<9} {}",
+                        s.id,
+                        s.family,
+                        s.kind.as_str(),
+                        s.title.get(Lang::from_env())
+                    )?;
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Sub::Show { id, lang } => {
+            let lang = match lang.as_deref() {
+                None => Lang::from_env(),
+                Some(l) => match Lang::parse(l) {
+                    Some(l) => l,
+                    None => return usage(format!("--lang {l}: use en or ko")),
+                },
+            };
+            let Some(sig) = pack.get(&id) else {
+                return usage(format!("no rule has id `{id}` (see `rootline rules list`)"));
+            };
+            w.write_all(docs::rule_markdown(sig, lang).as_bytes())?;
+            ExitCode::SUCCESS
+        }
+        Sub::Test { only } => {
+            let engine = Engine::new(pack);
+            let mut rep = harness::Report::default();
+            for sig in &engine.pack().signatures {
+                if only.as_deref().is_some_and(|o| !sig.id.starts_with(o)) {
+                    continue;
+                }
+                rep.rules += 1;
+                harness::test_rule(&engine, sig, &mut rep);
+            }
+            for f in &rep.failures {
+                writeln!(w, "{f}\n")?;
+            }
+            writeln!(
+                w,
+                "{} rules, {} cases ({} fires, {} quiet): {} passed, {} failed",
+                rep.rules,
+                rep.cases,
+                rep.fires,
+                rep.quiet,
+                rep.cases - rep.failures.len(),
+                rep.failures.len()
+            )?;
+            if rep.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Sub::Lint => {
+            let builtin_only = a.rules.is_empty();
+            let engine = Engine::new(pack);
+            let issues = lint::lint(&engine, builtin_only);
+            let errors = issues.iter().filter(|i| i.level == lint::Level::Error).count();
+            for i in &issues {
+                writeln!(w, "{i}")?;
+            }
+            writeln!(
+                w,
+                "{} rules, {} links, {} prefilter literals: {errors} error(s), {} warning(s)",
+                engine.pack().signatures.len(),
+                engine.pack().links.len(),
+                engine.literals().len(),
+                issues.len() - errors
+            )?;
+            if errors > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Sub::Docs { out, check } => {
+            let pages = docs::generate(&pack);
+            let mut stale = Vec::new();
+            for (rel, text) in &pages {
+                let p = out.join(rel);
+                if check {
+                    if std::fs::read_to_string(&p).ok().as_deref() != Some(text.as_str()) {
+                        stale.push(p.display().to_string());
+                    }
+                } else {
+                    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+                    std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
+                }
+            }
+            if check && !stale.is_empty() {
+                for s in &stale {
+                    writeln!(w, "stale: {s}")?;
+                }
+                writeln!(w, "regenerate with: rootline rules docs -o {}", out.display())?;
+                ExitCode::from(1)
+            } else {
+                if !check {
+                    writeln!(w, "wrote {} pages to {}", pages.len(), out.display())?;
+                }
+                ExitCode::SUCCESS
+            }
+        }
+        Sub::Patterns => {
+            let names = regex::Regex::new(r"\(\?P?<[A-Za-z_][A-Za-z0-9_]*>").expect("static regex");
+            for s in &pack.signatures {
+                for p in &s.pattern_sources {
+                    writeln!(w, "{}", names.replace_all(p, "(?:"))?;
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Sub::Scan { input, json, links, stats } => {
+            let opts = input.options()?;
+            let engine = Engine::new(pack);
+            let t0 = Instant::now();
+            let timeline = rootline_ingest::read(&input.paths, &opts);
+            let events: Vec<_> = timeline.into_events().collect();
+            let bytes: u64 = events.iter().map(|e| e.message.len() as u64 + 1).sum();
+            let t1 = Instant::now();
+            let analysis = rootline_rules::window::run(&engine, events.iter());
+            let t2 = Instant::now();
+            let edges = if links || json {
+                rootline_rules::connect(engine.pack(), &analysis.findings, &analysis.aliases)
+            } else {
+                Vec::new()
+            };
+            if stats {
+                let mbs = |secs: f64| bytes as f64 / 1e6 / secs.max(1e-9);
+                eprintln!(
+                    "rootline: {} events, {} message bytes; read {:.3}s; match {:.3}s ({:.0} MB/s of messages), {} hits, {} findings",
+                    events.len(),
+                    bytes,
+                    (t1 - t0).as_secs_f64(),
+                    (t2 - t1).as_secs_f64(),
+                    mbs((t2 - t1).as_secs_f64()),
+                    analysis.hits,
+                    analysis.findings.len()
+                );
+            }
+            if json {
+                let v = serde_json::json!({ "findings": analysis.findings, "edges": edges });
+                serde_json::to_writer_pretty(&mut w, &v)?;
+                writeln!(w)?;
+            } else {
+                for f in &analysis.findings {
+                    let first = f.first.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
+                    let ents: Vec<String> = f.entities.iter().map(|(k, v)| format!("{k}={}", v.join(","))).collect();
+                    writeln!(w, "{first}  {:<30} x{:<5} {}", f.id, f.count, ents.join(" "))?;
+                    if let Some(e) = f.evidence.first() {
+                        writeln!(w, "    {}:{}: {}", e.path, e.line, e.text)?;
+                    }
+                }
+                for e in &edges {
+                    writeln!(w, "{} -> {}  ({}, prior {})", e.cause, e.effect, e.link, e.prior)?;
+                }
+            }
+            ExitCode::SUCCESS
+        }
+    };
+    w.flush()?;
+    Ok(code)
+}

@@ -1,0 +1,785 @@
+//! Declared form -> compiled form: [`SignatureSpec`] -> [`Signature`], [`LinkSpec`] -> [`Link`].
+//!
+//! The whole pack is loaded before anything is reported, and every problem is collected with its
+//! file and field path (`rules/multipath/path-down.yaml: match.patterns[1]: regex parse error ...`),
+//! so one run of `rootline rules lint` shows all of them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::path::Path;
+
+use regex::bytes::{Regex, RegexBuilder};
+use rootline_event::{Format, Severity};
+
+use crate::spec::{parse_duration, CaseSpec, DocSpec, LinkSpec, SignatureSpec, TestsSpec, Text};
+
+/// One problem in one rule file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file (`rules/multipath/path-down.yaml`).
+    pub file: String,
+    /// The field path inside it (`match.patterns[1]`), empty for the whole file.
+    pub field: String,
+    /// What is wrong, as a sentence.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.file, self.field, self.message)
+        }
+    }
+}
+
+/// Every problem found while compiling a pack.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct CompileError {
+    /// The problems, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} problem(s) in the rule pack", self.problems.len())?;
+        for p in &self.problems {
+            write!(f, "\n  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a signature says about the incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Something broke (a root-cause candidate).
+    Fault,
+    /// A consequence of a fault.
+    Symptom,
+    /// Background: what was going on (an attach, an image pull, a container start).
+    Context,
+    /// Something came back.
+    Recovery,
+}
+
+impl Kind {
+    /// The name used in rule files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Fault => "fault",
+            Kind::Symptom => "symptom",
+            Kind::Context => "context",
+            Kind::Recovery => "recovery",
+        }
+    }
+    fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "fault" => Kind::Fault,
+            "symptom" => Kind::Symptom,
+            "context" => Kind::Context,
+            "recovery" => Kind::Recovery,
+            _ => return None,
+        })
+    }
+}
+
+/// The severity a rule assigns to its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleSeverity {
+    /// Service is down or data is at risk.
+    Critical,
+    /// A failure that needs action.
+    Error,
+    /// A degradation or a warning sign.
+    Warning,
+    /// Worth knowing.
+    Notice,
+    /// Context only.
+    Info,
+}
+
+impl RuleSeverity {
+    /// The name used in rule files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleSeverity::Critical => "critical",
+            RuleSeverity::Error => "error",
+            RuleSeverity::Warning => "warning",
+            RuleSeverity::Notice => "notice",
+            RuleSeverity::Info => "info",
+        }
+    }
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "critical" => RuleSeverity::Critical,
+            "error" => RuleSeverity::Error,
+            "warning" => RuleSeverity::Warning,
+            "notice" => RuleSeverity::Notice,
+            "info" => RuleSeverity::Info,
+            _ => return None,
+        })
+    }
+}
+
+/// Which events a signature looks at.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Filter {
+    pub formats: Vec<Format>,
+    pub program: Option<Regex>,
+    pub container: Option<Regex>,
+    /// Least severe level admitted (events without a severity pass).
+    pub severity: Option<Severity>,
+    pub headline_only: bool,
+}
+
+/// A compiled state predicate.
+#[derive(Debug, Clone)]
+pub(crate) struct State {
+    pub section: Regex,
+    pub item: Regex,
+    pub all: Option<Regex>,
+    pub min_items: u32,
+}
+
+/// A compiled absence condition.
+#[derive(Debug, Clone)]
+pub(crate) struct Absence {
+    pub after: String,
+    pub unless: String,
+    pub within: i64,
+    pub same: Vec<String>,
+    pub at_end: bool,
+}
+
+/// A compiled failure signature.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    /// `family.name`.
+    pub id: String,
+    /// The part of the id before the dot.
+    pub family: String,
+    /// Title in both languages.
+    pub title: Text,
+    /// Summary in both languages.
+    pub summary: Text,
+    /// Severity of its findings.
+    pub severity: RuleSeverity,
+    /// Fault, symptom, context or recovery.
+    pub kind: Kind,
+    /// Entity kinds every firing captures.
+    pub entities: Vec<String>,
+    /// Entity kinds that identify one finding.
+    pub group_by: Vec<String>,
+    /// The documentation.
+    pub doc: DocSpec,
+    /// The test cases.
+    pub tests: TestsSpec,
+    /// The file it came from (`rules/multipath/path-down.yaml` or a user pack path).
+    pub path: String,
+    /// True for rules of the built-in pack that no user pack replaced.
+    pub builtin: bool,
+    /// The pattern sources, for prefilter extraction, `rg` comparisons and docs.
+    pub pattern_sources: Vec<String>,
+    pub(crate) filter: Filter,
+    pub(crate) patterns: Vec<Regex>,
+    pub(crate) unless: Vec<Regex>,
+    pub(crate) set: Vec<(String, String)>,
+    pub(crate) frequency: Option<(u32, i64)>,
+    pub(crate) absence: Option<Absence>,
+    pub(crate) state: Option<State>,
+}
+
+impl Signature {
+    /// True when the signature is derived from other findings only (absence), not from events.
+    pub fn is_derived(&self) -> bool {
+        self.patterns.is_empty() && self.state.is_none()
+    }
+    /// The frequency condition as (count, window in nanoseconds).
+    pub fn frequency(&self) -> Option<(u32, i64)> {
+        self.frequency
+    }
+    /// The absence condition as (after, unless, window in ns).
+    pub fn absence(&self) -> Option<(&str, &str, i64)> {
+        self.absence.as_ref().map(|a| (a.after.as_str(), a.unless.as_str(), a.within))
+    }
+}
+
+/// How a link's cause and effect must be tied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Share {
+    /// Same host only.
+    Host,
+    /// Same map, device or path through the alias graph.
+    Storage,
+    /// Entity predicates on each side (a process class such as qemu/libvirtd).
+    Process,
+    /// Same pod or container.
+    Pod,
+}
+
+impl Share {
+    /// The name used in link files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Share::Host => "host",
+            Share::Storage => "storage",
+            Share::Process => "process",
+            Share::Pod => "pod",
+        }
+    }
+}
+
+/// A compiled causal link rule.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// `link.name`.
+    pub id: String,
+    /// Cause signature ids.
+    pub causes: Vec<String>,
+    /// Effect signature ids.
+    pub effects: Vec<String>,
+    /// Longest delay from cause to effect, nanoseconds.
+    pub max_delay: i64,
+    /// How far the effect may precede the cause, nanoseconds.
+    pub tolerance: i64,
+    /// How the two are tied.
+    pub share: Share,
+    /// Regexes the cause's entities must satisfy.
+    pub cause_entities: Vec<(String, regex::Regex)>,
+    /// Regexes the effect's entities must satisfy.
+    pub effect_entities: Vec<(String, regex::Regex)>,
+    /// Prior strength.
+    pub prior: f64,
+    /// Why the link holds.
+    pub doc: Text,
+    /// The file it came from.
+    pub path: String,
+    /// The declared form.
+    pub spec: LinkSpec,
+}
+
+/// One rule file's text and display path.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Display path (`rules/multipath/path-down.yaml`).
+    pub path: String,
+    /// The YAML text.
+    pub text: String,
+    /// From the built-in pack.
+    pub builtin: bool,
+}
+
+/// A compiled pack: signatures and links, user packs applied.
+#[derive(Debug, Clone, Default)]
+pub struct Pack {
+    /// Signatures in id order.
+    pub signatures: Vec<Signature>,
+    /// Links in id order.
+    pub links: Vec<Link>,
+    /// Built-in ids a user pack replaced: (id, user file).
+    pub overridden: Vec<(String, String)>,
+}
+
+impl Pack {
+    /// The signature with `id`.
+    pub fn get(&self, id: &str) -> Option<&Signature> {
+        self.signatures.iter().find(|s| s.id == id)
+    }
+
+    /// The built-in pack, compiled into the binary.
+    pub fn builtin() -> Result<Pack, CompileError> {
+        Pack::compile(builtin_sources())
+    }
+
+    /// The built-in pack plus every `*.yaml` under `dirs` (user rules add or replace by id).
+    pub fn load(dirs: &[&Path]) -> Result<Pack, CompileError> {
+        let mut sources = builtin_sources();
+        let mut problems = Vec::new();
+        for d in dirs {
+            read_dir_sources(d, d, &mut sources, &mut problems);
+        }
+        if !problems.is_empty() {
+            return Err(CompileError { problems });
+        }
+        Pack::compile(sources)
+    }
+
+    /// Compiles `sources` (later sources replace earlier ones with the same id).
+    pub fn compile(sources: Vec<Source>) -> Result<Pack, CompileError> {
+        let mut problems = Vec::new();
+        let mut sigs: BTreeMap<String, Signature> = BTreeMap::new();
+        let mut links: BTreeMap<String, Link> = BTreeMap::new();
+        let mut overridden = Vec::new();
+        let mut seen_in_layer: HashMap<(String, bool), String> = HashMap::new();
+        for src in &sources {
+            let is_link = src.path.split(['/', '\\']).any(|c| c == "links");
+            let id = if is_link {
+                match serde_yaml::from_str::<LinkSpec>(&src.text) {
+                    Ok(spec) => compile_link(spec, &src.path, &mut problems).map(|l| {
+                        let id = l.id.clone();
+                        if let Some(old) = links.insert(id.clone(), l) {
+                            if old.path != src.path && !src.builtin && old_is_builtin(&sources, &old.path) {
+                                overridden.push((id.clone(), src.path.clone()));
+                            }
+                        }
+                        id
+                    }),
+                    Err(e) => {
+                        problems.push(yaml_problem(&src.path, &e));
+                        None
+                    }
+                }
+            } else {
+                match serde_yaml::from_str::<SignatureSpec>(&src.text) {
+                    Ok(spec) => compile_signature(spec, &src.path, src.builtin, &mut problems).map(|s| {
+                        let id = s.id.clone();
+                        if let Some(old) = sigs.insert(id.clone(), s) {
+                            if old.builtin && !src.builtin {
+                                overridden.push((id.clone(), src.path.clone()));
+                            }
+                        }
+                        id
+                    }),
+                    Err(e) => {
+                        problems.push(yaml_problem(&src.path, &e));
+                        None
+                    }
+                }
+            };
+            if let Some(id) = id {
+                if let Some(first) = seen_in_layer.insert((id.clone(), src.builtin), src.path.clone()) {
+                    problems.push(Problem {
+                        file: src.path.clone(),
+                        field: "id".into(),
+                        message: format!("id `{id}` is already defined by {first}"),
+                    });
+                }
+            }
+        }
+        // Cross references, now that every id is known.
+        for s in sigs.values() {
+            if let Some(a) = &s.absence {
+                for (field, r) in [("absence.after", &a.after), ("absence.unless", &a.unless)] {
+                    if !sigs.contains_key(r) {
+                        problems.push(Problem {
+                            file: s.path.clone(),
+                            field: field.into(),
+                            message: format!("no rule has id `{r}`"),
+                        });
+                    }
+                }
+            }
+        }
+        for l in links.values() {
+            for (field, ids) in [("cause", &l.causes), ("effect", &l.effects)] {
+                for (i, r) in ids.iter().enumerate() {
+                    if !sigs.contains_key(r) {
+                        problems.push(Problem {
+                            file: l.path.clone(),
+                            field: if ids.len() > 1 { format!("{field}[{i}]") } else { field.into() },
+                            message: format!("no rule has id `{r}`"),
+                        });
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(CompileError { problems });
+        }
+        Ok(Pack { signatures: sigs.into_values().collect(), links: links.into_values().collect(), overridden })
+    }
+}
+
+fn old_is_builtin(sources: &[Source], path: &str) -> bool {
+    sources.iter().any(|s| s.path == path && s.builtin)
+}
+
+/// The built-in rule files, embedded at build time from the workspace's `rules/` directory.
+pub fn builtin_sources() -> Vec<Source> {
+    crate::BUILTIN
+        .iter()
+        .map(|(path, text)| Source { path: format!("rules/{path}"), text: (*text).to_string(), builtin: true })
+        .collect()
+}
+
+fn read_dir_sources(root: &Path, dir: &Path, out: &mut Vec<Source>, problems: &mut Vec<Problem>) {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            problems.push(Problem {
+                file: dir.display().to_string(),
+                field: String::new(),
+                message: format!("cannot read the rule directory: {e}"),
+            });
+            return;
+        }
+    };
+    let mut entries: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            read_dir_sources(root, &p, out, problems);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            match std::fs::read_to_string(&p) {
+                Ok(text) => out.push(Source { path: p.display().to_string(), text, builtin: false }),
+                Err(e) => problems.push(Problem {
+                    file: p.display().to_string(),
+                    field: String::new(),
+                    message: format!("cannot read the rule file: {e}"),
+                }),
+            }
+        }
+    }
+    let _ = root;
+}
+
+fn yaml_problem(path: &str, e: &serde_yaml::Error) -> Problem {
+    let field = e.location().map(|l| format!("line {} column {}", l.line(), l.column())).unwrap_or_default();
+    Problem { file: path.into(), field, message: format!("not a valid rule: {e}") }
+}
+
+/// Builds a byte regex in multi-line mode (`^`/`$` match at every line of a multi-line event).
+pub(crate) fn build_regex(src: &str) -> Result<Regex, String> {
+    RegexBuilder::new(src).multi_line(true).size_limit(4 << 20).build().map_err(|e| one_line(&e.to_string()))
+}
+
+fn one_line(s: &str) -> String {
+    s.split('\n').map(str::trim_end).filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" | ")
+}
+
+/// Capture names a regex defines, minus helpers (`_x`).
+fn capture_names(r: &Regex) -> impl Iterator<Item = &str> {
+    r.capture_names().flatten().filter(|n| !n.starts_with('_'))
+}
+
+fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut Vec<Problem>) -> Option<Signature> {
+    let start = out.len();
+    let mut bad = |field: &str, message: String| {
+        out.push(Problem { file: path.into(), field: field.into(), message });
+    };
+    let id_re = regex::Regex::new(r"^[a-z0-9]+\.[a-z0-9]+(-[a-z0-9]+)*$").expect("static regex");
+    if !id_re.is_match(&spec.id) {
+        bad("id", format!("`{}` is not of the form family.kebab-name", spec.id));
+    }
+    let family = spec.id.split('.').next().unwrap_or_default().to_string();
+    let severity = RuleSeverity::parse(&spec.severity).unwrap_or_else(|| {
+        bad("severity", format!("`{}` is not one of critical, error, warning, notice, info", spec.severity));
+        RuleSeverity::Info
+    });
+    let kind = Kind::parse(&spec.kind).unwrap_or_else(|| {
+        bad("kind", format!("`{}` is not one of fault, symptom, context, recovery", spec.kind));
+        Kind::Context
+    });
+    for (field, t) in [("title", &spec.title), ("summary", &spec.summary)] {
+        if t.en.trim().is_empty() {
+            bad(&format!("{field}.en"), "the English text is empty".into());
+        }
+        if t.ko.as_deref().is_none_or(|k| k.trim().is_empty()) {
+            bad(&format!("{field}.ko"), "the Korean text is missing".into());
+        }
+    }
+    let mut filter = Filter::default();
+    let mut patterns = Vec::new();
+    let mut pattern_sources = Vec::new();
+    let mut unless = Vec::new();
+    let mut set = Vec::new();
+    let mut produced: BTreeSet<String> = BTreeSet::new();
+    if let Some(m) = &spec.matcher {
+        for (i, f) in m.format.iter().enumerate() {
+            match Format::from_name(f) {
+                Some(f) => filter.formats.push(f),
+                None => bad(&format!("match.format[{i}]"), format!("`{f}` is not a known format")),
+            }
+        }
+        for (field, src, slot) in [
+            ("match.program", &m.program, &mut filter.program),
+            ("match.container", &m.container, &mut filter.container),
+        ] {
+            if let Some(src) = src {
+                match build_regex(src) {
+                    Ok(r) => *slot = Some(r),
+                    Err(e) => bad(field, format!("regex parse error: {e}")),
+                }
+            }
+        }
+        if let Some(s) = &m.severity {
+            match Severity::from_word(s) {
+                Some(s) => filter.severity = Some(s),
+                None => bad("match.severity", format!("`{s}` is not a syslog severity")),
+            }
+        }
+        filter.headline_only = m.headline_only;
+        for (i, p) in m.patterns.iter().enumerate() {
+            match build_regex(p) {
+                Ok(r) => {
+                    produced.extend(capture_names(&r).map(String::from));
+                    patterns.push(r);
+                    pattern_sources.push(p.clone());
+                }
+                Err(e) => bad(&format!("match.patterns[{i}]"), format!("regex parse error: {e}")),
+            }
+        }
+        for (i, p) in m.unless.iter().enumerate() {
+            match build_regex(p) {
+                Ok(r) => unless.push(r),
+                Err(e) => bad(&format!("match.unless[{i}]"), format!("regex parse error: {e}")),
+            }
+        }
+        for (k, v) in &m.set {
+            produced.insert(k.clone());
+            set.push((k.clone(), v.clone()));
+        }
+    }
+    let mut state = None;
+    if let Some(st) = &spec.state {
+        let mut get = |field: &str, src: &str| match build_regex(src) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                bad(field, format!("regex parse error: {e}"));
+                None
+            }
+        };
+        let (s, i) = (get("state.section", &st.section), get("state.item", &st.item));
+        let all = match &st.all {
+            None => Some(None),
+            Some(a) => get("state.all", a).map(Some),
+        };
+        if let (Some(section), Some(item), Some(all)) = (s, i, all) {
+            produced.extend(capture_names(&section).map(String::from));
+            produced.extend(capture_names(&item).map(String::from));
+            pattern_sources.push(st.section.clone());
+            state = Some(State { section, item, all, min_items: st.min_items.unwrap_or(1) });
+        }
+    }
+    let frequency = spec.frequency.as_ref().and_then(|f| match parse_duration(&f.within) {
+        Some(w) if f.count >= 1 => Some((f.count, w)),
+        _ => {
+            bad("frequency", format!("needs count >= 1 and a duration like 5m, not `{}`", f.within));
+            None
+        }
+    });
+    let absence = spec.absence.as_ref().and_then(|a| match parse_duration(&a.within) {
+        Some(within) => Some(Absence {
+            after: a.after.clone(),
+            unless: a.unless.clone(),
+            within,
+            same: a.same.clone(),
+            at_end: a.at_end,
+        }),
+        None => {
+            bad("absence.within", format!("`{}` is not a duration like 5m", a.within));
+            None
+        }
+    });
+    if absence.is_some() {
+        // A derived finding carries the entities of the hit that started the clock.
+        produced.extend(spec.entities.iter().cloned());
+    }
+    if patterns.is_empty() && state.is_none() && absence.is_none() {
+        bad("match.patterns", "a rule needs patterns, a state predicate or an absence condition".into());
+    }
+    for (i, e) in spec.entities.iter().enumerate() {
+        if !produced.contains(e) {
+            bad(&format!("entities[{i}]"), format!("`{e}` is not captured by any pattern (no group named `{e}`)"));
+        }
+    }
+    let group_by = spec.group_by.clone().unwrap_or_else(|| spec.entities.clone());
+    for (i, e) in group_by.iter().enumerate() {
+        if !produced.contains(e) {
+            bad(&format!("group_by[{i}]"), format!("`{e}` is not captured by any pattern"));
+        }
+    }
+    check_doc(&spec.doc, &mut bad);
+    check_cases(&spec.tests, &mut bad);
+    if out.len() > start {
+        return None;
+    }
+    Some(Signature {
+        id: spec.id,
+        family,
+        title: spec.title,
+        summary: spec.summary,
+        severity,
+        kind,
+        entities: spec.entities,
+        group_by,
+        doc: spec.doc,
+        tests: spec.tests,
+        path: path.into(),
+        builtin,
+        pattern_sources,
+        filter,
+        patterns,
+        unless,
+        set,
+        frequency,
+        absence,
+        state,
+    })
+}
+
+fn check_doc(doc: &DocSpec, bad: &mut impl FnMut(&str, String)) {
+    for (field, t) in
+        [("doc.detects", &doc.detects), ("doc.matters", &doc.matters), ("doc.next_steps", &doc.next_steps)]
+    {
+        if t.en.trim().is_empty() {
+            bad(&format!("{field}.en"), "the section is empty".into());
+        }
+    }
+    if doc.example.trim().is_empty() {
+        bad("doc.example", "the example is empty".into());
+    }
+    if doc.references.is_empty() {
+        bad("doc.references", "name at least one reference (man page, kernel doc, Kubernetes doc, bug id)".into());
+    }
+}
+
+fn check_cases(tests: &TestsSpec, bad: &mut impl FnMut(&str, String)) {
+    let all = tests.fires.iter().map(|c| ("fires", c)).chain(tests.quiet.iter().map(|c| ("quiet", c)));
+    let mut n: HashMap<&str, usize> = HashMap::new();
+    for (group, c) in all {
+        let i = n.entry(group).or_default();
+        let field = format!("tests.{group}[{i}]");
+        *i += 1;
+        check_case(c, &field, bad);
+    }
+}
+
+fn check_case(c: &CaseSpec, field: &str, bad: &mut impl FnMut(&str, String)) {
+    if c.line.is_none() == c.lines.is_empty() {
+        bad(field, "a case needs exactly one of `line` or `lines`".into());
+    }
+    if let Some(f) = &c.format {
+        if Format::from_name(f).is_none() {
+            bad(&format!("{field}.format"), format!("`{f}` is not a known format"));
+        }
+    }
+    if let Some(s) = &c.severity {
+        if Severity::from_word(s).is_none() {
+            bad(&format!("{field}.severity"), format!("`{s}` is not a syslog severity"));
+        }
+    }
+}
+
+fn compile_link(spec: LinkSpec, path: &str, out: &mut Vec<Problem>) -> Option<Link> {
+    let start = out.len();
+    let mut bad = |field: &str, message: String| {
+        out.push(Problem { file: path.into(), field: field.into(), message });
+    };
+    let max_delay = parse_duration(&spec.max_delay).unwrap_or_else(|| {
+        bad("max_delay", format!("`{}` is not a duration like 30m", spec.max_delay));
+        0
+    });
+    let tolerance = match &spec.tolerance {
+        None => 0,
+        Some(t) => parse_duration(t).unwrap_or_else(|| {
+            bad("tolerance", format!("`{t}` is not a duration"));
+            0
+        }),
+    };
+    let share = match spec.share.as_str() {
+        "host" => Share::Host,
+        "storage" => Share::Storage,
+        "process" => Share::Process,
+        "pod" => Share::Pod,
+        s => {
+            bad("share", format!("`{s}` is not one of host, storage, process, pod"));
+            Share::Host
+        }
+    };
+    if !(spec.prior > 0.0 && spec.prior <= 1.0) {
+        bad("prior", format!("{} is not in (0, 1]", spec.prior));
+    }
+    if spec.doc.en.trim().is_empty() {
+        bad("doc.en", "say why the link holds".into());
+    }
+    let mut preds = |field: &str, m: &BTreeMap<String, String>| -> Vec<(String, regex::Regex)> {
+        m.iter()
+            .filter_map(|(k, v)| match regex::Regex::new(v) {
+                Ok(r) => Some((k.clone(), r)),
+                Err(e) => {
+                    bad(&format!("{field}.{k}"), format!("regex parse error: {}", one_line(&e.to_string())));
+                    None
+                }
+            })
+            .collect()
+    };
+    let cause_entities = preds("cause_entities", &spec.cause_entities);
+    let effect_entities = preds("effect_entities", &spec.effect_entities);
+    if out.len() > start {
+        return None;
+    }
+    Some(Link {
+        id: spec.id.clone(),
+        causes: spec.cause.to_vec(),
+        effects: spec.effect.to_vec(),
+        max_delay,
+        tolerance,
+        share,
+        cause_entities,
+        effect_entities,
+        prior: spec.prior,
+        doc: spec.doc.clone(),
+        path: path.into(),
+        spec,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(path: &str, text: &str) -> Source {
+        Source { path: path.into(), text: text.into(), builtin: false }
+    }
+
+    const GOOD: &str = r#"
+id: multipath.path-down
+title: {en: Path down, ko: 경로 down}
+summary: {en: A path went down., ko: 경로가 down 되었습니다.}
+severity: warning
+kind: symptom
+entities: [map, disk]
+match:
+  patterns: ['(?P<map>\w+): (?P<disk>sd[a-z]+) - path offline']
+doc:
+  detects: {en: x}
+  matters: {en: x}
+  example: x
+  next_steps: {en: x}
+  references: [multipathd(8)]
+"#;
+
+    #[test]
+    fn compiles_a_good_rule() {
+        let p = Pack::compile(vec![src("r/multipath/path-down.yaml", GOOD)]).unwrap();
+        assert_eq!(p.signatures.len(), 1);
+        assert_eq!(p.signatures[0].group_by, vec!["map", "disk"]);
+    }
+
+    #[test]
+    fn reports_every_problem_with_field_paths() {
+        let bad1 = GOOD.replace(r"- path offline'", r"- path (offline'").replace("kind: symptom", "kind: oops");
+        let bad2 = GOOD.replace("multipath.path-down", "multipath.x").replace("[map, disk]", "[map, dm]");
+        let err = Pack::compile(vec![src("a.yaml", &bad1), src("b.yaml", &bad2)]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("a.yaml: match.patterns[0]: regex parse error"), "{text}");
+        assert!(text.contains("a.yaml: kind: `oops`"), "{text}");
+        assert!(text.contains("b.yaml: entities[1]: `dm` is not captured"), "{text}");
+    }
+
+    #[test]
+    fn user_rule_overrides_builtin() {
+        let mut a = src("builtin.yaml", GOOD);
+        a.builtin = true;
+        let b = src("user.yaml", &GOOD.replace("Path down", "Mine"));
+        let p = Pack::compile(vec![a, b]).unwrap();
+        assert_eq!(p.signatures[0].title.en, "Mine");
+        assert_eq!(p.overridden, vec![("multipath.path-down".to_string(), "user.yaml".to_string())]);
+    }
+}

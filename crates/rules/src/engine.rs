@@ -1,0 +1,533 @@
+//! Matching events against a whole pack in about one scan.
+//!
+//! Every pattern's *necessary literals* (strings any match must contain, taken from the regex's syntax
+//! tree) go into one Aho-Corasick automaton. An event's message is scanned once by that automaton; only
+//! the patterns whose literal occurred (the candidates) run their full regex with captures. Patterns
+//! without a usable literal (rare; `rules lint` warns about them) run on every event their filter
+//! admits. With the built-in pack most events hit no literal at all and cost one automaton pass.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::{Captures, Regex};
+use regex_syntax::hir::{Class, Hir, HirKind};
+use rootline_event::Event;
+
+use crate::compile::{Pack, Signature};
+
+/// Shortest literal worth prefiltering on; shorter ones would make nearly every line a candidate.
+const MIN_LITERAL: usize = 3;
+/// Most alternatives a literal set may expand to (`(?i)` classes, small alternations).
+const MAX_VARIANTS: usize = 64;
+
+/// One firing of one signature on one event, before aggregation into findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// Index of the signature in [`Pack::signatures`].
+    pub sig: usize,
+    /// Captured entities in pattern order: (kind, value).
+    pub entities: Vec<(String, String)>,
+    /// 0-based index of the message line the match starts on (0 = the headline).
+    pub line_index: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Pattern(usize, usize),
+    State(usize),
+}
+
+/// A compiled pack ready to match events. Cheap to share between threads (`&Engine` is `Sync`).
+#[derive(Debug)]
+pub struct Engine {
+    pack: Pack,
+    targets: Vec<Target>,
+    ac: Option<AhoCorasick>,
+    /// For each literal of the automaton, the targets it admits.
+    lit_targets: Vec<Vec<u32>>,
+    /// Targets with no usable literal: candidates on every event.
+    always: Vec<u32>,
+    /// The literals, for `rules lint` and the benchmark.
+    literals: Vec<Vec<u8>>,
+}
+
+/// Reusable per-thread buffers for [`Engine::scan`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    seen: Vec<u32>,
+    stamp: u32,
+    cands: Vec<u32>,
+}
+
+impl Engine {
+    /// Builds the prefilter over every pattern of `pack`.
+    pub fn new(pack: Pack) -> Engine {
+        let mut targets = Vec::new();
+        for (si, s) in pack.signatures.iter().enumerate() {
+            for pi in 0..s.patterns.len() {
+                targets.push(Target::Pattern(si, pi));
+            }
+            if s.state.is_some() {
+                targets.push(Target::State(si));
+            }
+        }
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut lit_targets: Vec<Vec<u32>> = Vec::new();
+        let mut always = Vec::new();
+        for (ti, t) in targets.iter().enumerate() {
+            let src = match *t {
+                Target::Pattern(si, pi) => pack.signatures[si].patterns[pi].as_str(),
+                Target::State(si) => pack.signatures[si].state.as_ref().map(|s| s.section.as_str()).unwrap_or(""),
+            };
+            match necessary_literals(src) {
+                Some(lits) => {
+                    for l in lits {
+                        match literals.iter().position(|x| *x == l) {
+                            Some(i) => lit_targets[i].push(ti as u32),
+                            None => {
+                                literals.push(l);
+                                lit_targets.push(vec![ti as u32]);
+                            }
+                        }
+                    }
+                }
+                None => always.push(ti as u32),
+            }
+        }
+        let ac = if literals.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .build(&literals)
+                    .expect("literal automaton within default limits"),
+            )
+        };
+        Engine { pack, targets, ac, lit_targets, always, literals }
+    }
+
+    /// The compiled pack.
+    pub fn pack(&self) -> &Pack {
+        &self.pack
+    }
+
+    /// The prefilter literals.
+    pub fn literals(&self) -> &[Vec<u8>] {
+        &self.literals
+    }
+
+    /// Pattern sources (`rule id`, regex) that have no prefilter literal and run on every event.
+    pub fn unfiltered(&self) -> Vec<(String, String)> {
+        self.always
+            .iter()
+            .map(|&t| match self.targets[t as usize] {
+                Target::Pattern(si, pi) => {
+                    let s = &self.pack.signatures[si];
+                    (s.id.clone(), s.patterns[pi].as_str().to_string())
+                }
+                Target::State(si) => (self.pack.signatures[si].id.clone(), "state.section".into()),
+            })
+            .collect()
+    }
+
+    /// Appends to `out` every signature hit on `ev`.
+    pub fn scan(&self, ev: &Event, scratch: &mut Scratch, out: &mut Vec<Hit>) {
+        if scratch.seen.len() != self.targets.len() {
+            scratch.seen = vec![0; self.targets.len()];
+            scratch.stamp = 0;
+        }
+        scratch.stamp = scratch.stamp.wrapping_add(1);
+        if scratch.stamp == 0 {
+            scratch.seen.iter_mut().for_each(|s| *s = 0);
+            scratch.stamp = 1;
+        }
+        let stamp = scratch.stamp;
+        scratch.cands.clear();
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(&ev.message) {
+                for &t in &self.lit_targets[m.pattern().as_usize()] {
+                    if scratch.seen[t as usize] != stamp {
+                        scratch.seen[t as usize] = stamp;
+                        scratch.cands.push(t);
+                    }
+                }
+            }
+        }
+        if scratch.cands.is_empty() && self.always.is_empty() {
+            return;
+        }
+        scratch.cands.extend_from_slice(&self.always);
+        scratch.cands.sort_unstable();
+        let mut last_sig = usize::MAX;
+        let mut sig_admitted = false;
+        let mut sig_fired = false;
+        for &t in &scratch.cands {
+            let (si, target) = match self.targets[t as usize] {
+                Target::Pattern(si, _) => (si, self.targets[t as usize]),
+                Target::State(si) => (si, self.targets[t as usize]),
+            };
+            let sig = &self.pack.signatures[si];
+            if si != last_sig {
+                last_sig = si;
+                sig_admitted = admits(sig, ev);
+                sig_fired = false;
+            }
+            if !sig_admitted || sig_fired {
+                continue;
+            }
+            let text: &[u8] = if sig.filter.headline_only { ev.headline() } else { &ev.message };
+            let before = out.len();
+            match target {
+                Target::Pattern(_, pi) => pattern_hits(si, sig, &sig.patterns[pi], text, out),
+                Target::State(_) => state_hits(si, sig, text, out),
+            }
+            if out.len() > before {
+                if sig.unless.iter().any(|u| u.is_match(text)) {
+                    out.truncate(before);
+                } else {
+                    // The first pattern that matches wins; later patterns of the same rule are
+                    // alternatives for other wordings.
+                    sig_fired = true;
+                }
+            }
+        }
+    }
+}
+
+fn admits(sig: &Signature, ev: &Event) -> bool {
+    let f = &sig.filter;
+    if !f.formats.is_empty() && !f.formats.contains(&ev.format) {
+        return false;
+    }
+    if let Some(p) = &f.program {
+        match &ev.program {
+            Some(prog) if p.is_match(prog.as_bytes()) => {}
+            _ => return false,
+        }
+    }
+    if let Some(c) = &f.container {
+        let name =
+            ev.field("container").or_else(|| ev.entities.iter().find(|e| &*e.kind == "container").map(|e| &*e.value));
+        match name {
+            Some(n) if c.is_match(n.as_bytes()) => {}
+            _ => return false,
+        }
+    }
+    if let (Some(min), Some(s)) = (f.severity, ev.severity) {
+        if s > min {
+            return false;
+        }
+    }
+    true
+}
+
+fn line_of(text: &[u8], at: usize) -> u32 {
+    memchr_count(&text[..at.min(text.len())])
+}
+
+fn memchr_count(b: &[u8]) -> u32 {
+    b.iter().filter(|&&c| c == b'\n').count() as u32
+}
+
+fn entities_of(sig: &Signature, re: &Regex, caps: &Captures<'_>) -> Vec<(String, String)> {
+    let mut ents = Vec::new();
+    for name in re.capture_names().flatten() {
+        if name.starts_with('_') {
+            continue;
+        }
+        if let Some(m) = caps.name(name) {
+            let v = String::from_utf8_lossy(m.as_bytes()).trim().to_string();
+            if !v.is_empty() {
+                ents.push((name.to_string(), v));
+            }
+        }
+    }
+    for (k, tmpl) in &sig.set {
+        let mut dst = Vec::new();
+        caps.expand(tmpl.as_bytes(), &mut dst);
+        let v = String::from_utf8_lossy(&dst).trim().to_string();
+        // A template whose groups did not participate expands to its constant part only; keep the
+        // value only when every referenced group matched.
+        if !v.is_empty() && template_complete(re, caps, tmpl) {
+            ents.push((k.clone(), v));
+        }
+    }
+    ents
+}
+
+/// True when every group the template names (`${name}` or `$name`) took part in the match; a group
+/// the pattern does not define counts as missing.
+fn template_complete(_re: &Regex, caps: &Captures<'_>, tmpl: &str) -> bool {
+    let mut rest = tmpl;
+    while let Some(i) = rest.find('$') {
+        rest = &rest[i + 1..];
+        let name: &str = if let Some(r) = rest.strip_prefix('{') {
+            r.split('}').next().unwrap_or("")
+        } else {
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+            &rest[..end]
+        };
+        if !name.is_empty()
+            && caps.name(name).is_none()
+            && name.parse::<usize>().map_or(true, |n| caps.get(n).is_none())
+        {
+            return false;
+        }
+    }
+    true
+}
+
+fn pattern_hits(si: usize, sig: &Signature, re: &Regex, text: &[u8], out: &mut Vec<Hit>) {
+    let start = out.len();
+    for caps in re.captures_iter(text) {
+        let at = caps.get(0).map(|m| m.start()).unwrap_or(0);
+        let hit = Hit { sig: si, entities: entities_of(sig, re, &caps), line_index: line_of(text, at) };
+        if !out[start..].iter().any(|h| h.entities == hit.entities) {
+            out.push(hit);
+        }
+    }
+}
+
+/// A state predicate: sections opened by `section`, their `item` lines; with `all`, one hit per
+/// section whose items all match it; without, one hit per item line.
+fn state_hits(si: usize, sig: &Signature, text: &[u8], out: &mut Vec<Hit>) {
+    let Some(st) = &sig.state else { return };
+    // (section entities, line, items, all items matched `all`)
+    type Open = (Vec<(String, String)>, u32, u32, bool);
+    let mut cur: Option<Open> = None;
+    let flush = |cur: &mut Option<Open>, out: &mut Vec<Hit>| {
+        if let Some((ents, line, items, ok)) = cur.take() {
+            if st.all.is_some() && ok && items >= st.min_items {
+                out.push(Hit { sig: si, entities: ents, line_index: line });
+            }
+        }
+    };
+    for (ln, line) in text.split(|&c| c == b'\n').enumerate() {
+        if let Some(caps) = st.section.captures(line) {
+            flush(&mut cur, out);
+            cur = Some((entities_of(sig, &st.section, &caps), ln as u32, 0, true));
+        } else if let Some(c) = cur.as_mut() {
+            if let Some(caps) = st.item.captures(line) {
+                c.2 += 1;
+                let item_ents = entities_of(sig, &st.item, &caps);
+                match &st.all {
+                    Some(all) if all.is_match(line) => {
+                        for (k, v) in item_ents {
+                            if !c.0.iter().any(|(k2, v2)| *k2 == k && *v2 == v) {
+                                c.0.push((k, v));
+                            }
+                        }
+                    }
+                    Some(_) => c.3 = false,
+                    None => {
+                        let mut ents = c.0.clone();
+                        ents.extend(item_ents);
+                        out.push(Hit { sig: si, entities: ents, line_index: ln as u32 });
+                    }
+                }
+            }
+        }
+    }
+    flush(&mut cur, out);
+}
+
+// ---- literal extraction ------------------------------------------------------------------------
+
+/// Strings of which any match of `pattern` must contain at least one, or `None` when no such set
+/// of useful length exists.
+pub fn necessary_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::ParserBuilder::new().multi_line(true).utf8(false).build().parse(pattern).ok()?;
+    let r = analyse(&hir);
+    let best = r.best()?;
+    if best.iter().any(|l| l.len() < MIN_LITERAL) {
+        return None;
+    }
+    Some(best)
+}
+
+#[derive(Debug, Default, Clone)]
+struct Req {
+    /// Every string the node can match, when that set is finite and small.
+    exact: Option<Vec<Vec<u8>>>,
+    /// A set of strings one of which every match contains.
+    need: Option<Vec<Vec<u8>>>,
+}
+
+fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
+    (set.iter().map(Vec::len).min().unwrap_or(0), std::cmp::Reverse(set.len()))
+}
+
+fn better(a: Option<Vec<Vec<u8>>>, b: Option<Vec<Vec<u8>>>) -> Option<Vec<Vec<u8>>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if score(&b) > score(&a) { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+impl Req {
+    fn best(&self) -> Option<Vec<Vec<u8>>> {
+        let exact = self.exact.clone().filter(|s| !s.is_empty() && s.iter().all(|l| !l.is_empty()));
+        better(exact, self.need.clone())
+    }
+}
+
+fn cross(a: &[Vec<u8>], b: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    if a.len() * b.len() > MAX_VARIANTS {
+        return None;
+    }
+    let mut out = Vec::with_capacity(a.len() * b.len());
+    for x in a {
+        for y in b {
+            let mut v = x.clone();
+            v.extend_from_slice(y);
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
+    Some(out)
+}
+
+fn class_strings(c: &Class) -> Option<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    match c {
+        Class::Unicode(u) => {
+            for r in u.ranges() {
+                for ch in r.start()..=r.end() {
+                    if out.len() >= 4 {
+                        return None;
+                    }
+                    let mut buf = [0u8; 4];
+                    out.push(ch.encode_utf8(&mut buf).as_bytes().to_vec());
+                }
+            }
+        }
+        Class::Bytes(b) => {
+            for r in b.ranges() {
+                for byte in r.start()..=r.end() {
+                    if out.len() >= 4 {
+                        return None;
+                    }
+                    out.push(vec![byte]);
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+fn analyse(h: &Hir) -> Req {
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => Req { exact: Some(vec![Vec::new()]), need: None },
+        HirKind::Literal(l) => Req { exact: Some(vec![l.0.to_vec()]), need: None },
+        HirKind::Class(c) => Req { exact: class_strings(c), need: None },
+        HirKind::Capture(c) => analyse(&c.sub),
+        HirKind::Repetition(r) => {
+            let inner = analyse(&r.sub);
+            if r.min == 0 {
+                Req::default()
+            } else if r.min == 1 && r.max == Some(1) {
+                inner
+            } else {
+                Req { exact: None, need: inner.best() }
+            }
+        }
+        HirKind::Concat(subs) => {
+            let mut best: Option<Vec<Vec<u8>>> = None;
+            let mut run: Option<Vec<Vec<u8>>> = Some(vec![Vec::new()]);
+            let mut all_exact = true;
+            for s in subs {
+                let r = analyse(s);
+                match (&run, &r.exact) {
+                    (Some(cur), Some(ex)) => match cross(cur, ex) {
+                        Some(n) => run = Some(n),
+                        None => {
+                            best = better(best, run.take().filter(|v| v.iter().all(|l| !l.is_empty())));
+                            all_exact = false;
+                            run = Some(ex.clone());
+                        }
+                    },
+                    (None, Some(ex)) => run = Some(ex.clone()),
+                    (_, None) => {
+                        all_exact = false;
+                        best = better(best, run.take().filter(|v| v.iter().all(|l| !l.is_empty())));
+                        best = better(best, r.need.clone());
+                    }
+                }
+            }
+            let tail = run.filter(|v| v.iter().all(|l| !l.is_empty()));
+            if all_exact {
+                Req { exact: tail.clone().or(Some(vec![Vec::new()])), need: better(best, tail) }
+            } else {
+                Req { exact: None, need: better(best, tail) }
+            }
+        }
+        HirKind::Alternation(subs) => {
+            let rs: Vec<Req> = subs.iter().map(analyse).collect();
+            let exact = if rs.iter().all(|r| r.exact.is_some()) {
+                let mut all: Vec<Vec<u8>> = Vec::new();
+                for r in &rs {
+                    for l in r.exact.as_ref().expect("checked") {
+                        if !all.contains(l) {
+                            all.push(l.clone());
+                        }
+                    }
+                }
+                (all.len() <= MAX_VARIANTS).then_some(all)
+            } else {
+                None
+            };
+            let mut need: Option<Vec<Vec<u8>>> = Some(Vec::new());
+            for r in &rs {
+                match (need.as_mut(), r.best()) {
+                    (Some(n), Some(b)) if b.iter().all(|l| l.len() >= MIN_LITERAL) => {
+                        for l in b {
+                            if !n.contains(&l) {
+                                n.push(l);
+                            }
+                        }
+                    }
+                    _ => need = None,
+                }
+            }
+            Req { exact, need: need.filter(|n| !n.is_empty() && n.len() <= MAX_VARIANTS * 2) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lits(p: &str) -> Option<Vec<String>> {
+        necessary_literals(p).map(|v| v.into_iter().map(|l| String::from_utf8(l).unwrap()).collect())
+    }
+
+    #[test]
+    fn extracts_the_longest_required_literal() {
+        assert_eq!(
+            lits(r"(?P<map>\S+): remaining active paths: 0\b"),
+            Some(vec![": remaining active paths: 0".into()])
+        );
+        assert_eq!(lits(r"Failing path (?P<path>\d+:\d+)"), Some(vec!["Failing path ".into()]));
+    }
+
+    #[test]
+    fn alternations_union_their_literals() {
+        let l = lits(r"(?:INFO: )?task (?P<comm>.+?):\d+ blocked for more than|hung_task: blocked tasks").unwrap();
+        assert!(l.contains(&" blocked for more than".to_string()), "{l:?}");
+        assert!(l.contains(&"hung_task: blocked tasks".to_string()), "{l:?}");
+    }
+
+    #[test]
+    fn case_insensitive_expands_small_classes() {
+        let l = lits(r"(?i)liveness").unwrap();
+        assert!(l.len() <= MAX_VARIANTS && l.iter().all(|x| x.len() >= MIN_LITERAL), "{l:?}");
+        assert!(l.contains(&"livene".to_string()) && l.contains(&"LIVENE".to_string()), "{l:?}");
+    }
+
+    #[test]
+    fn no_literal_for_pure_classes() {
+        assert_eq!(lits(r"\d+:\d+"), None);
+        assert_eq!(lits(r"a|b"), None);
+    }
+}

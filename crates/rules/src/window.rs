@@ -1,0 +1,367 @@
+//! Conditions over time and the aggregation of hits into findings.
+//!
+//! A [`Matcher`] is fed events in timeline order. Hits of one signature on one host with the same
+//! `group_by` entity values merge into one finding. Frequency rules keep a sliding window of hit times
+//! per group and only produce a finding once `count` hits fall within `within`. Absence rules are
+//! judged at [`Matcher::finish`]: each hit of `after` starts a clock, a hit of `unless` for the same
+//! entity (through the [`Aliases`] graph) within `within` stops it, and a clock that ran out (or that
+//! was still running when the evidence ended, with `at_end`) becomes a hit of the absence rule,
+//! carrying the trigger's entities, time and evidence.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use rootline_event::{Event, Timestamp};
+
+use crate::engine::{Engine, Hit, Scratch};
+use crate::finding::{Evidence, Finding, MAX_EVIDENCE};
+
+/// Entity kinds that name a storage object; values co-captured in one hit are aliases of each other.
+pub const STORAGE_KINDS: &[&str] = &["dm", "devt", "map", "wwid", "disk", "path", "volume"];
+
+/// Union-find over storage entity values (`mpatha`, `dm-0`, `254:0`, `8:0`, `sda`): two values are in
+/// one set when some hit named them together.
+#[derive(Debug, Clone, Default)]
+pub struct Aliases {
+    index: HashMap<String, usize>,
+    parent: Vec<usize>,
+}
+
+impl Aliases {
+    fn id(&mut self, v: &str) -> usize {
+        if let Some(&i) = self.index.get(v) {
+            return i;
+        }
+        let i = self.parent.len();
+        self.parent.push(i);
+        self.index.insert(v.to_string(), i);
+        i
+    }
+
+    fn root(&self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            i = self.parent[i];
+        }
+        i
+    }
+
+    /// Records that `a` and `b` name the same storage object (or parts of it).
+    pub fn union(&mut self, a: &str, b: &str) {
+        let (x, y) = (self.id(a), self.id(b));
+        let (rx, ry) = (self.root(x), self.root(y));
+        if rx != ry {
+            self.parent[rx.max(ry)] = rx.min(ry);
+        }
+    }
+
+    /// True when `a` and `b` are the same value or were linked through any chain of hits.
+    pub fn same(&self, a: &str, b: &str) -> bool {
+        if a == b {
+            return true;
+        }
+        match (self.index.get(a), self.index.get(b)) {
+            (Some(&x), Some(&y)) => self.root(x) == self.root(y),
+            _ => false,
+        }
+    }
+
+    /// Every value linked to `v` (including `v`).
+    pub fn group_of(&self, v: &str) -> Vec<String> {
+        let Some(&i) = self.index.get(v) else { return vec![v.to_string()] };
+        let r = self.root(i);
+        let mut out: Vec<String> =
+            self.index.iter().filter(|(_, &j)| self.root(j) == r).map(|(k, _)| k.clone()).collect();
+        out.sort();
+        out
+    }
+
+    /// True when some storage value of `a` is an alias of some storage value of `b`.
+    pub fn share_storage(&self, a: &BTreeMap<String, Vec<String>>, b: &BTreeMap<String, Vec<String>>) -> bool {
+        let vals = |m: &BTreeMap<String, Vec<String>>| -> Vec<String> {
+            STORAGE_KINDS.iter().filter_map(|k| m.get(*k)).flatten().cloned().collect()
+        };
+        let (va, vb) = (vals(a), vals(b));
+        va.iter().any(|x| vb.iter().any(|y| self.same(x, y)))
+    }
+
+    fn learn(&mut self, ents: &[(String, String)]) {
+        let mut first: Option<&str> = None;
+        for (k, v) in ents {
+            if STORAGE_KINDS.contains(&k.as_str()) {
+                match first {
+                    None => {
+                        first = Some(v);
+                        self.id(v);
+                    }
+                    Some(f) => self.union(f, v),
+                }
+            }
+        }
+    }
+}
+
+/// Everything matching produced: findings in order of first hit, and the alias graph.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// The findings.
+    pub findings: Vec<Finding>,
+    /// Storage aliases learned from the hits.
+    pub aliases: Aliases,
+    /// Events fed.
+    pub events: u64,
+    /// Hits before aggregation.
+    pub hits: u64,
+}
+
+#[derive(Debug)]
+struct Agg {
+    sig: usize,
+    host: Option<String>,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    count: u64,
+    entities: BTreeMap<String, Vec<String>>,
+    evidence: Vec<Evidence>,
+    window: VecDeque<i64>,
+    armed: bool,
+    order: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Mark {
+    host: Option<String>,
+    time: Option<Timestamp>,
+    entities: Vec<(String, String)>,
+    evidence: Evidence,
+}
+
+/// Feeds events through an [`Engine`] and aggregates the hits into findings.
+pub struct Matcher<'e> {
+    engine: &'e Engine,
+    scratch: Scratch,
+    hits: Vec<Hit>,
+    groups: HashMap<(usize, Option<String>, Vec<String>), usize>,
+    aggs: Vec<Agg>,
+    aliases: Aliases,
+    /// For each signature used by an absence rule as `after` or `unless`: its hits.
+    marks: HashMap<usize, Vec<Mark>>,
+    /// Signature indexes referenced by absence rules.
+    watched: Vec<bool>,
+    last_time: Option<Timestamp>,
+    events: u64,
+    nhits: u64,
+    order: u64,
+}
+
+impl<'e> Matcher<'e> {
+    /// A matcher with no events fed yet.
+    pub fn new(engine: &'e Engine) -> Self {
+        let sigs = &engine.pack().signatures;
+        let mut watched = vec![false; sigs.len()];
+        for s in sigs {
+            if let Some(a) = &s.absence {
+                for id in [&a.after, &a.unless] {
+                    if let Some(i) = sigs.iter().position(|x| &x.id == id) {
+                        watched[i] = true;
+                    }
+                }
+            }
+        }
+        Matcher {
+            engine,
+            scratch: Scratch::default(),
+            hits: Vec::new(),
+            groups: HashMap::new(),
+            aggs: Vec::new(),
+            aliases: Aliases::default(),
+            marks: HashMap::new(),
+            watched,
+            last_time: None,
+            events: 0,
+            nhits: 0,
+            order: 0,
+        }
+    }
+
+    /// Matches one event (feed them in timeline order).
+    pub fn feed(&mut self, ev: &Event) {
+        self.events += 1;
+        if ev.time.is_some() {
+            self.last_time = ev.time;
+        }
+        self.hits.clear();
+        self.engine.scan(ev, &mut self.scratch, &mut self.hits);
+        if self.hits.is_empty() {
+            return;
+        }
+        let hits = std::mem::take(&mut self.hits);
+        for h in &hits {
+            self.nhits += 1;
+            self.aliases.learn(&h.entities);
+            let evidence = evidence_of(ev, h.line_index);
+            let host = ev.host.as_deref().map(str::to_string);
+            if self.watched[h.sig] {
+                self.marks.entry(h.sig).or_default().push(Mark {
+                    host: host.clone(),
+                    time: ev.time,
+                    entities: h.entities.clone(),
+                    evidence: evidence.clone(),
+                });
+            }
+            self.add(h.sig, host, ev.time.or(self.last_time), &h.entities, evidence);
+        }
+        self.hits = hits;
+    }
+
+    fn add(
+        &mut self,
+        sig: usize,
+        host: Option<String>,
+        time: Option<Timestamp>,
+        ents: &[(String, String)],
+        evidence: Evidence,
+    ) {
+        let s = &self.engine.pack().signatures[sig];
+        let key: Vec<String> = s
+            .group_by
+            .iter()
+            .map(|k| ents.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default())
+            .collect();
+        let order = &mut self.order;
+        let aggs = &mut self.aggs;
+        let idx = *self.groups.entry((sig, host.clone(), key)).or_insert_with(|| {
+            *order += 1;
+            aggs.push(Agg {
+                sig,
+                host,
+                first: None,
+                last: None,
+                count: 0,
+                entities: BTreeMap::new(),
+                evidence: Vec::new(),
+                window: VecDeque::new(),
+                armed: s.frequency.is_none(),
+                order: *order,
+            });
+            aggs.len() - 1
+        });
+        let a = &mut self.aggs[idx];
+        a.count += 1;
+        if a.first.is_none() {
+            a.first = time;
+        }
+        if time.is_some() {
+            a.last = time;
+        }
+        for (k, v) in ents {
+            let vals = a.entities.entry(k.clone()).or_default();
+            if !vals.contains(v) {
+                vals.push(v.clone());
+            }
+        }
+        if a.evidence.len() < MAX_EVIDENCE {
+            a.evidence.push(evidence);
+        } else {
+            a.evidence[MAX_EVIDENCE - 1] = evidence;
+        }
+        if let Some((count, within)) = s.frequency {
+            let t = time.map(|t| t.unix_nanos).unwrap_or(0);
+            a.window.push_back(t);
+            while a.window.front().is_some_and(|&f| f < t.saturating_sub(within)) {
+                a.window.pop_front();
+            }
+            if a.window.len() as u64 >= count as u64 {
+                a.armed = true;
+            }
+        }
+    }
+
+    /// Judges absence conditions and returns the findings in order of first hit.
+    pub fn finish(mut self) -> Analysis {
+        let sigs = &self.engine.pack().signatures;
+        let index = |id: &str| sigs.iter().position(|x| x.id == id);
+        let mut derived: Vec<(usize, Mark)> = Vec::new();
+        for (si, s) in sigs.iter().enumerate() {
+            let Some(a) = &s.absence else { continue };
+            let (Some(after), Some(unless)) = (index(&a.after), index(&a.unless)) else { continue };
+            let empty = Vec::new();
+            let starts = self.marks.get(&after).unwrap_or(&empty);
+            let stops = self.marks.get(&unless).unwrap_or(&empty);
+            for m in starts {
+                let t0 = m.time.map(|t| t.unix_nanos);
+                let same = |o: &Mark| {
+                    o.host == m.host
+                        && (a.same.is_empty()
+                            || m.entities.iter().any(|(k, v)| {
+                                a.same.contains(k)
+                                    && o.entities.iter().any(|(k2, v2)| a.same.contains(k2) && self.aliases.same(v, v2))
+                            }))
+                };
+                let stopped = stops.iter().any(|o| {
+                    let t = o.time.map(|t| t.unix_nanos);
+                    match (t0, t) {
+                        (Some(t0), Some(t)) => t >= t0 && t - t0 <= a.within && same(o),
+                        _ => same(o),
+                    }
+                });
+                if stopped {
+                    continue;
+                }
+                let ran_out = match (t0, self.last_time) {
+                    (Some(t0), Some(end)) => end.unix_nanos - t0 >= a.within,
+                    _ => false,
+                };
+                if ran_out || a.at_end {
+                    derived.push((si, m.clone()));
+                }
+            }
+        }
+        for (si, m) in derived {
+            self.nhits += 1;
+            self.add(si, m.host, m.time, &m.entities, m.evidence);
+        }
+        let mut aggs: Vec<Agg> = self.aggs.into_iter().filter(|a| a.armed).collect();
+        aggs.sort_by_key(|a| (a.first.map(|t| t.unix_nanos).unwrap_or(i64::MIN), a.order));
+        let mut per_sig: HashMap<usize, u32> = HashMap::new();
+        let findings = aggs
+            .into_iter()
+            .map(|a| {
+                let s = &sigs[a.sig];
+                let n = per_sig.entry(a.sig).or_default();
+                *n += 1;
+                Finding {
+                    id: format!("{}#{}", s.id, n),
+                    signature: s.id.clone(),
+                    kind: s.kind,
+                    severity: s.severity,
+                    host: a.host,
+                    first: a.first,
+                    last: a.last,
+                    count: a.count,
+                    entities: a.entities,
+                    evidence: a.evidence,
+                }
+            })
+            .collect();
+        Analysis { findings, aliases: self.aliases, events: self.events, hits: self.nhits }
+    }
+}
+
+fn evidence_of(ev: &Event, line_index: u32) -> Evidence {
+    let head = ev.headline();
+    let text = if line_index == 0 {
+        String::from_utf8_lossy(head).into_owned()
+    } else {
+        let line = ev.message.split(|&c| c == b'\n').nth(line_index as usize).unwrap_or(b"");
+        format!("{} … {}", String::from_utf8_lossy(head), String::from_utf8_lossy(line).trim())
+    };
+    Evidence { path: ev.provenance.path.to_string(), line: ev.provenance.line + line_index as u64, time: ev.time, text }
+}
+
+/// Runs `engine` over `events` (in timeline order) and returns the analysis.
+pub fn run<'a>(engine: &Engine, events: impl IntoIterator<Item = &'a Event>) -> Analysis {
+    let mut m = Matcher::new(engine);
+    for ev in events {
+        m.feed(ev);
+    }
+    m.finish()
+}
