@@ -32,7 +32,8 @@ def bsd(ts, off):
 
 def iso(ts, off, sep="T", frac=6, zone=True):
     t = civil(int(ts), off)
-    f = f"{ts % 1:.{frac}f}"[1:] if frac else ""
+    # Truncate (never round) the fraction, as loggers do: rounding up would step back a second.
+    f = "." + f"{int(ts % 1 * 10**frac):0{frac}d}" if frac else ""
     z = ""
     if zone:
         z = "Z" if off == 0 else f"+{off // 3600:02d}:00"

@@ -32,12 +32,12 @@ measure() {
 printf '%-8s %-28s %9s %10s %11s %9s\n' "size" "tool" "seconds" "MB/s" "peak MiB" "vs lnav"
 for mb in "${sizes[@]}"; do
   corpus=bench/out/corpus-$mb
-  if [ ! -f "$corpus/.done" ]; then
+  if [ ! -f "$corpus.done" ]; then
     rm -rf "$corpus"
     python3 bench/gen-corpus.py "$corpus" "$mb"
-    touch "$corpus/.done"
+    touch "$corpus.done"
   fi
-  bytes=$(du -sb --exclude=.done "$corpus" | cut -f1)
+  bytes=$(du -sb "$corpus" | cut -f1)
   # Warm the page cache so every tool reads from memory.
   cat "$corpus"/*/* >/dev/null
   declare -A secs mem

@@ -64,11 +64,38 @@ impl Timestamp {
         write_offset(out, self.offset_secs, true)
     }
 
-    /// A compact form for terminals: `2025-10-13 19:51:02.123456 +0900`.
-    pub fn write_display<W: fmt::Write>(&self, out: &mut W) -> fmt::Result {
+    /// A compact form for terminals: `2025-10-13 19:51:02.123456 +0900` (always 32 characters for
+    /// years 0-9999). Hand-formatted: this runs once per printed line.
+    pub fn push_display(&self, out: &mut String) {
         let (y, mo, d, h, mi, s, ns) = self.civil();
-        write!(out, "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{:06} ", ns / 1000)?;
-        write_offset(out, self.offset_secs, false)
+        let a = self.offset_secs.unsigned_abs();
+        let mut b = *b"0000-00-00 00:00:00.000000 +0000";
+        let put = |b: &mut [u8; 32], at: usize, width: usize, mut v: u32| {
+            for i in (at..at + width).rev() {
+                b[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(&mut b, 0, 4, y.clamp(0, 9999) as u32);
+        put(&mut b, 5, 2, mo);
+        put(&mut b, 8, 2, d);
+        put(&mut b, 11, 2, h);
+        put(&mut b, 14, 2, mi);
+        put(&mut b, 17, 2, s);
+        put(&mut b, 20, 6, ns / 1000);
+        if self.offset_secs < 0 {
+            b[27] = b'-';
+        }
+        put(&mut b, 28, 2, a / 3600);
+        put(&mut b, 30, 2, a / 60 % 60);
+        out.push_str(std::str::from_utf8(&b).expect("ASCII digits"));
+    }
+
+    /// [`Timestamp::push_display`] through a formatter.
+    pub fn write_display<W: fmt::Write>(&self, out: &mut W) -> fmt::Result {
+        let mut s = String::with_capacity(32);
+        self.push_display(&mut s);
+        out.write_str(&s)
     }
 
     /// The same instant shown at another offset.
@@ -162,6 +189,17 @@ mod tests {
             assert_eq!(days_from_civil(y, m, d), days);
         }
         assert_eq!(days_from_civil(2024, 2, 29) + 1, days_from_civil(2024, 3, 1));
+    }
+
+    #[test]
+    fn display_form() {
+        let t = Timestamp::from_unix_nanos(1_760_352_662_123_456_789, 9 * 3600);
+        let mut s = String::new();
+        t.push_display(&mut s);
+        assert_eq!(s, "2025-10-13 19:51:02.123456 +0900");
+        s.clear();
+        t.with_offset(-(3 * 3600 + 1800)).push_display(&mut s);
+        assert_eq!(s, "2025-10-13 07:21:02.123456 -0330");
     }
 
     #[test]

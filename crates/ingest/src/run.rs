@@ -78,8 +78,11 @@ pub(crate) struct Summary {
     pub kernel_walls: Vec<(u64, RawTime, u16)>,
     /// Kernel messages stamped only in seconds since boot: (seg, headline hash, boot nanos).
     pub kernel_boots: Vec<(u32, u64, i64)>,
-    /// Events whose time went backwards against the previous event of the same time kind.
+    /// Events earlier than an event before them of the same time kind.
     pub out_of_order: u64,
+    /// The largest such step back from the latest time seen, in nanoseconds (`i64::MAX` across a
+    /// year or boot boundary).
+    pub max_back: i64,
     last_key: [Option<(i64, i64)>; 6],
 }
 
@@ -144,10 +147,16 @@ impl Summary {
         };
         self.kinds[kind] += 1;
         if let Some(key) = key {
-            if self.last_key[kind].is_some_and(|last| key < last) {
-                self.out_of_order += 1;
+            // Measured against the latest time seen so far (not just the line before), so a merge
+            // window of `max_back` is enough to put the run in order.
+            match self.last_key[kind] {
+                Some(latest) if key < latest => {
+                    self.out_of_order += 1;
+                    let back = if key.0 == latest.0 { latest.1 - key.1 } else { i64::MAX };
+                    self.max_back = self.max_back.max(back);
+                }
+                _ => self.last_key[kind] = Some(key),
             }
-            self.last_key[kind] = Some(key);
         }
         if matches!(raw, RawTime::Exact { .. } | RawTime::Naive { .. } | RawTime::YearLess { .. }) {
             if let Some(b) = boot {

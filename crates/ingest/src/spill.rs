@@ -17,6 +17,11 @@ use crate::time::RawTime;
 /// Items kept in memory per run before the run goes to disk (approximate bytes).
 const MEMORY_BUDGET: usize = 1 << 20;
 
+fn budget() -> usize {
+    static B: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *B.get_or_init(|| std::env::var("ROOTLINE_RUN_MEMORY").ok().and_then(|v| v.parse().ok()).unwrap_or(MEMORY_BUDGET))
+}
+
 /// A run's items in file order.
 pub(crate) struct ItemStore {
     mem: Vec<Item>,
@@ -36,7 +41,7 @@ impl ItemStore {
     pub fn push(&mut self, it: Item) {
         self.mem_bytes += it.ev.message.len() + 160;
         self.mem.push(it);
-        if self.mem_bytes > MEMORY_BUDGET && self.mem.len() > 1 {
+        if self.mem_bytes > budget() && self.mem.len() > 1 {
             self.spill_all_but_last();
         }
     }

@@ -152,3 +152,69 @@ fn kst_and_utc_sources_interleave_by_instant() {
         .collect();
     assert_eq!(ev, ["kst first", "utc second", "kst third"]);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Writers that interleave (a few seconds out of order) or clocks that jump back (hours) still
+    /// merge into one sorted timeline, with no event lost.
+    #[test]
+    fn out_of_order_files_merge_sorted(
+        files in prop::collection::vec(prop::collection::vec((0i64..600_000_000_000, any::<bool>()), 1..60), 1..4),
+        jump in prop::option::of(1i64..20_000),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut n = 0;
+        for (fi, lines) in files.iter().enumerate() {
+            let mut f = std::fs::File::create(dir.path().join(format!("f{fi}.log"))).unwrap();
+            let mut base = BASE * 1_000_000_000;
+            for (li, (o, timeless)) in lines.iter().enumerate() {
+                // Mostly increasing, with jitter back of up to 5 s; optionally one big jump back.
+                base += o % 2_000_000_000;
+                let mut t = base - (o % 5_000_000_000);
+                if let Some(j) = jump.filter(|_| li == lines.len() / 2) {
+                    t -= j * 1_000_000_000;
+                }
+                if *timeless {
+                    writeln!(f, "no stamp f{fi} l{li}").unwrap();
+                } else {
+                    writeln!(f, "{} event f{fi} l{li}", Timestamp::from_unix_nanos(t, 0).to_rfc3339()).unwrap();
+                }
+                n += 1;
+            }
+        }
+        let events: Vec<_> = read(&[dir.path().to_path_buf()], &Options::default()).into_events().collect();
+        prop_assert_eq!(events.len(), n);
+        let times: Vec<i64> = events.iter().filter_map(|e| e.time.map(|t| t.unix_nanos)).collect();
+        prop_assert!(times.windows(2).all(|w| w[0] <= w[1]), "timed events sorted");
+    }
+}
+
+#[test]
+fn a_timeless_line_stays_after_the_line_before_it_in_a_reordered_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.log"),
+        "2025-10-13T10:00:02Z second\n  continuation-like but generic\n2025-10-13T10:00:01Z first\n2025-10-13T10:00:03Z third\n",
+    )
+    .unwrap();
+    let ev: Vec<String> = read(&[dir.path().to_path_buf()], &Options::default())
+        .into_events()
+        .map(|e| e.message_str().into_owned())
+        .collect();
+    assert_eq!(ev, ["first", "second", "  continuation-like but generic", "third"]);
+}
+
+#[test]
+fn a_staircase_back_is_put_in_order() {
+    // Each line is one second before the line above, after a jump ahead: every line is out of order
+    // against the latest time, not just against its neighbour.
+    let dir = tempfile::tempdir().unwrap();
+    let lines: String = [10, 14, 13, 12, 11, 15].iter().map(|s| format!("2025-10-13T10:00:{s:02}Z at {s}\n")).collect();
+    std::fs::write(dir.path().join("a.log"), lines).unwrap();
+    let ev: Vec<String> = read(&[dir.path().to_path_buf()], &Options::default())
+        .into_events()
+        .map(|e| e.message_str().into_owned())
+        .collect();
+    assert_eq!(ev, ["at 10", "at 11", "at 12", "at 13", "at 14", "at 15"]);
+}

@@ -55,35 +55,35 @@ impl TextWriter {
 
     /// Writes one event (continuation lines indented below it).
     pub fn write(&mut self, w: &mut dyn Write, ev: &Event) -> io::Result<()> {
-        use std::fmt::Write as _;
         let l = &mut self.line;
         l.clear();
-        if self.color {
-            l.push_str(DIM);
-        }
-        match (ev.time, ev.time_kind) {
-            (Some(t), _) => {
-                let _ = t.write_display(l);
+        let color = self.color;
+        let paint = |l: &mut String, c: &str| {
+            if color {
+                l.push_str(c);
             }
+        };
+        paint(l, DIM);
+        match (ev.time, ev.time_kind) {
+            (Some(t), _) => t.push_display(l),
             (None, TimeKind::Relative) => {
                 let b = ev.boot_nanos.unwrap_or(0);
-                let _ = write!(l, "{:<31}", format!("boot+{}.{:06}s", b / 1_000_000_000, (b % 1_000_000_000) / 1000));
+                let start = l.len();
+                use std::fmt::Write as _;
+                let _ = write!(l, "boot+{}.{:06}s", b / 1_000_000_000, (b % 1_000_000_000).abs() / 1000);
+                pad(l, start, 32);
             }
-            _ => l.push_str("-                              "),
+            _ => pad(l, l.len(), 32),
         }
-        if self.color {
-            l.push_str(RESET);
-        }
+        paint(l, RESET);
         l.push(' ');
         let host = ev.host.as_deref().unwrap_or("-");
         self.host_w = self.host_w.max(host.len().min(40));
-        if self.color {
-            l.push_str(CYAN);
-        }
-        let _ = write!(l, "{host:<w$}", w = self.host_w);
-        if self.color {
-            l.push_str(RESET);
-        }
+        paint(l, CYAN);
+        let start = l.len();
+        l.push_str(host);
+        pad(l, start, self.host_w);
+        paint(l, RESET);
         l.push(' ');
         let src = ev.program.as_deref().unwrap_or(ev.format.as_str());
         self.src_w = self.src_w.max(src.len().min(24));
@@ -93,13 +93,14 @@ impl TextWriter {
             Some(Severity::Warning) => Some(YELLOW),
             _ => None,
         };
-        match (self.color, sev) {
-            (true, Some(c)) => {
-                let _ = write!(l, "{c}{src:<w$}{RESET}", w = self.src_w);
-            }
-            _ => {
-                let _ = write!(l, "{src:<w$}", w = self.src_w);
-            }
+        if let Some(c) = sev {
+            paint(l, c);
+        }
+        let start = l.len();
+        l.push_str(src);
+        pad(l, start, self.src_w);
+        if sev.is_some() {
+            paint(l, RESET);
         }
         l.push(' ');
         let msg = lossless_str(&ev.message);
@@ -112,6 +113,15 @@ impl TextWriter {
             l.push('\n');
         }
         w.write_all(l.as_bytes())
+    }
+}
+
+/// Pads what was pushed since `start` with spaces to `width` characters (ASCII width is enough:
+/// host names and program names are ASCII in practice; wider text simply is not padded).
+fn pad(l: &mut String, start: usize, width: usize) {
+    let n = l.len() - start;
+    for _ in n..width {
+        l.push(' ');
     }
 }
 

@@ -13,6 +13,8 @@ pub struct LineReader<R> {
     max_line: usize,
     offset: u64,
     line_no: u64,
+    /// Bytes of the reader's buffer handed out as the previous line, consumed on the next call.
+    pending: usize,
 }
 
 /// One line handed out by [`LineReader`].
@@ -30,10 +32,10 @@ pub struct Line<'a> {
 impl<R: BufRead> LineReader<R> {
     /// A reader over `inner` that cuts lines at `max_line` bytes.
     pub fn new(inner: R, max_line: usize) -> Self {
-        LineReader { inner, buf: Vec::with_capacity(256), max_line: max_line.max(1), offset: 0, line_no: 0 }
+        LineReader { inner, buf: Vec::with_capacity(256), max_line: max_line.max(1), offset: 0, line_no: 0, pending: 0 }
     }
 
-    /// Bytes consumed so far.
+    /// Bytes consumed so far (including the line last handed out).
     pub fn position(&self) -> u64 {
         self.offset
     }
@@ -41,8 +43,25 @@ impl<R: BufRead> LineReader<R> {
     /// The next line, `Ok(None)` at end of input. An I/O error (a truncated compressed stream) ends the
     /// stream: lines before it were already handed out.
     pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
-        self.buf.clear();
+        self.inner.consume(std::mem::take(&mut self.pending));
         let start = self.offset;
+        // Fast path: the whole line is already in the reader's buffer; hand it out without copying.
+        let fast = match self.inner.fill_buf() {
+            Ok(avail) => memchr::memchr(b'\n', avail).filter(|&i| i <= self.max_line),
+            Err(_) => None,
+        };
+        if let Some(i) = fast {
+            self.pending = i + 1;
+            self.offset += i as u64 + 1;
+            self.line_no += 1;
+            let avail = self.inner.fill_buf()?;
+            let mut bytes = &avail[..i];
+            if bytes.last() == Some(&b'\r') {
+                bytes = &bytes[..bytes.len() - 1];
+            }
+            return Ok(Some(Line { bytes, number: self.line_no, offset: start, cut_from: None }));
+        }
+        self.buf.clear();
         let mut total: u64 = 0;
         let mut saw_any = false;
         loop {

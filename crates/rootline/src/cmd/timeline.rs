@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use super::common::{FilterArgs, InputArgs};
 use crate::out::{event_json, ColorChoice, TextWriter};
 
+/// Events per batch handed from the merging thread to the printing one.
+const BATCH: usize = 1024;
+
 /// Merge every input into one timeline.
 ///
 /// Formats are detected per file (syslog, journalctl, dmesg, klog, logfmt, CRI, oslo.log, libvirt,
@@ -54,18 +57,40 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     let mut text = TextWriter::new(a.color.enabled());
     let mut shown = 0u64;
-    for ev in timeline.into_events() {
-        if !query.matches(&ev) {
-            continue;
+    let json = a.json;
+    // Merging (reading spilled runs, resolving times) and printing run on two threads: batches of
+    // events pass through a small bounded channel, so memory stays bounded.
+    let events = timeline.into_events();
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<rootline_event::Event>>(8);
+        s.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            for ev in events {
+                if !query.matches(&ev) {
+                    continue;
+                }
+                batch.push(ev);
+                if batch.len() == BATCH && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                    return; // the printer stopped (closed pipe)
+                }
+            }
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+        });
+        for batch in rx {
+            for ev in &batch {
+                shown += 1;
+                if json {
+                    serde_json::to_writer(&mut w, &event_json(ev))?;
+                    w.write_all(b"\n")?;
+                } else {
+                    text.write(&mut w, ev)?;
+                }
+            }
         }
-        shown += 1;
-        if a.json {
-            serde_json::to_writer(&mut w, &event_json(&ev))?;
-            w.write_all(b"\n")?;
-        } else {
-            text.write(&mut w, &ev)?;
-        }
-    }
+        Ok(())
+    })?;
     w.flush()?;
     drop(w);
     note(&stats, shown);
