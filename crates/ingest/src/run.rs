@@ -171,8 +171,12 @@ impl Summary {
                     RawTime::Naive { civil_nanos } => (2, civil_nanos),
                     RawTime::YearLess { month, day, nanos_of_day } => (
                         3,
-                        rootline_event::days_from_civil(2000 + k as i64, month as u32, day.min(28) as u32)
-                            * 86_400_000_000_000
+                        // Years are clamped: only the order within the run matters here.
+                        rootline_event::days_from_civil(
+                            (2000 + k as i64).min(2200),
+                            month as u32,
+                            day.clamp(1, 28) as u32,
+                        ) * 86_400_000_000_000
                             + (day.saturating_sub(28) as i64) * 86_400_000_000_000
                             + nanos_of_day,
                     ),

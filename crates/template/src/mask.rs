@@ -29,9 +29,9 @@ fn is_word_byte(b: u8) -> bool {
 }
 
 /// A word that reads as a keyword: letters, with `_`, `-`, `:`, `,` or brackets around them. Not a
-/// name such as a host (`www.example.com`), a file (`chrome.exe`), or anything masked. Two different
-/// keywords at one position are taken as two different events (`VM Paused` vs `VM Resumed`) unless
-/// enough of them are seen there (see [`crate::miner`]).
+/// name such as a host (`www.example.com`), a file (`chrome.exe`), or anything masked. Such a plain
+/// word as first word picks the miner's bucket, and plain words count towards a message's constant
+/// signature (see [`crate::miner`]).
 pub fn is_keyword(w: &[u8]) -> bool {
     // A sentence's final punctuation does not make a word a name (`WindowsUpdateAgent.`).
     let w = match w {
@@ -174,7 +174,11 @@ fn is_calendar_or_boolean(run: &[u8]) -> bool {
         b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec", b"Mon", b"Tue",
         b"Wed", b"Thu", b"Fri", b"Sat", b"Sun", b"true", b"false", b"null",
     ];
-    run.len() <= 5 && WORDS.iter().any(|w| run.eq_ignore_ascii_case(w))
+    match run {
+        // Lower case is prose (`may`, `sat`, `sun`), except the values.
+        [b'a'..=b'z', ..] => WORDS[19..].contains(&run),
+        _ => run.len() <= 5 && WORDS.iter().any(|w| run.eq_ignore_ascii_case(w)),
+    }
 }
 
 /// `/var/log/x`, `./a/b`, `~/x`, `C:\dir\file`, `scheme://...`.
@@ -192,6 +196,10 @@ fn is_path_or_url(core: &[u8]) -> bool {
     }
     // A relative path with several levels (`a/b/c`); `a/b` alone is often prose (`I/O`, `read/write`).
     if slashes >= 2 && !core.contains(&b' ') && core.iter().all(|&b| b > b' ' && b != b'=') {
+        return true;
+    }
+    // Windows paths without a drive letter (`\\?\GLOBALROOT\Device\...`, `\Windows\System32`).
+    if core.iter().filter(|&&b| b == b'\\').count() >= 2 && core.iter().any(|&b| is_word_byte(b)) {
         return true;
     }
     core.len() > 3 && core[1] == b':' && core[2] == b'\\' && core[0].is_ascii_alphabetic()
@@ -270,6 +278,11 @@ mod tests {
         assert_eq!(m("session"), ("session".into(), WordKind::Constant));
         assert_eq!(m("isOverlap:false,"), ("isOverlap:<*>,".into(), WordKind::Mixed));
         assert_eq!(m("Jun"), ("<*>".into(), WordKind::Variable));
+        assert_eq!(m("MAY").0, "<*>");
+        assert_eq!(m("may"), ("may".into(), WordKind::Constant));
+        assert_eq!(m("null").0, "<*>");
+        assert_eq!(m("'\\\\?\\GLOBALROOT\\Device\\config\\SAM'.").0, "'<*>'.");
+        assert_eq!(m("a\\b").0, "a\\b");
         assert!(is_keyword(b"WindowsUpdateAgent."));
         assert!(!is_keyword(b"chrome.exe"));
         assert_eq!(m("sdk"), ("<*>".into(), WordKind::Variable));

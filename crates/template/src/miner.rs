@@ -2,15 +2,18 @@
 //!
 //! A message is tokenised and masked ([`crate::token`]). An exact-sequence cache answers the common
 //! case (a line whose masked words were seen before) with one hash lookup. Otherwise the candidates are
-//! the templates with the same word count and the same first word when that word is a keyword (any
-//! other first word, such as a host or a masked variable, shares one bucket). A keyword of a template
-//! meeting a different keyword means a different event (`VM Paused` vs `VM Resumed`); otherwise the
+//! the templates with the same word count and the same first word when that word is a plain word (any
+//! other first word, such as a host or a masked variable, shares one bucket). A keyword (any word left
+//! whole by masking, except `key=value` and units) of a template meeting a different keyword means a
+//! different event (`VM Paused` vs `VM Resumed`); otherwise the
 //! most similar template above [`Config::similarity`] takes the message and turns the positions that
 //! differ into wildcards, else the message starts a new template. When [`Config::keyword_variants`]
 //! templates differ only by the keyword at one position (user names), that position is a variable
 //! and they merge. A template that has
 //! just gained a wildcard absorbs the templates of its bucket it now covers (they differed only in
 //! variable positions); absorbed ids keep resolving to the survivor through [`Miner::resolve`].
+//! A new template whose constant words (in order) equal those of a live template of another word
+//! count joins that template's group ([`Config::family_keywords`]): one wildcard spans several words.
 //! When more than [`Config::max_templates`] templates are alive, the least recently used are evicted.
 
 use std::collections::HashMap;
@@ -35,6 +38,9 @@ pub struct Config {
     /// Distinct keywords seen at one position of otherwise equal templates before that position is
     /// taken as a variable (user names, states) and the templates are merged.
     pub keyword_variants: usize,
+    /// Keywords a message needs at least for its template to join a template of another word count
+    /// with the same keywords in the same order (a wildcard spanning several words); 0 disables it.
+    pub family_keywords: usize,
 }
 
 impl Default for Config {
@@ -46,6 +52,7 @@ impl Default for Config {
             cache_size: 1 << 16,
             keep_evicted: false,
             keyword_variants: 4,
+            family_keywords: 2,
         }
     }
 }
@@ -80,6 +87,8 @@ pub struct Miner {
     alias: HashMap<u32, u32, FxBuild>,
     /// Templates that differ only by the keyword at one position, keyed by (everything else, position).
     siblings: HashMap<u64, Vec<(u32, TemplateId)>, FxBuild>,
+    /// First template seen with a given keyword sequence (see [`Config::family_keywords`]).
+    families: HashMap<u64, (u32, TemplateId), FxBuild>,
     live: usize,
     clock: u64,
     next_id: u32,
@@ -105,6 +114,7 @@ impl Miner {
             cache: HashMap::default(),
             alias: HashMap::default(),
             siblings: HashMap::default(),
+            families: HashMap::default(),
             live: 0,
             clock: 0,
             next_id: 0,
@@ -142,8 +152,9 @@ impl Miner {
 
     /// The template `id` (or the one it was merged into); `None` once evicted.
     pub fn template(&self, id: TemplateId) -> Option<&Template> {
-        let id = self.resolve(id);
-        let &idx = self.by_id.get(&id.0)?;
+        let root = self.resolve(id);
+        // A family member whose root was evicted still has its own text.
+        let &idx = self.by_id.get(&root.0).or_else(|| self.by_id.get(&id.0))?;
         self.slab[idx as usize].as_ref().map(|c| &c.t)
     }
 
@@ -169,6 +180,7 @@ impl Miner {
             Some(idx) => (idx, self.absorb_message(idx)),
             None => {
                 let idx = self.create(key);
+                self.join_family(idx);
                 match self.merge_siblings(idx, key) {
                     Some(into) => (into, true),
                     None => (idx, false),
@@ -252,7 +264,8 @@ impl Miner {
             let into = self.slab[idx as usize].as_mut().expect("live cluster");
             into.t.count += other.t.count;
             into.last_used = into.last_used.max(other.last_used);
-            self.alias.insert(other.t.id.0, into.t.id.0);
+            let into_id = into.t.id;
+            self.union(other.t.id, into_id);
         }
     }
 
@@ -269,6 +282,10 @@ impl Miner {
         let c = self.slab[idx as usize].as_ref().expect("live cluster");
         let id = c.t.id;
         let slots = &c.t.slots;
+        // A position is only learnt to be a variable beside another keyword (a lone word is not).
+        if slots.iter().filter(|s| s.keyword && !s.wild).count() < 2 {
+            return None;
+        }
         let mut ready: Option<(usize, u64)> = None;
         for p in 0..slots.len() {
             if !slots[p].keyword {
@@ -297,10 +314,51 @@ impl Miner {
             }
             c.t.count += other.t.count;
             c.last_used = c.last_used.max(other.last_used);
-            self.alias.insert(other.t.id.0, c.t.id.0);
+            let into_id = c.t.id;
+            self.union(other.t.id, into_id);
         }
         self.absorb_covered(into, key);
         Some(into)
+    }
+
+    /// Joins the groups of ids `a` and `b`: `a`'s root now resolves to `b`'s root.
+    fn union(&mut self, a: TemplateId, b: TemplateId) {
+        let (ra, rb) = (self.resolve(a), self.resolve(b));
+        if ra != rb {
+            self.alias.insert(ra.0, rb.0);
+        }
+    }
+
+    /// Links template `idx` (just created from the current message) to a live template of another
+    /// word count with the same keywords in the same order: the words between the keywords differ
+    /// in number but none is a keyword (`<*> bytes sent` vs `<*> bytes (<*> KB) sent`), so one
+    /// wildcard spans several words. Both stay alive (each matches messages of its own word count);
+    /// the new one's id resolves to the other's group.
+    fn join_family(&mut self, idx: u32) {
+        if self.cfg.family_keywords == 0 {
+            return;
+        }
+        let Some(sig) = self.tokens.constant_signature(self.cfg.family_keywords) else { return };
+        if self.families.len() >= self.cfg.cache_size * 4 {
+            self.families.clear();
+        }
+        let c = self.slab[idx as usize].as_ref().expect("live cluster");
+        let (id, len) = (c.t.id, c.t.slots.len());
+        match self.families.get(&sig) {
+            Some(&(o, oid)) => {
+                let other = self.slab[o as usize].as_ref().filter(|c| c.t.id == oid);
+                match other {
+                    Some(other) if other.t.slots.len() != len => self.union(id, oid),
+                    Some(_) => {}
+                    None => {
+                        self.families.insert(sig, (idx, id));
+                    }
+                }
+            }
+            None => {
+                self.families.insert(sig, (idx, id));
+            }
+        }
     }
 
     fn create(&mut self, key: (u32, u64)) -> u32 {
@@ -361,7 +419,7 @@ impl Miner {
 /// The bucket of a message: its word count and its first word (masked variables share one key).
 fn bucket_key(tokens: &[Token]) -> (u32, u64) {
     let first = match tokens.first() {
-        Some(t) if t.keyword => t.hash,
+        Some(t) if t.word => t.hash,
         _ => VAR_KEY,
     };
     (tokens.len() as u32, first)
@@ -470,6 +528,48 @@ mod tests {
         assert_eq!(m.len(), 3);
         assert_ne!(ids[0], ids[1]);
         assert_ne!(ids[0], ids[2]);
+    }
+
+    #[test]
+    fn a_wildcard_may_span_several_words() {
+        let (m, ids) = mine(&[
+            "proxy.example.org:5070 close, 0 bytes sent, 0 bytes received, lifetime 00:01",
+            "proxy.example.org:5070 close, 1190 bytes (1.16 KB) sent, 1671 bytes (1.63 KB) received, lifetime 00:02",
+            "proxy.example.org:5070 close, 403 bytes sent, 426 bytes received, lifetime <1 sec",
+            "www.example.com:80 close, 2933 bytes (2.86 KB) sent, 11721005 bytes (11.1 MB) received, lifetime 02:48",
+            "proxy.example.org:5070 open through proxy proxy.example.org:5070 HTTPS",
+        ]);
+        let root = m.resolve(ids[0]);
+        assert!(ids[..4].iter().all(|&id| m.resolve(id) == root));
+        assert_ne!(m.resolve(ids[4]), root);
+        // Each word count keeps its own template; the group is shown by its first one.
+        assert_eq!(m.len(), 4);
+        assert_eq!(m.template(ids[1]).unwrap().render(), m.template(ids[0]).unwrap().render());
+    }
+
+    #[test]
+    fn an_extra_key_value_is_another_event() {
+        let (m, ids) = mine(&[
+            "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.1",
+            "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.1 user=root",
+            "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.2 user=admin",
+        ]);
+        assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+        assert_eq!(m.resolve(ids[1]), m.resolve(ids[2]));
+    }
+
+    #[test]
+    fn names_without_digits_are_keywords() {
+        let (m, ids) = mine(&[
+            "processHandleBroadcastAction action:android.intent.action.TIME_TICK",
+            "processHandleBroadcastAction action:android.intent.action.SCREEN_ON",
+            "processHandleBroadcastAction action:android.intent.action.TIME_TICK",
+        ]);
+        assert_ne!(m.resolve(ids[0]), m.resolve(ids[1]));
+        assert_eq!(m.resolve(ids[0]), m.resolve(ids[2]));
+        // A lone word is not learnt to be a variable, however many there are.
+        let (m, _) = mine(&["isMusicActive...", "querySoundEffectsEnabled...", "onResume", "onPause", "onStop"]);
+        assert_eq!(m.len(), 5);
     }
 
     #[test]

@@ -15,8 +15,13 @@ pub struct Token {
     pub len: u32,
     /// What masking found in the word.
     pub kind: WordKind,
-    /// Whether the word is a keyword ([`crate::mask::is_keyword`]).
+    /// Whether the word is a keyword: left whole by masking, no `key=value`, no unit. A different
+    /// keyword at a template's position means a different event.
     pub keyword: bool,
+    /// Whether the word reads as a word of prose ([`crate::mask::is_keyword`]): letters, no name.
+    pub word: bool,
+    /// Whether the word is a unit after a number (`KB`, `ms`, `sec`): part of the value.
+    pub unit: bool,
 }
 
 /// A tokenised message; reused from line to line so that tokenising allocates nothing once warm.
@@ -60,15 +65,26 @@ impl Tokens {
                 }
             }
             let start = self.text.len();
-            let kind = mask_word(&msg[s..i], &mut self.text);
+            let word = &msg[s..i];
+            let kind = mask_word(word, &mut self.text);
+            // A unit after a number is part of the value (`5.2 KB` vs `93.0 B`, `<1 sec`): it stays
+            // in the text (labels keep `<*> MB`) but is no keyword, so a different unit is a variable.
+            let unit = kind == WordKind::Constant
+                && self.tokens.last().is_some_and(|t| t.kind == WordKind::Variable)
+                && is_unit(word);
             let bytes = &self.text[start..];
-            let keyword = kind == WordKind::Constant && is_keyword(bytes);
+            let word = kind == WordKind::Constant && !unit && is_keyword(bytes);
+            // Any word without a masked value is a keyword, except `key=value` (`user=root`): its
+            // value is usually a variable even when it has no digit.
+            let keyword = kind == WordKind::Constant && !unit && !bytes.contains(&b'=');
             self.tokens.push(Token {
                 hash: hash_bytes(bytes),
                 start: start as u32,
                 len: bytes.len() as u32,
                 kind,
                 keyword,
+                word,
+                unit,
             });
         }
     }
@@ -76,6 +92,25 @@ impl Tokens {
     /// The masked bytes of token `t`.
     pub fn bytes(&self, t: &Token) -> &[u8] {
         &self.text[t.start as usize..(t.start + t.len) as usize]
+    }
+
+    /// Hash of the words of the message that are not pure variables, in order, when at least `min`
+    /// of them are keywords.
+    pub fn constant_signature(&self, min: usize) -> Option<u64> {
+        let mut h = FxHasher::default();
+        let mut n = 0usize;
+        for t in self.tokens.iter().filter(|t| t.kind != WordKind::Variable && !t.unit) {
+            // Names with a number (`dn14`, `eth0`) are left out too: lists of them vary in length.
+            if self.bytes(t).iter().any(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            h.write_u64(t.hash);
+            n += t.word as usize;
+        }
+        (n >= min).then(|| {
+            h.write_usize(n);
+            h.finish()
+        })
     }
 
     /// Hash of the whole masked token sequence.
@@ -87,6 +122,18 @@ impl Tokens {
         }
         h.finish()
     }
+}
+
+/// Units of sizes and durations written after a number: `KB`, `MB`, `sec`, `ms`... When `word` is
+/// one (possibly followed by punctuation: `KB)`, `sec.`).
+fn is_unit(word: &[u8]) -> bool {
+    const UNITS: [&[u8]; 16] = [
+        b"B", b"KB", b"MB", b"GB", b"TB", b"kB", b"KiB", b"MiB", b"GiB", b"TiB", b"ms", b"us", b"ns", b"sec", b"secs",
+        b"s",
+    ];
+    let core = word.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let (unit, trail) = word.split_at(core);
+    UNITS.contains(&unit) && trail.iter().all(|b| b.is_ascii_punctuation())
 }
 
 /// Hash of a byte string (FxHash-style: fast, not DoS-resistant, which is fine for mined templates).
@@ -166,6 +213,17 @@ mod tests {
         let mut u = Tokens::default();
         u.fill(b"session opened for user 7 by (uid=100)", 64);
         assert_eq!(t.sequence_hash(), u.sequence_hash());
+        // A unit after a number is no keyword and is left out of the constant signature.
+        u.fill(b"estimated size 5.2 KB, free 317.1 KB)", 64);
+        assert!(u.tokens[3].unit && !u.tokens[3].keyword && !u.tokens[1].unit);
+        let sig = u.constant_signature(2);
+        u.fill(b"estimated size 93 B, free 317 KB)", 64);
+        assert_eq!(u.constant_signature(2), sig);
+        u.fill(b"estimated size 93, free 317", 64);
+        assert_eq!(u.constant_signature(2), sig);
+        u.fill(b"estimated size 93 bytes, free 317", 64);
+        assert_ne!(u.constant_signature(2), sig);
+        assert_eq!(u.constant_signature(9), None);
         u.fill(b"a b c d e", 3);
         assert_eq!(u.tokens.len(), 3);
         assert_eq!(u.bytes(&u.tokens[2]), b"c d e");

@@ -41,10 +41,10 @@ pub fn month_from_name(w: &[u8]) -> Option<u8> {
     NAMES.iter().position(|names| names.contains(&lower)).map(|i| i as u8 + 1)
 }
 
-/// Reads exactly `n` ASCII digits at the start of `b`.
+/// Reads exactly `n` ASCII digits at the start of `b` (`n` at most 9, so the value fits).
 #[inline]
 pub fn digits(b: &[u8], n: usize) -> Option<u32> {
-    if b.len() < n {
+    if b.len() < n || n > 9 {
         return None;
     }
     let mut v = 0u32;
@@ -114,9 +114,12 @@ pub fn parse_ymd(b: &[u8]) -> Option<i64> {
     valid_date(y as i64, m, d).then(|| days_from_civil(y as i64, m, d))
 }
 
-/// True for a real calendar date.
+/// Years whose every instant fits in an `i64` of nanoseconds since 1970 (1677-09-21 .. 2262-04-11).
+pub const YEARS: std::ops::RangeInclusive<i64> = 1678..=2261;
+
+/// True for a real calendar date in [`YEARS`] (a date outside cannot be a nanosecond timestamp).
 pub fn valid_date(y: i64, m: u32, d: u32) -> bool {
-    if !(1..=12).contains(&m) || d == 0 {
+    if !YEARS.contains(&y) || !(1..=12).contains(&m) || d == 0 {
         return false;
     }
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -188,7 +191,10 @@ pub fn parse_bsd(b: &[u8]) -> Option<(RawTime, usize)> {
     while b.get(i).is_some_and(u8::is_ascii_digit) {
         i += 1;
     }
-    let day = digits(&b[dstart..], i - dstart).filter(|_| (1..=2).contains(&(i - dstart)))?;
+    if !(1..=2).contains(&(i - dstart)) {
+        return None;
+    }
+    let day = digits(&b[dstart..], i - dstart)?;
     if b.get(i) != Some(&b' ') || !(1..=31).contains(&day) {
         return None;
     }
@@ -214,6 +220,8 @@ mod tests {
         assert_eq!(n, 29);
         assert_eq!(t, RawTime::Exact { unix_nanos: 1_760_352_960_123_000_000, offset_secs: 0 });
         assert!(parse_iso(b"2025-02-30T00:00:00Z").is_none());
+        // Found by cargo fuzz (parse_libvirt): a year past what nanoseconds since 1970 can hold.
+        assert!(parse_iso(b"9999-03-01 06:22:00Z").is_none());
         assert!(parse_iso(b"2025-10-13X10:56:00").is_none());
     }
 
@@ -228,6 +236,8 @@ mod tests {
         assert!(parse_bsd("10월 13 19:51:02 h".as_bytes()).is_some());
         assert!(parse_bsd(b"Foo 13 19:51:02").is_none());
         assert!(parse_bsd(b"Oct 32 19:51:02").is_none());
+        // Found by cargo fuzz (parse_syslog): a long digit run where the day belongs.
+        assert!(parse_bsd(b"julho   99999999999999999999999999999999999999").is_none());
     }
 
     #[test]

@@ -322,8 +322,10 @@ fn year_base(
         // The base year that puts this file's span closest to what the host's dated sources cover.
         let (ylo, _, _) = year_of(lo / NANOS, tz);
         let (yhi, _, _) = year_of(hi / NANOS, tz);
-        let at =
-            |base: i64, k: YlKey| days_from_civil(base + k.0 as i64, k.1 as u32, k.2 as u32) * 86_400 * NANOS + k.3;
+        let at = |base: i64, k: YlKey| {
+            let y = (base + k.0 as i64).clamp(*super::civil::YEARS.start(), *super::civil::YEARS.end());
+            days_from_civil(y, k.1 as u32, k.2 as u32) * 86_400 * NANOS + k.3
+        };
         let gap = |base: i64| {
             let (a, b) = (at(base, first), at(base, last));
             if b < lo {
