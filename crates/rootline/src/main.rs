@@ -42,6 +42,8 @@ enum Command {
     Templates(cmd::templates::Args),
     /// The failure-signature pack: list, show, test, lint, docs, or scan inputs with it.
     Rules(cmd::rules::Args),
+    /// Why the node broke: the evidence-linked causal chain, the root cause and its alternatives.
+    Analyze(cmd::analyze::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Timeline(a) => cmd::timeline::run(a),
         Command::Templates(a) => cmd::templates::run(a),
         Command::Rules(a) => cmd::rules::run(a),
+        Command::Analyze(a) => cmd::analyze::run(a),
     };
     match result {
         Ok(code) => code,

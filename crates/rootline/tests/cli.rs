@@ -212,3 +212,19 @@ fn stats_text_names_sources_and_anchors() {
     assert!(s.contains("messages"));
     assert!(s.contains("time kinds"));
 }
+
+#[test]
+fn collapse_counts_repeats_and_keeps_time_order() {
+    let f = lab("lab-offline-queue/messages");
+    let o = run(&["timeline", "--json", "--collapse", "30", "--source", "multipathd", f.to_str().unwrap()]);
+    assert!(o.status.success());
+    let lines = json_lines(&o);
+    let offline = lines.iter().find(|l| l["template"].as_str().is_some_and(|t| t.contains("path offline"))).unwrap();
+    // 53 "path offline" lines: two shown, 51 counted (`grep -c 'path offline'` on the file).
+    assert_eq!(offline["repeats"], 51);
+    assert_eq!(offline["line"], 829, "points at the last hidden line");
+    let shown = lines.iter().filter(|l| l["message"].as_str().is_some_and(|m| m.contains("path offline"))).count();
+    assert_eq!(shown, 2);
+    let times: Vec<&str> = lines.iter().map(|l| l["time"].as_str().or(l["last"].as_str()).unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "summaries sit in time order: {times:?}");
+}

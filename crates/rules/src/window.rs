@@ -246,11 +246,15 @@ impl<'e> Matcher<'e> {
         });
         let a = &mut self.aggs[idx];
         a.count += 1;
-        if a.first.is_none() {
-            a.first = time;
-        }
-        if time.is_some() {
-            a.last = time;
+        // Derived (absence) hits are added after the last event, possibly earlier than hits fed
+        // before them: keep the earliest and the latest time, not the first and last added.
+        if let Some(t) = time {
+            if a.first.is_none_or(|f| t.unix_nanos < f.unix_nanos) {
+                a.first = Some(t);
+            }
+            if a.last.is_none_or(|l| t.unix_nanos >= l.unix_nanos) {
+                a.last = Some(t);
+            }
         }
         for (k, v) in ents {
             let vals = a.entities.entry(k.clone()).or_default();

@@ -17,6 +17,7 @@
 //! assert_eq!(miner.template(a).unwrap().render(), "sd <*>: [<*>] rejecting I/O to offline device");
 //! ```
 
+pub mod collapse;
 pub mod eval;
 pub mod loghub;
 pub mod mask;

@@ -1,5 +1,6 @@
 //! Subcommands. Each returns the process exit code or an error (a [`UsageError`] maps to exit 2).
 
+pub mod analyze;
 pub mod common;
 pub mod rules;
 pub mod templates;

@@ -4,6 +4,11 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use super::common::{FilterArgs, InputArgs};
+use std::sync::Arc;
+
+use rootline_event::{Event, Format, Provenance, TimeKind, Timestamp};
+use rootline_template::collapse::{Collapser, Offer, Repeats};
+
 use crate::out::{event_json, ColorChoice, TextWriter};
 
 /// Events per batch handed from the merging thread to the printing one.
@@ -32,6 +37,11 @@ pub struct Args {
     /// files with reasons, per-source time range, boot anchors and estimated clock skew.
     #[arg(long)]
     stats: bool,
+    /// Collapse repeats: show the first line of a message template, count the ones that follow it
+    /// from the same host and program within SECONDS of each other, and print one summary line
+    /// (`... x45 more over 90 s`) where they stop. Default window when given without a value: 60 s.
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "60")]
+    collapse: Option<u64>,
     /// Colour the output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -61,31 +71,55 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     // Merging (reading spilled runs, resolving times) and printing run on two threads: batches of
     // events pass through a small bounded channel, so memory stays bounded.
     let events = timeline.into_events();
+    let collapse = a.collapse;
     std::thread::scope(|s| -> anyhow::Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<rootline_event::Event>>(8);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Line>>(8);
         s.spawn(move || {
+            let mut c = collapse.map(|secs| Collapsing::new(secs.saturating_mul(1_000_000_000) as i64));
             let mut batch = Vec::with_capacity(BATCH);
+            let mut send = |line: Line| {
+                batch.push(line);
+                batch.len() < BATCH || tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_ok()
+            };
             for ev in events {
                 if !query.matches(&ev) {
                     continue;
                 }
-                batch.push(ev);
-                if batch.len() == BATCH && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+                let ok = match c.as_mut() {
+                    Some(c) => c.push(ev, &mut send),
+                    None => send(Line::Event(ev)),
+                };
+                if !ok {
                     return; // the printer stopped (closed pipe)
                 }
+            }
+            if let Some(c) = c.as_mut() {
+                c.finish(&mut send);
             }
             if !batch.is_empty() {
                 let _ = tx.send(batch);
             }
         });
         for batch in rx {
-            for ev in &batch {
-                shown += 1;
-                if json {
-                    serde_json::to_writer(&mut w, &event_json(ev))?;
-                    w.write_all(b"\n")?;
-                } else {
-                    text.write(&mut w, ev)?;
+            for line in &batch {
+                match line {
+                    Line::Event(ev) => {
+                        shown += 1;
+                        if json {
+                            serde_json::to_writer(&mut w, &event_json(ev))?;
+                            w.write_all(b"\n")?;
+                        } else {
+                            text.write(&mut w, ev)?;
+                        }
+                    }
+                    Line::Repeats(r) => {
+                        if json {
+                            serde_json::to_writer(&mut w, &repeats_json(r))?;
+                            w.write_all(b"\n")?;
+                        } else {
+                            text.write(&mut w, &repeats_event(r))?;
+                        }
+                    }
                 }
             }
         }
@@ -95,6 +129,106 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     drop(w);
     note(&stats, shown);
     Ok(exit_for(&stats))
+}
+
+/// What the merging thread hands the printer.
+enum Line {
+    Event(Event),
+    Repeats(Repeats<LineRef>),
+}
+
+/// How a collapsed line is referred to: its file, line, position in the stream, and UTC offset.
+type LineRef = (Arc<str>, u64, u64, i32);
+
+/// Collapses repeats and puts each summary right after the last line it stands for, holding lines
+/// back for one window (bounded memory) so summaries can be placed in time order.
+struct Collapsing {
+    c: Collapser<LineRef>,
+    window: i64,
+    queue: std::collections::VecDeque<(u64, Option<i64>, Line)>,
+    seq: u64,
+}
+
+impl Collapsing {
+    fn new(window: i64) -> Self {
+        Collapsing { c: Collapser::new(window), window, queue: Default::default(), seq: 0 }
+    }
+
+    fn place(&mut self, closed: Vec<Repeats<LineRef>>) {
+        for r in closed {
+            let at = self.queue.partition_point(|e| e.0 <= r.last_ref.2);
+            self.queue.insert(at, (r.last_ref.2, Some(r.last), Line::Repeats(r)));
+        }
+    }
+
+    /// Takes the next event; hands lines that can no longer move on to `out` (false: stop).
+    fn push(&mut self, ev: Event, out: &mut dyn FnMut(Line) -> bool) -> bool {
+        let seq = self.seq;
+        self.seq += 1;
+        let t = ev.time.map(|t| t.unix_nanos);
+        let group =
+            format!("{}\t{}", ev.host.as_deref().unwrap_or("-"), ev.program.as_deref().unwrap_or(ev.format.as_str()));
+        let at = (ev.provenance.path.clone(), ev.provenance.line, seq, ev.time.map_or(0, |t| t.offset_secs));
+        let (offer, closed) = self.c.offer(&group, t, ev.headline(), at);
+        self.place(closed);
+        if offer == Offer::Show {
+            self.queue.push_back((seq, t, Line::Event(ev)));
+        }
+        let Some(t) = t else { return true };
+        // Nothing can be placed before a line older than one window: it is final.
+        while self.queue.front().is_some_and(|f| f.1.is_none_or(|ft| ft < t.saturating_sub(self.window))) {
+            let (_, _, line) = self.queue.pop_front().expect("front exists");
+            if !out(line) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn finish(&mut self, out: &mut dyn FnMut(Line) -> bool) {
+        let closed = self.c.finish();
+        self.place(closed);
+        while let Some((_, _, line)) = self.queue.pop_front() {
+            if !out(line) {
+                return;
+            }
+        }
+    }
+}
+
+fn split_group(g: &str) -> (&str, &str) {
+    g.split_once('\t').unwrap_or((g, "-"))
+}
+
+fn repeat_text(r: &Repeats<LineRef>) -> String {
+    let secs = (r.last - r.first) as f64 / 1e9;
+    format!("... x{} more \"{}\" over {secs:.0} s (last: {}:{})", r.hidden, r.template, r.last_ref.0, r.last_ref.1)
+}
+
+/// A summary of hidden repeats, shaped as an event so it prints in the same columns.
+fn repeats_event(r: &Repeats<LineRef>) -> Event {
+    let (host, program) = split_group(&r.group);
+    let mut ev = Event::new(Format::Generic, Provenance::new(r.last_ref.0.clone(), r.last_ref.1, 0));
+    ev.time = Some(Timestamp::from_unix_nanos(r.last, r.last_ref.3));
+    ev.time_kind = TimeKind::Exact;
+    ev.host = Some(Arc::from(host));
+    ev.program = Some(program.into());
+    ev.set_message(repeat_text(r).as_bytes());
+    ev
+}
+
+fn repeats_json(r: &Repeats<LineRef>) -> serde_json::Value {
+    let (host, program) = split_group(&r.group);
+    serde_json::json!({
+        "repeats": r.hidden,
+        "template": r.template,
+        "host": host,
+        "program": program,
+        "first": Timestamp::from_unix_nanos(r.first, r.last_ref.3).to_rfc3339(),
+        "last": Timestamp::from_unix_nanos(r.last, r.last_ref.3).to_rfc3339(),
+        "path": &*r.last_ref.0,
+        "line": r.last_ref.1,
+    })
 }
 
 /// Exit 2 when nothing at all could be read (every input skipped); 0 otherwise.

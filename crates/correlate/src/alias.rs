@@ -1,0 +1,1129 @@
+//! The per-host alias graph: which names denote the same object, or objects tied to each other.
+//!
+//! Operators and daemons name one device five ways (`sdt`, `65:48`, `dm-21`, `253:21`, `mpathb`, its
+//! WWID, the Cinder volume `4f2f…`), and one workload three more (the instance, its libvirt domain, the
+//! qemu pid, the libvirt container and pod, the probe command that runs in it). This module learns
+//! those ties from the evidence itself, one graph per host, and answers "is there a path between the
+//! entities of these two findings, and which lines prove it?".
+//!
+//! Every edge keeps the evidence line that established it, or says how it was derived (the SCSI disk
+//! numbering, a device-mapper major learnt from a line). Conflicting evidence (one path claimed by two
+//! maps, one map name on two dm devices, two device-mapper majors, an ambiguous short volume id) is
+//! reported in [`HostGraph::conflicts`], never resolved by guessing.
+//!
+//! Sources read: multipathd `addmap` / `load table` lines, `multipath -ll` / `create:` headers with
+//! their path lines, `dmsetup table` / `ls` / `info -c`, `multipathd show paths`, the kernel's
+//! `device-mapper: multipath: M:m: Failing path` lines, oslo.log lines of nova / os-brick (instance,
+//! volume, `/dev/dm-N`, `scsi_wwn`, tied across lines by the request id), `ps` rows and
+//! `/proc/PID/stat` lines (parent, qemu `-name guest=`, `-uuid`, opened devices and files), `mount` and
+//! `df` (which map carries which mount point), kubelet and containerd lines (container id, pod,
+//! container name, probe command), and CRI log paths and lines (which daemon logs in which container).
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+use regex::Regex;
+use rootline_event::Event;
+use rootline_rules::{Evidence, Finding};
+use serde::Serialize;
+
+/// SCSI disk (`sd`) block majors, in the order disks are numbered: 16 disks of 16 minors each.
+pub const SCSI_DISK_MAJORS: [u32; 16] = [8, 65, 66, 67, 68, 69, 70, 71, 128, 129, 130, 131, 132, 133, 134, 135];
+
+/// Relations that tie storage names (a path to its map, a name to its number, a volume to its map).
+pub const STORAGE_RELATIONS: &[&str] = &["path-of", "same-device", "volume-device"];
+
+/// Relations through a device (storage ties, a process opening a device or a file on it, a mount).
+/// Two processes that touch one device are not thereby related: links between process findings do
+/// not cross these.
+pub const DEVICE_RELATIONS: &[&str] = &["path-of", "same-device", "volume-device", "process-opens", "mounted-on"];
+
+/// Which relations a path may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Storage relations only.
+    Storage,
+    /// Anything but device relations.
+    NoDevice,
+    /// Any relation.
+    Any,
+}
+
+/// The SCSI disk name and partition of a device number (`65:48` -> `sdt`, `65:49` -> `sdt1`).
+pub fn scsi_disk_of(major: u32, minor: u32) -> Option<String> {
+    let slot = SCSI_DISK_MAJORS.iter().position(|&m| m == major)? as u32;
+    if minor > 255 {
+        return None;
+    }
+    let index = slot * 16 + minor / 16;
+    let part = minor % 16;
+    let mut name = disk_letters(index);
+    if part > 0 {
+        name.push_str(&part.to_string());
+    }
+    Some(format!("sd{name}"))
+}
+
+/// The device number of a SCSI disk name (`sdt` -> `65:48`, `sdt1` -> `65:49`), for the first 256 disks.
+pub fn scsi_devt_of(name: &str) -> Option<(u32, u32)> {
+    let rest = name.strip_prefix("sd")?;
+    let letters: &str = &rest[..rest.find(|c: char| !c.is_ascii_lowercase()).unwrap_or(rest.len())];
+    let digits = &rest[letters.len()..];
+    if letters.is_empty() || letters.len() > 2 {
+        return None;
+    }
+    let part: u32 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    if part > 15 {
+        return None;
+    }
+    // Bijective base 26: a=0 .. z=25, aa=26 ..
+    let mut index: u32 = 0;
+    for c in letters.bytes() {
+        index = index * 26 + u32::from(c - b'a') + 1;
+    }
+    let index = index - 1;
+    let major = *SCSI_DISK_MAJORS.get((index / 16) as usize)?;
+    Some((major, (index % 16) * 16 + part))
+}
+
+fn disk_letters(mut index: u32) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'a' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A name of some kind: `disk:sdt`, `devt:65:48`, `dm:dm-21`, `map:mpathb`, `volume:4f2f…`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Node {
+    /// disk, devt, dm, map, wwid, volume, instance, domain, pid, container_id, pod, container,
+    /// probe_cmd, daemon, mount.
+    pub kind: String,
+    /// The value as the evidence writes it.
+    pub value: String,
+}
+
+impl Node {
+    /// A node.
+    pub fn new(kind: &str, value: &str) -> Node {
+        Node { kind: kind.to_string(), value: value.to_string() }
+    }
+}
+
+impl std::fmt::Display for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.kind, self.value)
+    }
+}
+
+/// One tie between two names, with what established it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AliasEdge {
+    /// One end.
+    pub a: Node,
+    /// The other end.
+    pub b: Node,
+    /// path-of, same-device, volume-device, instance-volume, process-domain, process-instance,
+    /// process-opens, child-of, runs-in, container-of, probe-runs-in, mounted-on, serves-domain.
+    pub relation: String,
+    /// The line that says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    /// How the edge was derived when no single line states it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived: Option<String>,
+}
+
+impl AliasEdge {
+    /// `file:line` of the evidence, or the derivation.
+    pub fn cite(&self) -> String {
+        match (&self.evidence, &self.derived) {
+            (Some(e), Some(d)) => format!("{}:{} ({d})", e.path, e.line),
+            (Some(e), None) => format!("{}:{}", e.path, e.line),
+            (None, Some(d)) => d.clone(),
+            (None, None) => "-".into(),
+        }
+    }
+}
+
+/// Evidence that disagrees with other evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conflict {
+    /// What disagrees, in one sentence.
+    pub what: String,
+    /// The lines on each side.
+    pub evidence: Vec<Evidence>,
+}
+
+/// The alias graph of one host.
+#[derive(Debug, Clone, Default)]
+pub struct HostGraph {
+    index: HashMap<Node, usize>,
+    nodes: Vec<Node>,
+    adj: Vec<Vec<usize>>,
+    edges: Vec<AliasEdge>,
+    seen: HashSet<(usize, usize, String)>,
+    /// Conflicting evidence found (filled by [`HostGraph::finish`]).
+    pub conflicts: Vec<Conflict>,
+    dm_majors: Vec<(u32, Evidence)>,
+    mounts: Vec<(String, Node, Evidence)>,
+    file_refs: Vec<(Node, String, Evidence)>,
+    syncers: Vec<(Node, Evidence)>,
+    requests: HashMap<String, Vec<Node>>,
+    finished: bool,
+}
+
+impl HostGraph {
+    fn id(&mut self, n: &Node) -> usize {
+        if let Some(&i) = self.index.get(n) {
+            return i;
+        }
+        let i = self.nodes.len();
+        self.nodes.push(n.clone());
+        self.adj.push(Vec::new());
+        self.index.insert(n.clone(), i);
+        i
+    }
+
+    /// Adds an edge (once per pair and relation; the first evidence is kept).
+    pub fn add(&mut self, a: Node, b: Node, relation: &str, evidence: Option<Evidence>, derived: Option<String>) {
+        if a == b {
+            return;
+        }
+        let (x, y) = (self.id(&a), self.id(&b));
+        let key = (x.min(y), x.max(y), relation.to_string());
+        if !self.seen.insert(key) {
+            return;
+        }
+        let e = self.edges.len();
+        self.edges.push(AliasEdge { a, b, relation: relation.to_string(), evidence, derived });
+        self.adj[x].push(e);
+        self.adj[y].push(e);
+    }
+
+    /// Every edge.
+    pub fn edges(&self) -> &[AliasEdge] {
+        &self.edges
+    }
+
+    /// True when the graph knows `n`.
+    pub fn contains(&self, n: &Node) -> bool {
+        self.index.contains_key(n)
+    }
+
+    /// The full volume ids (or other values of `kind`) that start with `short` (`4f2f` ->
+    /// `4f2f…-…`). More than one is a conflict the caller should report.
+    pub fn resolve_short(&self, kind: &str, short: &str) -> Vec<String> {
+        let short = short.trim_end_matches('…');
+        let mut out: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|n| n.kind == kind && (n.value == short || (short.len() >= 4 && n.value.starts_with(short))))
+            .map(|n| n.value.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Nodes a finding entity `(kind, value)` denotes in this graph (container ids by prefix).
+    pub fn nodes_of(&self, kind: &str, value: &str) -> Vec<Node> {
+        let kind = match kind {
+            "path" => "devt",
+            "ppid" => "pid",
+            k => k,
+        };
+        if kind == "container_id" {
+            let v = value.trim_start_matches("containerd://").trim_start_matches("cri-o://");
+            let found: Vec<Node> = self
+                .nodes
+                .iter()
+                .filter(|n| {
+                    n.kind == "container_id"
+                        && v.len() >= 12
+                        && n.value.len() >= 12
+                        && (n.value.starts_with(v) || v.starts_with(n.value.as_str()))
+                })
+                .cloned()
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+            return vec![Node::new("container_id", v)];
+        }
+        if kind == "volume" && value.len() < 36 {
+            let full = self.resolve_short("volume", value);
+            if !full.is_empty() {
+                return full.iter().map(|v| Node::new("volume", v)).collect();
+            }
+        }
+        vec![Node::new(kind, value)]
+    }
+
+    /// The shortest chain of edges (at most `max_hops`) from any node of `from` to any node of `to`;
+    /// `storage_only` restricts it to storage relations. `Some(vec![])` when the sets share a node.
+    pub fn path(&self, from: &[Node], to: &[Node], via: Via, max_hops: usize) -> Option<Vec<AliasEdge>> {
+        let goals: HashSet<usize> = to.iter().filter_map(|n| self.index.get(n).copied()).collect();
+        let starts: Vec<usize> = from.iter().filter_map(|n| self.index.get(n).copied()).collect();
+        if from.iter().any(|n| to.contains(n)) {
+            return Some(Vec::new());
+        }
+        if goals.is_empty() || starts.is_empty() {
+            return None;
+        }
+        let mut prev: HashMap<usize, (usize, usize)> = HashMap::new();
+        let mut depth: HashMap<usize, usize> = HashMap::new();
+        let mut q = VecDeque::new();
+        for &s in &starts {
+            depth.insert(s, 0);
+            q.push_back(s);
+        }
+        while let Some(u) = q.pop_front() {
+            let d = depth[&u];
+            if goals.contains(&u) {
+                let mut out = Vec::new();
+                let mut cur = u;
+                while let Some(&(p, e)) = prev.get(&cur) {
+                    out.push(self.edges[e].clone());
+                    cur = p;
+                }
+                out.reverse();
+                return Some(out);
+            }
+            if d >= max_hops {
+                continue;
+            }
+            for &e in &self.adj[u] {
+                let edge = &self.edges[e];
+                let rel = edge.relation.as_str();
+                let allowed = match via {
+                    Via::Storage => STORAGE_RELATIONS.contains(&rel),
+                    Via::NoDevice => !DEVICE_RELATIONS.contains(&rel),
+                    Via::Any => true,
+                };
+                if !allowed {
+                    continue;
+                }
+                let v = if self.index[&edge.a] == u { self.index[&edge.b] } else { self.index[&edge.a] };
+                if let std::collections::hash_map::Entry::Vacant(slot) = depth.entry(v) {
+                    slot.insert(d + 1);
+                    prev.insert(v, (u, e));
+                    q.push_back(v);
+                }
+            }
+        }
+        None
+    }
+
+    /// Storage nodes tied to `n` through storage relations (including `n`).
+    pub fn storage_group(&self, n: &Node) -> Vec<Node> {
+        let Some(&s) = self.index.get(n) else { return vec![n.clone()] };
+        let mut seen = HashSet::from([s]);
+        let mut q = VecDeque::from([s]);
+        while let Some(u) = q.pop_front() {
+            for &e in &self.adj[u] {
+                let edge = &self.edges[e];
+                if !STORAGE_RELATIONS.contains(&edge.relation.as_str()) {
+                    continue;
+                }
+                let v = if self.index[&edge.a] == u { self.index[&edge.b] } else { self.index[&edge.a] };
+                if seen.insert(v) {
+                    q.push_back(v);
+                }
+            }
+        }
+        let mut out: Vec<Node> = seen.into_iter().map(|i| self.nodes[i].clone()).collect();
+        out.sort();
+        out
+    }
+
+    /// Derives the edges no single line states (SCSI numbering, dm numbers, mounts, sync) and looks
+    /// for conflicts. Idempotent.
+    pub fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        // SCSI disk numbering: every disk name and every devt of a SCSI major seen.
+        let nodes = self.nodes.clone();
+        for n in &nodes {
+            match n.kind.as_str() {
+                "disk" => {
+                    if let Some((ma, mi)) = scsi_devt_of(&n.value) {
+                        self.add(
+                            n.clone(),
+                            Node::new("devt", &format!("{ma}:{mi}")),
+                            "same-device",
+                            None,
+                            Some("sd numbering: majors 8, 65-71, 128-135, 16 minors per disk".into()),
+                        );
+                    }
+                }
+                "devt" => {
+                    if let Some((ma, mi)) = split_devt(&n.value) {
+                        if let Some(d) = scsi_disk_of(ma, mi) {
+                            self.add(
+                                n.clone(),
+                                Node::new("disk", &d),
+                                "same-device",
+                                None,
+                                Some("sd numbering: majors 8, 65-71, 128-135, 16 minors per disk".into()),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The device-mapper major: learnt from lines that give a map's number and its dm-N name.
+        let mut majors: Vec<(u32, Evidence)> = self.dm_majors.clone();
+        for e in &self.edges {
+            if e.relation != "same-device" {
+                continue;
+            }
+            let (dm, devt) = match (e.a.kind.as_str(), e.b.kind.as_str()) {
+                ("dm", "devt") => (&e.a, &e.b),
+                ("devt", "dm") => (&e.b, &e.a),
+                _ => continue,
+            };
+            if let (Some(n), Some((ma, mi)), Some(ev)) =
+                (dm.value.strip_prefix("dm-").and_then(|x| x.parse::<u32>().ok()), split_devt(&devt.value), &e.evidence)
+            {
+                if n == mi && !SCSI_DISK_MAJORS.contains(&ma) {
+                    majors.push((ma, ev.clone()));
+                }
+            }
+        }
+        // Maps whose number and dm name are both known through one map name.
+        type Named = Vec<(String, Evidence)>;
+        let mut by_map: HashMap<String, (Named, Named)> = HashMap::new();
+        for e in &self.edges {
+            if e.relation != "same-device" {
+                continue;
+            }
+            for (m, o) in [(&e.a, &e.b), (&e.b, &e.a)] {
+                if m.kind == "map" {
+                    if let Some(ev) = &e.evidence {
+                        let slot = by_map.entry(m.value.clone()).or_default();
+                        match o.kind.as_str() {
+                            "dm" => slot.0.push((o.value.clone(), ev.clone())),
+                            "devt" => slot.1.push((o.value.clone(), ev.clone())),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        let mut map_names: Vec<&String> = by_map.keys().collect();
+        map_names.sort();
+        for m in map_names {
+            let (dms, devts) = &by_map[m];
+            for (dm, ev) in dms {
+                for (devt, ev2) in devts {
+                    if let (Some(n), Some((ma, mi))) =
+                        (dm.strip_prefix("dm-").and_then(|x| x.parse::<u32>().ok()), split_devt(devt))
+                    {
+                        if n == mi {
+                            majors.push((ma, ev2.clone()));
+                        } else {
+                            self.conflicts.push(Conflict {
+                                what: format!("map {m} is {dm} in one line and {devt} in another (minor {mi} != {n})"),
+                                evidence: vec![ev.clone(), ev2.clone()],
+                            });
+                        }
+                    }
+                }
+            }
+            let distinct: BTreeSet<&String> = dms.iter().map(|(d, _)| d).collect();
+            if distinct.len() > 1 {
+                self.conflicts.push(Conflict {
+                    what: format!(
+                        "map {m} is named on {} device-mapper devices: {}",
+                        distinct.len(),
+                        distinct.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                    evidence: dms.iter().map(|(_, e)| e.clone()).collect(),
+                });
+            }
+        }
+        let distinct: BTreeSet<u32> = majors.iter().map(|(m, _)| *m).collect();
+        if distinct.len() > 1 {
+            self.conflicts.push(Conflict {
+                what: format!(
+                    "two device-mapper majors: {}",
+                    distinct.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(" and ")
+                ),
+                evidence: majors.iter().map(|(_, e)| e.clone()).collect(),
+            });
+        } else if let Some((major, ev)) = majors.first().cloned() {
+            let nodes = self.nodes.clone();
+            for n in &nodes {
+                let pair = match n.kind.as_str() {
+                    "devt" => split_devt(&n.value)
+                        .filter(|(ma, _)| *ma == major)
+                        .map(|(_, mi)| (n.clone(), Node::new("dm", &format!("dm-{mi}")))),
+                    "dm" => n
+                        .value
+                        .strip_prefix("dm-")
+                        .and_then(|x| x.parse::<u32>().ok())
+                        .map(|mi| (n.clone(), Node::new("devt", &format!("{major}:{mi}")))),
+                    _ => None,
+                };
+                if let Some((a, b)) = pair {
+                    let how = format!("device-mapper major {major}, learnt from {}:{}", ev.path, ev.line);
+                    self.add(a, b, "same-device", None, Some(how));
+                }
+            }
+        }
+        self.dm_majors = majors;
+        // Files opened under a mount point belong to the device mounted there; sync(1) writes back
+        // every mounted file system.
+        let mounts = self.mounts.clone();
+        for (pid, file, ev) in self.file_refs.clone() {
+            if let Some((mp, dev, mev)) = mounts
+                .iter()
+                .filter(|(mp, _, _)| file.starts_with(mp.as_str()) && (mp == "/" || file[mp.len()..].starts_with('/')))
+                .max_by_key(|(mp, _, _)| mp.len())
+            {
+                self.add(
+                    pid.clone(),
+                    Node::new("mount", mp),
+                    "process-opens",
+                    Some(ev),
+                    Some(format!("writes {file}")),
+                );
+                self.add(Node::new("mount", mp), dev.clone(), "mounted-on", Some(mev.clone()), None);
+            }
+        }
+        for (pid, ev) in self.syncers.clone() {
+            for (mp, dev, mev) in &mounts {
+                self.add(
+                    pid.clone(),
+                    Node::new("mount", mp),
+                    "process-opens",
+                    Some(ev.clone()),
+                    Some("sync(1) writes back every mounted file system".into()),
+                );
+                self.add(Node::new("mount", mp), dev.clone(), "mounted-on", Some(mev.clone()), None);
+            }
+        }
+        self.find_path_conflicts();
+    }
+
+    fn find_path_conflicts(&mut self) {
+        // A path (disk or devt) claimed by maps that are not the same device.
+        let mut claims: HashMap<Node, Vec<(Node, Option<Evidence>)>> = HashMap::new();
+        for e in &self.edges {
+            if e.relation != "path-of" {
+                continue;
+            }
+            claims.entry(e.b.clone()).or_default().push((e.a.clone(), e.evidence.clone()));
+        }
+        let mut keys: Vec<&Node> = claims.keys().collect();
+        keys.sort();
+        let mut out = Vec::new();
+        let mut reported: HashSet<Node> = HashSet::new();
+        for p in keys {
+            let owners = &claims[p];
+            let group = self.storage_group(p);
+            if group.iter().any(|n| reported.contains(n)) {
+                continue;
+            }
+            // Owners that are not tied to each other except through this path.
+            let mut distinct: Vec<(Node, Option<Evidence>)> = Vec::new();
+            for (o, ev) in owners {
+                let same = distinct.iter().any(|(d, _)| {
+                    self.path(std::slice::from_ref(d), std::slice::from_ref(o), Via::Storage, 4)
+                        .is_some_and(|p| p.iter().all(|e| e.relation == "same-device"))
+                });
+                if !same {
+                    distinct.push((o.clone(), ev.clone()));
+                }
+            }
+            if distinct.len() > 1 {
+                reported.insert(p.clone());
+                out.push(Conflict {
+                    what: format!(
+                        "path {} is claimed by {} maps: {}",
+                        p.value,
+                        distinct.len(),
+                        distinct.iter().map(|(n, _)| n.value.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                    evidence: distinct.into_iter().filter_map(|(_, e)| e).collect(),
+                });
+            }
+        }
+        self.conflicts.extend(out);
+    }
+}
+
+fn split_devt(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = s.split_once(':')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// Regexes of the alias learner, compiled once.
+struct Patterns {
+    prefilter: regex::bytes::Regex,
+    table: Regex,
+    devt: Regex,
+    mpath_header: Regex,
+    path_line: Regex,
+    dmsetup_ls: Regex,
+    dm_failing: Regex,
+    req: Regex,
+    instance: Regex,
+    volume: Regex,
+    dev_dm: Regex,
+    dev_mapper: Regex,
+    wwn: Regex,
+    guest: Regex,
+    qemu_uuid: Regex,
+    proc_stat: Regex,
+    pid_state: Regex,
+    mount_cmd: Regex,
+    df_row: Regex,
+    file_arg: Regex,
+    container_id: Regex,
+    pod: Regex,
+    container_name: Regex,
+    exec_cmd: Regex,
+    probe_output: Regex,
+    create_container: Regex,
+    sandbox: Regex,
+    libvirt_version: Regex,
+    domain: Regex,
+    hung_task: Regex,
+}
+
+impl Patterns {
+    fn new() -> Patterns {
+        let r = |s: &str| Regex::new(s).expect("alias pattern compiles");
+        Patterns {
+            prefilter: regex::bytes::Regex::new(
+                r"addmap|load table|multipath|dm-\d|\(\d+:\d+\)|\[instance: |volume|/dev/|scsi_wwn|guest=|containerID|ContainerMetadata|PodSandboxMetadata|libvirt version|\) [DRSZTI] \d|pid=\d|blocked for more than|instance-[0-9a-f]{8}",
+            )
+            .expect("prefilter compiles"),
+            table: r(r"(?P<map>[\w.:-]+): (?:addmap|load table) \[(?P<table>[^\]]*)\]"),
+            devt: r(r"\b(\d+:\d+)\b"),
+            mpath_header: r(
+                r"(?m)^(?:create: |reload: |switchpg: )?(?P<map>[\w.:-]+) \((?P<wwid>\w+)\) (?P<dm>dm-\d+)\b",
+            ),
+            path_line: r(r"(?m)\d+:\d+:\d+:\d+\s+(?P<disk>sd[a-z]+)\s+(?P<devt>\d+:\d+)\b"),
+            dmsetup_ls: r(r"(?m)^(?P<map>[\w.:-]+)\s+\((?P<devt>\d+:\d+)\)\s*$"),
+            dm_failing: r(r"device-mapper: multipath: (?P<devt>\d+:\d+): (?:Failing|Reinstating) path (?P<path>\d+:\d+)"),
+            req: r(r"\[(?P<req>req-[0-9a-f-]{36})"),
+            instance: r(r"\[instance: (?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\]"),
+            volume: r(
+                r#"(?:[Vv]olume[ _]id['"]?[:=] ?['"]?|[Vv]olume |volume-)(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"#,
+            ),
+            dev_dm: r(r"/dev/(?P<dm>dm-\d+)\b"),
+            dev_mapper: r(r"/dev/mapper/(?P<map>[\w.:-]+)"),
+            wwn: r(r#"(?:scsi_wwn|multipath_id)['"]?: ['"](?P<wwid>\w{8,})['"]"#),
+            guest: r(r"-name (?:guest=)?(?P<domain>[\w.-]+)"),
+            qemu_uuid: r(r"-uuid (?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"),
+            proc_stat: r(r"(?m)^(?P<pid>\d+) \((?P<comm>[^)\n]{1,16})\) [DRSZTIXtWP] (?P<ppid>\d+) "),
+            pid_state: r(r"(?m)^pid=(?P<pid>\d+) state=\w comm=(?P<comm>\S+) ppid=(?P<ppid>\d+)"),
+            mount_cmd: r(r"\bmount\b.*?(?P<dev>/dev/\S+) (?P<mp>/\S*)\s*$"),
+            df_row: r(r"^(?P<dev>/dev/\S+)\s+\S+\s+\S+\s+\S+\s+\d+%\s+(?P<mp>/\S*)\s*$"),
+            file_arg: r(r"(?:^|[\s=])(?P<file>/[\w.+-]+(?:/[\w.+-]+)+)"),
+            container_id: r(r#"containerID=\\?"(?:containerd://|cri-o://|docker://)?(?P<id>[0-9a-f]{12,64})\\?""#),
+            pod: r(r#"\bpod=\\?"(?:(?P<ns>[\w.-]+)/)?(?P<pod>[\w.-]+)\\?""#),
+            container_name: r(r#"containerName=\\?"(?P<name>[\w.-]+)\\?""#),
+            exec_cmd: r(r#"cmd=\[(?P<cmd>"[^\]]*")\]"#),
+            probe_output: r(r#"output=\\?"command \\?\\?"(?P<cmd>[^"\\]+)\\?\\?" timed out"#),
+            create_container: r(
+                r#"CreateContainer within sandbox \\?"(?P<sb>[0-9a-f]{12,64})\\?" for &ContainerMetadata\{Name:(?P<name>[\w.-]+),Attempt:\d+,\} returns container id \\?"(?P<id>[0-9a-f]{12,64})\\?""#,
+            ),
+            sandbox: r(
+                r#"RunPodSandbox for &PodSandboxMetadata\{Name:(?P<pod>[\w.-]+),Uid:[\w-]+,Namespace:(?P<ns>[\w.-]+),Attempt:\d+,\} returns sandbox id \\?"(?P<sb>[0-9a-f]{12,64})\\?""#,
+            ),
+            libvirt_version: r(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\+\d{4}: (?P<pid>\d+): info : libvirt version: "),
+            domain: r(r"\b(?:for domain |domain=|vm=|name=)?(?P<domain>instance-[0-9a-f]{8})\b"),
+            hung_task: r(r"task (?P<comm>[^\n]{1,64}?):(?P<pid>\d+) blocked for more than"),
+        }
+    }
+}
+
+/// Feeds events, keeps one [`HostGraph`] per host.
+pub struct Learner {
+    p: Patterns,
+    /// Graphs by host (`None`: events without a host name).
+    pub hosts: HashMap<Option<String>, HostGraph>,
+    sandboxes: HashMap<String, (Node, Evidence)>,
+}
+
+impl Default for Learner {
+    fn default() -> Self {
+        Learner::new()
+    }
+}
+
+fn evidence(ev: &Event) -> Evidence {
+    Evidence {
+        path: ev.provenance.path.to_string(),
+        line: ev.provenance.line,
+        time: ev.time,
+        text: String::from_utf8_lossy(ev.headline()).into_owned(),
+    }
+}
+
+/// An entity of the event, else a field of that name (parsers put path-derived names in fields).
+fn ent<'a>(ev: &'a Event, kind: &str) -> Option<&'a str> {
+    ev.entities.iter().find(|e| &*e.kind == kind).map(|e| &*e.value).or_else(|| ev.field(kind))
+}
+
+impl Learner {
+    /// A learner with no evidence yet.
+    pub fn new() -> Learner {
+        Learner { p: Patterns::new(), hosts: HashMap::new(), sandboxes: HashMap::new() }
+    }
+
+    /// Learns what one event says about names.
+    pub fn feed(&mut self, ev: &Event) {
+        let is_ps = ev.field("pid").is_some() && ev.field("container_id").is_none();
+        let cri_id = ent(ev, "container_id").map(str::to_string);
+        if !is_ps && cri_id.is_none() && !self.p.prefilter.is_match(&ev.message) {
+            return;
+        }
+        let host = ev.host.as_deref().map(str::to_string);
+        let msg = ev.message_str().into_owned();
+        let p = &self.p;
+        let g = self.hosts.entry(host).or_default();
+        let evd = || evidence(ev);
+        // Maps and their paths.
+        for c in p.table.captures_iter(&msg) {
+            let map = Node::new("map", &c["map"]);
+            for d in p.devt.captures_iter(&c["table"]) {
+                g.add(map.clone(), Node::new("devt", &d[1]), "path-of", Some(evd()), None);
+            }
+        }
+        if msg.contains(": 0 ") && msg.contains(" multipath ") {
+            // dmsetup table: `mpathb: 0 2097152 multipath 1 queue_if_no_path ... 65:32 1 65:48 1`
+            if let Some((name, rest)) = msg.split_once(": 0 ") {
+                if !name.contains(' ') && rest.contains(" multipath ") {
+                    let map = Node::new("map", name.trim());
+                    for d in p.devt.captures_iter(rest) {
+                        g.add(map.clone(), Node::new("devt", &d[1]), "path-of", Some(evd()), None);
+                    }
+                }
+            }
+        }
+        let mut header_map: Option<Node> = None;
+        for c in p.mpath_header.captures_iter(&msg) {
+            let map = Node::new("map", &c["map"]);
+            g.add(map.clone(), Node::new("wwid", &c["wwid"]), "same-device", Some(evd()), None);
+            g.add(map.clone(), Node::new("dm", &c["dm"]), "same-device", Some(evd()), None);
+            header_map = Some(map);
+        }
+        let header_map = header_map.or_else(|| ev.field("map").map(|m| Node::new("map", m)));
+        if let Some(map) = &header_map {
+            for c in p.path_line.captures_iter(&msg) {
+                g.add(map.clone(), Node::new("disk", &c["disk"]), "path-of", Some(evd()), None);
+                g.add(Node::new("disk", &c["disk"]), Node::new("devt", &c["devt"]), "same-device", Some(evd()), None);
+            }
+        }
+        // multipathd show paths rows: fields disk, devt, map.
+        if let (Some(d), Some(m)) = (ev.field("disk"), ev.field("map")) {
+            g.add(Node::new("map", m), Node::new("disk", d), "path-of", Some(evd()), None);
+            if let Some(t) = ev.field("devt") {
+                g.add(Node::new("disk", d), Node::new("devt", t), "same-device", Some(evd()), None);
+            }
+        }
+        // dmsetup info -c rows: map, major, minor.
+        if let (Some(m), Some(ma), Some(mi)) = (ev.field("map"), ev.field("major"), ev.field("minor")) {
+            g.add(Node::new("map", m), Node::new("devt", &format!("{ma}:{mi}")), "same-device", Some(evd()), None);
+        }
+        for c in p.dmsetup_ls.captures_iter(&msg) {
+            g.add(Node::new("map", &c["map"]), Node::new("devt", &c["devt"]), "same-device", Some(evd()), None);
+        }
+        for c in p.dm_failing.captures_iter(&msg) {
+            g.add(Node::new("devt", &c["devt"]), Node::new("devt", &c["path"]), "path-of", Some(evd()), None);
+        }
+        // OpenStack: instance, volume, device, request.
+        let req = p
+            .req
+            .captures(&msg)
+            .map(|c| c["req"].to_string())
+            .or_else(|| ev.field("request_id").filter(|r| r.starts_with("req-")).map(str::to_string));
+        let inst = p
+            .instance
+            .captures(&msg)
+            .map(|c| Node::new("instance", &c["id"]))
+            .or_else(|| ev.field("instance").map(|i| Node::new("instance", i)));
+        let vols: Vec<Node> = p.volume.captures_iter(&msg).map(|c| Node::new("volume", &c["id"])).collect();
+        let is_oslo = req.is_some() || inst.is_some() || msg.contains("os_brick") || msg.contains("nova.");
+        if is_oslo {
+            let mut devs: Vec<Node> = p.dev_dm.captures_iter(&msg).map(|c| Node::new("dm", &c["dm"])).collect();
+            devs.extend(p.wwn.captures_iter(&msg).map(|c| Node::new("wwid", &c["wwid"])));
+            devs.extend(p.dev_mapper.captures_iter(&msg).map(|c| Node::new("map", &c["map"])));
+            devs.sort();
+            devs.dedup();
+            if let (Some(i), false) = (&inst, vols.is_empty()) {
+                for v in &vols {
+                    g.add(i.clone(), v.clone(), "instance-volume", Some(evd()), None);
+                }
+            }
+            let mut vols_here = vols.clone();
+            if let Some(r) = &req {
+                let known = g.requests.entry(r.clone()).or_default();
+                for v in &vols {
+                    if !known.contains(v) {
+                        known.push(v.clone());
+                    }
+                }
+                if vols_here.is_empty() && known.len() == 1 {
+                    vols_here = known.clone();
+                }
+            }
+            for v in &vols_here {
+                for d in &devs {
+                    let how = if vols.is_empty() { req.as_ref().map(|r| format!("same request {r}")) } else { None };
+                    g.add(v.clone(), d.clone(), "volume-device", Some(evd()), how);
+                }
+            }
+        }
+        // Processes: ps rows, /proc/PID/stat, per-task state lines.
+        if is_ps {
+            if let Some(pid) = ev.field("pid").filter(|s| s.parse::<u32>().is_ok()) {
+                let pn = Node::new("pid", pid);
+                if let Some(pp) = ev.field("ppid").and_then(|s| s.parse::<u32>().ok()).filter(|&x| x > 2) {
+                    g.add(pn.clone(), Node::new("pid", &pp.to_string()), "child-of", Some(evd()), None);
+                }
+                let args = ev.field("command").unwrap_or(&msg).to_string();
+                learn_args(p, g, &pn, &args, ev);
+            }
+        }
+        for c in p.proc_stat.captures_iter(&msg).chain(p.pid_state.captures_iter(&msg)) {
+            if let Ok(pp) = c["ppid"].parse::<u32>() {
+                if pp > 2 {
+                    g.add(Node::new("pid", &c["pid"]), Node::new("pid", &c["ppid"]), "child-of", Some(evd()), None);
+                }
+            }
+            if &c["comm"] == "sync" {
+                g.syncers.push((Node::new("pid", &c["pid"]), evd()));
+            }
+        }
+        if let Some(c) = p.hung_task.captures(&msg) {
+            let pid = Node::new("pid", &c["pid"]);
+            if c["comm"].starts_with("jbd2/dm-") {
+                let dm = c["comm"].trim_start_matches("jbd2/").rsplit_once('-').map(|(d, _)| d.to_string());
+                if let Some(dm) = dm {
+                    g.add(
+                        pid.clone(),
+                        Node::new("dm", &dm),
+                        "process-opens",
+                        Some(evd()),
+                        Some("journal thread of".into()),
+                    );
+                }
+            }
+            if &c["comm"] == "sync" {
+                g.syncers.push((pid, evd()));
+            }
+        }
+        // Mounts.
+        let head = String::from_utf8_lossy(ev.headline()).into_owned();
+        let cmd = ev.field("command").unwrap_or(&head);
+        for line in [cmd, head.as_str()] {
+            if let Some(c) = p.mount_cmd.captures(line).or_else(|| p.df_row.captures(line)) {
+                if let Some(dev) = device_node(p, &c["dev"]) {
+                    let mp = c["mp"].to_string();
+                    if !g.mounts.iter().any(|(m, d, _)| *m == mp && *d == dev) {
+                        g.mounts.push((mp, dev, evd()));
+                    }
+                }
+                break;
+            }
+        }
+        // Kubernetes: container ids, pods, container names, probe commands.
+        if let Some(c) = p.container_id.captures(&msg) {
+            let id = Node::new("container_id", &c["id"]);
+            if let Some(pc) = p.pod.captures(&msg) {
+                g.add(id.clone(), Node::new("pod", &pc["pod"]), "container-of", Some(evd()), None);
+            }
+            if let Some(nc) = p.container_name.captures(&msg) {
+                g.add(id.clone(), Node::new("container", &nc["name"]), "container-of", Some(evd()), None);
+            }
+            if let Some(x) = p.exec_cmd.captures(&msg) {
+                let cmd: String = x["cmd"].split(',').map(|s| s.trim().trim_matches('"')).collect::<Vec<_>>().join(" ");
+                g.add(Node::new("probe_cmd", &cmd), id.clone(), "probe-runs-in", Some(evd()), None);
+            }
+        }
+        if let (Some(x), Some(pc)) = (p.probe_output.captures(&msg), p.pod.captures(&msg)) {
+            g.add(Node::new("probe_cmd", &x["cmd"]), Node::new("pod", &pc["pod"]), "probe-runs-in", Some(evd()), None);
+        }
+        if let Some(c) = p.sandbox.captures(&msg) {
+            self.sandboxes.insert(c["sb"].to_string(), (Node::new("pod", &c["pod"]), evd()));
+        }
+        if let Some(c) = p.create_container.captures(&msg) {
+            let id = Node::new("container_id", &c["id"]);
+            g.add(id.clone(), Node::new("container", &c["name"]), "container-of", Some(evd()), None);
+            if let Some((pod, pev)) = self.sandboxes.get(&c["sb"]) {
+                g.add(
+                    id,
+                    pod.clone(),
+                    "container-of",
+                    Some(evd()),
+                    Some(format!("sandbox pod per {}:{}", pev.path, pev.line)),
+                );
+            }
+        }
+        // CRI logs: the path names pod, container and id; lines say which daemon logs there.
+        if let Some(id) = cri_id {
+            let idn = Node::new("container_id", &id);
+            if let Some(pod) = ent(ev, "pod") {
+                g.add(idn.clone(), Node::new("pod", pod), "container-of", Some(evd()), Some("CRI log path".into()));
+            }
+            if let Some(c) = ent(ev, "container") {
+                g.add(idn.clone(), Node::new("container", c), "container-of", Some(evd()), Some("CRI log path".into()));
+            }
+            if let Some(c) = p.libvirt_version.captures(&msg) {
+                g.add(Node::new("daemon", "libvirtd"), idn.clone(), "runs-in", Some(evd()), None);
+                g.add(Node::new("pid", &c["pid"]), idn.clone(), "runs-in", Some(evd()), None);
+                g.add(Node::new("pid", &c["pid"]), Node::new("daemon", "libvirtd"), "runs-in", Some(evd()), None);
+            }
+            for c in p.domain.captures_iter(&msg) {
+                g.add(idn.clone(), Node::new("domain", &c["domain"]), "serves-domain", Some(evd()), None);
+            }
+        }
+    }
+
+    /// Learns the ties a finding's own captures state: values of its grouping kinds were named with
+    /// every other storage value it captured, a zombie's pid with its parent, a libvirtd with its pid.
+    pub fn learn_finding(&mut self, f: &Finding, group_by: &[String]) {
+        let g = self.hosts.entry(f.host.clone()).or_default();
+        let storage = ["dm", "devt", "map", "wwid", "disk", "path"];
+        let kind = |k: &str| if k == "path" { "devt".to_string() } else { k.to_string() };
+        let key: Vec<(String, String)> = group_by
+            .iter()
+            .filter(|k| storage.contains(&k.as_str()))
+            .filter_map(|k| f.entities.get(k).filter(|v| v.len() == 1).map(|v| (k.clone(), v[0].clone())))
+            .collect();
+        let cite = |v: &str| f.evidence.iter().find(|e| e.text.contains(v)).or(f.evidence.first()).cloned();
+        for (kk, kv) in &key {
+            for (ok, vals) in &f.entities {
+                if !storage.contains(&ok.as_str()) || ok == kk {
+                    continue;
+                }
+                for v in vals {
+                    // A path (disk or path devt) and a map-side name: the path belongs to the map.
+                    let path_side = |k: &str| k == "path" || k == "disk";
+                    let (a, b, rel) = if path_side(kk) && !path_side(ok) {
+                        (Node::new(&kind(ok), v), Node::new(&kind(kk), kv), "path-of")
+                    } else if path_side(ok) && !path_side(kk) {
+                        (Node::new(&kind(kk), kv), Node::new(&kind(ok), v), "path-of")
+                    } else {
+                        (Node::new(&kind(kk), kv), Node::new(&kind(ok), v), "same-device")
+                    };
+                    g.add(a, b, rel, cite(v), None);
+                }
+            }
+        }
+        if let (Some(p), Some(pp)) = (f.entities.get("pid"), f.entities.get("ppid")) {
+            if p.len() == 1 && pp.len() == 1 && pp[0].parse::<u32>().is_ok_and(|x| x > 2) {
+                g.add(Node::new("pid", &p[0]), Node::new("pid", &pp[0]), "child-of", cite(&p[0]), None);
+            }
+        }
+        if let (Some(p), Some(c)) = (f.entities.get("pid"), f.entities.get("comm")) {
+            if p.len() == 1 && c.iter().any(|c| c == "libvirtd") {
+                g.add(Node::new("pid", &p[0]), Node::new("daemon", "libvirtd"), "runs-in", cite(&p[0]), None);
+            }
+        }
+    }
+
+    /// Derives the remaining edges and finds conflicts in every graph. Lines without a host (a dmesg
+    /// file, a CRI log) belong to the only named host when there is one.
+    pub fn finish(mut self) -> HashMap<Option<String>, HostGraph> {
+        let named: Vec<Option<String>> = self.hosts.keys().filter(|k| k.is_some()).cloned().collect();
+        if named.len() == 1 {
+            if let Some(anon) = self.hosts.remove(&None) {
+                self.hosts.get_mut(&named[0]).expect("named host").absorb(anon);
+            }
+        }
+        for g in self.hosts.values_mut() {
+            g.finish();
+        }
+        if std::env::var_os("ROOTLINE_DEBUG_ALIASES").is_some() {
+            for (h, g) in &self.hosts {
+                for e in g.edges() {
+                    eprintln!("alias {h:?}: {} ~ {} ({}) {}", e.a, e.b, e.relation, e.cite());
+                }
+            }
+        }
+        self.hosts
+    }
+}
+
+impl HostGraph {
+    fn absorb(&mut self, o: HostGraph) {
+        for e in o.edges {
+            self.add(e.a, e.b, &e.relation, e.evidence, e.derived);
+        }
+        self.dm_majors.extend(o.dm_majors);
+        self.mounts.extend(o.mounts);
+        self.file_refs.extend(o.file_refs);
+        self.syncers.extend(o.syncers);
+    }
+}
+
+fn device_node(p: &Patterns, dev: &str) -> Option<Node> {
+    if let Some(c) = p.dev_mapper.captures(dev) {
+        return Some(Node::new("map", &c["map"]));
+    }
+    if let Some(c) = p.dev_dm.captures(dev) {
+        return Some(Node::new("dm", &c["dm"]));
+    }
+    let name = dev.strip_prefix("/dev/")?;
+    if name.starts_with("sd") {
+        return Some(Node::new("disk", name));
+    }
+    None
+}
+
+fn learn_args(p: &Patterns, g: &mut HostGraph, pn: &Node, args: &str, ev: &Event) {
+    let evd = || evidence(ev);
+    if args.contains("qemu") {
+        if let Some(c) = p.guest.captures(args) {
+            let d = c["domain"].split(',').next().unwrap_or("").to_string();
+            g.add(pn.clone(), Node::new("domain", &d), "process-domain", Some(evd()), None);
+        }
+        if let Some(c) = p.qemu_uuid.captures(args) {
+            g.add(pn.clone(), Node::new("instance", &c["id"]), "process-instance", Some(evd()), None);
+        }
+    }
+    for c in p.dev_dm.captures_iter(args) {
+        g.add(pn.clone(), Node::new("dm", &c["dm"]), "process-opens", Some(evd()), None);
+    }
+    for c in p.dev_mapper.captures_iter(args) {
+        g.add(pn.clone(), Node::new("map", &c["map"]), "process-opens", Some(evd()), None);
+    }
+    for c in p.file_arg.captures_iter(args) {
+        let f = &c["file"];
+        if !f.starts_with("/dev/") && !f.starts_with("/proc/") && !f.starts_with("/sys/") && !f.starts_with("/usr/") {
+            g.file_refs.push((pn.clone(), f.to_string(), evd()));
+        }
+    }
+    let comm = ev.field("comm").unwrap_or("");
+    if comm == "sync" || args.trim_start_matches('{').starts_with("sync") {
+        g.syncers.push((pn.clone(), evd()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scsi_numbering() {
+        assert_eq!(scsi_devt_of("sda"), Some((8, 0)));
+        assert_eq!(scsi_devt_of("sdb"), Some((8, 16)));
+        assert_eq!(scsi_devt_of("sds"), Some((65, 32)));
+        assert_eq!(scsi_devt_of("sdt"), Some((65, 48)));
+        assert_eq!(scsi_devt_of("sdu"), Some((65, 64)));
+        assert_eq!(scsi_devt_of("sdv"), Some((65, 80)));
+        assert_eq!(scsi_devt_of("sdt1"), Some((65, 49)));
+        assert_eq!(scsi_devt_of("sdaa"), Some((65, 160)));
+        assert_eq!(scsi_devt_of("sdx16"), None);
+        assert_eq!(scsi_devt_of("dm-21"), None);
+        assert_eq!(scsi_disk_of(65, 48).as_deref(), Some("sdt"));
+        assert_eq!(scsi_disk_of(65, 49).as_deref(), Some("sdt1"));
+        assert_eq!(scsi_disk_of(8, 0).as_deref(), Some("sda"));
+        assert_eq!(scsi_disk_of(65, 160).as_deref(), Some("sdaa"));
+        assert_eq!(scsi_disk_of(253, 21), None);
+        for i in 0..256u32 {
+            let (ma, mi) = (SCSI_DISK_MAJORS[(i / 16) as usize], (i % 16) * 16);
+            let name = scsi_disk_of(ma, mi).unwrap();
+            assert_eq!(scsi_devt_of(&name), Some((ma, mi)), "{name}");
+        }
+    }
+
+    fn line(path: &str, n: u64, msg: &str) -> Event {
+        let mut ev = Event::new(rootline_event::Format::Syslog, rootline_event::Provenance::new(path, n, 0));
+        ev.host = Some("h".into());
+        ev.set_message(msg.as_bytes());
+        ev
+    }
+
+    #[test]
+    fn learns_maps_paths_and_the_dm_major() {
+        let mut l = Learner::new();
+        l.feed(&line(
+            "syslog",
+            1,
+            "mpathb: addmap [0 2097152 multipath 1 queue_if_no_path 1 alua 1 1 service-time 0 2 1 65:32 1 65:48 1]",
+        ));
+        l.feed(&line("multipath-ll", 2, "mpathb (36001405f3a8e0b1c2d3e4f5a6b7c8d9e) dm-21 LIO-ORG,TCMU device"));
+        l.feed(&line("dmsetup-ls", 3, "mpathb\t(253:21)"));
+        l.feed(&line("kern", 4, "device-mapper: multipath: 253:21: Failing path 65:48."));
+        let g = l.finish().remove(&Some("h".to_string())).unwrap();
+        assert!(g.conflicts.is_empty(), "{:?}", g.conflicts);
+        // sdt reaches dm-21 through 65:48 (numbering) and mpathb (addmap).
+        let p = g.path(&[Node::new("disk", "sdt")], &[Node::new("dm", "dm-21")], Via::Storage, 6).unwrap();
+        assert!(!p.is_empty());
+        assert!(p.iter().all(|e| e.evidence.is_some() || e.derived.is_some()));
+        // The kernel's 253:21 is dm-21 once the major is learnt.
+        let p = g.path(&[Node::new("devt", "253:21")], &[Node::new("map", "mpathb")], Via::Storage, 3).unwrap();
+        assert!(!p.is_empty());
+        // sdu is not part of this map.
+        assert!(g.path(&[Node::new("disk", "sdu")], &[Node::new("map", "mpathb")], Via::Storage, 6).is_none());
+    }
+
+    #[test]
+    fn reports_conflicts() {
+        let mut l = Learner::new();
+        l.feed(&line(
+            "a",
+            1,
+            "mpathb: addmap [0 2097152 multipath 1 queue_if_no_path 1 alua 1 1 service-time 0 2 1 65:32 1 65:48 1]",
+        ));
+        l.feed(&line(
+            "b",
+            2,
+            "mpathc: addmap [0 2097152 multipath 1 queue_if_no_path 1 alua 1 1 service-time 0 2 1 65:48 1 65:80 1]",
+        ));
+        l.feed(&line("c", 3, "mpathb (3600a) dm-21 X,Y"));
+        l.feed(&line("d", 4, "mpathb (3600a) dm-22 X,Y"));
+        l.feed(&line("e", 5, "mpathb\t(253:21)"));
+        l.feed(&line("f", 6, "other\t(254:3)"));
+        l.feed(&line("g", 7, "other (3600b) dm-3 X,Y"));
+        let g = l.finish().remove(&Some("h".to_string())).unwrap();
+        let text: Vec<&str> = g.conflicts.iter().map(|c| c.what.as_str()).collect();
+        assert!(text.iter().any(|t| t.contains("65:48") && t.contains("2 maps")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("mpathb is named on 2")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("two device-mapper majors")), "{text:?}");
+        assert!(g.conflicts.iter().all(|c| !c.evidence.is_empty()));
+    }
+
+    #[test]
+    fn short_volume_ids_and_processes() {
+        let mut l = Learner::new();
+        l.feed(&line(
+            "nova",
+            1,
+            "2025-10-13 19:40:02.100 7 INFO nova.compute.manager [req-0b7d3c52-8f7e-4c8e-9d55-1f0f6c1e2a01 - - - - -] [instance: 9b1c6f3e-2d4a-4e8b-a0c1-7d2e5f6a8b90] Attaching volume 4f2f8a10-6c3e-4b7d-9e21-0a5b7c9d1e32 to /dev/vdb",
+        ));
+        l.feed(&line(
+            "nova",
+            2,
+            "2025-10-13 19:40:05.100 7 DEBUG os_brick.initiator.connectors.iscsi [req-0b7d3c52-8f7e-4c8e-9d55-1f0f6c1e2a01 - - - - -] <== connect_volume: return (3012ms) {'type': 'block', 'scsi_wwn': '36001405f3a8e0b1c2d3e4f5a6b7c8d9e', 'multipath_id': '36001405f3a8e0b1c2d3e4f5a6b7c8d9e', 'path': '/dev/dm-21'}",
+        ));
+        l.feed(&line(
+            "nova",
+            3,
+            "2025-10-13 19:42:00.100 7 INFO nova.compute.manager [req-1c8e4d63-9f8f-4d9f-8e66-2a1a7d2f3b12 - - - - -] [instance: 9b1c6f3e-2d4a-4e8b-a0c1-7d2e5f6a8b90] Attaching volume 4f61c2d4-1a2b-4c3d-8e4f-5a6b7c8d9e0f to /dev/vdc",
+        ));
+        let g = l.finish().remove(&Some("h".to_string())).unwrap();
+        assert_eq!(g.resolve_short("volume", "4f2f"), vec!["4f2f8a10-6c3e-4b7d-9e21-0a5b7c9d1e32".to_string()]);
+        assert_eq!(g.resolve_short("volume", "4f").len(), 0, "too short to resolve");
+        assert_eq!(g.resolve_short("volume", "4f2f…").len(), 1);
+        let p = g.path(&g.nodes_of("volume", "4f2f"), &[Node::new("dm", "dm-21")], Via::Storage, 3).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].derived.as_deref(), Some("same request req-0b7d3c52-8f7e-4c8e-9d55-1f0f6c1e2a01"));
+    }
+}

@@ -1,0 +1,206 @@
+//! The analysis document, `rootline.analysis/v1` (PRODUCT.md): field names are a contract; fields may
+//! be added, never renamed.
+
+use std::collections::BTreeMap;
+
+use rootline_rules::{Evidence, Finding};
+use serde::Serialize;
+
+use crate::alias::{AliasEdge, Conflict};
+
+/// The schema name written in every document.
+pub const SCHEMA: &str = "rootline.analysis/v1";
+
+/// What was read.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Inputs {
+    /// Files and archive members read as logs.
+    pub files: u64,
+    /// Lines read.
+    pub lines: u64,
+    /// Events made.
+    pub events: u64,
+    /// Lines no parser could read.
+    pub unparsed_lines: u64,
+    /// Inputs not read, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// An input not read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    /// Display path.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The most likely cause of one incident.
+#[derive(Debug, Clone, Serialize)]
+pub struct RootCause {
+    /// Finding id.
+    pub finding: String,
+    /// Rule id.
+    pub signature: String,
+    /// Entities of the finding, widened by its storage aliases (`map`, `dm`, `devt`, `volume`, ...).
+    pub entities: BTreeMap<String, Vec<String>>,
+    /// 0..1.
+    pub confidence: f64,
+    /// One sentence: what, where, when.
+    pub summary: String,
+    /// The lines that prove it (the finding's, and those of the findings folded into it).
+    pub evidence: Vec<Evidence>,
+    /// Findings that are this fault's onset (its trigger, the same object, the same moment).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub onset: Vec<String>,
+}
+
+/// A cause that ranked lower.
+#[derive(Debug, Clone, Serialize)]
+pub struct Alternative {
+    /// Finding id.
+    pub finding: String,
+    /// Rule id.
+    pub signature: String,
+    /// 0..1.
+    pub confidence: f64,
+    /// Why it ranked lower.
+    pub why_not: String,
+}
+
+/// One evidence-linked causal edge.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainLink {
+    /// Finding id of the cause.
+    pub cause: String,
+    /// Finding id of the effect.
+    pub effect: String,
+    /// The link rule.
+    pub link: String,
+    /// The entities the two share (directly or through the alias path).
+    pub entities: Vec<String>,
+    /// The cause's line, the effect's line, and each alias edge's line.
+    pub evidence: Vec<Evidence>,
+    /// Rule id of the cause.
+    pub cause_signature: String,
+    /// Rule id of the effect.
+    pub effect_signature: String,
+    /// The link rule's prior.
+    pub prior: f64,
+    /// Seconds from cause to effect.
+    pub delay_secs: Option<f64>,
+    /// How the two are tied: the alias path, one edge per step.
+    pub via: Vec<AliasEdge>,
+}
+
+/// A change on the host (an image, a service container start), context for the incident.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    /// Finding id.
+    pub finding: String,
+    /// Rule id.
+    pub signature: String,
+    /// What changed, in one sentence.
+    pub summary: String,
+    /// When.
+    pub time: Option<String>,
+    /// Seconds before the incident's first fault (negative: after).
+    pub before_first_fault_secs: Option<f64>,
+    /// The line.
+    pub evidence: Option<Evidence>,
+}
+
+/// One incident: findings of one host connected by links.
+#[derive(Debug, Clone, Serialize)]
+pub struct Incident {
+    /// Host.
+    pub host: Option<String>,
+    /// First finding's time.
+    pub start: Option<String>,
+    /// Last finding's time.
+    pub end: Option<String>,
+    /// The top hypothesis.
+    pub root_cause: RootCause,
+    /// The others, with why each ranked lower.
+    pub alternatives: Vec<Alternative>,
+    /// The causal edges, in order of the cause's time.
+    pub chain: Vec<ChainLink>,
+    /// Finding ids in this incident.
+    pub findings: Vec<String>,
+    /// Changes on the host shortly before the first fault (context, not proof).
+    pub context: Vec<Change>,
+    /// What the evidence does not say.
+    pub unknown: Vec<String>,
+}
+
+/// The alias graph of one host, as evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostAliases {
+    /// Host.
+    pub host: Option<String>,
+    /// Edges used by the chain (the full graph is large; `--format json` keeps these).
+    pub edges: Vec<AliasEdge>,
+    /// Edge count of the whole graph.
+    pub total_edges: usize,
+    /// Conflicting evidence.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// A link the rules allowed by time and kind but the evidence did not tie (a hypothesis, not made).
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    /// Finding id of the would-be cause.
+    pub cause: String,
+    /// Finding id of the would-be effect.
+    pub effect: String,
+    /// The link rule.
+    pub link: String,
+    /// Why it was not made.
+    pub reason: String,
+}
+
+/// The whole analysis.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// What was read.
+    pub inputs: Inputs,
+    /// Hosts seen.
+    pub hosts: Vec<String>,
+    /// Every finding.
+    pub findings: Vec<Finding>,
+    /// Incidents, most confident first.
+    pub incidents: Vec<Incident>,
+    /// root_cause_found, uncertain or no_incident.
+    pub verdict: Verdict,
+    /// Alias evidence per host.
+    pub aliases: Vec<HostAliases>,
+    /// Links not made for want of a shared entity (hypotheses at most).
+    pub rejected_links: Vec<Rejected>,
+    /// Changes seen (upgrade phases), in time order.
+    pub changes: Vec<Change>,
+}
+
+/// The overall verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A chain strong enough names a root cause.
+    RootCauseFound,
+    /// Faults or symptoms, but no chain strong enough.
+    Uncertain,
+    /// Only context and benign lines.
+    NoIncident,
+}
+
+impl Verdict {
+    /// The JSON name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::RootCauseFound => "root_cause_found",
+            Verdict::Uncertain => "uncertain",
+            Verdict::NoIncident => "no_incident",
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! Correlation: from findings to an evidence-linked causal chain and a ranked root cause.
+//!
+//! The stages, one file each: [`alias`] (the per-host alias graph learnt from the events, every edge
+//! with the line that established it) -> [`chain`] (the link rules' candidate edges, kept only when
+//! the alias graph ties the two findings) -> [`incident`] (findings grouped per host by links) ->
+//! [`rank`] (root-cause hypotheses, confidence, alternatives, unknowns) and [`upgrade`] (what changed
+//! before the first fault) -> [`analysis`] (the `rootline.analysis/v1` document) -> [`text`] (the
+//! terminal rendering). A [`Correlator`] is fed events in timeline order, so memory stays flat: it
+//! keeps findings and the alias graph, not the events.
+//!
+//! ```
+//! use rootline_event::{Event, Format, Provenance};
+//! use rootline_rules::{Engine, Pack};
+//! let engine = Engine::new(Pack::builtin().unwrap());
+//! let mut c = rootline_correlate::Correlator::new(&engine);
+//! let mut ev = Event::new(Format::Syslog, Provenance::new("messages", 1, 0));
+//! ev.program = Some("systemd".into());
+//! ev.set_message(b"Started Session 4 of user root.");
+//! c.feed(&ev);
+//! let a = c.finish(&Default::default(), rootline_rules::Lang::En);
+//! assert_eq!(a.verdict, rootline_correlate::Verdict::NoIncident);
+//! ```
+
+pub mod alias;
+pub mod analysis;
+pub mod chain;
+pub mod incident;
+pub mod rank;
+pub mod text;
+pub mod upgrade;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rootline_event::Event;
+use rootline_ingest::Stats;
+use rootline_rules::{Engine, Finding, Kind, Lang, Matcher};
+
+pub use analysis::{Analysis, Verdict, SCHEMA};
+
+use crate::alias::{HostGraph, Learner, Node};
+use crate::analysis::{Alternative, HostAliases, Incident, Inputs, RootCause, Skipped};
+
+/// Feeds events through the rule engine and the alias learner; [`Correlator::finish`] correlates.
+pub struct Correlator<'e> {
+    engine: &'e Engine,
+    matcher: Matcher<'e>,
+    learner: Learner,
+    hosts: BTreeSet<String>,
+}
+
+impl<'e> Correlator<'e> {
+    /// A correlator with no events yet.
+    pub fn new(engine: &'e Engine) -> Self {
+        Correlator { engine, matcher: Matcher::new(engine), learner: Learner::new(), hosts: BTreeSet::new() }
+    }
+
+    /// One event, in timeline order.
+    pub fn feed(&mut self, ev: &Event) {
+        if let Some(h) = &ev.host {
+            if !self.hosts.contains(&**h) {
+                self.hosts.insert(h.to_string());
+            }
+        }
+        self.matcher.feed(ev);
+        self.learner.feed(ev);
+    }
+
+    /// Correlates what was fed; `stats` describes the read.
+    pub fn finish(self, stats: &Stats, lang: Lang) -> Analysis {
+        let timing = std::env::var_os("ROOTLINE_DEBUG_TIMING").is_some();
+        let t0 = std::time::Instant::now();
+        let lap = |what: &str| {
+            if timing {
+                eprintln!("rootline: correlate {what}: {:.3}s", t0.elapsed().as_secs_f64());
+            }
+        };
+        let pack = self.engine.pack();
+        let rules = self.matcher.finish();
+        lap("findings");
+        let findings = rules.findings;
+        let mut learner = self.learner;
+        for f in &findings {
+            if let Some(s) = pack.signatures.iter().find(|s| s.id == f.signature) {
+                learner.learn_finding(f, &s.group_by);
+            }
+        }
+        let graphs = learner.finish();
+        lap("alias graphs");
+        let linked = chain::build(pack, &findings, &graphs);
+        lap("links");
+        let groups = incident::group(&findings, &linked.links);
+        let changes = upgrade::changes(&findings);
+        let empty = HostGraph::default();
+        let mut incidents: Vec<(bool, usize, Incident)> = Vec::new();
+        let pos: HashMap<&str, usize> = findings.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
+        let mut rejected_of: HashMap<usize, Vec<analysis::Rejected>> = HashMap::new();
+        for r in &linked.rejected {
+            for id in [&r.cause, &r.effect] {
+                if let Some(&i) = pos.get(id.as_str()) {
+                    let list = rejected_of.entry(i).or_default();
+                    if !list.iter().any(|x| x.cause == r.cause && x.effect == r.effect && x.link == r.link) {
+                        list.push(r.clone());
+                    }
+                }
+            }
+        }
+        for g in &groups {
+            let mut rejected: Vec<analysis::Rejected> = Vec::new();
+            for m in &g.members {
+                for r in rejected_of.get(m).map(|v| v.as_slice()).unwrap_or(&[]) {
+                    if !rejected.iter().any(|x| x.cause == r.cause && x.effect == r.effect && x.link == r.link) {
+                        rejected.push(r.clone());
+                    }
+                }
+            }
+            let r = rank::rank(&findings, &pos, &linked.links, g, &rejected);
+            let graph = graphs.get(&g.host).unwrap_or(&empty);
+            let rf = &findings[r.root];
+            let mut evidence: Vec<_> = rf.evidence.iter().take(3).cloned().collect();
+            for &o in &r.onset {
+                if let Some(e) = findings[o].evidence.first() {
+                    if !evidence.iter().any(|x| x.path == e.path && x.line == e.line) {
+                        evidence.push(e.clone());
+                    }
+                }
+            }
+            let entities = widen(rf, graph);
+            let title = pack
+                .signatures
+                .iter()
+                .find(|s| s.id == rf.signature)
+                .map(|s| match lang {
+                    Lang::Ko => s.title.ko.clone().unwrap_or_else(|| s.title.en.clone()),
+                    Lang::En => s.title.en.clone(),
+                })
+                .unwrap_or_else(|| rf.signature.clone());
+            let onset_time = r.onset.iter().filter_map(|&o| findings[o].first).chain(rf.first).min();
+            let summary = summary(&title, &entities, rf.host.as_deref(), onset_time, lang);
+            let times: Vec<_> = g.members.iter().filter_map(|&i| findings[i].first).collect();
+            let ends: Vec<_> = g.members.iter().filter_map(|&i| findings[i].last.or(findings[i].first)).collect();
+            let first_fault = g
+                .members
+                .iter()
+                .filter(|&&i| findings[i].kind == Kind::Fault)
+                .chain(std::iter::once(&r.root))
+                .filter_map(|&i| findings[i].first.map(|t| t.unix_nanos))
+                .min();
+            let context = match first_fault {
+                Some(t) => upgrade::before(&findings, &changes, &g.host, t),
+                None => Vec::new(),
+            };
+            let chain: Vec<_> = g.links.iter().map(|&li| linked.links[li].clone()).collect();
+            incidents.push((
+                r.found,
+                g.members.len(),
+                Incident {
+                    host: g.host.clone(),
+                    start: times.iter().min().map(|t| t.to_rfc3339()),
+                    end: ends.iter().max().map(|t| t.to_rfc3339()),
+                    root_cause: RootCause {
+                        finding: rf.id.clone(),
+                        signature: rf.signature.clone(),
+                        entities,
+                        confidence: r.confidence,
+                        summary,
+                        evidence,
+                        onset: r.onset.iter().map(|&o| findings[o].id.clone()).collect(),
+                    },
+                    alternatives: r
+                        .alternatives
+                        .iter()
+                        .map(|(i, c, why)| Alternative {
+                            finding: findings[*i].id.clone(),
+                            signature: findings[*i].signature.clone(),
+                            confidence: *c,
+                            why_not: why.clone(),
+                        })
+                        .collect(),
+                    chain,
+                    findings: g.members.iter().map(|&i| findings[i].id.clone()).collect(),
+                    context,
+                    unknown: r.unknown,
+                },
+            ));
+        }
+        incidents.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then((b.1 as f64 * b.2.root_cause.confidence).total_cmp(&(a.1 as f64 * a.2.root_cause.confidence)))
+        });
+        lap("incidents and ranking");
+        let any_problem = findings.iter().any(|f| matches!(f.kind, Kind::Fault | Kind::Symptom));
+        let verdict = if !any_problem {
+            Verdict::NoIncident
+        } else if incidents.iter().any(|i| i.0) {
+            Verdict::RootCauseFound
+        } else {
+            Verdict::Uncertain
+        };
+        let mut aliases: Vec<HostAliases> = Vec::new();
+        let mut hosts_sorted: Vec<&Option<String>> = graphs.keys().collect();
+        hosts_sorted.sort();
+        for h in hosts_sorted {
+            let g = &graphs[h];
+            let mut used = Vec::new();
+            for l in &linked.links {
+                if pos.get(l.cause.as_str()).is_some_and(|&i| findings[i].host == *h) {
+                    for e in &l.via {
+                        if !used.iter().any(|u: &alias::AliasEdge| u.a == e.a && u.b == e.b && u.relation == e.relation)
+                        {
+                            used.push(e.clone());
+                        }
+                    }
+                }
+            }
+            if used.is_empty() && g.conflicts.is_empty() {
+                continue;
+            }
+            aliases.push(HostAliases {
+                host: h.clone(),
+                edges: used,
+                total_edges: g.edges().len(),
+                conflicts: g.conflicts.clone(),
+            });
+        }
+        Analysis {
+            schema: SCHEMA,
+            inputs: Inputs {
+                files: stats.files,
+                lines: stats.lines,
+                events: stats.events,
+                unparsed_lines: stats.unparsed_lines,
+                skipped: stats
+                    .skipped
+                    .iter()
+                    .map(|s| Skipped { path: s.path.clone(), reason: s.reason.clone() })
+                    .collect(),
+            },
+            hosts: self.hosts.into_iter().collect(),
+            findings,
+            incidents: incidents.into_iter().map(|x| x.2).collect(),
+            verdict,
+            aliases,
+            rejected_links: linked.rejected,
+            changes: changes.into_iter().map(|x| x.1).collect(),
+        }
+    }
+}
+
+/// The finding's entities, widened by the storage objects its names are aliases of.
+fn widen(f: &Finding, g: &HostGraph) -> BTreeMap<String, Vec<String>> {
+    let mut out = f.entities.clone();
+    let mut add = |k: &str, v: &str| {
+        let vals = out.entry(k.to_string()).or_default();
+        if !vals.iter().any(|x| x == v) {
+            vals.push(v.to_string());
+        }
+    };
+    let storage = ["map", "dm", "devt", "wwid", "volume"];
+    let mut seeds: Vec<Node> = Vec::new();
+    for (k, vals) in &f.entities {
+        if storage.contains(&k.as_str()) {
+            for v in vals {
+                seeds.extend(g.nodes_of(k, v));
+            }
+        }
+    }
+    let mut seen: HashMap<Node, ()> = HashMap::new();
+    for s in seeds {
+        for n in g.storage_group(&s) {
+            if seen.insert(n.clone(), ()).is_some() {
+                continue;
+            }
+            let is_map_devt = n.kind == "devt"
+                && n.value
+                    .split_once(':')
+                    .and_then(|(a, _)| a.parse::<u32>().ok())
+                    .is_some_and(|m| !alias::SCSI_DISK_MAJORS.contains(&m));
+            if ["map", "dm", "wwid", "volume"].contains(&n.kind.as_str()) || is_map_devt {
+                add(&n.kind, &n.value);
+            }
+        }
+    }
+    for vals in out.values_mut() {
+        vals.sort();
+    }
+    out
+}
+
+fn summary(
+    title: &str,
+    ents: &BTreeMap<String, Vec<String>>,
+    host: Option<&str>,
+    since: Option<rootline_event::Timestamp>,
+    lang: Lang,
+) -> String {
+    let mut parts = Vec::new();
+    for k in ["map", "dm", "devt", "volume", "disk", "comm", "pid", "pod", "container"] {
+        if let Some(v) = ents.get(k) {
+            if !v.is_empty() {
+                parts.push(format!("{k} {}", v.join(",")));
+            }
+        }
+    }
+    let t = since.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
+    let h = host.unwrap_or("-");
+    match lang {
+        Lang::En => format!("{title}: {} on {h}, since {t}", parts.join("; ")),
+        Lang::Ko => format!("{title}: {} ({h}, {t}부터)", parts.join("; ")),
+    }
+}

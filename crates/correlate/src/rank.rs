@@ -1,0 +1,295 @@
+//! Root-cause hypotheses of one incident, ranked.
+//!
+//! Candidates are the incident's faults (its symptoms without a cause, when it has no fault). A fault
+//! that leads by a link to another fault of the same moment (within a second: an absence finding such
+//! as `multipath.stale-map` carries the time of the `all-paths-down` that triggered it) is that fault's
+//! onset, not a rival: the later-defined finding is the diagnosis, the trigger its first line.
+//!
+//! Each candidate `r` scores `coverage x (0.5 + 0.5 x strength) x penalty`:
+//! - coverage: the share of the incident's findings `r` is tied to in causal direction (itself, its
+//!   onset and causes of the same object, everything reachable from it by links);
+//! - strength: the mean, over what it explains, of the best product of link priors along a path;
+//! - penalty 0.6 when another candidate explains `r` (it is not the earliest fault).
+//!
+//! Ties go to the earlier finding. The top score becomes the confidence, lowered by how close the
+//! runner-up is: `s1 x (0.6 + 0.4 x (s1 - s2) / s1)`. An incident without links cannot name a root
+//! cause (confidence at most 0.3).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use rootline_rules::{Finding, Kind};
+
+use crate::analysis::{ChainLink, Rejected};
+use crate::incident::Group;
+
+/// The ranking of one incident.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    /// Finding index of the top hypothesis.
+    pub root: usize,
+    /// Findings folded into it as its onset.
+    pub onset: Vec<usize>,
+    /// 0..1.
+    pub confidence: f64,
+    /// Other hypotheses: finding index, confidence, why not.
+    pub alternatives: Vec<(usize, f64, String)>,
+    /// What the evidence does not say.
+    pub unknown: Vec<String>,
+    /// True when the chain is strong enough to name the root cause.
+    pub found: bool,
+}
+
+/// Confidence from which a root cause counts as found.
+pub const FOUND_AT: f64 = 0.5;
+
+fn t(f: &Finding) -> i64 {
+    f.first.map(|t| t.unix_nanos).unwrap_or(i64::MAX)
+}
+
+/// Ranks the hypotheses of `group`; `rejected` are the rejected links that touch its members.
+/// `pos` maps finding ids to their index.
+pub fn rank(
+    findings: &[Finding],
+    pos: &HashMap<&str, usize>,
+    links: &[ChainLink],
+    group: &Group,
+    rejected: &[Rejected],
+) -> Ranked {
+    let members: HashSet<usize> = group.members.iter().copied().collect();
+    let mut out_adj: HashMap<usize, Vec<(usize, f64)>> = HashMap::new();
+    let mut in_adj: HashMap<usize, Vec<usize>> = HashMap::new();
+    for &li in &group.links {
+        let l = &links[li];
+        let (a, b) = (pos[l.cause.as_str()], pos[l.effect.as_str()]);
+        out_adj.entry(a).or_default().push((b, l.prior));
+        in_adj.entry(b).or_default().push(a);
+    }
+    let faults: Vec<usize> = group.members.iter().copied().filter(|&i| findings[i].kind == Kind::Fault).collect();
+    let mut candidates: Vec<usize> = if !faults.is_empty() {
+        faults
+    } else {
+        let sources: Vec<usize> =
+            group.members.iter().copied().filter(|i| in_adj.get(i).is_none_or(|v| v.is_empty())).collect();
+        if sources.is_empty() {
+            group.members.clone()
+        } else {
+            sources
+        }
+    };
+    // Onsets: a fault that leads to a fault of the same moment.
+    let mut onset_of: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut folded: HashSet<usize> = HashSet::new();
+    for &a in &candidates {
+        for &(b, _) in out_adj.get(&a).map(|v| v.as_slice()).unwrap_or(&[]) {
+            if findings[a].kind == Kind::Fault
+                && findings[b].kind == Kind::Fault
+                && (t(&findings[b]) - t(&findings[a])).abs() <= 1_000_000_000
+            {
+                onset_of.entry(b).or_default().push(a);
+                folded.insert(a);
+            }
+        }
+    }
+    candidates.retain(|c| !folded.contains(c));
+    if candidates.is_empty() {
+        candidates = group.members.clone();
+    }
+    let reach = |r: usize| -> HashMap<usize, f64> {
+        let mut best: HashMap<usize, f64> = HashMap::from([(r, 1.0)]);
+        let mut q = VecDeque::from([r]);
+        while let Some(u) = q.pop_front() {
+            let su = best[&u];
+            for &(v, p) in out_adj.get(&u).map(|v| v.as_slice()).unwrap_or(&[]) {
+                let s = su * p;
+                if best.get(&v).is_none_or(|&old| s > old + 1e-12) {
+                    best.insert(v, s);
+                    q.push_back(v);
+                }
+            }
+        }
+        best
+    };
+    let ancestors = |r: usize| -> HashSet<usize> {
+        let mut seen = HashSet::new();
+        let mut q = VecDeque::from([r]);
+        while let Some(u) = q.pop_front() {
+            for &v in in_adj.get(&u).map(|v| v.as_slice()).unwrap_or(&[]) {
+                if seen.insert(v) {
+                    q.push_back(v);
+                }
+            }
+        }
+        seen
+    };
+    let n = members.len().max(1) as f64;
+    let mut scored: Vec<(usize, f64, usize, bool)> = Vec::new();
+    for &r in &candidates {
+        let down = reach(r);
+        let up = ancestors(r);
+        let explained_by_rival = up.iter().any(|a| candidates.contains(a) && *a != r && !down.contains_key(a));
+        let mut covered: HashSet<usize> = down.keys().copied().collect();
+        covered.extend(up.iter().copied());
+        let strength = if down.len() > 1 {
+            down.iter().filter(|(k, _)| **k != r).map(|(_, s)| *s).sum::<f64>() / (down.len() - 1) as f64
+        } else {
+            0.0
+        };
+        let penalty = if explained_by_rival { 0.6 } else { 1.0 };
+        let score = (covered.len() as f64 / n) * (0.5 + 0.5 * strength) * penalty;
+        scored.push((r, score, covered.len(), explained_by_rival));
+    }
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(t(&findings[a.0]).cmp(&t(&findings[b.0]))));
+    let (root, s1, cov1, _) = scored[0];
+    let s2 = scored.get(1).map(|x| x.1).unwrap_or(0.0);
+    let margin = if s1 > 0.0 { (s1 - s2) / s1 } else { 0.0 };
+    let mut confidence = (s1 * (0.6 + 0.4 * margin)).clamp(0.0, 0.99);
+    if group.links.is_empty() {
+        confidence = confidence.min(0.3);
+    }
+    let confidence = (confidence * 100.0).round() / 100.0;
+    let found = !group.links.is_empty() && confidence >= FOUND_AT;
+    let root_down = reach(root);
+    let root_up = ancestors(root);
+    let rf = &findings[root];
+    let mut alternatives = Vec::new();
+    for &o in onset_of.get(&root).map(|v| v.as_slice()).unwrap_or(&[]) {
+        alternatives.push((
+            o,
+            (confidence * 0.5 * 100.0).round() / 100.0,
+            format!(
+                "onset of {}: the same object at the same moment; {} is the condition it became",
+                rf.id, rf.signature
+            ),
+        ));
+    }
+    for &(c, s, cov, rival) in scored.iter().skip(1) {
+        let f = &findings[c];
+        let conf = if s1 > 0.0 { (confidence * s / s1 * 0.9 * 100.0).round() / 100.0 } else { 0.0 };
+        let why = if root_down.contains_key(&c) {
+            format!("explained by {} (a link leads from it to {})", rf.id, f.id)
+        } else if rival {
+            format!("itself explained by an earlier fault; ties {cov} of {} findings against {cov1}", members.len())
+        } else if t(f) > t(rf) {
+            format!("later than {} and ties {cov} of {} findings against {cov1}", rf.id, members.len())
+        } else {
+            format!("ties {cov} of {} findings against {cov1} for {}", members.len(), rf.id)
+        };
+        alternatives.push((c, conf, why));
+    }
+    let mut unknown = Vec::new();
+    let mut unexplained: Vec<usize> = group
+        .members
+        .iter()
+        .copied()
+        .filter(|i| !root_down.contains_key(i) && !root_up.contains(i) && *i != root)
+        .collect();
+    unexplained.sort_by_key(|&i| t(&findings[i]));
+    for i in unexplained {
+        unknown.push(format!("{} is in this incident but not explained by the root cause", findings[i].id));
+    }
+    for r in rejected {
+        if r.reason.starts_with("no ") {
+            unknown.push(format!("hypothesis only: {} -> {} ({}): {}", r.cause, r.effect, r.link, r.reason));
+        }
+    }
+    unknown.push("why only this host: no peer nodes were given to compare with (rootline fleet)".into());
+    Ranked { root, onset: onset_of.remove(&root).unwrap_or_default(), confidence, alternatives, unknown, found }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use rootline_event::Timestamp;
+    use rootline_rules::RuleSeverity;
+
+    use super::*;
+
+    fn f(id: &str, kind: Kind, secs: i64) -> Finding {
+        Finding {
+            id: id.into(),
+            signature: id.split('#').next().unwrap().into(),
+            kind,
+            severity: RuleSeverity::Error,
+            host: Some("h".into()),
+            first: Some(Timestamp::from_unix_nanos(secs * 1_000_000_000, 0)),
+            last: None,
+            count: 1,
+            entities: BTreeMap::new(),
+            evidence: Vec::new(),
+        }
+    }
+
+    fn l(c: &str, e: &str, prior: f64) -> ChainLink {
+        ChainLink {
+            cause: c.into(),
+            effect: e.into(),
+            link: "link.test".into(),
+            entities: vec![],
+            evidence: vec![],
+            cause_signature: c.split('#').next().unwrap().into(),
+            effect_signature: e.split('#').next().unwrap().into(),
+            prior,
+            delay_secs: None,
+            via: vec![],
+        }
+    }
+
+    #[test]
+    fn the_stale_map_is_the_diagnosis_and_all_paths_down_its_onset() {
+        let fs = vec![
+            f("multipath.path-down#1", Kind::Symptom, 0),
+            f("multipath.all-paths-down#1", Kind::Fault, 10),
+            f("multipath.stale-map#1", Kind::Fault, 10),
+            f("kernel.hung-task#1", Kind::Symptom, 600),
+            f("k8s.probe-failed#1", Kind::Symptom, 500),
+        ];
+        let ls = vec![
+            l("multipath.path-down#1", "multipath.all-paths-down#1", 0.8),
+            l("multipath.all-paths-down#1", "multipath.stale-map#1", 0.8),
+            l("multipath.stale-map#1", "kernel.hung-task#1", 0.85),
+            l("multipath.all-paths-down#1", "kernel.hung-task#1", 0.85),
+            l("kernel.hung-task#1", "k8s.probe-failed#1", 0.7),
+        ];
+        let groups = crate::incident::group(&fs, &ls);
+        assert_eq!(groups.len(), 1);
+        let pos: HashMap<&str, usize> = fs.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
+        let r = rank(&fs, &pos, &ls, &groups[0], &[]);
+        assert_eq!(fs[r.root].id, "multipath.stale-map#1");
+        assert_eq!(r.onset, vec![1]);
+        assert!(r.found && r.confidence >= FOUND_AT, "{}", r.confidence);
+        assert!(r.alternatives.iter().any(|(i, _, why)| *i == 1 && why.starts_with("onset")));
+    }
+
+    #[test]
+    fn the_earliest_fault_that_explains_the_others_wins() {
+        let fs = vec![
+            f("multipath.all-paths-down#1", Kind::Fault, 0),
+            f("kernel.hung-task#1", Kind::Symptom, 100),
+            f("multipath.stale-map#1", Kind::Fault, 300),
+            f("process.zombie#1", Kind::Symptom, 900),
+        ];
+        let ls = vec![
+            l("multipath.all-paths-down#1", "kernel.hung-task#1", 0.85),
+            l("multipath.all-paths-down#1", "multipath.stale-map#1", 0.8),
+            l("kernel.hung-task#1", "process.zombie#1", 0.5),
+        ];
+        let groups = crate::incident::group(&fs, &ls);
+        let pos: HashMap<&str, usize> = fs.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
+        let r = rank(&fs, &pos, &ls, &groups[0], &[]);
+        assert_eq!(fs[r.root].id, "multipath.all-paths-down#1");
+        let (_, conf, why) = r.alternatives.iter().find(|a| a.0 == 2).unwrap();
+        assert!(why.contains("explained by"), "{why}");
+        assert!(*conf < r.confidence);
+    }
+
+    #[test]
+    fn no_links_no_root_cause() {
+        let fs = vec![f("kernel.hung-task#1", Kind::Symptom, 0)];
+        let groups = crate::incident::group(&fs, &[]);
+        let pos: HashMap<&str, usize> = fs.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
+        let r = rank(&fs, &pos, &[], &groups[0], &[]);
+        assert!(!r.found);
+        assert!(r.confidence <= 0.3);
+    }
+}

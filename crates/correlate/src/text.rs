@@ -1,0 +1,255 @@
+//! The terminal rendering of an analysis: the root cause in one sentence, the chain as an indented
+//! list with the decisive line of each link (`file:line`), the alternatives, what changed before, and
+//! what is unknown. Repeated lines are collapsed (`x45 over 90 s`).
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use rootline_event::Timestamp;
+use rootline_rules::{Evidence, Finding, Lang};
+
+use crate::analysis::{Analysis, Incident};
+
+struct L {
+    verdict: &'static str,
+    root: &'static str,
+    proof: &'static str,
+    chain: &'static str,
+    alts: &'static str,
+    changed: &'static str,
+    unknown: &'static str,
+    others: &'static str,
+    conflicts: &'static str,
+    none: &'static str,
+}
+
+const EN: L = L {
+    verdict: "verdict",
+    root: "Root cause",
+    proof: "proof",
+    chain: "Chain (cause -> effect, decisive line of each link)",
+    alts: "Alternatives",
+    changed: "Changed on the host before the first fault (context, not proof)",
+    unknown: "Unknown",
+    others: "Other incidents",
+    conflicts: "Conflicting alias evidence",
+    none: "No incident: only context and benign lines.",
+};
+
+const KO: L = L {
+    verdict: "판정",
+    root: "근본 원인",
+    proof: "증거",
+    chain: "인과 사슬 (원인 -> 결과, 각 연결의 결정적 로그)",
+    alts: "다른 가설",
+    changed: "첫 fault 전 host의 변경 사항 (context, 증거 아님)",
+    unknown: "알 수 없는 것",
+    others: "다른 incident",
+    conflicts: "서로 모순되는 alias 증거",
+    none: "incident 없음: context와 정상 로그만 있습니다.",
+};
+
+/// A duration in words: `40 s`, `12 min`, `3.5 h`.
+pub fn duration(secs: f64) -> String {
+    let s = secs.abs();
+    if s < 120.0 {
+        format!("{:.0} s", s)
+    } else if s < 7200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+fn hms(t: Option<Timestamp>, offset: i32) -> String {
+    match t {
+        Some(t) => {
+            let (_, _, _, h, m, s, _) = t.with_offset(offset).civil();
+            format!("{h:02}:{m:02}:{s:02}")
+        }
+        None => "--:--:--".into(),
+    }
+}
+
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut o: String = s.chars().take(n).collect();
+        o.push('…');
+        o
+    }
+}
+
+/// `x45 over 90 s` for a repeated finding, empty for one hit.
+pub fn repeats(f: &Finding) -> String {
+    if f.count <= 1 {
+        return String::new();
+    }
+    match (f.first, f.last) {
+        (Some(a), Some(b)) if b.unix_nanos > a.unix_nanos => {
+            format!(" x{} over {}", f.count, duration((b.unix_nanos - a.unix_nanos) as f64 / 1e9))
+        }
+        _ => format!(" x{}", f.count),
+    }
+}
+
+fn cite(e: &Evidence) -> String {
+    format!("{}:{}", e.path, e.line)
+}
+
+/// Renders `a` for a terminal.
+pub fn render(a: &Analysis, lang: Lang) -> String {
+    let l = match lang {
+        Lang::Ko => &KO,
+        Lang::En => &EN,
+    };
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "rootline analyze: {} {} ({} files, {} events, {} findings)",
+        l.verdict,
+        a.verdict.as_str(),
+        a.inputs.files,
+        a.inputs.events,
+        a.findings.len()
+    );
+    if a.incidents.is_empty() {
+        let _ = writeln!(o, "{}", l.none);
+        return o;
+    }
+    let by_id: HashMap<&str, &Finding> = a.findings.iter().map(|f| (f.id.as_str(), f)).collect();
+    let main = &a.incidents[0];
+    incident(&mut o, main, &by_id, l);
+    if a.incidents.len() > 1 {
+        let _ = writeln!(o, "\n{}:", l.others);
+        for i in &a.incidents[1..] {
+            let f = by_id.get(i.root_cause.finding.as_str());
+            let _ = writeln!(
+                o,
+                "  {} {} (confidence {:.2}, {} findings, {} links){}",
+                i.start.as_deref().unwrap_or("-"),
+                i.root_cause.finding,
+                i.root_cause.confidence,
+                i.findings.len(),
+                i.chain.len(),
+                f.map(|f| repeats(f)).unwrap_or_default()
+            );
+            if let Some(e) = i.root_cause.evidence.first() {
+                let _ = writeln!(o, "      {}  {}", cite(e), cut(&e.text, 110));
+            }
+        }
+    }
+    let conflicts: Vec<_> = a.aliases.iter().flat_map(|h| h.conflicts.iter()).collect();
+    if !conflicts.is_empty() {
+        let _ = writeln!(o, "\n{}:", l.conflicts);
+        for c in conflicts {
+            let cites: Vec<String> = c.evidence.iter().map(cite).collect();
+            let _ = writeln!(o, "  - {} [{}]", c.what, cites.join(", "));
+        }
+    }
+    o
+}
+
+fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L) {
+    let rc = &i.root_cause;
+    let offset = by_id.get(rc.finding.as_str()).and_then(|f| f.first).map(|t| t.offset_secs).unwrap_or(0);
+    let _ = writeln!(o, "\n{} (confidence {:.2}, {}):", l.root, rc.confidence, rc.finding);
+    let _ = writeln!(o, "  {}", rc.summary);
+    for e in rc.evidence.iter().take(4) {
+        let _ = writeln!(o, "    {}: {}  {}", l.proof, cite(e), cut(&e.text, 110));
+    }
+    // Depth of each finding: longest chain of links leading to it.
+    let mut depth: HashMap<&str, usize> = HashMap::new();
+    for _ in 0..i.chain.len() {
+        let mut changed = false;
+        for c in &i.chain {
+            let d = depth.get(c.cause.as_str()).copied().unwrap_or(0) + 1;
+            if depth.get(c.effect.as_str()).copied().unwrap_or(0) < d && d <= i.chain.len() {
+                depth.insert(c.effect.as_str(), d);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let t = |id: &str| by_id.get(id).and_then(|f| f.first).map(|t| t.unix_nanos).unwrap_or(i64::MAX);
+    // The decisive link of each effect: the strongest prior, then the earliest cause.
+    let mut best: HashMap<&str, &crate::analysis::ChainLink> = HashMap::new();
+    for c in &i.chain {
+        let better = match best.get(c.effect.as_str()) {
+            None => true,
+            Some(b) => {
+                let root = |x: &crate::analysis::ChainLink| x.cause == rc.finding;
+                c.prior > b.prior + 1e-9
+                    || ((c.prior - b.prior).abs() < 1e-9
+                        && (root(c) && !root(b) || (root(c) == root(b) && t(&c.cause) < t(&b.cause))))
+            }
+        };
+        if better {
+            best.insert(c.effect.as_str(), c);
+        }
+    }
+    let mut links: Vec<_> = best.into_values().collect();
+    links.sort_by_key(|c| (depth.get(c.cause.as_str()).copied().unwrap_or(0), t(&c.cause), t(&c.effect)));
+    let _ = writeln!(o, "\n{}:", l.chain);
+    let links_shown = links.len();
+    for c in links {
+        let d = depth.get(c.cause.as_str()).copied().unwrap_or(0).min(8);
+        let (cf, ef) = (by_id.get(c.cause.as_str()), by_id.get(c.effect.as_str()));
+        let pad = "  ".repeat(d + 1);
+        let _ = writeln!(
+            o,
+            "{pad}{} {}{} -> {} {}{}",
+            hms(cf.and_then(|f| f.first), offset),
+            c.cause,
+            cf.map(|f| repeats(f)).unwrap_or_default(),
+            hms(ef.and_then(|f| f.first), offset),
+            c.effect,
+            ef.map(|f| repeats(f)).unwrap_or_default(),
+        );
+        let via = if c.via.is_empty() {
+            format!("shared {}", c.entities.join(", "))
+        } else {
+            let steps: Vec<String> = c.via.iter().map(|e| format!("{}~{} [{}]", e.a, e.b, e.cite())).collect();
+            format!("via {}", steps.join("; "))
+        };
+        let _ = writeln!(o, "{pad}    {} ({}); {}", c.link, format_args!("prior {:.2}", c.prior), cut(&via, 220));
+        if let Some(e) = ef.and_then(|f| f.evidence.first()) {
+            let _ = writeln!(o, "{pad}    {}  {}", cite(e), cut(&e.text, 110));
+        }
+    }
+    if i.chain.len() > links_shown {
+        let _ = writeln!(o, "  ({} more links allowed by the evidence: --format json)", i.chain.len() - links_shown);
+    }
+    if !i.alternatives.is_empty() {
+        let _ = writeln!(o, "\n{}:", l.alts);
+        for a in &i.alternatives {
+            let _ = writeln!(o, "  - {} ({:.2}): {}", a.finding, a.confidence, a.why_not);
+        }
+    }
+    if !i.context.is_empty() {
+        let _ = writeln!(o, "\n{}:", l.changed);
+        for c in &i.context {
+            let at = c.evidence.as_ref().map(cite).unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "  - {} {} ({} before) {}",
+                c.time.as_deref().unwrap_or("-"),
+                c.summary,
+                duration(c.before_first_fault_secs.unwrap_or(0.0)),
+                at
+            );
+        }
+    }
+    if !i.unknown.is_empty() {
+        let _ = writeln!(o, "\n{}:", l.unknown);
+        for u in i.unknown.iter().take(12) {
+            let _ = writeln!(o, "  - {u}");
+        }
+        if i.unknown.len() > 12 {
+            let _ = writeln!(o, "  - … {} more (see --format json)", i.unknown.len() - 12);
+        }
+    }
+}

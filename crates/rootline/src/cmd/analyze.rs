@@ -1,0 +1,92 @@
+//! `rootline analyze PATH...`: the evidence-linked causal chain and the root cause.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use rootline_rules::{Engine, Lang, Pack};
+
+use super::common::InputArgs;
+use super::usage;
+
+/// The full analysis: findings, the alias graph, the causal chain, the root cause and its alternatives.
+///
+/// The input-format option of the other commands is `--input-format` here: `--format` chooses the
+/// output, as the product contract says.
+#[derive(clap::Args, Debug)]
+#[command(mut_arg("format", |a| a.long("input-format")))]
+#[command(after_help = "Exit codes: 0 analysis done (any verdict), 2 usage or input error.\n\n\
+    Example:  rootline analyze examples/incidents/seed-37\n          \
+    rootline analyze examples/incidents/seed-37 --format json -o analysis.json")]
+pub struct Args {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output format: text (default), json (rootline.analysis/v1); md and html come with the report issue.
+    #[arg(long = "format", value_name = "FORMAT", default_value = "text")]
+    output_format: String,
+    /// Write the output to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Language of the text: en or ko (default from LC_ALL / LC_MESSAGES / LANG).
+    #[arg(long, value_name = "LANG")]
+    lang: Option<String>,
+    /// Extra rule directory (adds rules, or replaces built-in rules with the same id).
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
+}
+
+/// Runs `rootline analyze`.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let lang = match a.lang.as_deref() {
+        None => Lang::from_env(),
+        Some(s) => match Lang::parse(s) {
+            Some(l) => l,
+            None => return usage(format!("--lang {s}: write en or ko")),
+        },
+    };
+    match a.output_format.as_str() {
+        "text" | "json" => {}
+        "md" | "html" => {
+            return usage(format!(
+                "--format {}: Markdown and HTML postmortems come with the report issue; use text or json for now",
+                a.output_format
+            ))
+        }
+        f => return usage(format!("--format {f}: write text, json, md or html")),
+    }
+    let opts = a.input.options()?;
+    let pack = if a.rules.is_empty() {
+        Pack::builtin().map_err(|e| anyhow::anyhow!("built-in rule pack: {e}"))?
+    } else {
+        let dirs: Vec<&std::path::Path> = a.rules.iter().map(|p| p.as_path()).collect();
+        Pack::load(&dirs).map_err(|e| super::UsageError(format!("{e}")))?
+    };
+    let engine = Engine::new(pack);
+    let started = std::time::Instant::now();
+    let timeline = rootline_ingest::read(&a.input.paths, &opts);
+    let stats = timeline.stats.clone();
+    let mut c = rootline_correlate::Correlator::new(&engine);
+    for ev in timeline.into_events() {
+        c.feed(&ev);
+    }
+    if std::env::var_os("ROOTLINE_DEBUG_TIMING").is_some() {
+        eprintln!("rootline: read, match and learn: {:.3}s", started.elapsed().as_secs_f64());
+    }
+    let analysis = c.finish(&stats, lang);
+    let body = if a.output_format == "json" {
+        let mut s = serde_json::to_string_pretty(&analysis)?;
+        s.push('\n');
+        s
+    } else {
+        rootline_correlate::text::render(&analysis, lang)
+    };
+    match &a.output {
+        Some(p) => std::fs::write(p, body).map_err(|e| super::UsageError(format!("{}: {e}", p.display())))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(body.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

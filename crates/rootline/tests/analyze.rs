@@ -1,0 +1,134 @@
+//! Replays every regression bundle under `examples/incidents/` through `rootline analyze --format json`
+//! and compares the verdict, the root cause and the chain with the bundle's `expected.json`:
+//! - `verdict` must be equal;
+//! - `root_cause` (when not null): the top incident's root-cause signature, and every listed entity
+//!   value among its entities;
+//! - `chain`: every (cause signature, effect signature) pair is an edge of the top incident's chain;
+//! - `no_link`: no incident has such an edge;
+//! - `context`: each signature is among the changes reported before the top incident's first fault.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn analyze(dir: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_rootline"))
+        .current_dir(root())
+        .args(["analyze", "--format", "json"])
+        .arg(dir)
+        .output()
+        .expect("rootline runs");
+    assert_eq!(out.status.code(), Some(0), "{}: {}", dir.display(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("analysis JSON")
+}
+
+fn pairs(incident: &Value) -> Vec<(String, String)> {
+    incident["chain"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .map(|l| {
+                    (
+                        l["cause_signature"].as_str().unwrap_or("").to_string(),
+                        l["effect_signature"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn check(dir: &Path) -> Vec<String> {
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).expect("expected.json")).unwrap();
+    let a = analyze(dir);
+    let mut problems = Vec::new();
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    assert_eq!(a["schema"], "rootline.analysis/v1");
+    if a["verdict"] != expected["verdict"] {
+        problems.push(format!("{name}: verdict {} (expected {})", a["verdict"], expected["verdict"]));
+    }
+    let top = &a["incidents"][0];
+    if let Some(rc) = expected["root_cause"].as_object() {
+        let got = &top["root_cause"];
+        if got["signature"] != rc["signature"] {
+            problems.push(format!("{name}: root cause {} (expected {})", got["signature"], rc["signature"]));
+        }
+        if let Some(ents) = rc.get("entities").and_then(|e| e.as_object()) {
+            for (k, vals) in ents {
+                for v in vals.as_array().into_iter().flatten() {
+                    let have = got["entities"][k].as_array().is_some_and(|a| a.contains(v));
+                    if !have {
+                        problems.push(format!("{name}: root cause lacks {k}={v} (has {})", got["entities"]));
+                    }
+                }
+            }
+        }
+    }
+    let chain = pairs(top);
+    for p in expected["chain"].as_array().into_iter().flatten() {
+        let want = (p[0].as_str().unwrap().to_string(), p[1].as_str().unwrap().to_string());
+        if !chain.contains(&want) {
+            problems.push(format!("{name}: chain lacks {} -> {}", want.0, want.1));
+        }
+    }
+    let all: Vec<(String, String)> = a["incidents"].as_array().into_iter().flatten().flat_map(pairs).collect();
+    for p in expected["no_link"].as_array().into_iter().flatten() {
+        let bad = (p[0].as_str().unwrap().to_string(), p[1].as_str().unwrap().to_string());
+        if all.contains(&bad) {
+            problems.push(format!("{name}: unexpected link {} -> {}", bad.0, bad.1));
+        }
+    }
+    for s in expected["context"].as_array().into_iter().flatten() {
+        let found = top["context"].as_array().into_iter().flatten().any(|c| c["signature"] == *s);
+        if !found {
+            problems.push(format!("{name}: context lacks {s}"));
+        }
+    }
+    // Every link carries evidence at both ends.
+    for inc in a["incidents"].as_array().into_iter().flatten() {
+        for l in inc["chain"].as_array().into_iter().flatten() {
+            if l["evidence"].as_array().map_or(0, |e| e.len()) < 2 {
+                problems.push(format!("{name}: link {} -> {} without evidence at both ends", l["cause"], l["effect"]));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_bundle_matches_its_expected_analysis() {
+    let dir = root().join("examples/incidents");
+    let mut bundles: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("examples/incidents")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("expected.json").is_file())
+        .collect();
+    bundles.sort();
+    assert!(bundles.len() >= 5, "bundles with expected.json: {bundles:?}");
+    let problems: Vec<String> = bundles.iter().flat_map(|b| check(b)).collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn text_names_the_stale_map_and_formats_are_checked() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rootline")).current_dir(root()).args(args).output().expect("rootline runs")
+    };
+    let out = run(&["analyze", "examples/incidents/seed-37"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("multipath.stale-map#1"), "{text}");
+    assert!(text.contains("dm-21") && text.contains("mpathb"), "{text}");
+    assert!(text.contains("journalctl-short-iso.txt:"), "{text}");
+    let md = run(&["analyze", "--format", "md", "examples/incidents/seed-37"]);
+    assert_eq!(md.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&md.stderr).contains("report issue"));
+    let missing = run(&["analyze", "examples/incidents/no-such-bundle"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
