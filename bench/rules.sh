@@ -14,14 +14,14 @@ cargo build --release -q -p rootline
 bin=target/release/rootline
 mkdir -p bench/out
 corpus=bench/out/corpus-$mb
-if [ ! -f "$corpus/.done" ]; then
+if [ ! -f "$corpus.done" ]; then
   if [ -f bench/gen-corpus.py ]; then
-    rm -rf "$corpus"; python3 bench/gen-corpus.py "$corpus" "$mb"; touch "$corpus/.done"
+    rm -rf "$corpus"; python3 bench/gen-corpus.py "$corpus" "$mb"; touch "$corpus.done"
   else
     echo "bench/gen-corpus.py is missing" >&2; exit 2
   fi
 fi
-bytes=$(du -sb --exclude=.done "$corpus" | cut -f1)
+bytes=$(du -sb "$corpus" | cut -f1)
 pats=bench/out/rules-patterns.txt
 "$bin" rules patterns > "$pats"
 npat=$(wc -l < "$pats")

@@ -281,8 +281,15 @@ pub(crate) fn read_member(mut m: Member<'_>, bundle: usize, cfg: ReadCfg<'_>, wa
     if let Some(o) = fact(&mut m, bundle) {
         return o;
     }
+    // Notes that travel with evidence (a bundle's README) are documentation, not log lines.
+    if m.rel.ends_with(".md") || m.rel.ends_with(".markdown") {
+        return Outcome::Skipped(Skipped {
+            path: m.display.into(),
+            reason: "documentation (Markdown), not evidence".into(),
+        });
+    }
     let head: Vec<u8> = match m.reader.fill_buf() {
-        Ok(b) => b[..b.len().min(64 * 1024)].to_vec(),
+        Ok(b) => b[..b.len().min(crate::source::SAMPLE_BYTES)].to_vec(),
         Err(e) => return Outcome::Skipped(Skipped { path: m.display.into(), reason: format!("cannot read: {e}") }),
     };
     if head.is_empty() {
@@ -300,7 +307,7 @@ pub(crate) fn read_member(mut m: Member<'_>, bundle: usize, cfg: ReadCfg<'_>, wa
     }
     let format = cfg.format.unwrap_or_else(|| {
         let mut sample: Vec<&[u8]> = head.split(|&c| c == b'\n').take(40).collect();
-        if head.len() >= 64 * 1024 && sample.len() > 1 {
+        if head.len() >= crate::source::SAMPLE_BYTES && sample.len() > 1 {
             sample.pop(); // the last piece may be a partial line
         }
         let sample: Vec<&[u8]> = sample.into_iter().map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();

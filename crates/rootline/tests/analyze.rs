@@ -1,5 +1,5 @@
 //! Replays every regression bundle under `examples/incidents/` through `rootline analyze --format json`
-//! and compares the verdict, the root cause and the chain with the bundle's `expected.json`:
+//! and compares the verdict, the root cause and the chain with `<bundle>.expected.json` beside it:
 //! - `verdict` must be equal;
 //! - `root_cause` (when not null): the top incident's root-cause signature, and every listed entity
 //!   value among its entities;
@@ -43,9 +43,15 @@ fn pairs(incident: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// A bundle's expectations sit beside it (`seed-37.expected.json`), so the bundle holds evidence only.
+fn expected_path(dir: &Path) -> PathBuf {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    dir.with_file_name(format!("{name}.expected.json"))
+}
+
 fn check(dir: &Path) -> Vec<String> {
     let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).expect("expected.json")).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(expected_path(dir)).expect("expected.json")).unwrap();
     let a = analyze(dir);
     let mut problems = Vec::new();
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
@@ -107,7 +113,7 @@ fn every_bundle_matches_its_expected_analysis() {
     let mut bundles: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("examples/incidents")
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("expected.json").is_file())
+        .filter(|p| p.is_dir() && expected_path(p).is_file())
         .collect();
     bundles.sort();
     assert!(bundles.len() >= 5, "bundles with expected.json: {bundles:?}");

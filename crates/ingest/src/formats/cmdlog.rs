@@ -30,6 +30,11 @@ pub fn detect(line: &[u8]) -> bool {
     header(line).is_some() || exit_status(line).is_some()
 }
 
+/// True for a command-log header line (`=== 2026-11-28 22:38:45 [22.64] ...`).
+pub(crate) fn is_header(line: &[u8]) -> bool {
+    header(line).is_some()
+}
+
 fn exit_status(line: &[u8]) -> Option<u64> {
     line.strip_prefix(b"(exit status ").and_then(|r| r.strip_suffix(b")")).and_then(parse_u64)
 }

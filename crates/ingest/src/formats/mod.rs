@@ -185,6 +185,11 @@ pub fn detect(path: &str, sample: &[&[u8]]) -> Format {
     }) {
         return Format::Journal;
     }
+    // A command log opens with its first `=== time [uptime] ...` header; its outputs may then
+    // outnumber the headers many times over.
+    if lines.first().is_some_and(|l| cmdlog::is_header(l)) {
+        return Format::CommandLog;
+    }
     let mut best = (Format::Generic, 0.3f32);
     for spec in SPECS {
         if matches!(spec.format, Format::Generic | Format::Plain) {

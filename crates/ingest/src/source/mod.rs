@@ -211,6 +211,9 @@ fn sniff(head: &[u8]) -> Kind {
     }
 }
 
+/// Bytes of a text member available to format detection at once.
+pub(crate) const SAMPLE_BYTES: usize = 64 * 1024;
+
 /// Reads up to `n` bytes (fewer only at end of stream or on error).
 fn read_head(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(n);
@@ -252,6 +255,11 @@ impl Ctx<'_> {
                 reason: "binary systemd journal file: export it with `journalctl --file FILE -o export` (or -o json) and read that".into(),
             }),
             Kind::Text => {
+                // Hand the reader's first fill a full sample (format detection reads whole lines from
+                // it), not just the 512 bytes sniffed above.
+                let mut whole = whole;
+                let sample = read_head(&mut whole, SAMPLE_BYTES).unwrap_or_default();
+                let whole: Box<dyn Read + '_> = Box::new(Cursor::new(sample).chain(whole));
                 let limited = Bomb { inner: whole, left: self.limits.max_member_bytes, hit: false };
                 let mut br = BufReader::with_capacity(256 * 1024, limited);
                 (self.visit)(Member { display, rel, mtime, reader: &mut br });
