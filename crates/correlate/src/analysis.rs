@@ -131,6 +131,10 @@ pub struct Incident {
     pub context: Vec<Change>,
     /// What the evidence does not say.
     pub unknown: Vec<String>,
+    /// Lines new in the incident window that no rule matched (hypotheses to look at, not links).
+    pub leads: Vec<crate::novelty::Lead>,
+    /// Signatures and template hashes of the incident, for similarity search.
+    pub fingerprint: crate::novelty::Fingerprint,
 }
 
 /// The alias graph of one host, as evidence.

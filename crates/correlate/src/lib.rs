@@ -25,6 +25,7 @@ pub mod alias;
 pub mod analysis;
 pub mod chain;
 pub mod incident;
+pub mod novelty;
 pub mod rank;
 pub mod text;
 pub mod upgrade;
@@ -45,13 +46,20 @@ pub struct Correlator<'e> {
     engine: &'e Engine,
     matcher: Matcher<'e>,
     learner: Learner,
+    novelty: novelty::Novelty,
     hosts: BTreeSet<String>,
 }
 
 impl<'e> Correlator<'e> {
     /// A correlator with no events yet.
     pub fn new(engine: &'e Engine) -> Self {
-        Correlator { engine, matcher: Matcher::new(engine), learner: Learner::new(), hosts: BTreeSet::new() }
+        Correlator {
+            engine,
+            matcher: Matcher::new(engine),
+            learner: Learner::new(),
+            novelty: novelty::Novelty::default(),
+            hosts: BTreeSet::new(),
+        }
     }
 
     /// One event, in timeline order.
@@ -61,8 +69,9 @@ impl<'e> Correlator<'e> {
                 self.hosts.insert(h.to_string());
             }
         }
-        self.matcher.feed(ev);
+        let hits = self.matcher.feed(ev);
         self.learner.feed(ev);
+        self.novelty.feed(ev, hits > 0);
     }
 
     /// Correlates what was fed; `stats` describes the read.
@@ -86,6 +95,8 @@ impl<'e> Correlator<'e> {
         }
         let graphs = learner.finish();
         lap("alias graphs");
+        let mut novelty = self.novelty;
+        novelty.settle();
         let linked = chain::build(pack, &findings, &graphs);
         lap("links");
         let groups = incident::group(&findings, &linked.links);
@@ -150,6 +161,23 @@ impl<'e> Correlator<'e> {
                 None => Vec::new(),
             };
             let chain: Vec<_> = g.links.iter().map(|&li| linked.links[li].clone()).collect();
+            let mut unknown = r.unknown;
+            let (leads, fingerprint) = match (times.iter().min(), ends.iter().max()) {
+                (Some(&start), Some(&end)) => {
+                    let sigs = g.members.iter().map(|&i| findings[i].signature.clone());
+                    let (leads, fp) = novelty.for_incident(&g.host, start, end, sigs);
+                    if novelty.has_baseline(&g.host, start) {
+                        (leads, fp)
+                    } else {
+                        unknown.push(format!(
+                            "which lines are new: the evidence of this host starts less than {} minutes before the incident, so no leads are listed",
+                            novelty::MIN_BASELINE_SECS / 60
+                        ));
+                        (Vec::new(), fp)
+                    }
+                }
+                _ => (Vec::new(), novelty::Fingerprint::default()),
+            };
             incidents.push((
                 r.found,
                 g.members.len(),
@@ -179,7 +207,9 @@ impl<'e> Correlator<'e> {
                     chain,
                     findings: g.members.iter().map(|&i| findings[i].id.clone()).collect(),
                     context,
-                    unknown: r.unknown,
+                    unknown,
+                    leads,
+                    fingerprint,
                 },
             ));
         }

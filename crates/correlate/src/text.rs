@@ -18,6 +18,7 @@ struct L {
     alts: &'static str,
     changed: &'static str,
     unknown: &'static str,
+    leads: &'static str,
     others: &'static str,
     conflicts: &'static str,
     none: &'static str,
@@ -31,6 +32,7 @@ const EN: L = L {
     alts: "Alternatives",
     changed: "Changed on the host before the first fault (context, not proof)",
     unknown: "Unknown",
+    leads: "Leads: lines new in the incident window that no rule knows (hypotheses, not links)",
     others: "Other incidents",
     conflicts: "Conflicting alias evidence",
     none: "No incident: only context and benign lines.",
@@ -44,6 +46,7 @@ const KO: L = L {
     alts: "다른 가설",
     changed: "첫 fault 전 host의 변경 사항 (context, 증거 아님)",
     unknown: "알 수 없는 것",
+    leads: "단서: incident 구간에 처음 나타났지만 어떤 rule에도 해당하지 않는 로그 (가설, 인과 연결 아님)",
     others: "다른 incident",
     conflicts: "서로 모순되는 alias 증거",
     none: "incident 없음: context와 정상 로그만 있습니다.",
@@ -241,6 +244,13 @@ fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L
                 duration(c.before_first_fault_secs.unwrap_or(0.0)),
                 at
             );
+        }
+    }
+    if !i.leads.is_empty() {
+        let _ = writeln!(o, "\n{}:", l.leads);
+        for ld in &i.leads {
+            let times = if ld.count > 1 { format!(" x{}", ld.count) } else { String::new() };
+            let _ = writeln!(o, "  - {}{times}  {}", ld.template, cite(&ld.evidence));
         }
     }
     if !i.unknown.is_empty() {

@@ -138,3 +138,26 @@ fn text_names_the_stale_map_and_formats_are_checked() {
     let missing = run(&["analyze", "examples/incidents/no-such-bundle"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn incidents_carry_a_fingerprint_and_leads_with_evidence() {
+    let a = analyze(&root().join("examples/incidents/seed-37"));
+    let inc = &a["incidents"][0];
+    let sigs: Vec<&str> =
+        inc["fingerprint"]["signatures"].as_array().unwrap().iter().filter_map(|s| s.as_str()).collect();
+    assert!(sigs.contains(&"multipath.stale-map") && sigs.contains(&"kernel.hung-task"), "{sigs:?}");
+    let templates = inc["fingerprint"]["templates"].as_array().unwrap();
+    assert!(!templates.is_empty() && templates.iter().all(|t| t.as_str().is_some_and(|h| h.len() == 16)));
+    // The seed's evidence starts well before the incident, so new lines are listed as leads: each
+    // with a file and line, none of them matched by a rule (the chain's lines are not leads).
+    let leads = inc["leads"].as_array().unwrap();
+    assert!(!leads.is_empty());
+    for l in leads {
+        assert!(l["evidence"]["path"].as_str().is_some_and(|p| p.contains("seed-37")));
+        assert!(l["evidence"]["line"].as_u64().unwrap() > 0);
+        assert!(!l["template"].as_str().unwrap().contains("remaining active paths: 0"));
+    }
+    // The same analysis twice gives the same fingerprint (stable hashes, sorted).
+    let b = analyze(&root().join("examples/incidents/seed-37"));
+    assert_eq!(inc["fingerprint"], b["incidents"][0]["fingerprint"]);
+}

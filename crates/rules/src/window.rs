@@ -182,8 +182,8 @@ impl<'e> Matcher<'e> {
         }
     }
 
-    /// Matches one event (feed them in timeline order).
-    pub fn feed(&mut self, ev: &Event) {
+    /// Matches one event (feed them in timeline order); returns how many rule patterns hit it.
+    pub fn feed(&mut self, ev: &Event) -> usize {
         self.events += 1;
         if ev.time.is_some() {
             self.last_time = ev.time;
@@ -191,7 +191,7 @@ impl<'e> Matcher<'e> {
         self.hits.clear();
         self.engine.scan(ev, &mut self.scratch, &mut self.hits);
         if self.hits.is_empty() {
-            return;
+            return 0;
         }
         let hits = std::mem::take(&mut self.hits);
         for h in &hits {
@@ -209,7 +209,9 @@ impl<'e> Matcher<'e> {
             }
             self.add(h.sig, host, ev.time.or(self.last_time), &h.entities, evidence);
         }
+        let n = hits.len();
         self.hits = hits;
+        n
     }
 
     fn add(

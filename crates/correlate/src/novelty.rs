@@ -1,0 +1,254 @@
+//! Leads no rule knows, and a template fingerprint of each incident.
+//!
+//! Signatures find what we already know; templates find the rest. Every event's first line is mined
+//! into a message template per host (the streaming miner of `rootline-template`). After the rules have
+//! spoken, an incident gets:
+//! - **leads**: templates that first appear on the incident's host inside the incident's window and
+//!   that no rule matched, with their count and the first line as evidence (hypotheses to look at,
+//!   never part of the chain);
+//! - a **fingerprint**: the incident's signatures and the stable hashes of the templates of its
+//!   matched lines and leads, for finding similar incidents later (the case database).
+//!
+//! "New" needs a baseline: when the host's evidence starts less than [`MIN_BASELINE_SECS`] before the
+//! incident, every template looks new, and the analysis says so instead of listing leads.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rootline_event::{Event, Severity, Timestamp};
+use rootline_rules::Evidence;
+use rootline_template::{Miner, TemplateId};
+use serde::Serialize;
+
+/// Seconds of evidence before an incident needed to call a template new.
+pub const MIN_BASELINE_SECS: i64 = 300;
+/// Leads reported per incident.
+pub const MAX_LEADS: usize = 8;
+
+/// A template first seen inside an incident's window that no rule matched.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lead {
+    /// The template (`<*>` for variables).
+    pub template: String,
+    /// Stable hash of the template text (16 hex digits).
+    pub template_hash: String,
+    /// Lines of this template on the host.
+    pub count: u64,
+    /// The first of them.
+    pub evidence: Evidence,
+    /// The highest severity among them, when stated.
+    pub severity: Option<String>,
+}
+
+/// What an incident looks like, for similarity search.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Fingerprint {
+    /// The incident's signatures (rule ids), sorted.
+    pub signatures: Vec<String>,
+    /// Stable hashes of the templates of the incident's matched lines and of its leads, sorted.
+    pub templates: Vec<String>,
+}
+
+#[derive(Debug)]
+struct Seen {
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
+    count: u64,
+    example: Evidence,
+    matched: bool,
+    severity: Option<Severity>,
+}
+
+/// Mines templates per host while events stream by.
+#[derive(Default)]
+pub struct Novelty {
+    miner: Miner,
+    seen: HashMap<(Option<String>, TemplateId), Seen>,
+    host_first: HashMap<Option<String>, Timestamp>,
+}
+
+/// FNV-1a of a template's text, as 16 hex digits: stable across runs and machines.
+pub fn template_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in text.as_bytes() {
+        h ^= c as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+impl Novelty {
+    /// One event, in timeline order; `matched` says whether any rule hit it.
+    pub fn feed(&mut self, ev: &Event, matched: bool) {
+        let host = ev.host.as_deref().map(str::to_string);
+        if let Some(t) = ev.time {
+            self.host_first.entry(host.clone()).or_insert(t);
+        }
+        let id = self.miner.observe(ev.headline());
+        let e = self.seen.entry((host, id)).or_insert_with(|| Seen {
+            first: ev.time,
+            last: ev.time,
+            count: 0,
+            example: Evidence {
+                path: ev.provenance.path.to_string(),
+                line: ev.provenance.line,
+                time: ev.time,
+                text: rootline_event::lossless_str(ev.headline()).into_owned(),
+            },
+            matched: false,
+            severity: None,
+        });
+        e.count += 1;
+        e.matched |= matched;
+        if e.first.is_none() {
+            e.first = ev.time;
+        }
+        if ev.time.is_some() {
+            e.last = ev.time;
+        }
+        if let Some(s) = ev.severity {
+            e.severity = Some(e.severity.map_or(s, |x| x.min(s)));
+        }
+    }
+
+    /// Folds templates the miner merged since they were first seen, so each template counts once.
+    pub fn settle(&mut self) {
+        let mut merged: HashMap<(Option<String>, TemplateId), Seen> = HashMap::new();
+        for ((host, id), s) in self.seen.drain() {
+            let id = self.miner.resolve(id);
+            match merged.get_mut(&(host.clone(), id)) {
+                Some(m) => {
+                    m.count += s.count;
+                    m.matched |= s.matched;
+                    // The earliest line is the example; file and line break ties (hash order must not).
+                    let key = |x: &Seen| (x.first.is_none(), x.first, x.example.path.clone(), x.example.line);
+                    if key(&s) < key(m) {
+                        m.first = s.first;
+                        m.example = s.example;
+                    }
+                    if s.last > m.last {
+                        m.last = s.last;
+                    }
+                    m.severity = match (m.severity, s.severity) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                None => {
+                    merged.insert((host, id), s);
+                }
+            }
+        }
+        self.seen = merged;
+    }
+
+    fn text(&self, id: TemplateId) -> String {
+        self.miner.template(id).map(|t| t.render()).unwrap_or_default()
+    }
+
+    /// Whether the host's evidence starts early enough before `start` to tell new lines from old.
+    pub fn has_baseline(&self, host: &Option<String>, start: Timestamp) -> bool {
+        self.host_first.get(host).is_some_and(|f| start.unix_nanos - f.unix_nanos >= MIN_BASELINE_SECS * 1_000_000_000)
+    }
+
+    /// Leads and the fingerprint of an incident on `host` between `start` and `end`.
+    pub fn for_incident(
+        &self,
+        host: &Option<String>,
+        start: Timestamp,
+        end: Timestamp,
+        signatures: impl IntoIterator<Item = String>,
+    ) -> (Vec<Lead>, Fingerprint) {
+        let inside = |t: Option<Timestamp>| t.is_some_and(|t| t >= start && t <= end);
+        let overlaps = |s: &Seen| s.first.is_some_and(|f| f <= end) && s.last.is_some_and(|l| l >= start);
+        let mut leads: Vec<(&Seen, TemplateId)> = self
+            .seen
+            .iter()
+            .filter(|((h, _), s)| h == host && !s.matched && inside(s.first))
+            .map(|((_, id), s)| (s, *id))
+            .collect();
+        // Most severe first, then the rarest, then the earliest: a new error seen once is a better lead
+        // than a new info line seen a thousand times. File and line break ties, so the order (and the
+        // fingerprint, which includes the leads) never depends on hashing.
+        leads.sort_by(|a, b| {
+            let sev = |s: &Seen| s.severity.map_or(8, |x| x as u8);
+            sev(a.0)
+                .cmp(&sev(b.0))
+                .then(a.0.count.cmp(&b.0.count))
+                .then(a.0.first.cmp(&b.0.first))
+                .then_with(|| (&a.0.example.path, a.0.example.line).cmp(&(&b.0.example.path, b.0.example.line)))
+        });
+        let leads: Vec<Lead> = leads
+            .into_iter()
+            .take(MAX_LEADS)
+            .map(|(s, id)| {
+                let template = self.text(id);
+                Lead {
+                    template_hash: template_hash(&template),
+                    template,
+                    count: s.count,
+                    evidence: s.example.clone(),
+                    severity: s.severity.map(|x| x.as_str().to_string()),
+                }
+            })
+            .collect();
+        let mut templates: BTreeSet<String> = self
+            .seen
+            .iter()
+            .filter(|((h, _), s)| h == host && s.matched && overlaps(s))
+            .map(|((_, id), _)| template_hash(&self.text(*id)))
+            .collect();
+        templates.extend(leads.iter().map(|l| l.template_hash.clone()));
+        let signatures: BTreeSet<String> = signatures.into_iter().collect();
+        (
+            leads,
+            Fingerprint { signatures: signatures.into_iter().collect(), templates: templates.into_iter().collect() },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rootline_event::{Format, Provenance};
+
+    fn ev(t: i64, line: u64, msg: &str) -> Event {
+        let mut e = Event::new(Format::Syslog, Provenance::new("messages", line, 0));
+        e.time = Some(Timestamp::from_unix_nanos(t * 1_000_000_000, 0));
+        e.host = Some("n1".into());
+        e.set_message(msg.as_bytes());
+        e
+    }
+
+    #[test]
+    fn new_unmatched_templates_in_the_window_are_leads() {
+        let mut n = Novelty::default();
+        for i in 0..50 {
+            n.feed(&ev(i * 10, i as u64 + 1, &format!("Started Session {i} of user stack.")), false);
+        }
+        n.feed(&ev(600, 60, "mpathb: remaining active paths: 0"), true);
+        n.feed(&ev(610, 61, "rbd: rbd0: encountered watch error: -107"), false);
+        n.feed(&ev(620, 62, "Started Session 99 of user stack."), false);
+        n.settle();
+        let host = Some("n1".to_string());
+        let (start, end) =
+            (Timestamp::from_unix_nanos(600_000_000_000, 0), Timestamp::from_unix_nanos(700_000_000_000, 0));
+        assert!(n.has_baseline(&host, start));
+        let (leads, fp) = n.for_incident(&host, start, end, ["multipath.all-paths-down".to_string()]);
+        assert_eq!(leads.len(), 1, "{leads:?}");
+        assert!(leads[0].template.contains("watch error"));
+        assert_eq!(leads[0].evidence.line, 61);
+        assert_eq!(fp.signatures, ["multipath.all-paths-down"]);
+        assert_eq!(fp.templates.len(), 2, "the matched line's template and the lead's");
+        assert!(!n.has_baseline(&host, Timestamp::from_unix_nanos(100_000_000_000, 0)));
+    }
+
+    #[test]
+    fn hashes_are_stable() {
+        assert_eq!(
+            template_hash("mpathb: remaining active paths: <*>"),
+            template_hash("mpathb: remaining active paths: <*>")
+        );
+        assert_ne!(template_hash("a"), template_hash("b"));
+        assert_eq!(template_hash("").len(), 16);
+    }
+}
