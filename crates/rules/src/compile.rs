@@ -188,6 +188,8 @@ pub struct Signature {
     pub(crate) patterns: Vec<Regex>,
     pub(crate) unless: Vec<Regex>,
     pub(crate) set: Vec<(String, String)>,
+    /// (entity kind, event field name) pairs copied from the event's fields.
+    pub(crate) fields: Vec<(String, String)>,
     pub(crate) frequency: Option<(u32, i64)>,
     pub(crate) absence: Option<Absence>,
     pub(crate) state: Option<State>,
@@ -488,6 +490,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
     let mut pattern_sources = Vec::new();
     let mut unless = Vec::new();
     let mut set = Vec::new();
+    let mut fields = Vec::new();
     let mut produced: BTreeSet<String> = BTreeSet::new();
     if let Some(m) = &spec.matcher {
         for (i, f) in m.format.iter().enumerate() {
@@ -533,6 +536,17 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         for (k, v) in &m.set {
             produced.insert(k.clone());
             set.push((k.clone(), v.clone()));
+        }
+        for (k, v) in &m.fields {
+            if k.trim().is_empty() || k.starts_with('_') || v.trim().is_empty() {
+                bad(
+                    &format!("match.fields.{k}"),
+                    "needs an entity kind (not starting with `_`) and a field name".into(),
+                );
+                continue;
+            }
+            produced.insert(k.clone());
+            fields.push((k.clone(), v.clone()));
         }
     }
     let mut state = None;
@@ -617,6 +631,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         patterns,
         unless,
         set,
+        fields,
         frequency,
         absence,
         state,

@@ -184,6 +184,11 @@ impl Engine {
                 if sig.unless.iter().any(|u| u.is_match(text)) {
                     out.truncate(before);
                 } else {
+                    if !sig.fields.is_empty() {
+                        for h in &mut out[before..] {
+                            add_field_entities(sig, ev, h);
+                        }
+                    }
                     // The first pattern that matches wins; later patterns of the same rule are
                     // alternatives for other wordings.
                     sig_fired = true;
@@ -218,6 +223,19 @@ fn admits(sig: &Signature, ev: &Event) -> bool {
         }
     }
     true
+}
+
+/// Copies the event fields named in the rule's `match.fields` into the hit's entities, unless a
+/// capture already gave that kind.
+fn add_field_entities(sig: &Signature, ev: &Event, hit: &mut Hit) {
+    for (kind, field) in &sig.fields {
+        if hit.entities.iter().any(|(k, _)| k == kind) {
+            continue;
+        }
+        if let Some(v) = ev.field(field).map(str::trim).filter(|v| !v.is_empty()) {
+            hit.entities.push((kind.clone(), v.to_string()));
+        }
+    }
 }
 
 fn line_of(text: &[u8], at: usize) -> u32 {
@@ -523,6 +541,40 @@ mod tests {
         let l = lits(r"(?i)liveness").unwrap();
         assert!(l.len() <= MAX_VARIANTS && l.iter().all(|x| x.len() >= MIN_LITERAL), "{l:?}");
         assert!(l.contains(&"livene".to_string()) && l.contains(&"LIVENE".to_string()), "{l:?}");
+    }
+
+    #[test]
+    fn fields_fill_entities_a_capture_did_not_give() {
+        use rootline_event::{Format, Provenance};
+        let engine = Engine::new(Pack::builtin().expect("the built-in pack compiles"));
+        let event = |msg: &str, fields: &[(&str, &str)]| {
+            let mut ev = Event::new(Format::K8sEvents, Provenance::new("events.txt", 1, 0));
+            ev.set_message(msg.as_bytes());
+            for (k, v) in fields {
+                ev.fields.push(((*k).into(), (*v).into()));
+            }
+            ev
+        };
+        let crash_loop = |ev: &Event| {
+            let mut out = Vec::new();
+            engine.scan(ev, &mut Scratch::default(), &mut out);
+            let si = engine.pack().signatures.iter().position(|s| s.id == "k8s.crash-loop").unwrap();
+            out.into_iter().find(|h| h.sig == si).map(|h| h.entities)
+        };
+        let pod = [("pod", "libvirt-x7k2p"), ("namespace", "openstack"), ("reason", "BackOff")];
+        // The message names no pod: the event's fields give it.
+        let ents = crash_loop(&event("Back-off restarting failed container", &pod)).unwrap();
+        assert!(ents.contains(&("pod".into(), "libvirt-x7k2p".into())), "{ents:?}");
+        assert!(ents.contains(&("namespace".into(), "openstack".into())), "{ents:?}");
+        assert!(!ents.iter().any(|(k, _)| k == "reason"), "only the named fields: {ents:?}");
+        // A capture of the same kind wins over the field.
+        let msg = "Back-off restarting failed container libvirt in pod other-pod_ns(5d1c)";
+        let ents = crash_loop(&event(msg, &pod)).unwrap();
+        assert!(ents.contains(&("pod".into(), "other-pod".into())), "{ents:?}");
+        assert!(!ents.contains(&("pod".into(), "libvirt-x7k2p".into())), "{ents:?}");
+        // No fields, no entities from them.
+        let ents = crash_loop(&event("Back-off restarting failed container", &[])).unwrap();
+        assert!(ents.is_empty(), "{ents:?}");
     }
 
     #[test]
