@@ -21,7 +21,8 @@ use super::usage;
 pub struct Args {
     #[command(flatten)]
     input: InputArgs,
-    /// Output format: text (default), json (rootline.analysis/v1); md and html come with the report issue.
+    /// Output format: text (default), json (rootline.analysis/v1), md (Markdown postmortem) or html
+    /// (one self-contained HTML postmortem; see docs/report.md).
     #[arg(long = "format", value_name = "FORMAT", default_value = "text")]
     output_format: String,
     /// Write the output to this file instead of standard output.
@@ -33,6 +34,10 @@ pub struct Args {
     /// Extra rule directory (adds rules, or replaces built-in rules with the same id).
     #[arg(long = "rules", value_name = "DIR")]
     rules: Vec<PathBuf>,
+    /// Replace host names, IP addresses, volume and instance ids with stable pseudonyms and drop
+    /// secrets, in the text and the evidence alike (json, md and html).
+    #[arg(long)]
+    redact: bool,
 }
 
 /// Runs `rootline analyze`.
@@ -45,13 +50,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         },
     };
     match a.output_format.as_str() {
-        "text" | "json" => {}
-        "md" | "html" => {
-            return usage(format!(
-                "--format {}: Markdown and HTML postmortems come with the report issue; use text or json for now",
-                a.output_format
-            ))
-        }
+        "text" if a.redact => return usage("--redact: write --format json, md or html"),
+        "text" | "json" | "md" | "html" => {}
         f => return usage(format!("--format {f}: write text, json, md or html")),
     }
     let opts = a.input.options()?;
@@ -73,12 +73,25 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         eprintln!("rootline: read, match and learn: {:.3}s", started.elapsed().as_secs_f64());
     }
     let analysis = c.finish(&stats, lang);
-    let body = if a.output_format == "json" {
-        let mut s = serde_json::to_string_pretty(&analysis)?;
-        s.push('\n');
-        s
-    } else {
-        rootline_correlate::text::render(&analysis, lang)
+    let body = match a.output_format.as_str() {
+        "json" => {
+            // Through a JSON value only when redacting: the plain output keeps the schema's field order.
+            let mut s = if a.redact {
+                let mut doc = rootline_report::analysis_value(&analysis);
+                rootline_report::redact::redact(&mut doc);
+                serde_json::to_string_pretty(&doc)?
+            } else {
+                serde_json::to_string_pretty(&analysis)?
+            };
+            s.push('\n');
+            s
+        }
+        "md" | "html" => {
+            let format = rootline_report::Format::parse(&a.output_format).expect("checked above");
+            let opts = rootline_report::Options { format, lang, redact: a.redact };
+            rootline_report::render(&analysis, engine.pack(), &opts)?
+        }
+        _ => rootline_correlate::text::render(&analysis, lang),
     };
     match &a.output {
         Some(p) => std::fs::write(p, body).map_err(|e| super::UsageError(format!("{}: {e}", p.display())))?,

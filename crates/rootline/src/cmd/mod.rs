@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod common;
+pub mod report;
 pub mod rules;
 pub mod templates;
 pub mod timeline;

@@ -1,0 +1,275 @@
+//! The analysis as the report reads it: a deserialisable view of `rootline.analysis/v1`.
+//!
+//! The correlate crate's [`rootline_correlate::Analysis`] only serialises; a saved analysis
+//! (`rootline report ANALYSIS.json`) has to be read back. Both paths go through this one type: an
+//! in-memory analysis is turned into JSON and read here, so the report cannot depend on anything the
+//! JSON does not carry. Fields the report does not use are not declared (serde ignores them); fields
+//! that may be missing in older documents default.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One line that proves something.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Evidence {
+    /// Source path (`archive!member` inside archives).
+    pub path: String,
+    /// 1-based line number.
+    pub line: u64,
+    /// RFC 3339 time, when known.
+    #[serde(default)]
+    pub time: Option<String>,
+    /// The line.
+    pub text: String,
+}
+
+/// A finding (one signature, one host, one set of entities).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Finding {
+    /// `<signature>#<n>`.
+    pub id: String,
+    /// Rule id.
+    pub signature: String,
+    /// fault, symptom, context or recovery.
+    #[serde(default)]
+    pub kind: String,
+    /// Rule severity.
+    #[serde(default)]
+    pub severity: String,
+    /// Host.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// First hit.
+    #[serde(default)]
+    pub first: Option<String>,
+    /// Last hit.
+    #[serde(default)]
+    pub last: Option<String>,
+    /// Hits merged.
+    #[serde(default)]
+    pub count: u64,
+    /// Entities by kind.
+    #[serde(default)]
+    pub entities: BTreeMap<String, Vec<String>>,
+    /// Proof lines.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+impl Finding {
+    /// True when the finding names `value` for entity kind `kind`.
+    pub fn has_entity(&self, kind: &str, value: &str) -> bool {
+        self.entities.get(kind).is_some_and(|v| v.iter().any(|x| x == value))
+    }
+}
+
+/// The root cause of an incident.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RootCause {
+    /// Finding id.
+    pub finding: String,
+    /// Rule id.
+    pub signature: String,
+    /// Entities, widened by storage aliases.
+    #[serde(default)]
+    pub entities: BTreeMap<String, Vec<String>>,
+    /// 0..1.
+    pub confidence: f64,
+    /// One sentence.
+    #[serde(default)]
+    pub summary: String,
+    /// Proof lines.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// Findings that are its onset.
+    #[serde(default)]
+    pub onset: Vec<String>,
+}
+
+/// A lower-ranked cause.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Alternative {
+    /// Finding id.
+    #[serde(default)]
+    pub finding: String,
+    /// Rule id.
+    pub signature: String,
+    /// 0..1.
+    pub confidence: f64,
+    /// Why it ranked lower.
+    #[serde(default)]
+    pub why_not: String,
+}
+
+/// One end of an alias edge.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Node {
+    /// Entity kind.
+    pub kind: String,
+    /// Value.
+    pub value: String,
+}
+
+/// An alias edge: two names of one object, or a relation between objects.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AliasEdge {
+    /// One side.
+    pub a: Node,
+    /// The other.
+    pub b: Node,
+    /// Relation name.
+    pub relation: String,
+    /// The line that established it.
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+    /// How it was derived, when no line states it.
+    #[serde(default)]
+    pub derived: Option<String>,
+}
+
+/// One causal edge.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ChainLink {
+    /// Cause finding id.
+    pub cause: String,
+    /// Effect finding id.
+    pub effect: String,
+    /// Link rule id.
+    pub link: String,
+    /// Shared entities.
+    #[serde(default)]
+    pub entities: Vec<String>,
+    /// Cause line, effect line, alias lines.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// Cause rule id.
+    #[serde(default)]
+    pub cause_signature: String,
+    /// Effect rule id.
+    #[serde(default)]
+    pub effect_signature: String,
+    /// Link prior.
+    #[serde(default)]
+    pub prior: f64,
+    /// Seconds from cause to effect.
+    #[serde(default)]
+    pub delay_secs: Option<f64>,
+    /// Alias path.
+    #[serde(default)]
+    pub via: Vec<AliasEdge>,
+}
+
+/// A change on the host.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Change {
+    /// Finding id.
+    pub finding: String,
+    /// Rule id.
+    pub signature: String,
+    /// One sentence.
+    #[serde(default)]
+    pub summary: String,
+    /// When.
+    #[serde(default)]
+    pub time: Option<String>,
+    /// Seconds before the first fault.
+    #[serde(default)]
+    pub before_first_fault_secs: Option<f64>,
+    /// The line.
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+}
+
+/// One incident.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Incident {
+    /// Host.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// First finding's time.
+    #[serde(default)]
+    pub start: Option<String>,
+    /// Last finding's time.
+    #[serde(default)]
+    pub end: Option<String>,
+    /// Top hypothesis.
+    pub root_cause: RootCause,
+    /// Others.
+    #[serde(default)]
+    pub alternatives: Vec<Alternative>,
+    /// Causal edges.
+    #[serde(default)]
+    pub chain: Vec<ChainLink>,
+    /// Finding ids.
+    #[serde(default)]
+    pub findings: Vec<String>,
+    /// Changes shortly before.
+    #[serde(default)]
+    pub context: Vec<Change>,
+    /// What the evidence does not say.
+    #[serde(default)]
+    pub unknown: Vec<String>,
+}
+
+/// A link the evidence did not tie.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Rejected {
+    /// Would-be cause.
+    pub cause: String,
+    /// Would-be effect.
+    pub effect: String,
+    /// Link rule.
+    pub link: String,
+    /// Why not.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// What was read.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Inputs {
+    /// Files read.
+    #[serde(default)]
+    pub files: u64,
+    /// Lines read.
+    #[serde(default)]
+    pub lines: u64,
+    /// Events made.
+    #[serde(default)]
+    pub events: u64,
+}
+
+/// The analysis document.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Analysis {
+    /// `rootline.analysis/v1`.
+    pub schema: String,
+    /// What was read.
+    #[serde(default)]
+    pub inputs: Inputs,
+    /// Hosts seen.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Every finding.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// Incidents, most confident first.
+    #[serde(default)]
+    pub incidents: Vec<Incident>,
+    /// root_cause_found, uncertain or no_incident.
+    pub verdict: String,
+    /// Links not made.
+    #[serde(default)]
+    pub rejected_links: Vec<Rejected>,
+    /// Changes seen.
+    #[serde(default)]
+    pub changes: Vec<Change>,
+}
+
+impl Analysis {
+    /// The finding with this id.
+    pub fn finding(&self, id: &str) -> Option<&Finding> {
+        self.findings.iter().find(|f| f.id == id)
+    }
+}
