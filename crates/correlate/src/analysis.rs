@@ -184,6 +184,9 @@ pub struct Analysis {
     pub rejected_links: Vec<Rejected>,
     /// Changes seen (upgrade phases), in time order.
     pub changes: Vec<Change>,
+    /// What this node showed that its peers did not (only with a fleet comparison: `rootline fleet`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_only_this_node: Option<crate::peers::WhyOnlyThisNode>,
 }
 
 /// The overall verdict.

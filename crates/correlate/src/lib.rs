@@ -26,6 +26,7 @@ pub mod analysis;
 pub mod chain;
 pub mod incident;
 pub mod novelty;
+pub mod peers;
 pub mod rank;
 pub mod text;
 pub mod upgrade;
@@ -48,6 +49,7 @@ pub struct Correlator<'e> {
     learner: Learner,
     novelty: novelty::Novelty,
     hosts: BTreeSet<String>,
+    peers: Option<peers::Peers>,
 }
 
 impl<'e> Correlator<'e> {
@@ -59,7 +61,15 @@ impl<'e> Correlator<'e> {
             learner: Learner::new(),
             novelty: novelty::Novelty::default(),
             hosts: BTreeSet::new(),
+            peers: None,
         }
+    }
+
+    /// Ranks root causes with the peer prevalence of a fleet comparison ([`peers`]) and carries its
+    /// "why only this node" facts into the analysis.
+    pub fn with_peers(mut self, peers: peers::Peers) -> Self {
+        self.peers = Some(peers);
+        self
     }
 
     /// One event, in timeline order.
@@ -115,6 +125,7 @@ impl<'e> Correlator<'e> {
                 }
             }
         }
+        let mut lowered: Vec<String> = Vec::new();
         for g in &groups {
             let mut rejected: Vec<analysis::Rejected> = Vec::new();
             for m in &g.members {
@@ -124,7 +135,12 @@ impl<'e> Correlator<'e> {
                     }
                 }
             }
-            let r = rank::rank(&findings, &pos, &linked.links, g, &rejected);
+            let r = rank::rank_with_peers(&findings, &pos, &linked.links, g, &rejected, self.peers.as_ref());
+            for x in &r.lowered {
+                if !lowered.contains(x) {
+                    lowered.push(x.clone());
+                }
+            }
             let graph = graphs.get(&g.host).unwrap_or(&empty);
             let rf = &findings[r.root];
             let mut evidence: Vec<_> = rf.evidence.iter().take(3).cloned().collect();
@@ -272,6 +288,10 @@ impl<'e> Correlator<'e> {
             aliases,
             rejected_links: linked.rejected,
             changes: changes.into_iter().map(|x| x.1).collect(),
+            why_only_this_node: self.peers.and_then(|p| p.why).map(|mut w| {
+                w.lowered = lowered;
+                w
+            }),
         }
     }
 }

@@ -21,6 +21,7 @@ use rootline_rules::{Finding, Kind};
 
 use crate::analysis::{ChainLink, Rejected};
 use crate::incident::Group;
+use crate::peers::Peers;
 
 /// The ranking of one incident.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct Ranked {
     pub unknown: Vec<String>,
     /// True when the chain is strong enough to name the root cause.
     pub found: bool,
+    /// Candidates whose score peers lowered ([`crate::peers`]), one sentence each.
+    pub lowered: Vec<String>,
 }
 
 /// Confidence from which a root cause counts as found.
@@ -54,6 +57,19 @@ pub fn rank(
     links: &[ChainLink],
     group: &Group,
     rejected: &[Rejected],
+) -> Ranked {
+    rank_with_peers(findings, pos, links, group, rejected, None)
+}
+
+/// [`rank`], with the peer prevalence of a fleet comparison: each candidate's score is multiplied by
+/// [`Peers::factor`] of its signature (a fault peers showed too is a weaker root cause).
+pub fn rank_with_peers(
+    findings: &[Finding],
+    pos: &HashMap<&str, usize>,
+    links: &[ChainLink],
+    group: &Group,
+    rejected: &[Rejected],
+    peers: Option<&Peers>,
 ) -> Ranked {
     let members: HashSet<usize> = group.members.iter().copied().collect();
     let mut out_adj: HashMap<usize, Vec<(usize, f64)>> = HashMap::new();
@@ -135,7 +151,8 @@ pub fn rank(
             0.0
         };
         let penalty = if explained_by_rival { 0.6 } else { 1.0 };
-        let score = (covered.len() as f64 / n) * (0.5 + 0.5 * strength) * penalty;
+        let peer_factor = peers.map_or(1.0, |p| p.factor(&findings[r].signature));
+        let score = (covered.len() as f64 / n) * (0.5 + 0.5 * strength) * penalty * peer_factor;
         scored.push((r, score, covered.len(), explained_by_rival));
     }
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(t(&findings[a.0]).cmp(&t(&findings[b.0]))));
@@ -192,8 +209,33 @@ pub fn rank(
             unknown.push(format!("hypothesis only: {} -> {} ({}): {}", r.cause, r.effect, r.link, r.reason));
         }
     }
-    unknown.push("why only this host: no peer nodes were given to compare with (rootline fleet)".into());
-    Ranked { root, onset: onset_of.remove(&root).unwrap_or_default(), confidence, alternatives, unknown, found }
+    let mut lowered = Vec::new();
+    match peers {
+        None => unknown.push("why only this host: no peer nodes were given to compare with (rootline fleet)".into()),
+        Some(p) => {
+            for &(c, _, _, _) in &scored {
+                let sig = &findings[c].signature;
+                let k = p.with_signature.get(sig).copied().unwrap_or(0);
+                if k > 0 {
+                    lowered.push(format!(
+                        "{}: {sig} was seen on {k} of {} peers too; its score was multiplied by {:.2}",
+                        findings[c].id,
+                        p.peers,
+                        p.factor(sig)
+                    ));
+                }
+            }
+        }
+    }
+    Ranked {
+        root,
+        onset: onset_of.remove(&root).unwrap_or_default(),
+        confidence,
+        alternatives,
+        unknown,
+        found,
+        lowered,
+    }
 }
 
 #[cfg(test)]
@@ -281,6 +323,32 @@ mod tests {
         let (_, conf, why) = r.alternatives.iter().find(|a| a.0 == 2).unwrap();
         assert!(why.contains("explained by"), "{why}");
         assert!(*conf < r.confidence);
+    }
+
+    #[test]
+    fn a_fault_peers_showed_too_ranks_lower() {
+        let fs = vec![
+            f("multipath.all-paths-down#1", Kind::Fault, 0),
+            f("kernel.oom-kill#1", Kind::Fault, 0),
+            f("kernel.hung-task#1", Kind::Symptom, 100),
+        ];
+        let ls = vec![
+            l("multipath.all-paths-down#1", "kernel.hung-task#1", 0.8),
+            l("kernel.oom-kill#1", "kernel.hung-task#1", 0.8),
+        ];
+        let groups = crate::incident::group(&fs, &ls);
+        let pos: HashMap<&str, usize> = fs.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
+        let alone = rank(&fs, &pos, &ls, &groups[0], &[]);
+        assert_eq!(fs[alone.root].id, "multipath.all-paths-down#1", "ties go to the earlier (input) finding");
+        let peers = Peers {
+            peers: 7,
+            with_signature: [("multipath.all-paths-down".to_string(), 7)].into_iter().collect(),
+            why: None,
+        };
+        let r = rank_with_peers(&fs, &pos, &ls, &groups[0], &[], Some(&peers));
+        assert_eq!(fs[r.root].id, "kernel.oom-kill#1");
+        assert!(r.lowered.iter().any(|x| x.contains("7 of 7 peers")), "{:?}", r.lowered);
+        assert!(!r.unknown.iter().any(|u| u.contains("no peer nodes")));
     }
 
     #[test]

@@ -22,6 +22,7 @@ struct L {
     others: &'static str,
     conflicts: &'static str,
     none: &'static str,
+    why: &'static str,
 }
 
 const EN: L = L {
@@ -36,6 +37,7 @@ const EN: L = L {
     others: "Other incidents",
     conflicts: "Conflicting alias evidence",
     none: "No incident: only context and benign lines.",
+    why: "Why only this node (fleet comparison, same window)",
 };
 
 const KO: L = L {
@@ -50,6 +52,7 @@ const KO: L = L {
     others: "다른 incident",
     conflicts: "서로 모순되는 alias 증거",
     none: "incident 없음: context와 정상 로그만 있습니다.",
+    why: "왜 이 노드만 (fleet 비교, 같은 시간 구간)",
 };
 
 /// A duration in words: `40 s`, `12 min`, `3.5 h`.
@@ -124,6 +127,9 @@ pub fn render(a: &Analysis, lang: Lang) -> String {
     let by_id: HashMap<&str, &Finding> = a.findings.iter().map(|f| (f.id.as_str(), f)).collect();
     let main = &a.incidents[0];
     incident(&mut o, main, &by_id, l);
+    if let Some(w) = &a.why_only_this_node {
+        why_only(&mut o, w, l);
+    }
     if a.incidents.len() > 1 {
         let _ = writeln!(o, "\n{}:", l.others);
         for i in &a.incidents[1..] {
@@ -261,5 +267,38 @@ fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L
         if i.unknown.len() > 12 {
             let _ = writeln!(o, "  - … {} more (see --format json)", i.unknown.len() - 12);
         }
+    }
+}
+
+fn why_only(o: &mut String, w: &crate::peers::WhyOnlyThisNode, l: &L) {
+    let _ = writeln!(o, "\n{}:", l.why);
+    if let Some(win) = &w.window {
+        let _ = writeln!(
+            o,
+            "  window {} .. {} ({})",
+            win.since.as_deref().unwrap_or("-"),
+            win.until.as_deref().unwrap_or("-"),
+            win.how
+        );
+    }
+    let fact = |o: &mut String, f: &crate::peers::PeerFact| {
+        let at = f.evidence.first().map(|e| format!("  {}", cite(e))).unwrap_or_default();
+        let note = f.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+        let _ = writeln!(o, "  - {} {}: seen on {} of {} nodes{note}{at}", f.kind, cut(&f.what, 90), f.seen_on, f.of);
+    };
+    for f in w.only_here.iter().take(12) {
+        fact(o, f);
+    }
+    if w.only_here.len() > 12 {
+        let _ = writeln!(o, "  - … {} more (see --format json)", w.only_here.len() - 12);
+    }
+    for f in w.differences.iter().take(6) {
+        fact(o, f);
+    }
+    for f in w.shared.iter().take(8) {
+        fact(o, f);
+    }
+    for x in &w.lowered {
+        let _ = writeln!(o, "  - lowered: {x}");
     }
 }

@@ -38,24 +38,27 @@ struct Cli {
 enum Command {
     /// Merge every input into one timeline, each line pointing back at its file and line.
     Timeline(cmd::timeline::Args),
-    /// Render a saved analysis (analyze --format json) as a Markdown or self-contained HTML postmortem.
-    Report(cmd::report::Args),
     /// Mine message templates: counts, first and last seen, an example and the hosts of each.
     Templates(cmd::templates::Args),
     /// The failure-signature pack: list, show, test, lint, docs, or scan inputs with it.
     Rules(cmd::rules::Args),
     /// Why the node broke: the evidence-linked causal chain, the root cause and its alternatives.
     Analyze(cmd::analyze::Args),
+    /// Render a saved analysis (analyze --format json) as a Markdown or self-contained HTML postmortem.
+    Report(cmd::report::Args),
+    /// Compare nodes in the same window: what only the failing node showed, nodes ranked by how unusual.
+    Fleet(cmd::fleet::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Timeline(a) => cmd::timeline::run(a),
-        Command::Report(a) => cmd::report::run(a),
         Command::Templates(a) => cmd::templates::run(a),
         Command::Rules(a) => cmd::rules::run(a),
         Command::Analyze(a) => cmd::analyze::run(a),
+        Command::Report(a) => cmd::report::run(a),
+        Command::Fleet(a) => cmd::fleet::run(a),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod common;
+pub mod fleet;
 pub mod report;
 pub mod rules;
 pub mod templates;

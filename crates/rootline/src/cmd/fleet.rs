@@ -1,0 +1,122 @@
+//! `rootline fleet DIR...`: what only the failing node showed, against its peers in the same window.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use rootline_rules::{Engine, Lang, Pack};
+
+use super::common::{parse_time_arg, parse_tz};
+use super::usage;
+
+/// Compare nodes: one directory, archive or bundle per node, or one directory of node folders.
+///
+/// Every node is read once, in parallel, keeping a summary (signature and template counts, first
+/// fault, upgrade phases, versions); all are compared in the same window (the target's incident
+/// window, or --since/--until); the target is analysed with its peers' prevalence.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Exit codes: 0 comparison done, 2 usage or input error.\n\n\
+    Example:  rootline fleet examples/fleets/upgrade-wave\n          \
+    rootline fleet examples/fleets/upgrade-wave --target s-dcn37-com604-krw1a --json")]
+pub struct Args {
+    /// Node directories, archives or bundles, or one directory of node folders.
+    #[arg(required = true, value_name = "DIR")]
+    paths: Vec<PathBuf>,
+    /// The node to explain (host name or folder name). Default: the most unusual.
+    #[arg(long, value_name = "HOST")]
+    target: Option<String>,
+    /// Compare from this time instead of the target's incident window (RFC 3339, or
+    /// `YYYY-MM-DD HH:MM[:SS]` in --tz).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Compare until this time.
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Write JSON (`rootline.fleet/v1`: ranking, contrast, per-node summaries, the target's analysis).
+    #[arg(long)]
+    json: bool,
+    /// Also print the target's full analysis (the chain, and its "why only this node" section).
+    #[arg(long)]
+    analysis: bool,
+    /// Write the output to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Zone for times written without an offset, in the evidence and in --since/--until.
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// Year for lines that carry none.
+    #[arg(long, value_name = "YYYY")]
+    year: Option<i16>,
+    /// Language of the target's analysis: en or ko.
+    #[arg(long, value_name = "LANG")]
+    lang: Option<String>,
+    /// Extra rule directory (adds rules, or replaces built-in rules with the same id).
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
+}
+
+/// Runs `rootline fleet`.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let lang = match a.lang.as_deref() {
+        None => Lang::from_env(),
+        Some(s) => match Lang::parse(s) {
+            Some(l) => l,
+            None => return usage(format!("--lang {s}: write en or ko")),
+        },
+    };
+    let nodes = match rootline_fleet::discover(&a.paths) {
+        Ok(n) => n,
+        Err(e) => return usage(e),
+    };
+    if nodes.len() < 2 {
+        return usage(format!(
+            "{} node found; give at least two (one directory per node, or a directory of node folders)",
+            nodes.len()
+        ));
+    }
+    let mut ingest = rootline_ingest::Options::default();
+    let zone = match &a.tz {
+        Some(t) => {
+            let z = parse_tz(t)?;
+            ingest.time.tz = Some(z.clone());
+            z
+        }
+        None => jiff::tz::TimeZone::system(),
+    };
+    ingest.time.year = a.year;
+    let since = a.since.as_deref().map(|s| parse_time_arg("--since", s, &zone)).transpose()?;
+    let until = a.until.as_deref().map(|s| parse_time_arg("--until", s, &zone)).transpose()?;
+    let pack = if a.rules.is_empty() {
+        Pack::builtin().map_err(|e| anyhow::anyhow!("built-in rule pack: {e}"))?
+    } else {
+        let dirs: Vec<&std::path::Path> = a.rules.iter().map(|p| p.as_path()).collect();
+        Pack::load(&dirs).map_err(|e| super::UsageError(format!("{e}")))?
+    };
+    let engine = Engine::new(pack);
+    let opts = rootline_fleet::Options { ingest, target: a.target.clone(), since, until, lang };
+    let fleet = match rootline_fleet::compare(&nodes, &engine, &opts) {
+        Ok(f) => f,
+        Err(e) => return usage(e.0),
+    };
+    let body = if a.json {
+        let mut s = serde_json::to_string_pretty(&fleet)?;
+        s.push('\n');
+        s
+    } else if a.analysis {
+        let mut s = rootline_fleet::render::render(&fleet);
+        s.push('\n');
+        s.push_str(&rootline_correlate::text::render(&fleet.analysis, lang));
+        s
+    } else {
+        rootline_fleet::render::render(&fleet)
+    };
+    match &a.output {
+        Some(p) => std::fs::write(p, body).map_err(|e| super::UsageError(format!("{}: {e}", p.display())))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(body.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
