@@ -54,6 +54,9 @@ pub struct Options {
     pub now: Option<i64>,
     /// Field mapping for JSON records: (rootline field, dotted JSON path), e.g. ("host", "kubernetes.host").
     pub json_fields: Vec<(String, String)>,
+    /// Bytes of parsed events kept in memory across all sources while reading (about; 0 sends every
+    /// source's events to temporary files). The rest waits on disk until the merge reads it back.
+    pub memory_budget: usize,
 }
 
 impl Default for Options {
@@ -66,6 +69,10 @@ impl Default for Options {
             max_depth: 6,
             now: None,
             json_fields: Vec::new(),
+            memory_budget: std::env::var("ROOTLINE_MEMORY_BUDGET")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(spill::DEFAULT_BUDGET),
         }
     }
 }
@@ -96,7 +103,14 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
     let units = source::enumerate(paths, &mut skipped);
     let limits = source::Limits { max_depth: opts.max_depth, max_member_bytes: opts.max_member_bytes };
     let json_fields = std::sync::Arc::new(opts.json_fields.clone());
-    let cfg = run::ReadCfg { format: opts.format, max_line: opts.max_line, now: opts.now, json_fields: &json_fields };
+    let budget = spill::Budget::new(opts.memory_budget);
+    let cfg = run::ReadCfg {
+        format: opts.format,
+        max_line: opts.max_line,
+        now: opts.now,
+        json_fields: &json_fields,
+        budget: &budget,
+    };
     let shared = Mutex::new((skipped, Vec::<Skipped>::new(), Vec::<run::Fact>::new()));
     let mut runs: Vec<(usize, Vec<run::Run>)> = units
         .par_iter()

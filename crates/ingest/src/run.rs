@@ -7,12 +7,12 @@ use std::borrow::Cow;
 use std::io::BufRead;
 use std::sync::Arc;
 
-use rootline_event::{Event, Format, Provenance, TimeKind};
+use rootline_event::{Event, Format};
 
 use crate::formats::{self, LinePos, Record, Sink, SourceCtx};
 use crate::source::lines::LineReader;
 use crate::source::{Member, Skipped};
-use crate::spill::ItemStore;
+use crate::spill::{Budget, ItemStore, NewItem};
 use crate::time::RawTime;
 
 /// An event with the time its line stated, before resolution.
@@ -102,9 +102,9 @@ pub(crate) fn msg_hash(b: &[u8]) -> u64 {
 
 impl Summary {
     /// Records what resolution needs from a new item (its message is still just the headline).
-    fn note(&mut self, it: &Item, kernel: bool) {
-        let (raw, seg, k, boot, headline) = (it.raw, it.seg, it.year_k, it.ev.boot_nanos, &it.ev.message[..]);
-        if let Some(h) = &it.ev.host {
+    fn note(&mut self, it: &NewItem<'_, '_>, kernel: bool) {
+        let (raw, seg, k, boot, headline) = (it.raw, it.seg, it.year_k, it.boot_nanos, it.message);
+        if let Some(h) = it.host {
             match &self.host {
                 None => self.host = Some(h.clone()),
                 Some(prev) if prev != h => self.host_conflict = true,
@@ -266,6 +266,8 @@ pub(crate) struct ReadCfg<'a> {
     pub max_line: usize,
     pub now: Option<i64>,
     pub json_fields: &'a std::sync::Arc<Vec<(String, String)>>,
+    /// Memory shared by every run of this read.
+    pub budget: &'a Arc<Budget>,
 }
 
 /// What reading one member produced.
@@ -317,7 +319,7 @@ pub(crate) fn read_member(mut m: Member<'_>, bundle: usize, cfg: ReadCfg<'_>, wa
         SourceCtx { path: m.display.to_string(), mtime: m.mtime, now: cfg.now, json_fields: cfg.json_fields.clone() };
     let mut parser = (formats::spec(format).parser)(&ctx);
     let path: Arc<str> = Arc::from(m.display);
-    let mut sink = RunSink::new(path.clone(), format);
+    let mut sink = RunSink::new(cfg.budget.clone());
     let mut lr = LineReader::new(m.reader, cfg.max_line);
     let mut cut = 0u64;
     loop {
@@ -418,8 +420,6 @@ fn fact(m: &mut Member<'_>, bundle: usize) -> Option<Outcome> {
 use std::io::Read;
 
 struct RunSink {
-    path: Arc<str>,
-    format: Format,
     store: ItemStore,
     summary: Summary,
     lines: u64,
@@ -433,11 +433,9 @@ struct RunSink {
 }
 
 impl RunSink {
-    fn new(path: Arc<str>, format: Format) -> Self {
+    fn new(budget: Arc<Budget>) -> Self {
         RunSink {
-            path,
-            format,
-            store: ItemStore::new(),
+            store: ItemStore::new(budget),
             summary: Summary::default(),
             lines: 0,
             unparsed: 0,
@@ -462,6 +460,9 @@ impl RunSink {
         Some(a)
     }
 }
+
+/// The field every unparsed line carries.
+const UNPARSED: &[(Cow<'static, str>, Cow<'static, str>)] = &[(Cow::Borrowed("unparsed"), Cow::Borrowed("true"))];
 
 /// A decrease of more than this in seconds-since-boot means the host rebooted.
 const REBOOT_STEP_NANOS: i64 = 1_000_000_000;
@@ -497,29 +498,29 @@ impl Sink for RunSink {
             }
             self.last_month = Some(month);
         }
-        let mut ev =
-            Event::new(self.format, Provenance { path: self.path.clone(), line: at.line, byte_offset: at.offset });
-        ev.host = self.host(r.host);
-        ev.boot_nanos = boot;
+        let host = self.host(r.host);
         let kernel = r.program.as_deref() == Some("kernel");
-        ev.program = r.program.map(|p| p.into());
-        ev.pid = r.pid;
-        ev.severity = r.severity;
-        ev.message = r.message.into_owned();
-        ev.fields = r.fields.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        let it = Item { raw: r.time, seg: self.seg, year_k: self.year_k, ev };
+        let it = NewItem {
+            raw: r.time,
+            seg: self.seg,
+            year_k: self.year_k,
+            boot_nanos: boot,
+            host: host.as_ref(),
+            program: r.program.as_deref(),
+            pid: r.pid,
+            severity: r.severity,
+            line: at.line,
+            byte_offset: at.offset,
+            fields: &r.fields,
+            message: &r.message,
+        };
         self.summary.note(&it, kernel);
-        self.store.push(it);
+        self.store.push(&it);
     }
 
     fn attach(&mut self, at: LinePos, line: &[u8]) {
-        match self.store.last_mut() {
-            Some(it) => {
-                it.ev.message.push(b'\n');
-                it.ev.message.extend_from_slice(line);
-                it.ev.attached += 1;
-            }
-            None => self.unparsed(at, line),
+        if !self.store.attach(line) {
+            self.unparsed(at, line);
         }
     }
 
@@ -527,13 +528,21 @@ impl Sink for RunSink {
 
     fn unparsed(&mut self, at: LinePos, line: &[u8]) {
         self.unparsed += 1;
-        let mut ev =
-            Event::new(self.format, Provenance { path: self.path.clone(), line: at.line, byte_offset: at.offset });
-        ev.set_message(line);
-        ev.time_kind = TimeKind::None;
-        ev.fields.push(("unparsed".into(), "true".into()));
         self.summary.kinds[0] += 1;
-        self.store.push(Item { raw: RawTime::None, seg: self.seg, year_k: self.year_k, ev });
+        self.store.push(&NewItem {
+            raw: RawTime::None,
+            seg: self.seg,
+            year_k: self.year_k,
+            boot_nanos: None,
+            host: None,
+            program: None,
+            pid: None,
+            severity: None,
+            line: at.line,
+            byte_offset: at.offset,
+            fields: UNPARSED,
+            message: line,
+        });
     }
 }
 
@@ -541,14 +550,28 @@ impl Sink for RunSink {
 mod tests {
     use super::*;
 
+    fn item(raw: RawTime, year_k: u16, boot_nanos: Option<i64>) -> NewItem<'static, 'static> {
+        NewItem {
+            raw,
+            seg: 0,
+            year_k,
+            boot_nanos,
+            host: None,
+            program: None,
+            pid: None,
+            severity: None,
+            line: 1,
+            byte_offset: 0,
+            fields: &[],
+            message: b"",
+        }
+    }
+
     #[test]
     fn kept_pairs_round_trip_late_in_the_day() {
         let mut s = Summary::default();
         let raw = RawTime::YearLess { month: 12, day: 31, nanos_of_day: 86_399_999_999_999 };
-        let mut ev = Event::new(Format::Syslog, Provenance::new("m", 1, 0));
-        ev.boot_nanos = Some(5);
-        ev.program = Some("kernel".into());
-        s.note(&Item { raw, seg: 0, year_k: 3, ev }, true);
+        s.note(&item(raw, 3, Some(5)), true);
         s.finish();
         assert_eq!(s.pairs, vec![(raw, 3, 5, 0)]);
         assert_eq!(s.kernel_walls.len(), 1);
@@ -558,10 +581,8 @@ mod tests {
     fn pairs_keep_the_earliest_implied_boots() {
         let mut s = Summary::default();
         for i in 0..1000i64 {
-            let mut ev = Event::new(Format::Syslog, Provenance::new("m", 1, 0));
             // Implied boot = wall - boot = 1000 - (i % 7): the earliest is 994.
-            ev.boot_nanos = Some(i % 7);
-            s.note(&Item { raw: RawTime::Exact { unix_nanos: 1000, offset_secs: 0 }, seg: 0, year_k: 0, ev }, false);
+            s.note(&item(RawTime::Exact { unix_nanos: 1000, offset_secs: 0 }, 0, Some(i % 7)), false);
         }
         s.finish();
         assert_eq!(s.pairs.len(), MAX_PAIRS_PER_SEG);

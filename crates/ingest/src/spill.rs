@@ -1,12 +1,24 @@
-//! Where a run's items wait between reading and merging: in memory while small, then in an
-//! anonymous temporary file (already unlinked, gone when rootline exits), so memory stays flat
-//! however much evidence there is.
+//! Where a run's items wait between reading and merging: in memory while every run together stays
+//! under a memory budget, otherwise in an anonymous temporary file (already unlinked, gone when
+//! rootline exits), so memory stays flat however much evidence there is.
 //!
-//! The file holds rootline's own parsed records in a compact binary encoding, never input bytes laid
-//! out as files: nothing from an archive is extracted.
+//! Items are encoded straight from the parser's record into chunks of a compact binary encoding (no
+//! owned event is built while reading), and decoded into events by the merge. A chunk is kept in
+//! memory when the budget shared by all runs of one read allows, else written to the run's file. The
+//! file holds rootline's own parsed records, never input bytes laid out as files: nothing from an
+//! archive is extracted.
+//!
+//! Record layout (little endian): `u32` length of the rest, raw time (tag and payload), `u32` boot
+//! segment, `u16` year offset, boot nanos (tag, `i64`), host (tag: none, index into the run's host
+//! table, or inline bytes), program (`u32` length or `u32::MAX` for none, bytes), pid (tag, `u32`),
+//! severity (`u8`, 255 for none), `u64` line, `u64` byte offset, `u32` field count and the fields
+//! (`u32` length and bytes, key then value), `u32` continuation lines, and last the message bytes, so
+//! continuation lines are appended in place.
 
+use std::borrow::Cow;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
+use std::io::{self, Read, Seek, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use rootline_event::{Event, Format, Provenance, Severity};
@@ -14,123 +26,293 @@ use rootline_event::{Event, Format, Provenance, Severity};
 use crate::run::Item;
 use crate::time::RawTime;
 
-/// Items kept in memory per run before the run goes to disk (approximate bytes).
-const MEMORY_BUDGET: usize = 1 << 20;
+/// Encoded bytes a chunk collects before it is kept in memory or written out.
+const CHUNK: usize = 256 * 1024;
 
-fn budget() -> usize {
-    static B: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *B.get_or_init(|| std::env::var("ROOTLINE_RUN_MEMORY").ok().and_then(|v| v.parse().ok()).unwrap_or(MEMORY_BUDGET))
+/// Hosts a run's table holds; more distinct hosts than this are written inline.
+const MAX_HOSTS: usize = 256;
+
+/// Default bytes of encoded items kept in memory across all runs of one read.
+pub(crate) const DEFAULT_BUDGET: usize = 64 << 20;
+
+/// Memory shared by the runs of one read: chunks are kept in memory while it lasts.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    limit: usize,
+    used: AtomicUsize,
+}
+
+impl Budget {
+    pub fn new(limit: usize) -> Arc<Budget> {
+        Arc::new(Budget { limit, used: AtomicUsize::new(0) })
+    }
+
+    /// Reserves `n` bytes; false when that would go over the limit.
+    fn take(&self, n: usize) -> bool {
+        let mut cur = self.used.load(Ordering::Relaxed);
+        loop {
+            if cur.saturating_add(n) > self.limit {
+                return false;
+            }
+            match self.used.compare_exchange_weak(cur, cur + n, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    fn give_back(&self, n: usize) {
+        self.used.fetch_sub(n, Ordering::Relaxed);
+    }
+}
+
+/// What a new item says, borrowed from the parser's record.
+pub(crate) struct NewItem<'r, 'a> {
+    pub raw: RawTime,
+    pub seg: u32,
+    pub year_k: u16,
+    pub boot_nanos: Option<i64>,
+    pub host: Option<&'r Arc<str>>,
+    pub program: Option<&'r str>,
+    pub pid: Option<u32>,
+    pub severity: Option<Severity>,
+    pub line: u64,
+    pub byte_offset: u64,
+    pub fields: &'r [(Cow<'a, str>, Cow<'a, str>)],
+    pub message: &'r [u8],
+}
+
+/// A finished chunk: in memory (with the bytes it holds of the budget) or the next `len` bytes of
+/// the run's file.
+enum Chunk {
+    Mem(Vec<u8>, usize),
+    File(usize),
 }
 
 /// A run's items in file order.
 pub(crate) struct ItemStore {
-    mem: Vec<Item>,
-    mem_bytes: usize,
-    file: Option<BufWriter<File>>,
+    budget: Arc<Budget>,
+    chunks: Vec<Chunk>,
+    cur: Vec<u8>,
+    /// Start of the last record in `cur` and the position of its continuation count (it may still
+    /// receive continuation lines).
+    last: Option<(usize, usize)>,
+    hosts: Vec<Arc<str>>,
+    file: Option<File>,
+    count: u64,
     spilled: u64,
     error: Option<io::Error>,
 }
 
 impl ItemStore {
-    pub fn new() -> Self {
-        ItemStore { mem: Vec::new(), mem_bytes: 0, file: None, spilled: 0, error: None }
-    }
-
-    /// Appends an item. The last item stays in memory until the next push (it may still receive
-    /// continuation lines).
-    pub fn push(&mut self, it: Item) {
-        self.mem_bytes += it.ev.message.len() + 160;
-        self.mem.push(it);
-        if self.mem_bytes > budget() && self.mem.len() > 1 {
-            self.spill_all_but_last();
+    pub fn new(budget: Arc<Budget>) -> Self {
+        ItemStore {
+            budget,
+            chunks: Vec::new(),
+            cur: Vec::new(),
+            last: None,
+            hosts: Vec::new(),
+            file: None,
+            count: 0,
+            spilled: 0,
+            error: None,
         }
     }
 
-    /// The most recent item, for attaching continuation lines.
-    pub fn last_mut(&mut self) -> Option<&mut Item> {
-        self.mem.last_mut()
+    /// Appends an item. It may receive continuation lines until the next push.
+    pub fn push(&mut self, it: &NewItem<'_, '_>) {
+        self.close_last();
+        if self.cur.len() >= CHUNK {
+            self.close_chunk();
+        }
+        if self.cur.capacity() == 0 {
+            self.cur.reserve(CHUNK + 4096);
+        }
+        let host = it.host.map(|h| self.host_index(h));
+        let start = self.cur.len();
+        let attached_at = encode(&mut self.cur, it, host);
+        self.last = Some((start, attached_at));
+        self.count += 1;
+    }
+
+    /// Joins a continuation line to the last item's message; false when there is no item yet.
+    pub fn attach(&mut self, line: &[u8]) -> bool {
+        let Some((_, at)) = self.last else { return false };
+        let n = u32::from_le_bytes(self.cur[at..at + 4].try_into().expect("4 bytes"));
+        self.cur[at..at + 4].copy_from_slice(&n.wrapping_add(1).to_le_bytes());
+        self.cur.push(b'\n');
+        self.cur.extend_from_slice(line);
+        true
     }
 
     /// Number of items stored.
     pub fn len(&self) -> u64 {
-        self.spilled + self.mem.len() as u64
+        self.count
     }
 
-    fn spill_all_but_last(&mut self) {
-        if self.error.is_some() {
-            return; // keep going in memory: a full disk must not lose events
+    fn host_index(&mut self, h: &Arc<str>) -> Result<u32, ()> {
+        if let Some(i) = self.hosts.iter().rposition(|k| Arc::ptr_eq(k, h) || **k == **h) {
+            return Ok(i as u32);
         }
-        if self.file.is_none() {
-            match tempfile::tempfile() {
-                Ok(f) => self.file = Some(BufWriter::with_capacity(256 * 1024, f)),
-                Err(e) => {
-                    self.error = Some(e);
-                    return;
-                }
+        if self.hosts.len() < MAX_HOSTS {
+            self.hosts.push(h.clone());
+            return Ok((self.hosts.len() - 1) as u32);
+        }
+        Err(())
+    }
+
+    /// Writes the length of the last record (it can no longer grow).
+    fn close_last(&mut self) {
+        if let Some((start, _)) = self.last.take() {
+            let len = (self.cur.len() - start - 4) as u32;
+            self.cur[start..start + 4].copy_from_slice(&len.to_le_bytes());
+        }
+    }
+
+    /// Keeps the current chunk in memory if the budget allows, else writes it to the run's file.
+    fn close_chunk(&mut self) {
+        let bytes = std::mem::take(&mut self.cur);
+        let n = bytes.capacity();
+        if self.error.is_some() || self.budget.take(n) {
+            // Kept in memory (after a disk error always: a full disk must not lose events).
+            let charged = if self.error.is_some() { 0 } else { n };
+            self.chunks.push(Chunk::Mem(bytes, charged));
+            return;
+        }
+        match self.write(&bytes) {
+            Ok(()) => {
+                self.chunks.push(Chunk::File(bytes.len()));
+                self.spilled += 1;
+                // Reuse the allocation for the next chunk.
+                self.cur = bytes;
+                self.cur.clear();
             }
-        }
-        let last = self.mem.pop();
-        let w = self.file.as_mut().expect("file was just created");
-        let mut buf = Vec::with_capacity(512);
-        for it in self.mem.drain(..) {
-            buf.clear();
-            encode(&it, &mut buf);
-            if let Err(e) = w.write_all(&buf) {
-                // Put nothing back (already drained items would be lost): record and stop spilling
-                // further; the items written so far stay readable.
+            Err(e) => {
                 self.error = Some(e);
-                break;
+                self.chunks.push(Chunk::Mem(bytes, 0));
             }
-            self.spilled += 1;
         }
-        self.mem.extend(last);
-        self.mem_bytes = self.mem.iter().map(|it| it.ev.message.len() + 160).sum();
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.file.is_none() {
+            self.file = Some(tempfile::tempfile()?);
+        }
+        self.file.as_mut().expect("file was just created").write_all(bytes)
     }
 
     /// Consumes the store into an iterator over its items in order.
-    pub fn into_iter(self, path: Arc<str>, format: Format) -> StoreIter {
-        let reader = self.file.and_then(|w| {
-            let mut f = w.into_inner().ok()?;
-            f.rewind().ok()?;
-            Some(BufReader::with_capacity(64 * 1024, f))
-        });
-        StoreIter { reader, left: self.spilled, mem: self.mem.into_iter(), path, format, buf: Vec::new(), host: None }
+    pub fn into_iter(mut self, path: Arc<str>, format: Format) -> StoreIter {
+        self.close_last();
+        let cur = std::mem::take(&mut self.cur);
+        if !cur.is_empty() {
+            self.chunks.push(Chunk::Mem(cur, 0));
+        }
+        let file = self.file.take().and_then(|mut f| f.rewind().ok().map(|()| f));
+        let chunks = std::mem::take(&mut self.chunks);
+        StoreIter {
+            budget: self.budget.clone(),
+            chunks: chunks.into_iter(),
+            file,
+            buf: Vec::new(),
+            pos: 0,
+            hosts: std::mem::take(&mut self.hosts),
+            path,
+            format,
+            host_cache: None,
+        }
     }
 }
 
-/// Iterates a store: spilled items first, then those still in memory.
+impl Drop for ItemStore {
+    fn drop(&mut self) {
+        for c in &self.chunks {
+            if let Chunk::Mem(_, n) = c {
+                self.budget.give_back(*n);
+            }
+        }
+    }
+}
+
+/// Iterates a store's items in order, decoding them into events.
 pub(crate) struct StoreIter {
-    reader: Option<BufReader<File>>,
-    left: u64,
-    mem: std::vec::IntoIter<Item>,
+    budget: Arc<Budget>,
+    chunks: std::vec::IntoIter<Chunk>,
+    file: Option<File>,
+    /// The chunk being decoded and the position of its next record.
+    buf: Vec<u8>,
+    pos: usize,
+    hosts: Vec<Arc<str>>,
     path: Arc<str>,
     format: Format,
-    buf: Vec<u8>,
-    host: Option<Arc<str>>,
+    host_cache: Option<Arc<str>>,
+}
+
+impl StoreIter {
+    /// Makes the next chunk current; false at the end.
+    fn next_chunk(&mut self) -> bool {
+        loop {
+            self.pos = 0;
+            match self.chunks.next() {
+                None => {
+                    self.buf = Vec::new();
+                    return false;
+                }
+                Some(Chunk::Mem(bytes, n)) => {
+                    self.budget.give_back(n);
+                    self.buf = bytes;
+                    return true;
+                }
+                Some(Chunk::File(len)) => {
+                    let ok = self.file.as_mut().is_some_and(|f| {
+                        self.buf.clear();
+                        self.buf.resize(len, 0);
+                        f.read_exact(&mut self.buf).is_ok()
+                    });
+                    if ok {
+                        return true;
+                    }
+                    // A temp file we wrote ourselves went bad (disk error): skip what it held.
+                    self.file = None;
+                }
+            }
+        }
+    }
 }
 
 impl Iterator for StoreIter {
     type Item = Item;
 
     fn next(&mut self) -> Option<Item> {
-        if self.left > 0 {
-            if let Some(r) = self.reader.as_mut() {
-                self.left -= 1;
-                match decode(r, &mut self.buf, &self.path, self.format, &mut self.host) {
-                    Ok(it) => return Some(it),
-                    Err(_) => {
-                        // A temp file we wrote ourselves went bad (disk error): stop reading it.
-                        self.left = 0;
-                    }
+        loop {
+            if self.pos + 4 <= self.buf.len() {
+                let len = u32::from_le_bytes(self.buf[self.pos..self.pos + 4].try_into().expect("4 bytes")) as usize;
+                let start = self.pos + 4;
+                let end = start.saturating_add(len).min(self.buf.len());
+                self.pos = end;
+                let rec = &self.buf[start..end];
+                if let Ok(it) = decode(rec, &self.hosts, &self.path, self.format, &mut self.host_cache) {
+                    return Some(it);
                 }
+                // A damaged record: the rest of the chunk cannot be trusted.
+                self.pos = self.buf.len();
+                continue;
+            }
+            if !self.next_chunk() {
+                return None;
             }
         }
-        self.mem.next()
     }
 }
 
-fn put_u64(b: &mut Vec<u8>, v: u64) {
-    b.extend_from_slice(&v.to_le_bytes());
+impl Drop for StoreIter {
+    fn drop(&mut self) {
+        for c in self.chunks.by_ref() {
+            if let Chunk::Mem(_, n) = c {
+                self.budget.give_back(n);
+            }
+        }
+    }
 }
 
 fn put_bytes(b: &mut Vec<u8>, v: &[u8]) {
@@ -138,150 +320,171 @@ fn put_bytes(b: &mut Vec<u8>, v: &[u8]) {
     b.extend_from_slice(v);
 }
 
-fn put_opt_str(b: &mut Vec<u8>, v: Option<&str>) {
-    match v {
-        Some(s) => {
-            b.push(1);
-            put_bytes(b, s.as_bytes());
-        }
-        None => b.push(0),
-    }
-}
-
-fn encode(it: &Item, b: &mut Vec<u8>) {
-    let start = b.len();
-    b.extend_from_slice(&[0; 4]); // record length, filled below
+/// Appends the record of `it` (length left zero) and returns where its continuation count is.
+fn encode(b: &mut Vec<u8>, it: &NewItem<'_, '_>, host: Option<Result<u32, ()>>) -> usize {
+    b.extend_from_slice(&[0; 4]); // record length, written when the record is closed
     match it.raw {
         RawTime::None => b.push(0),
         RawTime::Exact { unix_nanos, offset_secs } => {
             b.push(1);
-            put_u64(b, unix_nanos as u64);
+            b.extend_from_slice(&unix_nanos.to_le_bytes());
             b.extend_from_slice(&offset_secs.to_le_bytes());
         }
         RawTime::Naive { civil_nanos } => {
             b.push(2);
-            put_u64(b, civil_nanos as u64);
+            b.extend_from_slice(&civil_nanos.to_le_bytes());
         }
         RawTime::YearLess { month, day, nanos_of_day } => {
             b.extend_from_slice(&[3, month, day]);
-            put_u64(b, nanos_of_day as u64);
+            b.extend_from_slice(&nanos_of_day.to_le_bytes());
         }
         RawTime::Boot { nanos } => {
             b.push(4);
-            put_u64(b, nanos as u64);
+            b.extend_from_slice(&nanos.to_le_bytes());
         }
         RawTime::Snapshot => b.push(5),
     }
     b.extend_from_slice(&it.seg.to_le_bytes());
     b.extend_from_slice(&it.year_k.to_le_bytes());
-    let ev = &it.ev;
-    match ev.boot_nanos {
+    match it.boot_nanos {
         Some(n) => {
             b.push(1);
-            put_u64(b, n as u64);
+            b.extend_from_slice(&n.to_le_bytes());
         }
         None => b.push(0),
     }
-    put_opt_str(b, ev.host.as_deref());
-    put_opt_str(b, ev.program.as_deref());
-    match ev.pid {
+    match (host, it.host) {
+        (Some(Ok(i)), _) => {
+            b.push(1);
+            b.extend_from_slice(&i.to_le_bytes());
+        }
+        (Some(Err(())), Some(h)) => {
+            b.push(2);
+            put_bytes(b, h.as_bytes());
+        }
+        _ => b.push(0),
+    }
+    match it.program {
+        Some(p) => put_bytes(b, p.as_bytes()),
+        None => b.extend_from_slice(&u32::MAX.to_le_bytes()),
+    }
+    match it.pid {
         Some(p) => {
             b.push(1);
             b.extend_from_slice(&p.to_le_bytes());
         }
         None => b.push(0),
     }
-    b.push(ev.severity.map_or(255, |s| s as u8));
-    b.extend_from_slice(&ev.attached.to_le_bytes());
-    put_u64(b, ev.provenance.line);
-    put_u64(b, ev.provenance.byte_offset);
-    put_bytes(b, &ev.message);
-    b.extend_from_slice(&(ev.fields.len() as u32).to_le_bytes());
-    for (k, v) in &ev.fields {
+    b.push(it.severity.map_or(255, |s| s as u8));
+    b.extend_from_slice(&it.line.to_le_bytes());
+    b.extend_from_slice(&it.byte_offset.to_le_bytes());
+    b.extend_from_slice(&(it.fields.len() as u32).to_le_bytes());
+    for (k, v) in it.fields {
         put_bytes(b, k.as_bytes());
         put_bytes(b, v.as_bytes());
     }
-    let len = (b.len() - start - 4) as u32;
-    b[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    let attached_at = b.len();
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(it.message);
+    attached_at
 }
 
 struct Cur<'a>(&'a [u8]);
 
-impl Cur<'_> {
-    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+fn short() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "spill record too short")
+}
+
+impl<'a> Cur<'a> {
+    fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
         if self.0.len() < n {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "spill record too short"));
+            return Err(short());
         }
         let (a, b) = self.0.split_at(n);
         self.0 = b;
         Ok(a)
     }
     fn u8(&mut self) -> io::Result<u8> {
-        Ok(self.take(1)?[0])
+        let (&v, rest) = self.0.split_first().ok_or_else(short)?;
+        self.0 = rest;
+        Ok(v)
     }
     fn u32(&mut self) -> io::Result<u32> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
     }
+    fn i64(&mut self) -> io::Result<i64> {
+        Ok(i64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
     fn u64(&mut self) -> io::Result<u64> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
-    fn bytes(&mut self) -> io::Result<&[u8]> {
+    fn bytes(&mut self) -> io::Result<&'a [u8]> {
         let n = self.u32()? as usize;
         self.take(n)
     }
-    fn string(&mut self) -> io::Result<String> {
-        Ok(String::from_utf8_lossy(self.bytes()?).into_owned())
+    fn text(&mut self) -> io::Result<Box<str>> {
+        Ok(text(self.bytes()?))
     }
-    fn opt_string(&mut self) -> io::Result<Option<String>> {
-        Ok(if self.u8()? == 1 { Some(self.string()?) } else { None })
+}
+
+/// The text of bytes the encoder took from a `str` (so valid UTF-8 unless the file was damaged).
+fn text(b: &[u8]) -> Box<str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Box::from(s),
+        Err(_) => String::from_utf8_lossy(b).into(),
     }
 }
 
 fn decode(
-    r: &mut impl Read,
-    buf: &mut Vec<u8>,
+    rec: &[u8],
+    hosts: &[Arc<str>],
     path: &Arc<str>,
     format: Format,
     host_cache: &mut Option<Arc<str>>,
 ) -> io::Result<Item> {
-    let mut len = [0u8; 4];
-    r.read_exact(&mut len)?;
-    buf.resize(u32::from_le_bytes(len) as usize, 0);
-    r.read_exact(buf)?;
-    let mut c = Cur(buf);
+    let mut c = Cur(rec);
     let raw = match c.u8()? {
         0 => RawTime::None,
-        1 => RawTime::Exact { unix_nanos: c.u64()? as i64, offset_secs: c.u32()? as i32 },
-        2 => RawTime::Naive { civil_nanos: c.u64()? as i64 },
-        3 => RawTime::YearLess { month: c.u8()?, day: c.u8()?, nanos_of_day: c.u64()? as i64 },
-        4 => RawTime::Boot { nanos: c.u64()? as i64 },
+        1 => RawTime::Exact { unix_nanos: c.i64()?, offset_secs: c.u32()? as i32 },
+        2 => RawTime::Naive { civil_nanos: c.i64()? },
+        3 => RawTime::YearLess { month: c.u8()?, day: c.u8()?, nanos_of_day: c.i64()? },
+        4 => RawTime::Boot { nanos: c.i64()? },
         _ => RawTime::Snapshot,
     };
     let seg = c.u32()?;
     let year_k = u16::from_le_bytes(c.take(2)?.try_into().expect("2 bytes"));
-    let boot_nanos = if c.u8()? == 1 { Some(c.u64()? as i64) } else { None };
-    let host = c.opt_string()?.map(|h| match host_cache {
-        Some(a) if **a == *h => a.clone(),
-        _ => {
-            let a: Arc<str> = Arc::from(h);
-            *host_cache = Some(a.clone());
-            a
+    let boot_nanos = if c.u8()? == 1 { Some(c.i64()?) } else { None };
+    let host = match c.u8()? {
+        1 => Some(hosts.get(c.u32()? as usize).ok_or_else(short)?.clone()),
+        2 => {
+            let h = text(c.bytes()?);
+            Some(match host_cache {
+                Some(a) if **a == *h => a.clone(),
+                _ => {
+                    let a: Arc<str> = Arc::from(h);
+                    *host_cache = Some(a.clone());
+                    a
+                }
+            })
         }
-    });
-    let program = c.opt_string()?.map(String::into_boxed_str);
+        _ => None,
+    };
+    let program = match c.u32()? {
+        u32::MAX => None,
+        n => Some(text(c.take(n as usize)?)),
+    };
     let pid = if c.u8()? == 1 { Some(c.u32()?) } else { None };
     let sev = c.u8()?;
-    let attached = c.u32()?;
     let line = c.u64()?;
     let byte_offset = c.u64()?;
-    let message = c.bytes()?.to_vec();
     let nf = c.u32()? as usize;
     let mut fields = Vec::with_capacity(nf.min(64));
     for _ in 0..nf {
-        let k = c.string()?.into_boxed_str();
-        let v = c.string()?.into_boxed_str();
+        let k = c.text()?;
+        let v = c.text()?;
         fields.push((k, v));
     }
+    let attached = c.u32()?;
     let mut ev = Event::new(format, Provenance { path: path.clone(), line, byte_offset });
     ev.boot_nanos = boot_nanos;
     ev.host = host;
@@ -289,7 +492,7 @@ fn decode(
     ev.pid = pid;
     ev.severity = (sev != 255).then(|| Severity::from_level(sev));
     ev.attached = attached;
-    ev.message = message;
+    ev.message = c.0.to_vec();
     ev.fields = fields;
     Ok(Item { raw, seg, year_k, ev })
 }
@@ -298,43 +501,107 @@ fn decode(
 mod tests {
     use super::*;
 
-    fn item(i: u64) -> Item {
-        let mut ev = Event::new(Format::Syslog, Provenance::new("p", i, i * 10));
-        ev.set_message(format!("message {i} \u{00e9}").as_bytes());
-        ev.message.push(0xff);
-        ev.host = Some("h".into());
-        ev.program = i.is_multiple_of(2).then(|| "multipathd".into());
-        ev.pid = Some(i as u32);
-        ev.severity = Some(Severity::Warning);
-        ev.boot_nanos = Some(-5);
-        ev.fields.push(("k".into(), "v".into()));
-        let raw = match i % 6 {
+    fn raw(i: u64) -> RawTime {
+        match i % 6 {
             0 => RawTime::None,
             1 => RawTime::Exact { unix_nanos: -7, offset_secs: -3600 },
             2 => RawTime::Naive { civil_nanos: 9 },
             3 => RawTime::YearLess { month: 12, day: 31, nanos_of_day: 1 },
             4 => RawTime::Boot { nanos: i as i64 },
             _ => RawTime::Snapshot,
-        };
-        Item { raw, seg: i as u32, year_k: 2, ev }
+        }
     }
 
-    #[test]
-    fn spilled_items_come_back_identical_and_in_order() {
-        let mut s = ItemStore::new();
-        let n = 20_000u64; // well past the memory budget
-        for i in 0..n {
-            s.push(item(i));
+    fn message(i: u64) -> Vec<u8> {
+        let mut m = format!("message {i} \u{00e9}").into_bytes();
+        m.push(0xff);
+        m
+    }
+
+    /// The event item `i` must come back as.
+    fn want(i: u64) -> Event {
+        let mut ev = Event::new(Format::Syslog, Provenance::new("p", i, i * 10));
+        ev.set_message(&message(i));
+        ev.host = Some(if i.is_multiple_of(3) { "h".into() } else { format!("host{}", i % 300).into() });
+        ev.program = i.is_multiple_of(2).then(|| "multipathd".into());
+        ev.pid = Some(i as u32);
+        ev.severity = Some(Severity::Warning);
+        ev.boot_nanos = Some(-5);
+        ev.fields.push(("k".into(), "v".into()));
+        if i.is_multiple_of(5) {
+            ev.message.extend_from_slice(b"\n  continued\n  again");
+            ev.attached = 2;
         }
-        assert!(s.spilled > 0, "the store went to disk");
+        ev
+    }
+
+    fn fill(s: &mut ItemStore, n: u64) {
+        for i in 0..n {
+            let ev = want(i);
+            let fields = [(Cow::Borrowed("k"), Cow::Borrowed("v"))];
+            let host = ev.host.clone();
+            s.push(&NewItem {
+                raw: raw(i),
+                seg: i as u32,
+                year_k: 2,
+                boot_nanos: ev.boot_nanos,
+                host: host.as_ref(),
+                program: ev.program.as_deref(),
+                pid: ev.pid,
+                severity: ev.severity,
+                line: i,
+                byte_offset: i * 10,
+                fields: &fields,
+                message: &message(i),
+            });
+            if i.is_multiple_of(5) {
+                assert!(s.attach(b"  continued"));
+                assert!(s.attach(b"  again"));
+            }
+        }
+    }
+
+    fn check(s: ItemStore, n: u64) {
         assert_eq!(s.len(), n);
         let back: Vec<Item> = s.into_iter(Arc::from("p"), Format::Syslog).collect();
         assert_eq!(back.len() as u64, n);
         for (i, it) in back.iter().enumerate() {
-            let want = item(i as u64);
-            assert_eq!(it.raw, want.raw);
-            assert_eq!((it.seg, it.year_k), (want.seg, want.year_k));
-            assert_eq!(it.ev, want.ev);
+            let i = i as u64;
+            assert_eq!(it.raw, raw(i));
+            assert_eq!((it.seg, it.year_k), (i as u32, 2));
+            assert_eq!(it.ev, want(i));
         }
+    }
+
+    #[test]
+    fn spilled_items_come_back_identical_and_in_order() {
+        let mut s = ItemStore::new(Budget::new(0));
+        assert!(!s.attach(b"nothing to attach to"));
+        let n = 20_000u64; // many chunks, all on disk
+        fill(&mut s, n);
+        assert!(s.spilled > 5, "the store went to disk");
+        check(s, n);
+    }
+
+    #[test]
+    fn kept_items_come_back_identical_and_in_order() {
+        let budget = Budget::new(usize::MAX / 2);
+        let mut s = ItemStore::new(budget.clone());
+        fill(&mut s, 20_000);
+        assert_eq!(s.spilled, 0, "nothing went to disk");
+        check(s, 20_000);
+        assert_eq!(budget.used.load(Ordering::Relaxed), 0, "the budget is given back");
+    }
+
+    #[test]
+    fn a_budget_keeps_the_first_chunks_and_spills_the_rest() {
+        let budget = Budget::new(3 * (CHUNK + 4096));
+        let mut s = ItemStore::new(budget.clone());
+        fill(&mut s, 40_000);
+        assert!(s.spilled > 0);
+        let kept = s.chunks.iter().filter(|c| matches!(c, Chunk::Mem(..))).count();
+        assert!((1..=3).contains(&kept), "{kept} chunks kept");
+        check(s, 40_000);
+        assert_eq!(budget.used.load(Ordering::Relaxed), 0);
     }
 }

@@ -45,12 +45,15 @@ pub struct TextWriter {
     host_w: usize,
     src_w: usize,
     line: String,
+    /// The last time shown (its second and offset) and its text: lines of the same second only
+    /// change the fraction.
+    last_time: Option<((i64, i32), String)>,
 }
 
 impl TextWriter {
     /// A writer; `color` adds ANSI colours.
     pub fn new(color: bool) -> Self {
-        TextWriter { color, host_w: 8, src_w: 10, line: String::with_capacity(512) }
+        TextWriter { color, host_w: 8, src_w: 10, line: String::with_capacity(512), last_time: None }
     }
 
     /// Writes one event (continuation lines indented below it).
@@ -65,7 +68,30 @@ impl TextWriter {
         };
         paint(l, DIM);
         match (ev.time, ev.time_kind) {
-            (Some(t), _) => t.push_display(l),
+            (Some(t), _) => {
+                let sec = (t.unix_nanos.div_euclid(1_000_000_000), t.offset_secs);
+                match &mut self.last_time {
+                    Some((k, text)) if *k == sec => {
+                        // `YYYY-MM-DD HH:MM:SS.ffffff +HHMM`: only the microseconds differ.
+                        let mut us = t.unix_nanos.rem_euclid(1_000_000_000) / 1000;
+                        let mut frac = [b'0'; 6];
+                        for c in frac.iter_mut().rev() {
+                            *c = b'0' + (us % 10) as u8;
+                            us /= 10;
+                        }
+                        l.push_str(&text[..20]);
+                        l.push_str(std::str::from_utf8(&frac).unwrap_or("000000"));
+                        l.push_str(&text[26..]);
+                    }
+                    cached => {
+                        let start = l.len();
+                        t.push_display(l);
+                        if l.len() - start == 32 {
+                            *cached = Some((sec, l[start..].to_string()));
+                        }
+                    }
+                }
+            }
             (None, TimeKind::Relative) => {
                 let b = ev.boot_nanos.unwrap_or(0);
                 let start = l.len();
