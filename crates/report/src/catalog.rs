@@ -138,6 +138,35 @@ pub struct Catalog {
     pub open_unexplained: &'static str,
     /// `{0}` title, `{1}` time, `{2}` confidence.
     pub open_other_incident: &'static str,
+    /// Why only this node (a fleet comparison, `rootline fleet`).
+    pub h_peers: &'static str,
+    pub h_peers_only: &'static str,
+    pub h_peers_shared: &'static str,
+    pub h_peers_diff: &'static str,
+    pub h_peers_lowered: &'static str,
+    /// `{0}` host, `{1}` peers, `{2}` nodes in all.
+    pub peers_intro: &'static str,
+    /// `{0}` start, `{1}` end, `{2}` how it was chosen.
+    pub peers_window: &'static str,
+    /// `{0}` nodes that showed it, `{1}` nodes compared.
+    pub peers_seen: &'static str,
+    pub peers_only_intro: &'static str,
+    pub peers_only_none: &'static str,
+    pub peers_shared_intro: &'static str,
+    pub peers_shared_none: &'static str,
+    pub peers_diff_intro: &'static str,
+    pub peers_diff_none: &'static str,
+    pub peers_lowered_intro: &'static str,
+    pub peers_lowered_none: &'static str,
+    /// Kinds of comparison facts.
+    pub pk_template: &'static str,
+    pub pk_version: &'static str,
+    pub pk_timing: &'static str,
+    /// `{0}` host, `{1}` nodes that showed the root cause, `{2}` nodes compared, `{3}` root-cause rule.
+    pub o_scope_peers: &'static str,
+    /// `{0}` host, `{1}` nodes compared.
+    pub o_scope_peers_plain: &'static str,
+    pub open_only_host_peers: &'static str,
     /// Classification.
     pub c_method: &'static str,
     pub c_family: &'static str,
@@ -285,6 +314,32 @@ pub const EN: Catalog = Catalog {
                      that its healthy peers did not) is the missing evidence.",
     open_unexplained: "{0} is in this incident but the root cause does not explain it.",
     open_other_incident: "{0} at {1} is not tied to this incident (confidence {2}).",
+    h_peers: "Why only this node",
+    h_peers_only: "What only this node showed",
+    h_peers_shared: "What every node shared (not the cause)",
+    h_peers_diff: "Other differences (hypotheses at most)",
+    h_peers_lowered: "Candidates lowered by the peers",
+    peers_intro: "{0} was compared with its {1} peers ({2} nodes in all) over the same window. What it logged and \
+                  they did not, going through the same hours, is the evidence for why only this node broke.",
+    peers_window: "Window: {0} to {1}. How it was chosen: {2}.",
+    peers_seen: "seen on {0} of {1} nodes",
+    peers_only_intro: "Present on this node and absent or rare on its peers: faults and symptoms first, then log \
+                       templates no peer logged in the window.",
+    peers_only_none: "Nothing: in this window the node showed nothing its peers did not.",
+    peers_shared_intro: "Every node showed these in the window, the healthy ones too, so they are not what broke \
+                         this node.",
+    peers_shared_none: "No signature was common to every node.",
+    peers_diff_intro: "Versions and upgrade timing as the evidence shows them. No line ties any of them to the \
+                       fault: each is a hypothesis at most.",
+    peers_diff_none: "No other difference between the nodes was found.",
+    peers_lowered_intro: "Root-cause candidates ranked lower because healthy peers showed them too:",
+    peers_lowered_none: "No candidate was lowered: the peers showed none of this node's root-cause candidates.",
+    pk_template: "log template",
+    pk_version: "version",
+    pk_timing: "upgrade timing",
+    o_scope_peers: "host {0}: {1} of {2} nodes compared showed the root cause {3}",
+    o_scope_peers_plain: "host {0}, one of {1} nodes compared",
+    open_only_host_peers: "Why only this host? See \"Why only this node\": this node compared with its peers.",
     c_method: "Method: each fault and symptom finding of the incident counts once (repeated lines inside a \
                finding add no weight), grouped by the family of its rule (the rule id before the dot). A \
                family's share is its findings over all {0} counted findings. Context and recovery findings \
@@ -429,6 +484,31 @@ pub const KO: Catalog = Catalog {
                      peer에는 없는 로그)가 빠진 증거입니다.",
     open_unexplained: "{0}은(는) 이 incident에 속하지만 근본 원인으로 설명되지 않습니다.",
     open_other_incident: "{1}의 {0}은(는) 이 incident와 연결되지 않았습니다 (신뢰도 {2}).",
+    h_peers: "왜 이 node에서만 발생했는가",
+    h_peers_only: "이 node에서만 나타난 것",
+    h_peers_shared: "모든 node에 공통 (원인 아님)",
+    h_peers_diff: "그 밖의 차이 (가설)",
+    h_peers_lowered: "peer 때문에 순위가 낮아진 후보",
+    peers_intro: "{0}을(를) 같은 구간의 peer {1}대(전체 {2}대)와 비교했습니다. 같은 시간을 겪은 peer에는 없고 이 node에만 \
+                  있는 로그가, 왜 이 node만 장애가 났는지에 대한 증거입니다.",
+    peers_window: "비교 구간: {0} ~ {1}. 선정 방식: {2}.",
+    peers_seen: "{1}대 중 {0}대에서 관찰",
+    peers_only_intro: "이 node에는 있고 peer에는 없거나 드문 것입니다. fault와 symptom을 먼저, 이어서 이 구간에 어떤 peer도 \
+                       남기지 않은 log template을 정리했습니다.",
+    peers_only_none: "없음: 이 구간에서 peer에 없는 것이 이 node에 보이지 않습니다.",
+    peers_shared_intro: "이 구간에 정상 node를 포함한 모든 node에 나타났으므로, 이 node를 망가뜨린 원인이 아닙니다.",
+    peers_shared_none: "모든 node에 공통인 signature는 없습니다.",
+    peers_diff_intro: "증거에 나타난 버전과 업그레이드 시점입니다. 어느 것도 fault와 잇는 로그 줄이 없으므로 모두 가설에 \
+                       그칩니다.",
+    peers_diff_none: "node 사이의 다른 차이는 발견되지 않았습니다.",
+    peers_lowered_intro: "정상 peer에서도 나타나 근본 원인 순위가 낮아진 후보:",
+    peers_lowered_none: "순위가 낮아진 후보 없음: 이 node의 근본 원인 후보 중 peer에 나타난 것이 없습니다.",
+    pk_template: "log template",
+    pk_version: "버전",
+    pk_timing: "업그레이드 시점",
+    o_scope_peers: "host {0}: 비교한 node {2}대 중 {1}대에서 근본 원인 {3} 발생",
+    o_scope_peers_plain: "host {0} (비교한 node {1}대 중 하나)",
+    open_only_host_peers: "왜 이 host에서만 발생했는가? \"왜 이 node에서만 발생했는가\" 절의 peer 비교를 보십시오.",
     c_method: "계산 방법: incident의 fault와 symptom finding을 각각 한 번씩 세고(finding 안의 반복 로그는 가중치를 \
                더하지 않음), rule의 family(rule id의 점 앞부분)별로 묶었습니다. 비율은 family의 finding 수를 전체 \
                {0}개로 나눈 값입니다. context와 recovery finding은 세지 않습니다. 옆에 hit(로그 줄) 수를 함께 표시합니다.",
@@ -548,6 +628,11 @@ mod tests {
             (EN.open_rejected, KO.open_rejected),
             (EN.open_other_incident, KO.open_other_incident),
             (EN.r_not_cleared, KO.r_not_cleared),
+            (EN.peers_intro, KO.peers_intro),
+            (EN.peers_window, KO.peers_window),
+            (EN.peers_seen, KO.peers_seen),
+            (EN.o_scope_peers, KO.o_scope_peers),
+            (EN.o_scope_peers_plain, KO.o_scope_peers_plain),
         ] {
             assert_eq!(args(e), args(k), "{e} / {k}");
         }

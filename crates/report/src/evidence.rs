@@ -34,7 +34,8 @@ pub struct Index {
 }
 
 impl Index {
-    /// Collects every evidence line of the analysis: findings, root causes, links, alias edges, changes.
+    /// Collects every evidence line of the analysis: findings, root causes, links, alias edges, changes,
+    /// and the fleet comparison's facts.
     pub fn collect(a: &Analysis) -> Index {
         let mut all: Cited = BTreeMap::new();
         let mut add = |e: &Evidence, by: Option<&str>| {
@@ -72,6 +73,15 @@ impl Index {
                     if let Some(e) = &v.evidence {
                         add(e, Some(&l.link));
                     }
+                }
+            }
+        }
+        // The fleet comparison's lines (on this node, or on a peer for what every node showed).
+        if let Some(w) = &a.why_only_this_node {
+            for f in w.facts() {
+                let label = if f.kind == "signature" { f.what.clone() } else { format!("peers:{}", f.kind) };
+                for e in &f.evidence {
+                    add(e, Some(&label));
                 }
             }
         }

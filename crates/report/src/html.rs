@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::catalog::fill;
-use crate::markdown::{clip, headings, short_path, ANCHORS};
+use crate::markdown::{clip, sections, short_path};
 use crate::rich::{Rich, Span, Tag};
 use crate::sections::Report;
 use crate::svg::{self, esc};
@@ -181,7 +181,7 @@ fn lines(r: &Report, o: &mut String, ns: &[usize]) {
 /// Renders the report as a self-contained HTML page.
 pub fn render(r: &Report) -> String {
     let c = r.cat;
-    let h = headings(r);
+    let secs = sections(r);
     let mut o = String::with_capacity(256 * 1024);
     let _ = write!(
         o,
@@ -214,16 +214,17 @@ pub fn render(r: &Report) -> String {
     o.push_str("</div></header><div class=\"layout\">");
     // Contents.
     let _ = write!(o, r#"<nav class="toc" aria-label="{0}"><h2>{0}</h2><ol>"#, esc(c.toc));
-    for (a, t) in ANCHORS.iter().zip(h.iter()) {
+    for (a, t) in &secs {
         let _ = write!(o, r##"<li><a href="#{a}">{}</a></li>"##, esc(t));
     }
     o.push_str("</ol></nav><main>");
-    let open = |o: &mut String, i: usize| {
-        let _ = write!(o, r#"<section id="{}"><h2><span class="num">{}.</span>{}</h2>"#, ANCHORS[i], i + 1, esc(h[i]));
+    let open = |o: &mut String, anchor: &str| {
+        let i = secs.iter().position(|(a, _)| *a == anchor).expect("a known section");
+        let _ = write!(o, r#"<section id="{anchor}"><h2><span class="num">{}.</span>{}</h2>"#, i + 1, esc(secs[i].1));
     };
 
     // 1. Summary.
-    open(&mut o, 0);
+    open(&mut o, "summary");
     o.push_str(r#"<div class="summary">"#);
     for p in &r.summary {
         let _ = write!(o, "<p>{}</p>", rich(r, p));
@@ -231,7 +232,7 @@ pub fn render(r: &Report) -> String {
     o.push_str("</div></section>");
 
     // 2. Phases.
-    open(&mut o, 1);
+    open(&mut o, "phases");
     let mut pi = 0;
     for (i, p) in r.phases.iter().enumerate() {
         // Phase classes follow the phase's role, from its title position in the catalogue.
@@ -264,7 +265,7 @@ pub fn render(r: &Report) -> String {
     o.push_str("</section>");
 
     // 3. Overview.
-    open(&mut o, 2);
+    open(&mut o, "overview");
     o.push_str(r#"<dl class="overview">"#);
     for (label, v) in &r.overview {
         let _ = write!(o, "<dt>{}</dt><dd>{}</dd>", esc(label), rich(r, v));
@@ -272,7 +273,7 @@ pub fn render(r: &Report) -> String {
     o.push_str("</dl></section>");
 
     // 4. Symptoms.
-    open(&mut o, 3);
+    open(&mut o, "symptoms");
     let _ = write!(o, r#"<p class="note">{}</p>"#, esc(c.sym_intro));
     for s in &r.symptoms {
         let _ = write!(
@@ -289,7 +290,7 @@ pub fn render(r: &Report) -> String {
     o.push_str("</section>");
 
     // 5. Timeline: chart, then table.
-    open(&mut o, 4);
+    open(&mut o, "timeline");
     let _ = write!(
         o,
         r#"<figure>{}<figcaption>{}</figcaption></figure>"#,
@@ -321,7 +322,7 @@ pub fn render(r: &Report) -> String {
     o.push_str("</tbody></table></section>");
 
     // 6. Cause analysis.
-    open(&mut o, 5);
+    open(&mut o, "cause");
     let _ = write!(o, "<h3>{}</h3>", esc(c.h_root));
     for p in &r.root {
         let _ = write!(o, "<p>{}</p>", rich(r, p));
@@ -343,8 +344,28 @@ pub fn render(r: &Report) -> String {
     list(r, &mut o, &r.open);
     o.push_str("</section>");
 
+    // Why only this node (with a fleet comparison only).
+    if let Some(p) = &r.peers {
+        open(&mut o, "peers");
+        o.push_str(r#"<div class="summary">"#);
+        for x in &p.intro {
+            let _ = write!(o, "<p>{}</p>", rich(r, x));
+        }
+        o.push_str("</div>");
+        for (title, intro, items) in [
+            (c.h_peers_only, c.peers_only_intro, &p.only_here),
+            (c.h_peers_shared, c.peers_shared_intro, &p.shared),
+            (c.h_peers_diff, c.peers_diff_intro, &p.differences),
+            (c.h_peers_lowered, c.peers_lowered_intro, &p.lowered),
+        ] {
+            let _ = write!(o, r#"<h3>{}</h3><p class="note">{}</p>"#, esc(title), esc(intro));
+            list(r, &mut o, items);
+        }
+        o.push_str("</section>");
+    }
+
     // 7. Classification.
-    open(&mut o, 6);
+    open(&mut o, "classification");
     if !r.classes.is_empty() {
         let _ = write!(
             o,
@@ -376,7 +397,7 @@ pub fn render(r: &Report) -> String {
     o.push_str("</section>");
 
     // 8. Recovery.
-    open(&mut o, 7);
+    open(&mut o, "recovery");
     if !r.recovery.is_empty() {
         let _ = write!(o, "<p>{}</p>", esc(c.r_intro));
     }
@@ -384,7 +405,7 @@ pub fn render(r: &Report) -> String {
     o.push_str("</section>");
 
     // 9. Prevention.
-    open(&mut o, 8);
+    open(&mut o, "prevention");
     if !r.prevention.is_empty() {
         let _ = write!(o, "<p>{}</p>", esc(c.pv_intro));
         list(r, &mut o, &r.prevention);
@@ -396,7 +417,7 @@ pub fn render(r: &Report) -> String {
     o.push_str("</section>");
 
     // 10. Appendix.
-    open(&mut o, 9);
+    open(&mut o, "evidence");
     let _ = write!(o, r#"<p class="note">{}</p>"#, esc(c.a_intro));
     let mut i = 0;
     while i < r.evidence.len() {

@@ -37,6 +37,17 @@ pub fn headings(r: &Report) -> [&'static str; 10] {
     ]
 }
 
+/// The sections of this report in order, as (anchor, heading): "Why only this node" follows the cause
+/// analysis when the analysis carries a fleet comparison; without one the list is [`ANCHORS`].
+pub fn sections(r: &Report) -> Vec<(&'static str, &'static str)> {
+    let mut v: Vec<(&'static str, &'static str)> = ANCHORS.iter().copied().zip(headings(r)).collect();
+    if r.peers.is_some() {
+        let at = v.iter().position(|(a, _)| *a == "cause").map_or(v.len(), |i| i + 1);
+        v.insert(at, ("peers", r.cat.h_peers));
+    }
+    v
+}
+
 fn esc(s: &str, table: bool) -> String {
     let mut o = String::with_capacity(s.len());
     for ch in s.chars() {
@@ -125,7 +136,7 @@ pub fn clip(s: &str, n: usize) -> String {
 /// Renders the report as Markdown.
 pub fn render(r: &Report) -> String {
     let c = r.cat;
-    let h = headings(r);
+    let secs = sections(r);
     let mut o = String::new();
     let _ = writeln!(o, "# {}\n", esc(&r.title, false));
     let _ = writeln!(o, "{}\n", esc(&r.byline, false));
@@ -135,13 +146,14 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(o, "{verdict}\n");
     let _ = writeln!(o, "## {}\n", c.toc);
-    for (i, (a, t)) in ANCHORS.iter().zip(h.iter()).enumerate() {
+    for (i, (a, t)) in secs.iter().enumerate() {
         let _ = writeln!(o, "{}. [{}](#{a})", i + 1, t);
     }
     o.push('\n');
 
-    let section = |o: &mut String, i: usize| {
-        let _ = writeln!(o, "<a id=\"{}\"></a>\n\n## {}. {}\n", ANCHORS[i], i + 1, h[i]);
+    let section = |o: &mut String, anchor: &str| {
+        let i = secs.iter().position(|(a, _)| *a == anchor).expect("a known section");
+        let _ = writeln!(o, "<a id=\"{anchor}\"></a>\n\n## {}. {}\n", i + 1, secs[i].1);
     };
     let list = |o: &mut String, items: &[Rich]| {
         for it in items {
@@ -150,12 +162,12 @@ pub fn render(r: &Report) -> String {
         o.push('\n');
     };
 
-    section(&mut o, 0);
+    section(&mut o, "summary");
     for p in &r.summary {
         let _ = writeln!(o, "{}\n", rich(r, p, false));
     }
 
-    section(&mut o, 1);
+    section(&mut o, "phases");
     for (i, p) in r.phases.iter().enumerate() {
         let title = fill(c.phase_n, &[&(i + 1).to_string(), &p.title]);
         let _ = writeln!(o, "### {} ({})\n", esc(&title, false), p.range);
@@ -178,13 +190,13 @@ pub fn render(r: &Report) -> String {
         }
     }
 
-    section(&mut o, 2);
+    section(&mut o, "overview");
     for (label, v) in &r.overview {
         let _ = writeln!(o, "- **{}**: {}", esc(label, false), rich(r, v, false));
     }
     o.push('\n');
 
-    section(&mut o, 3);
+    section(&mut o, "symptoms");
     let _ = writeln!(o, "{}\n", c.sym_intro);
     for s in &r.symptoms {
         let _ = writeln!(
@@ -201,7 +213,7 @@ pub fn render(r: &Report) -> String {
     }
     o.push('\n');
 
-    section(&mut o, 4);
+    section(&mut o, "timeline");
     let _ = writeln!(o, "{}\n", c.t_intro);
     let _ = writeln!(
         o,
@@ -222,7 +234,7 @@ pub fn render(r: &Report) -> String {
     }
     o.push('\n');
 
-    section(&mut o, 5);
+    section(&mut o, "cause");
     let _ = writeln!(o, "### {}\n", c.h_root);
     for p in &r.root {
         let _ = writeln!(o, "{}\n", rich(r, p, false));
@@ -234,7 +246,26 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(o, "### {}\n", c.h_open);
     list(&mut o, &r.open);
 
-    section(&mut o, 6);
+    if let Some(p) = &r.peers {
+        section(&mut o, "peers");
+        for x in &p.intro {
+            let _ = writeln!(o, "{}\n", rich(r, x, false));
+        }
+        let _ = writeln!(o, "### {}\n", c.h_peers_only);
+        let _ = writeln!(o, "{}\n", c.peers_only_intro);
+        list(&mut o, &p.only_here);
+        let _ = writeln!(o, "### {}\n", c.h_peers_shared);
+        let _ = writeln!(o, "{}\n", c.peers_shared_intro);
+        list(&mut o, &p.shared);
+        let _ = writeln!(o, "### {}\n", c.h_peers_diff);
+        let _ = writeln!(o, "{}\n", c.peers_diff_intro);
+        list(&mut o, &p.differences);
+        let _ = writeln!(o, "### {}\n", c.h_peers_lowered);
+        let _ = writeln!(o, "{}\n", c.peers_lowered_intro);
+        list(&mut o, &p.lowered);
+    }
+
+    section(&mut o, "classification");
     if !r.classes.is_empty() {
         let _ = writeln!(
             o,
@@ -258,13 +289,13 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "{}\n", rich(r, &Rich::parse(n), false));
     }
 
-    section(&mut o, 7);
+    section(&mut o, "recovery");
     if !r.recovery.is_empty() {
         let _ = writeln!(o, "{}\n", c.r_intro);
     }
     list(&mut o, &r.recovery);
 
-    section(&mut o, 8);
+    section(&mut o, "prevention");
     if !r.prevention.is_empty() {
         let _ = writeln!(o, "{}\n", c.pv_intro);
         list(&mut o, &r.prevention);
@@ -274,7 +305,7 @@ pub fn render(r: &Report) -> String {
         list(&mut o, &r.practice);
     }
 
-    section(&mut o, 9);
+    section(&mut o, "evidence");
     let _ = writeln!(o, "{}\n", c.a_intro);
     let mut current = "";
     for e in &r.evidence {

@@ -265,11 +265,83 @@ pub struct Analysis {
     /// Changes seen.
     #[serde(default)]
     pub changes: Vec<Change>,
+    /// The fleet comparison (`rootline fleet`), when the node was compared with its peers.
+    #[serde(default)]
+    pub why_only_this_node: Option<WhyOnlyThisNode>,
 }
 
 impl Analysis {
     /// The finding with this id.
     pub fn finding(&self, id: &str) -> Option<&Finding> {
         self.findings.iter().find(|f| f.id == id)
+    }
+}
+
+/// The window every node of a fleet comparison was compared in.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct PeerWindow {
+    /// Start, RFC 3339.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// End, RFC 3339.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// How it was chosen (a sentence of the fleet comparison).
+    #[serde(default)]
+    pub how: String,
+}
+
+/// One fact of a fleet comparison: something this node (or every node) showed, on how many nodes.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PeerFact {
+    /// `signature`, `template`, `version` or `timing`.
+    #[serde(default)]
+    pub kind: String,
+    /// The rule id, the template text, or a short description.
+    pub what: String,
+    /// Nodes that showed it.
+    #[serde(default)]
+    pub seen_on: u64,
+    /// Nodes compared.
+    #[serde(default)]
+    pub of: u64,
+    /// Lines that prove it.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// A sentence of the comparison.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// "Why only this node": the node against its peers in the same window (`rootline fleet`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct WhyOnlyThisNode {
+    /// The analysed node.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Nodes compared, this one included.
+    #[serde(default)]
+    pub nodes: u64,
+    /// The window.
+    #[serde(default)]
+    pub window: Option<PeerWindow>,
+    /// Present on this node, absent or rare on the peers.
+    #[serde(default)]
+    pub only_here: Vec<PeerFact>,
+    /// Shown by every node (so not the cause).
+    #[serde(default)]
+    pub shared: Vec<PeerFact>,
+    /// Other differences (versions, upgrade timing): hypotheses at most.
+    #[serde(default)]
+    pub differences: Vec<PeerFact>,
+    /// Root-cause candidates lowered because peers showed them too (`id: why`).
+    #[serde(default)]
+    pub lowered: Vec<String>,
+}
+
+impl WhyOnlyThisNode {
+    /// Every fact, in the order the report shows them.
+    pub fn facts(&self) -> impl Iterator<Item = &PeerFact> {
+        self.only_here.iter().chain(&self.shared).chain(&self.differences)
     }
 }

@@ -13,7 +13,7 @@ use rootline_rules::{Lang, Pack};
 use crate::catalog::{self, fill, Catalog};
 use crate::clock::{duration, epoch, Clock};
 use crate::evidence::{EvLine, Index};
-use crate::model::{Analysis, ChainLink, Finding, Incident};
+use crate::model::{Analysis, ChainLink, Finding, Incident, PeerFact, WhyOnlyThisNode};
 use crate::rich::{Rich, Span, Tag};
 
 /// One phase of the incident (the seed's 단계 1-5).
@@ -151,6 +151,21 @@ pub struct Graph {
     pub edges: Vec<GEdge>,
 }
 
+/// "Why only this node": the fleet comparison of this node with its peers.
+#[derive(Debug, Clone, Default)]
+pub struct Peers {
+    /// Who was compared with whom, and the window.
+    pub intro: Vec<Rich>,
+    /// What only this node showed (or few of its peers), with the evidence.
+    pub only_here: Vec<Rich>,
+    /// What every node showed: not the cause.
+    pub shared: Vec<Rich>,
+    /// Other differences, each labelled a hypothesis.
+    pub differences: Vec<Rich>,
+    /// Candidates ranked lower because peers showed them too.
+    pub lowered: Vec<Rich>,
+}
+
 /// The whole report, ready to render.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -186,6 +201,8 @@ pub struct Report {
     pub alternatives: Vec<Rich>,
     /// Open questions.
     pub open: Vec<Rich>,
+    /// Why only this node (present when the analysis carries a fleet comparison).
+    pub peers: Option<Peers>,
     /// Classification rows.
     pub classes: Vec<ClassRow>,
     /// How the classification was computed, and the per-layer line.
@@ -470,6 +487,7 @@ pub fn build(a: &Analysis, pack: &Pack, lang: Lang) -> Report {
         contributing: Vec::new(),
         alternatives: Vec::new(),
         open: Vec::new(),
+        peers: None,
         classes: Vec::new(),
         class_notes: Vec::new(),
         recovery: Vec::new(),
@@ -483,8 +501,108 @@ pub fn build(a: &Analysis, pack: &Pack, lang: Lang) -> Report {
         Some(i) => incident_sections(&ctx, i, &host, &mut r),
         None => r.summary.push(Rich::parse(cat.sum_none)),
     }
+    if let Some(w) = &a.why_only_this_node {
+        r.peers = Some(peers(&ctx, w));
+    }
     r.evidence = ctx.idx.lines.clone();
     r
+}
+
+/// The "why only this node" section from the analysis's fleet comparison.
+fn peers(ctx: &Ctx, w: &WhyOnlyThisNode) -> Peers {
+    let cat = ctx.cat;
+    let mut p = Peers::default();
+    let host = w.host.clone().or_else(|| ctx.a.hosts.first().cloned()).unwrap_or_else(|| "?".into());
+    let nodes = w.nodes.max(1);
+    p.intro.push(Rich::parse(&fill(
+        cat.peers_intro,
+        &[&format!("`{host}`"), &(nodes - 1).to_string(), &nodes.to_string()],
+    )));
+    if let Some(win) = &w.window {
+        let s = fill(cat.peers_window, &[&ctx.time(win.since.as_deref()), &ctx.time(win.until.as_deref()), &win.how]);
+        // `how` is the comparison's own sentence (data): taken as plain text, never as markup.
+        let mut r = Rich::default();
+        r.text(&s);
+        p.intro.push(r);
+    }
+    let refs = |f: &PeerFact| -> Vec<usize> {
+        let mut v: Vec<usize> = Vec::new();
+        for n in f.evidence.iter().filter_map(|e| ctx.idx.number(e)) {
+            if !v.contains(&n) && v.len() < 3 {
+                v.push(n);
+            }
+        }
+        v
+    };
+    let fact = |f: &PeerFact| -> Rich {
+        let mut r = Rich::default();
+        match f.kind.as_str() {
+            "signature" => {
+                r.0.push(Span::Strong(ctx.title(&f.what)));
+                r.text(" (");
+                r.0.push(Span::Code(f.what.clone()));
+                r.text(")");
+            }
+            k => {
+                let label = match k {
+                    "template" => cat.pk_template,
+                    "version" => cat.pk_version,
+                    "timing" => cat.pk_timing,
+                    other => other,
+                };
+                r.text(label);
+                r.text(" ");
+                r.0.push(Span::Code(crate::markdown::clip(&f.what, 160)));
+            }
+        }
+        r.text(": ");
+        r.text(&fill(cat.peers_seen, &[&f.seen_on.to_string(), &f.of.to_string()]));
+        if let Some(n) = f.note.as_deref().filter(|n| !n.is_empty()) {
+            r.text(" (");
+            r.text(n);
+            r.text(")");
+        }
+        r.text(" ");
+        r.refs(&refs(f));
+        r
+    };
+    // Faults and symptoms first, then templates, each in the comparison's order.
+    let mut only: Vec<&PeerFact> = w.only_here.iter().filter(|f| f.kind == "signature").collect();
+    only.extend(w.only_here.iter().filter(|f| f.kind != "signature"));
+    p.only_here = only.into_iter().map(fact).collect();
+    if p.only_here.is_empty() {
+        p.only_here.push(Rich::parse(cat.peers_only_none));
+    }
+    p.shared = w.shared.iter().map(fact).collect();
+    if p.shared.is_empty() {
+        p.shared.push(Rich::parse(cat.peers_shared_none));
+    }
+    p.differences = w.differences.iter().map(|f| fact(f).tagged(Tag::Hypothesis)).collect();
+    if p.differences.is_empty() {
+        p.differences.push(Rich::parse(cat.peers_diff_none));
+    }
+    for l in &w.lowered {
+        let mut r = Rich::default();
+        match l.split_once(": ") {
+            Some((id, why)) if !id.contains(' ') => {
+                r.0.push(Span::Code(id.to_string()));
+                r.text(": ");
+                r.text(why);
+                if let Some(f) = ctx.by_id.get(id) {
+                    r.text(" ");
+                    r.refs(&ctx.refs(f, 1));
+                }
+            }
+            _ => {
+                r.text(l);
+            }
+        }
+        p.lowered.push(r);
+    }
+    if p.lowered.is_empty() {
+        p.lowered.push(Rich::parse(cat.peers_lowered_none));
+    }
+    p
 }
 
 /// Findings of the incident's phases, by the chain's shape.
@@ -764,7 +882,18 @@ fn incident_sections(ctx: &Ctx, inc: &Incident, host: &str, r: &mut Report) {
     }
     r.overview.push((cat.o_type.into(), typ));
     let with_findings: BTreeSet<&str> = a.findings.iter().filter_map(|f| f.host.as_deref()).collect();
-    let scope = if a.hosts.len() <= 1 {
+    let scope = if let Some(w) = &a.why_only_this_node {
+        // The fleet comparison: on how many of the nodes compared the root cause was seen.
+        let seen = w.facts().find(|f| f.kind == "signature" && f.what == rc.signature).map(|f| f.seen_on);
+        let me = w.host.as_deref().unwrap_or(host);
+        match seen {
+            Some(k) => fill(
+                cat.o_scope_peers,
+                &[&format!("`{me}`"), &k.to_string(), &w.nodes.to_string(), &format!("`{}`", rc.signature)],
+            ),
+            None => fill(cat.o_scope_peers_plain, &[&format!("`{me}`"), &w.nodes.to_string()]),
+        }
+    } else if a.hosts.len() <= 1 {
         fill(cat.o_scope_one, &[&format!("`{host}`")])
     } else {
         let names: Vec<String> = with_findings.iter().map(|h| format!("`{h}`")).collect();
@@ -907,7 +1036,9 @@ fn incident_sections(ctx: &Ctx, inc: &Incident, host: &str, r: &mut Report) {
         }
         r.open.push(p);
     }
-    if a.hosts.len() <= 1 {
+    if a.why_only_this_node.is_some() {
+        r.open.push(Rich::parse(cat.open_only_host_peers));
+    } else if a.hosts.len() <= 1 {
         r.open.push(Rich::parse(cat.open_only_host));
     }
 

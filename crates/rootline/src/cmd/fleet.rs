@@ -17,7 +17,8 @@ use super::usage;
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Exit codes: 0 comparison done, 2 usage or input error.\n\n\
     Example:  rootline fleet examples/fleets/upgrade-wave\n          \
-    rootline fleet examples/fleets/upgrade-wave --target s-dcn37-com604-krw1a --json")]
+    rootline fleet examples/fleets/upgrade-wave --target s-dcn37-com604-krw1a --json\n          \
+    rootline fleet examples/fleets/upgrade-wave --report html -o why-only-37.html")]
 pub struct Args {
     /// Node directories, archives or bundles, or one directory of node folders.
     #[arg(required = true, value_name = "DIR")]
@@ -38,6 +39,10 @@ pub struct Args {
     /// Also print the target's full analysis (the chain, and its "why only this node" section).
     #[arg(long)]
     analysis: bool,
+    /// Write the target's postmortem instead, with its "Why only this node" section: md or html
+    /// (rendered as `rootline report` renders a saved analysis; --lang sets its language).
+    #[arg(long, value_name = "FORMAT", conflicts_with_all = ["json", "analysis"])]
+    report: Option<String>,
     /// Write the output to this file instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
@@ -64,6 +69,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             None => return usage(format!("--lang {s}: write en or ko")),
         },
     };
+    let report = match a.report.as_deref().map(|f| (f, rootline_report::Format::parse(f))) {
+        None => None,
+        Some((_, Some(f))) => Some(f),
+        Some((f, None)) => return usage(format!("--report {f}: write md or html")),
+    };
     let nodes = match rootline_fleet::discover(&a.paths) {
         Ok(n) => n,
         Err(e) => return usage(e),
@@ -84,6 +94,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         None => jiff::tz::TimeZone::system(),
     };
     ingest.time.year = a.year;
+    // Two nodes are read at a time on two cores: keep each one's in-memory share modest.
+    ingest.memory_budget = ingest.memory_budget.min(64 << 20);
     let since = a.since.as_deref().map(|s| parse_time_arg("--since", s, &zone)).transpose()?;
     let until = a.until.as_deref().map(|s| parse_time_arg("--until", s, &zone)).transpose()?;
     let pack = if a.rules.is_empty() {
@@ -98,7 +110,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Ok(f) => f,
         Err(e) => return usage(e.0),
     };
-    let body = if a.json {
+    let body = if let Some(format) = report {
+        // One way to render: the analysis as its JSON document, read back by the report crate, as
+        // `rootline report ANALYSIS.json` does.
+        let doc = rootline_report::analysis_value(&fleet.analysis);
+        let opts = rootline_report::Options { format, lang, redact: false };
+        rootline_report::render_value(doc, engine.pack(), &opts)?
+    } else if a.json {
         let mut s = serde_json::to_string_pretty(&fleet)?;
         s.push('\n');
         s
