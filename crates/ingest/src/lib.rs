@@ -26,7 +26,6 @@ mod run;
 mod spill;
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 pub use merge::Merged;
 pub use query::Query;
@@ -96,6 +95,16 @@ impl Timeline {
     }
 }
 
+/// What reading one input unit produced.
+#[derive(Default)]
+struct UnitResult {
+    index: usize,
+    runs: Vec<run::Run>,
+    skipped: Vec<Skipped>,
+    warnings: Vec<Skipped>,
+    facts: Vec<run::Fact>,
+}
+
 /// Reads `paths` (files, directories, archives, `-` for stdin), resolves times and returns the
 /// timeline. Unreadable or binary inputs are listed in `stats.skipped`; nothing aborts the run.
 pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
@@ -111,34 +120,36 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
         json_fields: &json_fields,
         budget: &budget,
     };
-    let shared = Mutex::new((skipped, Vec::<Skipped>::new(), Vec::<run::Fact>::new()));
-    let mut runs: Vec<(usize, Vec<run::Run>)> = units
+    // Each unit's results are kept with its index and joined in input order, so what rootline reports
+    // (runs, skipped files, warnings, bundle facts) never depends on which thread finished first.
+    let mut per_unit: Vec<UnitResult> = units
         .par_iter()
         .enumerate()
         .map(|(ui, unit)| {
-            let (mut sk, mut wa, mut facts, mut out) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            let mut visit = |m: source::Member<'_>| match run::read_member(m, unit.bundle, cfg, &mut wa) {
-                run::Outcome::Run(r) => out.push(*r),
+            let mut r = UnitResult { index: ui, ..UnitResult::default() };
+            let mut visit = |m: source::Member<'_>| match run::read_member(m, unit.bundle, cfg, &mut r.warnings) {
+                run::Outcome::Run(run) => r.runs.push(*run),
                 run::Outcome::Fact(f, note) => {
-                    facts.push(f);
-                    sk.push(note);
+                    r.facts.push(f);
+                    r.skipped.push(note);
                 }
-                run::Outcome::Skipped(s) => sk.push(s),
+                run::Outcome::Skipped(s) => r.skipped.push(s),
             };
-            let (mut sk2, mut wa2) = (Vec::new(), Vec::new());
-            source::read_unit(unit, limits, &mut visit, &mut sk2, &mut wa2);
-            sk.extend(sk2);
-            wa.extend(wa2);
-            let mut g = shared.lock().unwrap_or_else(|e| e.into_inner());
-            g.0.extend(sk);
-            g.1.extend(wa);
-            g.2.extend(facts);
-            (ui, out)
+            let (mut sk, mut wa) = (Vec::new(), Vec::new());
+            source::read_unit(unit, limits, &mut visit, &mut sk, &mut wa);
+            r.skipped.extend(sk);
+            r.warnings.extend(wa);
+            r
         })
         .collect();
-    runs.sort_by_key(|(ui, _)| *ui);
-    let runs: Vec<run::Run> = runs.into_iter().flat_map(|(_, r)| r).collect();
-    let (skipped, warnings, facts) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    per_unit.sort_by_key(|r| r.index);
+    let (mut runs, mut warnings, mut facts) = (Vec::new(), Vec::new(), Vec::new());
+    for r in per_unit {
+        runs.extend(r.runs);
+        skipped.extend(r.skipped);
+        warnings.extend(r.warnings);
+        facts.extend(r.facts);
+    }
     let (plans, sources) = time::resolve::plan(&runs, &facts, &opts.time);
     let stats = Stats::new(sources, skipped, warnings);
     Timeline { runs, plans, stats }
