@@ -74,14 +74,32 @@ impl<'e> Correlator<'e> {
 
     /// One event, in timeline order.
     pub fn feed(&mut self, ev: &Event) {
+        self.note_host(ev);
+        let hits = self.matcher.feed(ev);
+        self.learner.feed(ev);
+        self.novelty.feed(ev, hits > 0);
+    }
+
+    fn note_host(&mut self, ev: &Event) {
         if let Some(h) = &ev.host {
             if !self.hosts.contains(&**h) {
                 self.hosts.insert(h.to_string());
             }
         }
-        let hits = self.matcher.feed(ev);
+    }
+
+    /// Like [`Correlator::feed`] for an event already scanned with [`Engine::scan`] and already given
+    /// to a [`novelty::Novelty`] of the caller's (both are independent of the rest, so they can run on
+    /// another thread, see `rootline analyze`); hand that over with [`Correlator::set_novelty`].
+    pub fn feed_scanned(&mut self, ev: &Event, hits: &[rootline_rules::Hit]) {
+        self.note_host(ev);
+        self.matcher.feed_scanned(ev, hits);
         self.learner.feed(ev);
-        self.novelty.feed(ev, hits > 0);
+    }
+
+    /// Replaces the template statistics with ones the caller gathered (see [`Correlator::feed_scanned`]).
+    pub fn set_novelty(&mut self, n: novelty::Novelty) {
+        self.novelty = n;
     }
 
     /// Correlates what was fed; `stats` describes the read.

@@ -184,17 +184,25 @@ impl<'e> Matcher<'e> {
 
     /// Matches one event (feed them in timeline order); returns how many rule patterns hit it.
     pub fn feed(&mut self, ev: &Event) -> usize {
+        let mut hits = std::mem::take(&mut self.hits);
+        hits.clear();
+        self.engine.scan(ev, &mut self.scratch, &mut hits);
+        let n = self.feed_scanned(ev, &hits);
+        self.hits = hits;
+        n
+    }
+
+    /// Like [`Matcher::feed`] for an event already scanned with [`Engine::scan`] (possibly on another
+    /// thread: scanning is pure, this part keeps the order-dependent state). Returns `hits.len()`.
+    pub fn feed_scanned(&mut self, ev: &Event, hits: &[Hit]) -> usize {
         self.events += 1;
         if ev.time.is_some() {
             self.last_time = ev.time;
         }
-        self.hits.clear();
-        self.engine.scan(ev, &mut self.scratch, &mut self.hits);
-        if self.hits.is_empty() {
+        if hits.is_empty() {
             return 0;
         }
-        let hits = std::mem::take(&mut self.hits);
-        for h in &hits {
+        for h in hits {
             self.nhits += 1;
             self.aliases.learn(&h.entities);
             let evidence = evidence_of(ev, h.line_index);
@@ -209,9 +217,7 @@ impl<'e> Matcher<'e> {
             }
             self.add(h.sig, host, ev.time.or(self.last_time), &h.entities, evidence);
         }
-        let n = hits.len();
-        self.hits = hits;
-        n
+        hits.len()
     }
 
     fn add(

@@ -66,8 +66,40 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let timeline = rootline_ingest::read(&a.input.paths, &opts);
     let stats = timeline.stats.clone();
     let mut c = rootline_correlate::Correlator::new(&engine);
-    for ev in timeline.into_events() {
-        c.feed(&ev);
+    // Two stages on two threads: merging, rule scanning (pure, per event) and template mining here;
+    // the order-dependent rest (finding windows, aliases) on the correlating thread.
+    let events = timeline.into_events();
+    let novelty = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(rootline_event::Event, Vec<rootline_rules::Hit>)>>(8);
+        let engine = &engine;
+        let scanner = s.spawn(move || {
+            let mut scratch = rootline_rules::Scratch::default();
+            let mut novelty = rootline_correlate::novelty::Novelty::default();
+            let mut batch = Vec::with_capacity(512);
+            for ev in events {
+                let mut hits = Vec::new();
+                engine.scan(&ev, &mut scratch, &mut hits);
+                novelty.feed(&ev, !hits.is_empty());
+                batch.push((ev, hits));
+                if batch.len() == 512 && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(512))).is_err() {
+                    return novelty;
+                }
+            }
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+            novelty
+        });
+        for batch in rx {
+            for (ev, hits) in &batch {
+                c.feed_scanned(ev, hits);
+            }
+        }
+        scanner.join()
+    });
+    match novelty {
+        Ok(n) => c.set_novelty(n),
+        Err(p) => std::panic::resume_unwind(p),
     }
     if std::env::var_os("ROOTLINE_DEBUG_TIMING").is_some() {
         eprintln!("rootline: read, match and learn: {:.3}s", started.elapsed().as_secs_f64());
