@@ -97,35 +97,8 @@ struct Parts<'a> {
     msg: &'a [u8],
 }
 
-const FACILITIES: &[&[u8]] = &[
-    b"kern",
-    b"user",
-    b"mail",
-    b"daemon",
-    b"auth",
-    b"syslog",
-    b"lpr",
-    b"news",
-    b"uucp",
-    b"cron",
-    b"authpriv",
-    b"ftp",
-    b"res0",
-    b"res1",
-    b"res2",
-    b"res3",
-    b"local0",
-    b"local1",
-    b"local2",
-    b"local3",
-    b"local4",
-    b"local5",
-    b"local6",
-    b"local7",
-];
-
 fn facility_name(n: u64) -> &'static [u8] {
-    FACILITIES.get(n as usize).copied().unwrap_or(b"kern")
+    super::util::FACILITIES.get(n as usize).copied().unwrap_or(b"kern")
 }
 
 /// Splits a dmesg-style line (everything but `/dev/kmsg`).
@@ -178,7 +151,7 @@ fn split(line: &[u8]) -> Option<Parts<'_>> {
 fn split_decoded(b: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
     let c1 = b.iter().take(10).position(|&c| c == b':')?;
     let fac = trim(&b[..c1]);
-    if !FACILITIES.contains(&fac) {
+    if !super::util::FACILITIES.contains(&fac) {
         return None;
     }
     let after = &b[c1 + 1..];

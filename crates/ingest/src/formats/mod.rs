@@ -207,6 +207,35 @@ pub fn detect(path: &str, sample: &[&[u8]]) -> Format {
 
 /// Shared helpers for parsers.
 pub(crate) mod util {
+    /// Syslog facility names by code (RFC 5424 section 6.2.1: 0 kern .. 23 local7; 12-15 are the
+    /// reserved codes, named as util-linux `dmesg -x` has no names for them).
+    pub const FACILITIES: &[&[u8]] = &[
+        b"kern",
+        b"user",
+        b"mail",
+        b"daemon",
+        b"auth",
+        b"syslog",
+        b"lpr",
+        b"news",
+        b"uucp",
+        b"cron",
+        b"authpriv",
+        b"ftp",
+        b"res0",
+        b"res1",
+        b"res2",
+        b"res3",
+        b"local0",
+        b"local1",
+        b"local2",
+        b"local3",
+        b"local4",
+        b"local5",
+        b"local6",
+        b"local7",
+    ];
+
     /// Parses an unsigned decimal; `None` for empty input, non-digits or overflow.
     pub fn parse_u64(b: &[u8]) -> Option<u64> {
         if b.is_empty() || b.len() > 19 {

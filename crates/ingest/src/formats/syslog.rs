@@ -133,29 +133,7 @@ fn is_facility_level(w: &[u8]) -> bool {
         return false;
     };
     let (f, l) = (&w[..dot], &w[dot + 1..]);
-    const FAC: &[&[u8]] = &[
-        b"kern",
-        b"user",
-        b"mail",
-        b"daemon",
-        b"auth",
-        b"syslog",
-        b"lpr",
-        b"news",
-        b"uucp",
-        b"cron",
-        b"authpriv",
-        b"ftp",
-        b"local0",
-        b"local1",
-        b"local2",
-        b"local3",
-        b"local4",
-        b"local5",
-        b"local6",
-        b"local7",
-    ];
-    FAC.contains(&f) && std::str::from_utf8(l).ok().and_then(Severity::from_word).is_some()
+    super::util::FACILITIES.contains(&f) && std::str::from_utf8(l).ok().and_then(Severity::from_word).is_some()
 }
 
 /// Splits `prog[pid]: msg`; lines without a `tag:` keep everything as the message.

@@ -1,10 +1,9 @@
 //! `rootline analyze PATH...`: the evidence-linked causal chain and the root cause.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rootline_rules::{Engine, Lang, Pack};
+use rootline_rules::Engine;
 
 use super::common::InputArgs;
 use super::usage;
@@ -42,25 +41,14 @@ pub struct Args {
 
 /// Runs `rootline analyze`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let lang = match a.lang.as_deref() {
-        None => Lang::from_env(),
-        Some(s) => match Lang::parse(s) {
-            Some(l) => l,
-            None => return usage(format!("--lang {s}: write en or ko")),
-        },
-    };
+    let lang = super::common::parse_lang(a.lang.as_deref())?;
     match a.output_format.as_str() {
         "text" if a.redact => return usage("--redact: write --format json, md or html"),
         "text" | "json" | "md" | "html" => {}
         f => return usage(format!("--format {f}: write text, json, md or html")),
     }
     let opts = a.input.options()?;
-    let pack = if a.rules.is_empty() {
-        Pack::builtin().map_err(|e| anyhow::anyhow!("built-in rule pack: {e}"))?
-    } else {
-        let dirs: Vec<&std::path::Path> = a.rules.iter().map(|p| p.as_path()).collect();
-        Pack::load(&dirs).map_err(|e| super::UsageError(format!("{e}")))?
-    };
+    let pack = super::common::load_pack(&a.rules)?;
     let engine = Engine::new(pack);
     let started = std::time::Instant::now();
     let timeline = rootline_ingest::read(&a.input.paths, &opts);
@@ -125,13 +113,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         _ => rootline_correlate::text::render(&analysis, lang),
     };
-    match &a.output {
-        Some(p) => std::fs::write(p, body).map_err(|e| super::UsageError(format!("{}: {e}", p.display())))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(body.as_bytes())?;
-            out.flush()?;
-        }
-    }
+    super::common::write_output(a.output.as_deref(), &body)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ use jiff::tz::TimeZone;
 use rootline_ingest::{Format, Options, Query};
 
 use super::{usage, UsageError};
+use rootline_rules::{Lang, Pack};
 
 /// What to read and how to interpret its times.
 #[derive(clap::Args, Debug, Clone)]
@@ -188,6 +189,45 @@ impl FilterArgs {
             grep,
             sources: self.sources.clone(),
         })
+    }
+}
+
+/// The language asked for with `--lang`, else the one of `LC_ALL` / `LC_MESSAGES` / `LANG`.
+pub fn parse_lang(arg: Option<&str>) -> anyhow::Result<Lang> {
+    match arg {
+        None => Ok(Lang::from_env()),
+        Some(s) => match Lang::parse(s) {
+            Some(l) => Ok(l),
+            None => usage(format!("--lang {s}: write en or ko")),
+        },
+    }
+}
+
+/// The built-in rule pack, or the built-in pack with the `--rules` directories added over it.
+pub fn load_pack(dirs: &[PathBuf]) -> anyhow::Result<Pack> {
+    if dirs.is_empty() {
+        return Pack::builtin().map_err(|e| anyhow::anyhow!("built-in rule pack: {e}"));
+    }
+    for d in dirs {
+        if !d.is_dir() {
+            return usage(format!("--rules {}: not a directory", d.display()));
+        }
+    }
+    let refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
+    Pack::load(&refs).map_err(|e| UsageError(format!("{e}")).into())
+}
+
+/// Writes a command's output to `-o FILE`, or to standard output.
+pub fn write_output(path: Option<&std::path::Path>, body: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match path {
+        Some(p) => std::fs::write(p, body).map_err(|e| UsageError(format!("{}: {e}", p.display())).into()),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(body.as_bytes())?;
+            out.flush()?;
+            Ok(())
+        }
     }
 }
 

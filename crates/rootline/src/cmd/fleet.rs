@@ -1,10 +1,9 @@
 //! `rootline fleet DIR...`: what only the failing node showed, against its peers in the same window.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rootline_rules::{Engine, Lang, Pack};
+use rootline_rules::Engine;
 
 use super::common::{parse_time_arg, parse_tz};
 use super::usage;
@@ -62,13 +61,7 @@ pub struct Args {
 
 /// Runs `rootline fleet`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let lang = match a.lang.as_deref() {
-        None => Lang::from_env(),
-        Some(s) => match Lang::parse(s) {
-            Some(l) => l,
-            None => return usage(format!("--lang {s}: write en or ko")),
-        },
-    };
+    let lang = super::common::parse_lang(a.lang.as_deref())?;
     let report = match a.report.as_deref().map(|f| (f, rootline_report::Format::parse(f))) {
         None => None,
         Some((_, Some(f))) => Some(f),
@@ -98,12 +91,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     ingest.memory_budget = ingest.memory_budget.min(64 << 20);
     let since = a.since.as_deref().map(|s| parse_time_arg("--since", s, &zone)).transpose()?;
     let until = a.until.as_deref().map(|s| parse_time_arg("--until", s, &zone)).transpose()?;
-    let pack = if a.rules.is_empty() {
-        Pack::builtin().map_err(|e| anyhow::anyhow!("built-in rule pack: {e}"))?
-    } else {
-        let dirs: Vec<&std::path::Path> = a.rules.iter().map(|p| p.as_path()).collect();
-        Pack::load(&dirs).map_err(|e| super::UsageError(format!("{e}")))?
-    };
+    let pack = super::common::load_pack(&a.rules)?;
     let engine = Engine::new(pack);
     let opts = rootline_fleet::Options { ingest, target: a.target.clone(), since, until, lang };
     let fleet = match rootline_fleet::compare(&nodes, &engine, &opts) {
@@ -128,13 +116,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     } else {
         rootline_fleet::render::render(&fleet)
     };
-    match &a.output {
-        Some(p) => std::fs::write(p, body).map_err(|e| super::UsageError(format!("{}: {e}", p.display())))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(body.as_bytes())?;
-            out.flush()?;
-        }
-    }
+    super::common::write_output(a.output.as_deref(), &body)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,11 +1,9 @@
 //! `rootline report ANALYSIS.json`: a saved analysis rendered as a Markdown or HTML postmortem.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rootline_report::{Format, Options};
-use rootline_rules::{Lang, Pack};
 
 use super::usage;
 
@@ -38,13 +36,7 @@ pub struct Args {
 
 /// Runs `rootline report`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let lang = match a.lang.as_deref() {
-        None => Lang::from_env(),
-        Some(s) => match Lang::parse(s) {
-            Some(l) => l,
-            None => return usage(format!("--lang {s}: write en or ko")),
-        },
-    };
+    let lang = super::common::parse_lang(a.lang.as_deref())?;
     let Some(format) = Format::parse(&a.format) else {
         return usage(format!("--format {}: write md or html", a.format));
     };
@@ -55,22 +47,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     } else {
         std::fs::read_to_string(&a.input).map_err(|e| super::UsageError(format!("{}: {e}", a.input.display())))?
     };
-    let pack = if a.rules.is_empty() {
-        Pack::builtin().map_err(|e| anyhow::anyhow!("built-in rule pack: {e}"))?
-    } else {
-        let dirs: Vec<&std::path::Path> = a.rules.iter().map(|p| p.as_path()).collect();
-        Pack::load(&dirs).map_err(|e| super::UsageError(format!("{e}")))?
-    };
+    let pack = super::common::load_pack(&a.rules)?;
     let opts = Options { format, lang, redact: a.redact };
     let body = rootline_report::render_json(&json, &pack, &opts)
         .map_err(|e| super::UsageError(format!("{}: {e}", a.input.display())))?;
-    match &a.output {
-        Some(p) => std::fs::write(p, body).map_err(|e| super::UsageError(format!("{}: {e}", p.display())))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(body.as_bytes())?;
-            out.flush()?;
-        }
-    }
+    super::common::write_output(a.output.as_deref(), &body)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use rootline_rules::{docs, harness, lint, Engine, Lang, Pack};
+use rootline_rules::{docs, harness, lint, Engine, Lang};
 
 use super::common::InputArgs;
 use super::usage;
@@ -79,19 +79,9 @@ enum Sub {
     },
 }
 
-fn load(dirs: &[PathBuf]) -> anyhow::Result<Pack> {
-    for d in dirs {
-        if !d.is_dir() {
-            return usage(format!("--rules {}: not a directory", d.display()));
-        }
-    }
-    let refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
-    Pack::load(&refs).map_err(|e| super::UsageError(format!("{e}")).into())
-}
-
 /// Runs the command.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let pack = load(&a.rules)?;
+    let pack = super::common::load_pack(&a.rules)?;
     let stdout = io::stdout();
     let mut w = BufWriter::new(stdout.lock());
     let code = match a.cmd {
@@ -118,13 +108,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Sub::Show { id, lang } => {
-            let lang = match lang.as_deref() {
-                None => Lang::from_env(),
-                Some(l) => match Lang::parse(l) {
-                    Some(l) => l,
-                    None => return usage(format!("--lang {l}: use en or ko")),
-                },
-            };
+            let lang = super::common::parse_lang(lang.as_deref())?;
             let Some(sig) = pack.get(&id) else {
                 return usage(format!("no rule has id `{id}` (see `rootline rules list`)"));
             };
