@@ -151,26 +151,108 @@ fn pad(l: &mut String, start: usize, width: usize) {
     }
 }
 
-/// One event as a JSON object (one line of `--json` output).
-pub fn event_json(ev: &Event) -> serde_json::Value {
-    let mut fields = serde_json::Map::new();
-    for (k, v) in &ev.fields {
-        fields.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+/// Writes one event as a JSON object (one line of `--json` output, without the newline), keys in
+/// sorted order, written field by field rather than through a `serde_json::Value` per line (which
+/// made `--json` three times slower than text).
+pub fn write_event_json(w: &mut dyn Write, ev: &Event) -> io::Result<()> {
+    fn key(w: &mut dyn Write, first: bool, k: &str) -> io::Result<()> {
+        w.write_all(if first { b"{\"" } else { b",\"" })?;
+        w.write_all(k.as_bytes())?;
+        w.write_all(b"\":")
     }
-    serde_json::json!({
-        "time": ev.time.map(|t| t.to_rfc3339()),
-        "time_kind": ev.time_kind.as_str(),
-        "boot_seconds": ev.boot_nanos.map(|b| b as f64 / 1e9),
-        "host": ev.host.as_deref(),
-        "format": ev.format.as_str(),
-        "program": ev.program.as_deref(),
-        "pid": ev.pid,
-        "severity": ev.severity.map(|s| s.as_str()),
-        "message": json_text(&ev.message),
-        "attached_lines": ev.attached,
-        "path": &*ev.provenance.path,
-        "line": ev.provenance.line,
-        "byte_offset": ev.provenance.byte_offset,
-        "fields": fields,
-    })
+    fn val<T: serde::Serialize + ?Sized>(w: &mut dyn Write, v: &T) -> io::Result<()> {
+        serde_json::to_writer(w, v).map_err(io::Error::other)
+    }
+    key(w, true, "attached_lines")?;
+    val(w, &ev.attached)?;
+    key(w, false, "boot_seconds")?;
+    val(w, &ev.boot_nanos.map(|b| b as f64 / 1e9))?;
+    key(w, false, "byte_offset")?;
+    val(w, &ev.provenance.byte_offset)?;
+    key(w, false, "fields")?;
+    // Sorted by key, the last value of a repeated key winning, as a JSON map would have it.
+    let mut fields: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    for (k, v) in &ev.fields {
+        fields.insert(k, v);
+    }
+    val(w, &fields)?;
+    key(w, false, "format")?;
+    val(w, ev.format.as_str())?;
+    key(w, false, "host")?;
+    val(w, &ev.host.as_deref())?;
+    key(w, false, "line")?;
+    val(w, &ev.provenance.line)?;
+    key(w, false, "message")?;
+    match std::str::from_utf8(&ev.message) {
+        Ok(s) => val(w, s)?,
+        Err(_) => val(w, &json_text(&ev.message))?,
+    }
+    key(w, false, "path")?;
+    val(w, &*ev.provenance.path)?;
+    key(w, false, "pid")?;
+    val(w, &ev.pid)?;
+    key(w, false, "program")?;
+    val(w, &ev.program.as_deref())?;
+    key(w, false, "severity")?;
+    val(w, &ev.severity.map(|s| s.as_str()))?;
+    key(w, false, "time")?;
+    match ev.time {
+        Some(t) => val(w, &t.to_rfc3339())?,
+        None => w.write_all(b"null")?,
+    }
+    key(w, false, "time_kind")?;
+    val(w, ev.time_kind.as_str())?;
+    w.write_all(b"}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rootline_event::{Format, Provenance, Severity, Timestamp};
+
+    /// The object built the straightforward way, for comparison.
+    fn reference(ev: &Event) -> serde_json::Value {
+        let mut fields = serde_json::Map::new();
+        for (k, v) in &ev.fields {
+            fields.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+        }
+        serde_json::json!({
+            "time": ev.time.map(|t| t.to_rfc3339()),
+            "time_kind": ev.time_kind.as_str(),
+            "boot_seconds": ev.boot_nanos.map(|b| b as f64 / 1e9),
+            "host": ev.host.as_deref(),
+            "format": ev.format.as_str(),
+            "program": ev.program.as_deref(),
+            "pid": ev.pid,
+            "severity": ev.severity.map(|s| s.as_str()),
+            "message": json_text(&ev.message),
+            "attached_lines": ev.attached,
+            "path": &*ev.provenance.path,
+            "line": ev.provenance.line,
+            "byte_offset": ev.provenance.byte_offset,
+            "fields": fields,
+        })
+    }
+
+    #[test]
+    fn streamed_json_equals_the_reference_object_byte_for_byte() {
+        let mut ev = Event::new(Format::Syslog, Provenance::new("dir/\"quoted\".log", 7, 99));
+        ev.time = Some(Timestamp::from_unix_nanos(1_760_352_662_123_000_000, 9 * 3600));
+        ev.boot_nanos = Some(57_021_751_000);
+        ev.host = Some("s-dcn37-com604-krw1a".into());
+        ev.program = Some("kernel".into());
+        ev.pid = Some(42);
+        ev.severity = Some(Severity::Err);
+        ev.fields = vec![("z".into(), "1".into()), ("a".into(), "tab\there".into()), ("z".into(), "2".into())];
+        for msg in [&b"INFO: task qemu\nCall Trace:"[..], &b"caf\xe9 \xff"[..], &b""[..]] {
+            ev.set_message(msg);
+            let mut got = Vec::new();
+            write_event_json(&mut got, &ev).unwrap();
+            assert_eq!(String::from_utf8(got).unwrap(), serde_json::to_string(&reference(&ev)).unwrap());
+        }
+        let bare = Event::new(Format::Generic, Provenance::new("-", 1, 0));
+        let mut got = Vec::new();
+        write_event_json(&mut got, &bare).unwrap();
+        assert_eq!(String::from_utf8(got).unwrap(), serde_json::to_string(&reference(&bare)).unwrap());
+    }
 }

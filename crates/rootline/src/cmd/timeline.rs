@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rootline_event::{Event, Format, Provenance, TimeKind, Timestamp};
 use rootline_template::collapse::{Collapser, Offer, Repeats};
 
-use crate::out::{event_json, ColorChoice, TextWriter};
+use crate::out::{write_event_json, ColorChoice, TextWriter};
 
 /// Events per batch handed from the merging thread to the printing one.
 const BATCH: usize = 1024;
@@ -106,7 +106,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                     Line::Event(ev) => {
                         shown += 1;
                         if json {
-                            serde_json::to_writer(&mut w, &event_json(ev))?;
+                            write_event_json(&mut w, ev)?;
                             w.write_all(b"\n")?;
                         } else {
                             text.write(&mut w, ev)?;
