@@ -15,15 +15,9 @@ cd "$(dirname "$0")/.."
 nodes=${1:-87}
 mb=${2:-50}
 
-need=()
-command -v rg >/dev/null || need+=(ripgrep)
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-cargo build --release -q -p rootline
-bin=target/release/rootline
-mkdir -p bench/out
+source bench/lib.sh
+bench_need rg:ripgrep time:time
+bench_build
 
 base=bench/out/fleet-base-$mb
 if [ ! -f "$base.done" ]; then
@@ -49,15 +43,6 @@ if [ ! -f "$fleet.done" ]; then
     if [ "$i" -eq 37 ]; then cp -r examples/incidents/seed-37 "$d/seed"; rm -f "$d/seed/README.md"; fi'
   touch "$fleet.done"
 fi
-
-# measure CMD...: prints "seconds peak_kib" for one run of CMD (stdout discarded).
-measure() {
-  local f
-  f=$(mktemp)
-  /usr/bin/time -o "$f" -f '%e %M' "$@" >/dev/null 2>/dev/null || true
-  tail -n1 "$f"
-  rm -f "$f"
-}
 
 bytes=$(du -sb "$fleet" | cut -f1)
 cat "$fleet"/*/* "$fleet"/*/seed/*/* >/dev/null 2>&1 || true   # warm the page cache

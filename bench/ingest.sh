@@ -9,34 +9,13 @@ cd "$(dirname "$0")/.."
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(256 1024)
 
-need=()
-command -v rg >/dev/null || need+=(ripgrep)
-command -v lnav >/dev/null || need+=(lnav)
-[ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-cargo build --release -q -p rootline
-bin=target/release/rootline
-mkdir -p bench/out
-
-# measure NAME CMD...: prints "seconds peak_kib" for one run of CMD (stdout discarded).
-measure() {
-  local f
-  f=$(mktemp)
-  /usr/bin/time -o "$f" -f '%e %M' "$@" >/dev/null 2>/dev/null || true
-  tail -n1 "$f"
-  rm -f "$f"
-}
+source bench/lib.sh
+bench_need rg:ripgrep lnav:lnav time:time
+bench_build
 
 printf '%-8s %-28s %9s %10s %11s %9s\n' "size" "tool" "seconds" "MB/s" "peak MiB" "vs lnav"
 for mb in "${sizes[@]}"; do
-  corpus=bench/out/corpus-$mb
-  if [ ! -f "$corpus.done" ]; then
-    rm -rf "$corpus"
-    python3 bench/gen-corpus.py "$corpus" "$mb"
-    touch "$corpus.done"
-  fi
+  corpus=$(bench_corpus "$mb")
   bytes=$(du -sb "$corpus" | cut -f1)
   # Warm the page cache so every tool reads from memory.
   cat "$corpus"/*/* >/dev/null

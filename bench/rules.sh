@@ -9,18 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mb=${1:-256}
-command -v rg >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ripgrep >/dev/null; }
-cargo build --release -q -p rootline
-bin=target/release/rootline
-mkdir -p bench/out
-corpus=bench/out/corpus-$mb
-if [ ! -f "$corpus.done" ]; then
-  if [ -f bench/gen-corpus.py ]; then
-    rm -rf "$corpus"; python3 bench/gen-corpus.py "$corpus" "$mb"; touch "$corpus.done"
-  else
-    echo "bench/gen-corpus.py is missing" >&2; exit 2
-  fi
-fi
+source bench/lib.sh
+bench_need rg:ripgrep
+bench_build
+corpus=$(bench_corpus "$mb")
 bytes=$(du -sb "$corpus" | cut -f1)
 pats=bench/out/rules-patterns.txt
 "$bin" rules patterns > "$pats"
@@ -29,8 +21,7 @@ mbs() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.0f", b / 1e6 / (s > 0 ? s
 now() { date +%s.%N; }
 
 # Warm the page cache so both tools read from memory.
-cat "$corpus"/* >/dev/null 2>&1 || true
-find "$corpus" -type f ! -name .done -exec cat {} + >/dev/null
+find "$corpus" -type f -exec cat {} + >/dev/null
 
 t0=$(now); rg_lines=$(rg -c --no-filename -f "$pats" "$corpus" | awk '{s+=$1} END {print s+0}'); t1=$(now)
 rg_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')

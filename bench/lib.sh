@@ -1,0 +1,47 @@
+# Shared by the bench/*.sh scripts (sourced, not run): tool installation, the release build, the
+# generated corpus, and measuring one command's time and peak memory.
+
+# bench_need CMD:PACKAGE ...: installs with apt-get the packages whose command is missing.
+bench_need() {
+  local need=() spec cmd pkg
+  for spec in "$@"; do
+    cmd=${spec%%:*}
+    pkg=${spec#*:}
+    if [ "$cmd" = time ]; then
+      [ -x /usr/bin/time ] || need+=("$pkg")
+    else
+      command -v "$cmd" >/dev/null || need+=("$pkg")
+    fi
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+}
+
+# bench_build: builds the release binary; sets $bin.
+bench_build() {
+  cargo build --release -q -p rootline
+  bin=target/release/rootline
+  mkdir -p bench/out
+}
+
+# bench_corpus MB: prints the path of the MB-megabyte corpus of bench/gen-corpus.py, generating it
+# once (a `.done` marker beside the folder, not inside it, says it is complete).
+bench_corpus() {
+  local corpus=bench/out/corpus-$1
+  if [ ! -f "$corpus.done" ]; then
+    rm -rf "$corpus"
+    python3 bench/gen-corpus.py "$corpus" "$1" >&2
+    touch "$corpus.done"
+  fi
+  echo "$corpus"
+}
+
+# measure CMD...: prints "seconds peak_kib" for one run of CMD (its output discarded).
+measure() {
+  local f
+  f=$(mktemp)
+  /usr/bin/time -o "$f" -f '%e %M' "$@" >/dev/null 2>/dev/null || true
+  tail -n1 "$f"
+  rm -f "$f"
+}
