@@ -119,6 +119,9 @@ struct Collect {
     over: bool,
 }
 
+/// What a parser does with one complete JSON item: its line, its bytes, the sink.
+pub(crate) type ItemFn<'a> = dyn FnMut(LinePos, &[u8], &mut dyn Sink) + 'a;
+
 /// Finds the objects of a JSON document as its lines stream by, tracking nesting outside strings.
 ///
 /// An object is reported when it closes, at the line where it opened: each object that opens inside an
@@ -259,6 +262,30 @@ impl JsonStream {
         if let Some(cl) = self.coll.take() {
             done(Done::Oversized { at: cl.at, first: &self.first });
         }
+    }
+
+    /// [`JsonStream::feed`] for a parser: each complete item goes to `item` (with the sink), and every
+    /// other outcome is told to the sink the one way all JSON parsers tell it (oversized items and
+    /// garbage are unparsed, wrapper and structure lines are skipped).
+    pub(crate) fn feed_to(&mut self, at: LinePos, line: &[u8], out: &mut dyn Sink, item: &mut ItemFn<'_>) {
+        let kind = self.feed(at, line, &mut |d| match d {
+            Done::Item { at, json } => item(at, json, out),
+            Done::Oversized { at, first } => out.unparsed(at, first),
+            Done::Wrapper { at } => out.skip(at),
+        });
+        match kind {
+            LineKind::Claimed => {}
+            LineKind::Structure => out.skip(at),
+            LineKind::Garbage => out.unparsed(at, line),
+        }
+    }
+
+    /// [`JsonStream::finish`] for a parser: an item cut short by the end of input is unparsed.
+    pub(crate) fn finish_to(&mut self, out: &mut dyn Sink) {
+        self.finish(&mut |d| match d {
+            Done::Oversized { at, first } | Done::Item { at, json: first } => out.unparsed(at, first),
+            Done::Wrapper { at } => out.skip(at),
+        });
     }
 }
 
@@ -460,23 +487,11 @@ impl Parser for JsonLinesParser {
             return;
         }
         let map = &self.map;
-        let kind = self.stream.feed(at, line, &mut |d| match d {
-            Done::Item { at, json } => emit(map, at, json, out),
-            Done::Oversized { at, first } => out.unparsed(at, first),
-            Done::Wrapper { at } => out.skip(at),
-        });
-        match kind {
-            LineKind::Claimed => {}
-            LineKind::Structure => out.skip(at),
-            LineKind::Garbage => out.unparsed(at, line),
-        }
+        self.stream.feed_to(at, line, out, &mut |at, json, out| emit(map, at, json, out));
     }
 
     fn finish(&mut self, out: &mut dyn Sink) {
-        self.stream.finish(&mut |d| match d {
-            Done::Oversized { at, first } | Done::Item { at, json: first } => out.unparsed(at, first),
-            Done::Wrapper { at } => out.skip(at),
-        });
+        self.stream.finish_to(out);
     }
 }
 

@@ -25,7 +25,7 @@ use std::borrow::Cow;
 use rootline_event::Severity;
 use serde_json::Value;
 
-use super::jsonlines::{lookup, scalar, time_of, Done, JsonStream, LineKind, MAX_ITEM_BYTES};
+use super::jsonlines::{lookup, scalar, time_of, JsonStream, MAX_ITEM_BYTES};
 use super::util::{parse_u64, text, trim};
 use super::{LinePos, Parser, Record, Sink, SourceCtx};
 use crate::time::RawTime;
@@ -328,19 +328,10 @@ impl K8sParser {
     }
 
     fn feed_json(&mut self, at: LinePos, line: &[u8], out: &mut dyn Sink) {
-        let kind = self.stream.feed(at, line, &mut |d| match d {
-            Done::Item { at, json } => match serde_json::from_slice::<Value>(json) {
-                Ok(v) => emit_value(at, &v, first_line(json), out),
-                Err(_) => out.unparsed(at, first_line(json)),
-            },
-            Done::Oversized { at, first } => out.unparsed(at, first),
-            Done::Wrapper { at } => out.skip(at),
+        self.stream.feed_to(at, line, out, &mut |at, json, out| match serde_json::from_slice::<Value>(json) {
+            Ok(v) => emit_value(at, &v, first_line(json), out),
+            Err(_) => out.unparsed(at, first_line(json)),
         });
-        match kind {
-            LineKind::Claimed => {}
-            LineKind::Structure => out.skip(at),
-            LineKind::Garbage => out.unparsed(at, line),
-        }
     }
 
     fn flush_yaml(&mut self, out: &mut dyn Sink) {
@@ -567,10 +558,7 @@ impl Parser for K8sParser {
 
     fn finish(&mut self, out: &mut dyn Sink) {
         match self.mode {
-            Mode::Json => self.stream.finish(&mut |d| match d {
-                Done::Oversized { at, first } | Done::Item { at, json: first } => out.unparsed(at, first),
-                Done::Wrapper { at } => out.skip(at),
-            }),
+            Mode::Json => self.stream.finish_to(out),
             Mode::Yaml => self.flush_yaml(out),
             _ => {}
         }

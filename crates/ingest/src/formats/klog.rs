@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use rootline_event::Severity;
 
 use super::logfmt::{cow_text, quoted_end, Pairs};
-use super::util::{parse_u64, text, trim};
+use super::util::{parse_u64, text};
 use super::{LinePos, Parser, Record, Sink, SourceCtx};
 use crate::time::civil::{digits, parse_hms};
 use crate::time::RawTime;
@@ -194,12 +194,10 @@ fn is_banner(line: &[u8]) -> bool {
 impl Parser for KlogParser {
     fn feed(&mut self, at: LinePos, line: &[u8], out: &mut dyn Sink) {
         let Some(h) = split_header(line) else {
-            if trim(line).is_empty() || (!self.have_record && is_banner(line)) {
+            if !self.have_record && is_banner(line) {
                 out.skip(at);
-            } else if self.have_record {
-                out.attach(at, line);
             } else {
-                out.unparsed(at, line);
+                super::util::headerless(at, line, self.have_record, out);
             }
             return;
         };

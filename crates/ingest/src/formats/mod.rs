@@ -251,6 +251,18 @@ pub(crate) mod util {
         Some(n)
     }
 
+    /// A line without the format's header: blank lines are skipped, other lines continue the record
+    /// before them (a traceback, a multi-line value) or, before any record, are unparsed.
+    pub fn headerless(at: super::LinePos, line: &[u8], have_record: bool, out: &mut dyn super::Sink) {
+        if trim(line).is_empty() {
+            out.skip(at);
+        } else if have_record {
+            out.attach(at, line);
+        } else {
+            out.unparsed(at, line);
+        }
+    }
+
     /// Splits `prog[pid]` into the program and the pid.
     pub fn split_prog_pid(tag: &[u8]) -> (&[u8], Option<u32>) {
         if let Some(open) = tag.iter().position(|&c| c == b'[') {

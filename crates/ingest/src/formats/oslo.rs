@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 use rootline_event::Severity;
 
-use super::util::{parse_u64, text, trim};
+use super::util::{parse_u64, text};
 use super::{LinePos, Parser, Record, Sink, SourceCtx};
 use crate::time::civil::parse_iso;
 use crate::time::RawTime;
@@ -176,14 +176,8 @@ impl OsloParser {
 impl Parser for OsloParser {
     fn feed(&mut self, at: LinePos, line: &[u8], out: &mut dyn Sink) {
         let Some(h) = split(line) else {
-            if trim(line).is_empty() {
-                out.skip(at);
-            } else if self.have_record {
-                // A bare traceback line or a continuation written without the header.
-                out.attach(at, line);
-            } else {
-                out.unparsed(at, line);
-            }
+            // A bare traceback line or a continuation written without the header attaches.
+            super::util::headerless(at, line, self.have_record, out);
             return;
         };
         let (inst, body) = instance(h.msg);
