@@ -1,17 +1,14 @@
-//! End-to-end tests of the `rootline` binary: real inputs in, exit codes and output checked.
+//! `rootline timeline`: real inputs in, exit codes and output checked.
 
+use super::support::root;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rootline"));
     c.env("TZ", "UTC").env_remove("LANG").env_remove("LC_ALL");
     c
-}
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn lab(name: &str) -> PathBuf {

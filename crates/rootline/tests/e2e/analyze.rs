@@ -10,11 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::support::root;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn analyze(dir: &Path) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_rootline"))

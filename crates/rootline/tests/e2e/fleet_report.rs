@@ -2,36 +2,15 @@
 //! in both languages, every evidence link of the section resolving to a row of the evidence index; the
 //! same document as `rootline report` on the fleet's analysis; and no such section without peers.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+use super::support::{root, rootline, stdout};
 use regex::Regex;
 use serde_json::Value;
 
 const FLEET: &str = "examples/fleets/upgrade-wave";
 const SEED: &str = "examples/incidents/seed-37";
 const HOST: &str = "s-dcn37-com604-krw1a";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn rootline(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_rootline"))
-        .current_dir(root())
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("LANG", "C.UTF-8")
-        .args(args)
-        .output()
-        .expect("rootline runs");
-    assert_eq!(out.status.code(), Some(0), "rootline {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-fn stdout(args: &[&str]) -> String {
-    String::from_utf8(rootline(args).stdout).expect("UTF-8 output")
-}
 
 /// The Markdown of one section: from its anchor to the next one.
 fn section<'a>(md: &'a str, anchor: &str) -> &'a str {

@@ -2,17 +2,13 @@
 //! flapped and recovered ranks below it, the seed's storage faults are seen on 1 of 8 nodes, and the
 //! upgrade (the nova image change) is common to all nodes.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::support::root;
 use serde_json::Value;
 
 const SEED: &str = "s-dcn37-com604-krw1a";
 const FLAP: &str = "s-dcn37-com608-krw1a";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn fleet(args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_rootline"))

@@ -3,36 +3,16 @@
 //! evidence anchor), `rootline report` on a saved analysis, and `--redact`.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
+use super::support::{root, rootline, stdout};
 use regex::Regex;
 use serde_json::Value;
 
 const SEED: &str = "examples/incidents/seed-37";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const HOST: &str = "s-dcn37-com604-krw1a";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn rootline(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_rootline"))
-        .current_dir(root())
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env("LANG", "C.UTF-8")
-        .args(args)
-        .output()
-        .expect("rootline runs");
-    assert_eq!(out.status.code(), Some(0), "rootline {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    out
-}
-
-fn stdout(args: &[&str]) -> String {
-    String::from_utf8(rootline(args).stdout).expect("UTF-8 output")
-}
 
 #[test]
 fn seed_markdown_en() {

@@ -1,0 +1,9 @@
+//! End-to-end tests of the `rootline` binary, one test binary for the crate: real inputs in, exit
+//! codes and output checked. One module per command; `support` holds what they share.
+
+mod analyze;
+mod fleet;
+mod fleet_report;
+mod report;
+mod support;
+mod timeline;
