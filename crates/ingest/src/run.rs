@@ -414,7 +414,26 @@ fn fact(m: &mut Member<'_>, bundle: usize) -> Option<Outcome> {
             return Some(Outcome::Fact(Fact { bundle, scope: scope_of(rel, "proc/stat"), kind }, skipped("boot time")));
         }
     }
-    None
+    captured_state(rel).map(|what| Outcome::Skipped(Skipped { path: m.display.into(), reason: what.into() }))
+}
+
+/// Members that are captured node state or bundle metadata, not logs: a rootline bundle's
+/// `proc/<pid>/...`, `proc/self/...`, `proc/sys/...` and `sys/...` trees (read by
+/// `rootline doctor --root`), its manifest and doctor report; a sosreport's `sys/` tree.
+fn captured_state(rel: &str) -> Option<&'static str> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let name = parts.last().copied().unwrap_or("");
+    if name == "rootline-manifest.json" || name == "rootline-doctor.json" {
+        return Some("rootline bundle metadata (read by `rootline doctor --root`)");
+    }
+    let state = parts.windows(2).any(|w| match (w[0], w[1]) {
+        ("proc", next) => {
+            next == "self" || next == "sys" || next == "uptime" || next.bytes().all(|c| c.is_ascii_digit())
+        }
+        ("sys", next) => matches!(next, "block" | "class" | "devices" | "bus" | "module" | "fs" | "kernel"),
+        _ => false,
+    });
+    state.then_some("captured /proc or /sys state, not a log (read by `rootline doctor --root`)")
 }
 
 use std::io::Read;
@@ -549,6 +568,29 @@ impl Sink for RunSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn captured_state_is_not_read_as_logs() {
+        for p in [
+            "rootline-h-1/proc/412/stat",
+            "rootline-h-1/proc/412/task/413/stack",
+            "rootline-h-1/proc/self/mountinfo",
+            "rootline-h-1/proc/sys/kernel/hung_task_timeout_secs",
+            "rootline-h-1/sys/block/dm-0/dm/name",
+            "sosreport-x/sys/class/scsi_host/host0/state",
+            "rootline-h-1/rootline-manifest.json",
+        ] {
+            assert!(captured_state(p).is_some(), "{p}");
+        }
+        for p in [
+            "rootline-h-1/logs/var/log/messages",
+            "node/proc-stat-outage.txt",
+            "x/snapshots/proc-pid-stat.txt",
+            "var/log/sysstat/sa01",
+        ] {
+            assert!(captured_state(p).is_none(), "{p}");
+        }
+    }
 
     fn item(raw: RawTime, year_k: u16, boot_nanos: Option<i64>) -> NewItem<'static, 'static> {
         NewItem {

@@ -48,6 +48,10 @@ enum Command {
     Report(cmd::report::Args),
     /// Compare nodes in the same window: what only the failing node showed, nodes ranked by how unusual.
     Fleet(cmd::fleet::Args),
+    /// Check this node, hang-safe: maps with no active path, D-state tasks, zombies, hung daemons.
+    Doctor(cmd::doctor::Args),
+    /// Gather this node's evidence (logs, kernel buffer, command outputs, /proc,/sys) into one bundle.
+    Collect(cmd::collect::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
         Command::Analyze(a) => cmd::analyze::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Fleet(a) => cmd::fleet::run(a),
+        Command::Doctor(a) => cmd::doctor::run(a),
+        Command::Collect(a) => cmd::collect::run(a),
     };
     match result {
         Ok(code) => code,

@@ -231,6 +231,14 @@ pub fn write_output(path: Option<&std::path::Path>, body: &str) -> anyhow::Resul
     }
 }
 
+/// Parses a duration argument (`90s`, `5m`, `2h`, `1d`, `500ms`, or plain seconds).
+pub fn parse_duration_arg(what: &str, s: &str) -> anyhow::Result<std::time::Duration> {
+    match rootline_rules::spec::parse_duration(s) {
+        Some(ns) if ns > 0 => Ok(std::time::Duration::from_nanos(ns as u64)),
+        _ => usage(format!("{what}: `{s}` is not a duration (examples: 500ms, 20s, 5m, 6h, 2d)")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,9 @@
 //! Subcommands. Each returns the process exit code or an error (a [`UsageError`] maps to exit 2).
 
 pub mod analyze;
+pub mod collect;
 pub mod common;
+pub mod doctor;
 pub mod fleet;
 pub mod report;
 pub mod rules;
