@@ -588,6 +588,8 @@ struct Patterns {
     pid_state: Regex,
     mount_cmd: Regex,
     df_row: Regex,
+    proc_mounts: Regex,
+    fd_link: Regex,
     file_arg: Regex,
     container_id: Regex,
     pod: Regex,
@@ -606,7 +608,7 @@ impl Patterns {
         let r = |s: &str| Regex::new(s).expect("alias pattern compiles");
         Patterns {
             prefilter: regex::bytes::Regex::new(
-                r"addmap|load table|multipath|dm-\d|\(\d+:\d+\)|\[instance: |volume|/dev/|scsi_wwn|guest=|containerID|ContainerMetadata|PodSandboxMetadata|libvirt version|\) [DRSZTI] \d|pid=\d|blocked for more than|instance-[0-9a-f]{8}",
+                r"addmap|load table|multipath|dm-\d|/(?:fd/\d+|cwd) -> |\(\d+:\d+\)|\[instance: |volume|/dev/|scsi_wwn|guest=|containerID|ContainerMetadata|PodSandboxMetadata|libvirt version|\) [DRSZTI] \d|pid=\d|blocked for more than|instance-[0-9a-f]{8}",
             )
             .expect("prefilter compiles"),
             table: r(r"(?P<map>[\w.:-]+): (?:addmap|load table) \[(?P<table>[^\]]*)\]"),
@@ -631,6 +633,10 @@ impl Patterns {
             pid_state: r(r"(?m)^pid=(?P<pid>\d+) state=\w comm=(?P<comm>\S+) ppid=(?P<ppid>\d+)"),
             mount_cmd: r(r"\bmount\b.*?(?P<dev>/dev/\S+) (?P<mp>/\S*)\s*$"),
             df_row: r(r"^(?P<dev>/dev/\S+)\s+\S+\s+\S+\s+\S+\s+\d+%\s+(?P<mp>/\S*)\s*$"),
+            // /proc/mounts and /etc/mtab: `/dev/mapper/mpatha /var/lib/libvirt ext4 rw,relatime 0 0`
+            proc_mounts: r(r"^(?P<dev>/dev/\S+) (?P<mp>/\S*) \S+ \S+ \d+ \d+\s*$"),
+            // A task's open file or working directory (`find /proc/PID/fd -printf '%p -> %l'`, `ls -l`).
+            fd_link: r(r"(?:^|\s)/proc/(?P<pid>\d+)/(?:fd/\d+|cwd) -> (?P<file>/\S+)\s*$"),
             file_arg: r(r"(?:^|[\s=])(?P<file>/[\w.+-]+(?:/[\w.+-]+)+)"),
             container_id: r(r#"containerID=\\?"(?:containerd://|cri-o://|docker://)?(?P<id>[0-9a-f]{12,64})\\?""#),
             pod: r(r#"\bpod=\\?"(?:(?P<ns>[\w.-]+)/)?(?P<pod>[\w.-]+)\\?""#),
@@ -827,11 +833,23 @@ impl Learner {
                 g.syncers.push((pid, evd()));
             }
         }
+        // Open files of a task (a bundle's snapshots/proc-pid-fd.txt).
+        if let Some(c) = p.fd_link.captures(&msg) {
+            let pn = Node::new("pid", &c["pid"]);
+            let f = &c["file"];
+            if let Some(dev) = device_node(p, f) {
+                g.add(pn, dev, "process-opens", Some(evd()), Some(format!("has {f} open")));
+            } else if !f.starts_with("/proc/") && !f.starts_with("/sys/") {
+                g.file_refs.push((pn, f.to_string(), evd()));
+            }
+        }
         // Mounts.
         let head = String::from_utf8_lossy(ev.headline()).into_owned();
         let cmd = ev.field("command").unwrap_or(&head);
         for line in [cmd, head.as_str()] {
-            if let Some(c) = p.mount_cmd.captures(line).or_else(|| p.df_row.captures(line)) {
+            if let Some(c) =
+                p.mount_cmd.captures(line).or_else(|| p.df_row.captures(line)).or_else(|| p.proc_mounts.captures(line))
+            {
                 if let Some(dev) = device_node(p, &c["dev"]) {
                     let mp = c["mp"].to_string();
                     if !g.mounts.iter().any(|(m, d, _)| *m == mp && *d == dev) {
@@ -1072,6 +1090,23 @@ mod tests {
         assert!(!p.is_empty());
         // sdu is not part of this map.
         assert!(g.path(&[Node::new("disk", "sdu")], &[Node::new("map", "mpathb")], Via::Storage, 6).is_none());
+    }
+
+    #[test]
+    fn learns_open_files_and_proc_mounts() {
+        let mut l = Learner::new();
+        l.feed(&line("mounts", 1, "/dev/mapper/mpatha /var/lib/libvirt ext4 rw,relatime,stripe=512 0 0"));
+        l.feed(&line("fd", 1, "/proc/328/fd/5 -> /var/lib/libvirt/qemu/instance-00000004.xml"));
+        l.feed(&line("fd", 2, "/proc/330/fd/3 -> /dev/dm-0"));
+        l.feed(&line("fd", 3, "/proc/400/cwd -> /root"));
+        l.feed(&line("dmsetup-ls", 3, "mpatha\t(254:0)"));
+        l.feed(&line("multipath-ll", 4, "mpatha (333333330000007d0) dm-0 LABSAN,VDISK-MP"));
+        let g = l.finish().remove(&Some("h".to_string())).unwrap();
+        let p =
+            g.path(&[Node::new("pid", "328")], &[Node::new("map", "mpatha")], Via::Any, 4).expect("libvirtd -> mpatha");
+        assert!(p.iter().any(|e| e.derived.as_deref().is_some_and(|d| d.contains("instance-00000004.xml"))), "{p:?}");
+        assert!(g.path(&[Node::new("pid", "330")], &[Node::new("map", "mpatha")], Via::Any, 3).is_some());
+        assert!(g.path(&[Node::new("pid", "400")], &[Node::new("map", "mpatha")], Via::Any, 6).is_none());
     }
 
     #[test]

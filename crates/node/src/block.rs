@@ -53,6 +53,8 @@ pub struct Map {
     /// `dmsetup info -c` open count.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub open_count: Option<u32>,
+    /// Something holds it open: a mount, a stacked device, or a non-zero open count.
+    pub held_open: bool,
     /// From the map's table features; unknown without `dmsetup table`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_if_no_path: Option<bool>,
@@ -60,13 +62,6 @@ pub struct Map {
     pub table: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-}
-
-impl Map {
-    /// Something holds the map open: a mount, a stacked device, or a non-zero open count.
-    pub fn held_open(&self) -> bool {
-        !self.mounts.is_empty() || !self.holders.is_empty() || self.open_count.is_some_and(|n| n > 0)
-    }
 }
 
 /// `dmsetup` outputs that complete what sysfs says.
@@ -192,12 +187,16 @@ pub fn scan(root: &Root, dm: &DmOutputs) -> Vec<Map> {
             })
             .collect();
         let queue_if_no_path = table.as_deref().map(|t| t.split_whitespace().any(|w| w == "queue_if_no_path"));
+        let holders = root.list(&format!("{base}/holders"));
+        let mounts = devt.as_ref().and_then(|d| mounts.get(d).cloned()).unwrap_or_default();
+        let open_count = opens.get(&name).copied();
         maps.push(Map {
             active_paths: paths.iter().filter(|p| p.active()).count(),
             suspended: root.text(&format!("{base}/dm/suspended")).as_deref() == Some("1"),
-            holders: root.list(&format!("{base}/holders")),
-            mounts: devt.as_ref().and_then(|d| mounts.get(d).cloned()).unwrap_or_default(),
-            open_count: opens.get(&name).copied(),
+            held_open: !mounts.is_empty() || !holders.is_empty() || open_count.is_some_and(|n| n > 0),
+            holders,
+            mounts,
+            open_count,
             name,
             dm: dev,
             devt,
@@ -277,7 +276,7 @@ mod tests {
         assert_eq!((m.name.as_str(), m.dm.as_str(), m.multipath, m.active_paths), ("mpatha", "dm-0", true, 0));
         assert_eq!(m.paths.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["sda", "sdb"]);
         assert_eq!(m.mounts, ["/data"]);
-        assert!(m.held_open());
+        assert!(m.held_open);
         assert_eq!(m.queue_if_no_path, None);
         assert_eq!(unhealthy_disks(&root).len(), 2);
     }

@@ -472,8 +472,8 @@ fn state<W: Write>(w: &mut Writer<W>, root: &Root, report: &Report) -> io::Resul
         for f in ["stat", "comm", "wchan", "stack"] {
             copy(w, &format!("{dir}/{f}"))?;
         }
-        if let Some(c) = &t.cmdline {
-            w.add(&format!("proc/{}/cmdline", t.pid), c.replace(' ', "\0").as_bytes(), None)?;
+        if !t.cmdline_raw.is_empty() {
+            w.add(&format!("proc/{}/cmdline", t.pid), &t.cmdline_raw, None)?;
         }
         if t.state == "D" {
             let pdir = format!("/proc/{}", t.pid);
@@ -486,6 +486,31 @@ fn state<W: Write>(w: &mut Writer<W>, root: &Root, report: &Report) -> io::Resul
                 }
             }
         }
+    }
+    // For analyze's alias graph: what the tasks in D have open, and what is mounted where.
+    let mut fds = String::new();
+    for t in report.tasks.iter().filter(|t| t.state == "D" && t.tid.is_none()) {
+        let pdir = format!("/proc/{}", t.pid);
+        if let Some(cwd) = root.link(&format!("{pdir}/cwd")) {
+            fds.push_str(&format!("{pdir}/cwd -> {cwd}\n"));
+        }
+        for fd in root.list(&format!("{pdir}/fd")).into_iter().take(256) {
+            if let Some(target) = root.link(&format!("{pdir}/fd/{fd}")) {
+                fds.push_str(&format!("{pdir}/fd/{fd} -> {target}\n"));
+            }
+        }
+    }
+    if !fds.is_empty() {
+        w.file(
+            "snapshots/proc-pid-fd.txt",
+            "open files of the tasks in D state",
+            "/proc/PID/fd",
+            fds.as_bytes(),
+            Status::Ok,
+        )?;
+    }
+    if let Some(m) = root.read("/proc/1/mounts").ok().or_else(|| root.read("/proc/self/mounts").ok()) {
+        w.file("snapshots/mounts.txt", "mounted file systems", "/proc/1/mounts", &m, Status::Ok)?;
     }
     // The process table for analyze: one snapshot file of stat lines.
     let mut lines = report.stat_lines.join("\n");

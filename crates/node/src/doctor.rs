@@ -133,6 +133,9 @@ pub struct Report {
     /// The captured tree read instead of the live system.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub root: Option<String>,
+    /// When that tree was captured (its bundle manifest's `collected_at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
     pub elapsed_ms: u64,
     pub deadline_ms: u64,
     pub status: Health,
@@ -202,6 +205,7 @@ pub fn check(root: &Root, root_label: Option<String>, opts: &Options) -> Report 
             .unwrap_or_else(|_| jiff::Timestamp::now())
             .to_string(),
         root: root_label,
+        captured_at: captured_at(root),
         elapsed_ms: started.elapsed().as_millis() as u64,
         deadline_ms: opts.deadline.as_millis() as u64,
         status,
@@ -213,6 +217,15 @@ pub fn check(root: &Root, root_label: Option<String>, opts: &Options) -> Report 
         commands,
         timed_out_reads,
     }
+}
+
+fn captured_at(root: &Root) -> Option<String> {
+    if root.is_live() {
+        return None;
+    }
+    let m: serde_json::Value =
+        serde_json::from_slice(&root.read(&format!("/{}", crate::root::MANIFEST_NAME)).ok()?).ok()?;
+    m["collected_at"].as_str().map(str::to_string)
 }
 
 fn still_in_d(root: &Root, t: &Task) -> bool {
@@ -439,7 +452,7 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
             steps.push(step("Unmount what is mounted on it", Some(format!("umount {mp}"))));
         }
         steps.push(step("Flush the map once nothing holds it", Some(format!("multipath -f {}", m.name))));
-        let reboot = m.held_open() && !blocked.is_empty();
+        let reboot = m.held_open && !blocked.is_empty();
         if reboot {
             steps.push(step(
                 "If tasks stay in D state and the map stays open after queueing is disabled, only a reboot clears it (as in the seed incident); drain the node first",
@@ -693,6 +706,14 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
     out
 }
 
+/// `text` cut to about `max` characters (the JSON keeps it whole).
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", text[..i].trim_end()),
+        None => text.trim_end().to_string(),
+    }
+}
+
 /// The report as text for a terminal or a ticket.
 pub fn render_text(r: &Report) -> String {
     use std::fmt::Write;
@@ -702,7 +723,11 @@ pub fn render_text(r: &Report) -> String {
         "rootline doctor  {}  {}{}  ({:.1} s, deadline {} s)",
         r.host,
         r.checked_at,
-        r.root.as_deref().map(|p| format!("  from {p}")).unwrap_or_default(),
+        match (&r.root, &r.captured_at) {
+            (Some(p), Some(at)) => format!("  from {p}, captured {at}"),
+            (Some(p), None) => format!("  from {p}"),
+            _ => String::new(),
+        },
         r.elapsed_ms as f64 / 1000.0,
         r.deadline_ms / 1000
     );
@@ -725,7 +750,7 @@ pub fn render_text(r: &Report) -> String {
                 Some(l) => format!("{}:{l}", e.path),
                 None => e.path.clone(),
             };
-            let _ = writeln!(s, "      {} {at}: {}", if i == 0 { "evidence" } else { "        " }, e.text);
+            let _ = writeln!(s, "      {} {at}: {}", if i == 0 { "evidence" } else { "        " }, clip(&e.text, 100));
         }
         for (i, st) in f.next_steps.iter().enumerate() {
             let head = if i == 0 { "next    " } else { "        " };

@@ -64,6 +64,9 @@ pub struct Task {
     pub stack: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cmdline: Option<String>,
+    /// The cmdline as read (NUL-separated arguments).
+    #[serde(skip)]
+    pub cmdline_raw: Vec<u8>,
     /// The cmdline read did not finish in time (the task holds its memory map lock).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub cmdline_timed_out: bool,
@@ -109,8 +112,13 @@ impl Default for Detail {
 pub fn scan(root: &Root, detail: Detail) -> Table {
     let mut t = Table::default();
     let mut notable: Vec<(String, Stat, Option<u32>)> = Vec::new();
+    // rootline's own threads (blocked reads it gave up on) are not the node's problem.
+    let me = root.is_live().then(std::process::id);
     for name in root.list("/proc") {
         let Ok(pid) = name.parse::<u32>() else { continue };
+        if Some(pid) == me {
+            continue;
+        }
         let path = format!("/proc/{pid}/stat");
         let Some(line) = root.text(&path) else { continue };
         let Some(st) = parse_stat(&line) else { continue };
@@ -168,7 +176,7 @@ fn details(root: &Root, dir: &str, st: Stat, tid: Option<u32>, detail: Detail) -
         .text(&format!("{dir}/stack"))
         .map(|s| s.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect())
         .unwrap_or_default();
-    let (mut cmdline, mut cmdline_timed_out) = (None, false);
+    let (mut cmdline, mut cmdline_raw, mut cmdline_timed_out) = (None, Vec::new(), false);
     if st.state != 'Z' && st.flags & PF_KTHREAD == 0 {
         let proc_dir = format!("/proc/{}", st.pid);
         match root.read_guarded(&format!("{proc_dir}/cmdline"), detail.cmdline_timeout) {
@@ -179,6 +187,7 @@ fn details(root: &Root, dir: &str, st: Stat, tid: Option<u32>, detail: Detail) -
                     .map(|a| String::from_utf8_lossy(a).into_owned())
                     .collect();
                 cmdline = Some(s.join(" "));
+                cmdline_raw = b;
             }
             Guarded::TimedOut => cmdline_timed_out = true,
             _ => {}
@@ -208,6 +217,7 @@ fn details(root: &Root, dir: &str, st: Stat, tid: Option<u32>, detail: Detail) -
         wchan,
         stack,
         cmdline,
+        cmdline_raw,
         cmdline_timed_out,
         files,
         evidence: format!("{dir}/stat"),
@@ -231,10 +241,11 @@ mod tests {
     }
 
     #[test]
-    fn live_scan_sees_this_process() {
+    fn live_scan_sees_the_parent_not_itself() {
         let t = scan(&Root::Live, Detail::default());
-        let me = std::process::id();
-        assert!(t.by_pid(me).is_some(), "own pid {me} missing from the table");
+        let parent = std::os::unix::process::parent_id();
+        assert!(t.by_pid(parent).is_some(), "parent pid {parent} missing from the table");
+        assert!(t.by_pid(std::process::id()).is_none(), "rootline lists itself");
         assert!(t.lines.len() >= t.all.len());
     }
 }
