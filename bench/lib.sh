@@ -21,7 +21,7 @@ bench_need() {
 # bench_build: builds the release binary; sets $bin.
 bench_build() {
   cargo build --release -q -p rootline
-  bin=target/release/rootline
+  bin=${CARGO_TARGET_DIR:-target}/release/rootline
   mkdir -p bench/out
 }
 
@@ -43,5 +43,14 @@ measure() {
   f=$(mktemp)
   /usr/bin/time -o "$f" -f '%e %M' "$@" >/dev/null 2>/dev/null || true
   tail -n1 "$f"
+  rm -f "$f"
+}
+
+# measure_cpu CMD...: prints "seconds peak_kib cpu_seconds" (user + system) for one run of CMD.
+measure_cpu() {
+  local f
+  f=$(mktemp)
+  /usr/bin/time -o "$f" -f '%e %M %U %S' "$@" >/dev/null 2>/dev/null || true
+  tail -n1 "$f" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }'
   rm -f "$f"
 }

@@ -3,7 +3,8 @@
 //! This crate owns the [`Event`] (one log record or one item of a state snapshot, with the exact place
 //! it came from), its [`Timestamp`], [`Severity`], [`Format`] and [`Provenance`]. It does no I/O and no
 //! parsing of log formats: that is `rootline-ingest`. Rules, templates, correlation and reports read
-//! `Event`s and never look at files themselves.
+//! `Event`s and never look at files themselves. [`EventRef`] is the same event borrowed, for
+//! consumers that look at each event once (the timeline printer) and need not own it.
 //!
 //! ```
 //! use rootline_event::{Event, Format, Provenance, Timestamp};
@@ -17,12 +18,14 @@
 mod format;
 mod text;
 mod time;
+mod view;
 
 use std::sync::Arc;
 
 pub use format::{Format, Severity, TimeKind};
 pub use text::{json_text, lossless_str};
 pub use time::{civil_from_days, days_from_civil, Timestamp};
+pub use view::{EventRef, Fields, FieldsIter};
 
 /// Where an event came from: the file (or `archive.tar.gz!member/path`), its 1-based line number and the
 /// byte offset of the line's first byte in the decompressed stream.

@@ -64,9 +64,62 @@ impl Timestamp {
         write_offset(out, self.offset_secs, true)
     }
 
+    /// Appends [`Timestamp::to_rfc3339`] to `out`, hand-formatted (this runs once per `--json` line).
+    pub fn push_rfc3339(&self, out: &mut Vec<u8>) {
+        let (y, mo, d, h, mi, s, ns) = self.civil();
+        let a = self.offset_secs.unsigned_abs();
+        if !(0..=9999).contains(&y) || a / 3600 > 99 {
+            out.extend_from_slice(self.to_rfc3339().as_bytes());
+            return;
+        }
+        let put = |out: &mut Vec<u8>, width: usize, v: u32| {
+            let mut b = [0u8; 9];
+            let mut v = v;
+            for c in b[..width].iter_mut().rev() {
+                *c = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            out.extend_from_slice(&b[..width]);
+        };
+        put(out, 4, y as u32);
+        out.push(b'-');
+        put(out, 2, mo);
+        out.push(b'-');
+        put(out, 2, d);
+        out.push(b'T');
+        put(out, 2, h);
+        out.push(b':');
+        put(out, 2, mi);
+        out.push(b':');
+        put(out, 2, s);
+        if ns != 0 {
+            out.push(b'.');
+            if ns.is_multiple_of(1_000_000) {
+                put(out, 3, ns / 1_000_000);
+            } else if ns.is_multiple_of(1000) {
+                put(out, 6, ns / 1000);
+            } else {
+                put(out, 9, ns);
+            }
+        }
+        if self.offset_secs == 0 {
+            out.push(b'Z');
+        } else {
+            out.push(if self.offset_secs < 0 { b'-' } else { b'+' });
+            put(out, 2, a / 3600);
+            out.push(b':');
+            put(out, 2, a / 60 % 60);
+        }
+    }
+
     /// A compact form for terminals: `2025-10-13 19:51:02.123456 +0900` (always 32 characters for
     /// years 0-9999). Hand-formatted: this runs once per printed line.
     pub fn push_display(&self, out: &mut String) {
+        out.push_str(std::str::from_utf8(&self.display_bytes()).expect("ASCII digits"));
+    }
+
+    /// [`Timestamp::push_display`] as its 32 ASCII bytes (years clamped to 0-9999).
+    pub fn display_bytes(&self) -> [u8; 32] {
         let (y, mo, d, h, mi, s, ns) = self.civil();
         let a = self.offset_secs.unsigned_abs();
         let mut b = *b"0000-00-00 00:00:00.000000 +0000";
@@ -88,7 +141,7 @@ impl Timestamp {
         }
         put(&mut b, 28, 2, a / 3600);
         put(&mut b, 30, 2, a / 60 % 60);
-        out.push_str(std::str::from_utf8(&b).expect("ASCII digits"));
+        b
     }
 
     /// [`Timestamp::push_display`] through a formatter.
@@ -172,6 +225,28 @@ mod tests {
         assert_eq!(t.with_offset(0).to_rfc3339(), "2025-10-13T10:51:02.123Z");
         let t = Timestamp::from_unix_nanos(1_760_352_662_000_000_001, -5 * 3600 - 1800);
         assert_eq!(t.to_rfc3339(), "2025-10-13T05:21:02.000000001-05:30");
+    }
+
+    #[test]
+    fn pushed_rfc3339_equals_the_formatted_one() {
+        let offsets = [0, 9 * 3600, -(3 * 3600 + 1800), 5 * 3600 + 45 * 60, -1, 100 * 3600];
+        let nanos = [0, 1, 999_999_999, 123_000_000, 123_456_000, 123_456_789, -1, -1_000_000_000];
+        for base in [
+            0i64,
+            1_760_352_662_000_000_000,
+            -2_000_000_000_000_000_000,
+            i64::MIN + 2_000_000_000,
+            i64::MAX - 2_000_000_000,
+        ] {
+            for n in nanos {
+                for off in offsets {
+                    let t = Timestamp::from_unix_nanos(base.saturating_add(n), off);
+                    let mut got = Vec::new();
+                    t.push_rfc3339(&mut got);
+                    assert_eq!(String::from_utf8(got).unwrap(), t.to_rfc3339(), "{t:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -10,9 +10,12 @@
 //! use rootline_ingest::{read, Options};
 //! let timeline = read(&["examples/incidents/seed-37".into()], &Options::default());
 //! eprintln!("{} events from {} files", timeline.stats.events, timeline.stats.files);
-//! for ev in timeline.into_events() {
-//!     println!("{:?} {}", ev.time, ev.message_str());
+//! let mut events = timeline.into_events();
+//! // Borrowed, straight from the merge's blocks (no owned event per line):
+//! while let Some(ev) = events.next_ref() {
+//!     println!("{:?} {}", ev.time, String::from_utf8_lossy(ev.message));
 //! }
+//! // Or owned, as an iterator: `for ev in timeline.into_events() { ... }`.
 //! ```
 
 pub mod formats;
@@ -89,7 +92,8 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    /// The events of every source merged by time; equal times keep input order.
+    /// The events of every source merged by time; equal times keep input order. Iterate it for
+    /// owned [`Event`]s, or call [`Merged::next_ref`] to borrow each in turn.
     pub fn into_events(self) -> Merged {
         Merged::new(self.runs, self.plans)
     }

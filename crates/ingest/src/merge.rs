@@ -1,23 +1,86 @@
 //! The stable k-way merge of resolved runs into one timeline.
 //!
-//! Each run streams its items (from memory or its spill file), the run's plan resolves them one by
-//! one, and a heap picks the earliest head. Runs of more than a few thousand events are decoded and
-//! resolved on threads of their own, which hand blocks of resolved events to the merging thread
-//! through bounded channels; the order is decided by the heap alone, so it does not depend on
+//! Each run streams its records (from memory or its spill file), the run's plan resolves their
+//! times, and a heap picks the earliest head by (time, run). Records are never decoded into owned
+//! events: a run's resolved records are copied into a [`Block`] (their encoded bytes, plus the merge
+//! key, resolved time and where each part is), and [`Merged::next_ref`] hands out an [`EventRef`]
+//! borrowing the head record's bytes. Runs of more than a few thousand events are read and resolved
+//! on threads of their own, which hand blocks to the merging thread through bounded queues and get
+//! the spent blocks back to refill; the order is decided by the heap alone, so it does not depend on
 //! scheduling. Memory is a few blocks per run plus the runs' chunks not yet read.
 //! A run whose times went backwards by a little (interleaved writers, a few milliseconds or
-//! seconds) is put in order through a window that holds events until no earlier one can follow; a
+//! seconds) is put in order through a window that holds records until no earlier one can follow; a
 //! run with a real clock jump (over a minute back) is sorted whole, in memory.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::{Arc, Condvar, Mutex};
 
+use rootline_event::{Event, EventRef, Format, TimeKind, Timestamp};
+
+use crate::run::Run;
+use crate::spill::{self, HostAt, Parsed, StoreIter, ViewCtx};
+use crate::time::resolve::Plan;
+
 /// Runs that step back at most this far are reordered through a window rather than sorted whole.
 const WINDOW_MAX_NANOS: i64 = 60_000_000_000;
 
-/// An event waiting in a reorder window, ordered by (key, arrival).
-struct Waiting(i64, u64, Event);
+/// A block is handed over once it holds this many records or this many bytes.
+const BLOCK_RECS: usize = 256;
+const BLOCK_BYTES: usize = 48 * 1024;
+
+/// A resolved record: its merge key (its time, or the time of the record before it), its time, and
+/// where it is: `len` bytes from `at` in the bytes of the block (or window entry) holding it.
+#[derive(Clone, Copy)]
+struct Rec {
+    key: i64,
+    time: Option<Timestamp>,
+    time_kind: TimeKind,
+    /// The message is UTF-8 with no line break, checked here while its bytes are at hand, so the
+    /// merging thread can print it as it is.
+    plain: bool,
+    at: u32,
+    len: u32,
+    p: Parsed,
+}
+
+/// Resolved records of one run, in merge order, with the bytes they point into.
+#[derive(Default)]
+struct Block {
+    bytes: Vec<u8>,
+    recs: Vec<Rec>,
+}
+
+impl Block {
+    /// An empty block with room for a full one (a block is filled up to a record past the limits).
+    fn with_room() -> Self {
+        Block { bytes: Vec::with_capacity(BLOCK_BYTES + 16 * 1024), recs: Vec::with_capacity(BLOCK_RECS) }
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.recs.clear();
+    }
+
+    fn full(&self) -> bool {
+        self.recs.len() >= BLOCK_RECS || self.bytes.len() >= BLOCK_BYTES
+    }
+
+    /// Appends a record: its bytes, and its resolution.
+    fn push(&mut self, rec: &[u8], key: i64, time: (Option<Timestamp>, TimeKind), p: Parsed) {
+        let at = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(rec);
+        let plain = spill::is_plain(spill::message(rec, &p));
+        self.recs.push(Rec { key, time: time.0, time_kind: time.1, plain, at, len: rec.len() as u32, p });
+    }
+
+    fn rec(&self, r: &Rec) -> &[u8] {
+        &self.bytes[r.at as usize..(r.at + r.len) as usize]
+    }
+}
+
+/// A record waiting in a reorder window, ordered by (key, arrival).
+struct Waiting(i64, u64, Rec, Box<[u8]>);
 
 impl PartialEq for Waiting {
     fn eq(&self, o: &Self) -> bool {
@@ -36,113 +99,118 @@ impl Ord for Waiting {
     }
 }
 
-use rootline_event::Event;
-
-use crate::run::Run;
-use crate::spill::StoreIter;
-use crate::time::resolve::Plan;
-
-/// One run's resolved events, in time order. (One per run, so the size difference is harmless.)
-#[allow(clippy::large_enum_variant)]
-enum Stream {
+/// How a run's records are put in time order.
+enum Order {
+    /// Already in order: streamed as read.
     Live {
-        items: StoreIter,
-        plan: Plan,
+        /// Time of the last timed record (what a timeless record sorts with).
         key: i64,
     },
     Window {
-        items: StoreIter,
-        plan: Plan,
         /// Newest time read so far.
         key: i64,
-        /// Time of the last timed event read (what a timeless event sorts with).
+        /// Time of the last timed record read (what a timeless record sorts with).
         prev: i64,
         slack: i64,
         seq: u64,
         held: BinaryHeap<Reverse<Waiting>>,
         done: bool,
     },
-    Sorted(std::vec::IntoIter<(i64, Event)>),
+    /// Read whole and sorted: `recs` point into `all`.
+    Sorted { all: Block, next: usize },
+}
+
+/// One run's records, resolved, in time order.
+struct Stream {
+    items: StoreIter,
+    plan: Plan,
+    order: Order,
 }
 
 impl Stream {
     fn new(run: Run, mut plan: Plan) -> Stream {
         let (disorder, back) = (run.summary.out_of_order, run.summary.max_back);
-        let items = run.store.into_iter(run.path, run.format);
-        if disorder == 0 {
-            return Stream::Live { items, plan, key: i64::MIN };
-        }
-        if back <= WINDOW_MAX_NANOS {
-            let held = BinaryHeap::new();
-            return Stream::Window {
-                items,
-                plan,
-                key: i64::MIN,
-                prev: i64::MIN,
-                slack: back,
-                seq: 0,
-                held,
-                done: false,
-            };
-        }
-        let mut key = i64::MIN;
-        let mut v: Vec<(i64, Event)> = items
-            .map(|it| {
-                let ev = plan.apply(it);
-                if let Some(t) = ev.time {
+        let mut items = run.store.into_iter();
+        let order = if disorder == 0 {
+            Order::Live { key: i64::MIN }
+        } else if back <= WINDOW_MAX_NANOS {
+            Order::Window { key: i64::MIN, prev: i64::MIN, slack: back, seq: 0, held: BinaryHeap::new(), done: false }
+        } else {
+            let mut all = Block::default();
+            let mut key = i64::MIN;
+            while let Some((rec, p)) = items.next_record() {
+                let time = plan.time(p.raw, p.seg, p.year_k);
+                if let Some(t) = time.0 {
                     key = t.unix_nanos;
                 }
-                (key, ev)
-            })
-            .collect();
-        v.sort_by_key(|(k, _)| *k); // stable: timeless events stay after the event before them
-        Stream::Sorted(v.into_iter())
+                all.push(rec, key, time, p);
+            }
+            all.recs.sort_by_key(|r| r.key); // stable: timeless records stay after the record before them
+            Order::Sorted { all, next: 0 }
+        };
+        Stream { items, plan, order }
     }
 
-    /// The next event and its merge key (its time, or the time of the event before it).
-    fn next(&mut self) -> Option<(i64, Event)> {
-        match self {
-            Stream::Live { items, plan, key } => {
-                let ev = plan.apply(items.next()?);
-                if let Some(t) = ev.time {
-                    *key = t.unix_nanos;
+    /// Appends the next records to `out` until it is full; false once the run is finished.
+    fn fill(&mut self, out: &mut Block) -> bool {
+        let Stream { items, plan, order } = self;
+        match order {
+            Order::Live { key } => {
+                while !out.full() {
+                    let Some((rec, p)) = items.next_record() else { return false };
+                    let time = plan.time(p.raw, p.seg, p.year_k);
+                    if let Some(t) = time.0 {
+                        *key = t.unix_nanos;
+                    }
+                    out.push(rec, *key, time, p);
                 }
-                Some((*key, ev))
+                true
             }
-            Stream::Window { items, plan, key, prev, slack, seq, held, done } => loop {
-                // Release the earliest held event once the newest one read is `slack` past it: no
-                // later line of this run can be earlier than that.
-                if let Some(Reverse(w)) = held.peek() {
-                    if *done || key.saturating_sub(w.0) > *slack {
-                        let Reverse(Waiting(k, _, ev)) = held.pop().expect("peeked");
-                        return Some((k, ev));
-                    }
-                } else if *done {
-                    return None;
-                }
-                match items.next() {
-                    Some(it) => {
-                        let ev = plan.apply(it);
-                        if let Some(t) = ev.time {
-                            *key = (*key).max(t.unix_nanos);
-                            *prev = t.unix_nanos;
+            Order::Window { key, prev, slack, seq, held, done } => {
+                while !out.full() {
+                    // Release the earliest held record once the newest one read is `slack` past it:
+                    // no later line of this run can be earlier than that.
+                    if let Some(Reverse(w)) = held.peek() {
+                        if *done || key.saturating_sub(w.0) > *slack {
+                            let Reverse(Waiting(k, _, r, bytes)) = held.pop().expect("peeked");
+                            out.push(&bytes, k, (r.time, r.time_kind), r.p);
+                            continue;
                         }
-                        // Timeless events sort with the event before them, after it (arrival order).
-                        held.push(Reverse(Waiting(*prev, *seq, ev)));
-                        *seq += 1;
+                    } else if *done {
+                        return false;
                     }
-                    None => *done = true,
+                    match items.next_record() {
+                        Some((rec, p)) => {
+                            let time = plan.time(p.raw, p.seg, p.year_k);
+                            if let Some(t) = time.0 {
+                                *key = (*key).max(t.unix_nanos);
+                                *prev = t.unix_nanos;
+                            }
+                            // Timeless records sort with the record before them, after it (arrival order).
+                            let r = Rec { key: *prev, time: time.0, time_kind: time.1, plain: false, at: 0, len: 0, p };
+                            held.push(Reverse(Waiting(*prev, *seq, r, rec.into())));
+                            *seq += 1;
+                        }
+                        None => *done = true,
+                    }
                 }
-            },
-            Stream::Sorted(it) => it.next(),
+                true
+            }
+            Order::Sorted { all, next } => {
+                while !out.full() {
+                    let Some(r) = all.recs.get(*next) else { return false };
+                    out.push(all.rec(r), r.key, (r.time, r.time_kind), r.p);
+                    *next += 1;
+                }
+                true
+            }
         }
     }
 }
 
 /// Runs with at least this many events are resolved by the worker threads.
 const POOL_MIN_EVENTS: u64 = 4096;
-/// Events a worker resolves at a time; each run has at most [`QUEUED`] such blocks waiting.
-const BLOCK: usize = 256;
+/// Blocks of one run waiting for the merge at most.
 const QUEUED: usize = 2;
 
 /// A run's work as the workers see it. (One per run, so the size difference is harmless.)
@@ -156,12 +224,14 @@ enum Work {
 struct Slot {
     /// The run's stream while no worker holds it (`None` while one does, and when it is finished).
     work: Option<Work>,
-    queue: std::collections::VecDeque<Vec<(i64, Event)>>,
+    queue: std::collections::VecDeque<Block>,
     done: bool,
 }
 
 struct State {
     slots: Vec<Slot>,
+    /// Blocks the merge is done with, for the workers to refill.
+    spare: Vec<Block>,
     /// The run the merging thread waits for: workers serve it first.
     wanted: Option<usize>,
     next_scan: usize,
@@ -188,11 +258,8 @@ impl Pool {
     /// Starts `workers` threads over `runs`; returns the pool and how many threads started.
     fn start(runs: Vec<(Run, Plan)>, workers: usize) -> (Arc<Pool>, usize) {
         let slots = runs.into_iter().map(|(r, p)| Slot { work: Some(Work::New(r, p)), ..Slot::default() }).collect();
-        let pool = Arc::new(Pool {
-            state: Mutex::new(State { slots, wanted: None, next_scan: 0, closed: false, poisoned: false }),
-            work: Condvar::new(),
-            ready: Condvar::new(),
-        });
+        let state = State { slots, spare: Vec::new(), wanted: None, next_scan: 0, closed: false, poisoned: false };
+        let pool = Arc::new(Pool { state: Mutex::new(state), work: Condvar::new(), ready: Condvar::new() });
         let mut started = 0;
         for _ in 0..workers {
             let p = pool.clone();
@@ -203,8 +270,8 @@ impl Pool {
         (pool, started)
     }
 
-    /// A worker: resolves a block of the run most in need, until every run is done or the merge
-    /// went away.
+    /// A worker: fills a block for the run most in need, until every run is done or the merge went
+    /// away.
     fn serve(&self) {
         let mut g = self.lock();
         loop {
@@ -226,27 +293,22 @@ impl Pool {
             };
             g.next_scan = (i + 1) % n;
             let work = g.slots[i].work.take().expect("eligible");
+            let mut block = g.spare.pop().unwrap_or_else(Block::with_room);
             drop(g);
             let produced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
                 let mut stream = match work {
                     Work::New(run, plan) => Stream::new(run, plan),
                     Work::Ready(s) => s,
                 };
-                let mut block = Vec::with_capacity(BLOCK);
-                while block.len() < BLOCK {
-                    match stream.next() {
-                        Some(x) => block.push(x),
-                        None => break,
-                    }
-                }
-                let more = block.len() == BLOCK;
+                block.clear();
+                let more = stream.fill(&mut block);
                 (block, more.then_some(stream))
             }));
             g = self.lock();
             let slot = &mut g.slots[i];
             match produced {
                 Ok((block, rest)) => {
-                    if !block.is_empty() {
+                    if !block.recs.is_empty() {
                         slot.queue.push_back(block);
                     }
                     match rest {
@@ -264,8 +326,12 @@ impl Pool {
     }
 
     /// The next block of run `i`, waiting for a worker if needed; `None` once the run is finished.
-    fn take(&self, i: usize) -> Option<Vec<(i64, Event)>> {
+    /// `spent` is the run's previous block, given back for reuse.
+    fn take(&self, i: usize, spent: Block) -> Option<Block> {
         let mut g = self.lock();
+        if spent.bytes.capacity() > 0 {
+            g.spare.push(spent);
+        }
         loop {
             assert!(!g.poisoned, "a merge worker thread panicked");
             if let Some(b) = g.slots[i].queue.pop_front() {
@@ -290,50 +356,140 @@ impl Pool {
     }
 }
 
-/// Where the merge takes a run's next event from: the run itself, or the worker pool.
+/// Where the merge takes a run's next block from: the run itself, or the worker pool. (One per run,
+/// so the size difference is harmless.)
 #[allow(clippy::large_enum_variant)]
 enum Source {
     Inline(Stream),
-    Pooled { slot: usize, block: std::vec::IntoIter<(i64, Event)> },
+    Pooled(usize),
+    Done,
 }
 
-/// Iterator over all events in time order. Equal times keep input order (earlier input argument,
-/// then earlier file, then earlier line); timeless events follow the event before them in their file.
+/// One run as the merging thread sees it: where its blocks come from, the current block, and what
+/// its records' views need.
+struct Head {
+    source: Source,
+    block: Block,
+    pos: usize,
+    path: Arc<str>,
+    format: Format,
+    hosts: Vec<Arc<str>>,
+    /// The host of records that name none (from the run's plan).
+    default_host: Option<Arc<str>>,
+    /// The last host written in a record (runs with more distinct hosts than their table holds).
+    inline_host: Option<Arc<str>>,
+}
+
+impl Head {
+    /// Moves to the next record, fetching the next block when this one is spent; its key, or
+    /// `None` when the run is finished.
+    fn advance(&mut self, pool: Option<&Pool>) -> Option<i64> {
+        self.pos += 1;
+        if self.pos >= self.block.recs.len() {
+            self.pos = 0;
+            let more = match &mut self.source {
+                Source::Inline(s) => {
+                    self.block.clear();
+                    s.fill(&mut self.block) || !self.block.recs.is_empty()
+                }
+                Source::Pooled(slot) => match pool.and_then(|p| p.take(*slot, std::mem::take(&mut self.block))) {
+                    Some(b) => {
+                        self.block = b;
+                        true
+                    }
+                    None => false,
+                },
+                Source::Done => false,
+            };
+            if !more || self.block.recs.is_empty() {
+                self.source = Source::Done;
+                self.block = Block::default();
+                return None;
+            }
+        }
+        let r = &self.block.recs[self.pos];
+        if let HostAt::Inline(h) = r.p.host {
+            let h = spill::inline_host(self.block.rec(r), h);
+            if self.inline_host.as_deref() != Some(h) {
+                self.inline_host = Some(Arc::from(h));
+            }
+        }
+        Some(r.key)
+    }
+
+    /// The current record.
+    fn view(&self) -> EventRef<'_> {
+        let r = &self.block.recs[self.pos];
+        let host = match r.p.host {
+            HostAt::None => self.default_host.as_ref(),
+            HostAt::Table(i) => self.hosts.get(i as usize),
+            HostAt::Inline(_) => self.inline_host.as_ref(),
+        };
+        let cx = ViewCtx {
+            path: &self.path,
+            format: self.format,
+            time: r.time,
+            time_kind: r.time_kind,
+            host,
+            plain: r.plain,
+        };
+        spill::view(self.block.rec(r), &r.p, cx)
+    }
+}
+
+/// All events in time order. Equal times keep input order (earlier input argument, then earlier
+/// file, then earlier line); timeless events follow the event before them in their file.
+///
+/// [`Merged::next_ref`] lends each event in turn without copying it; as an [`Iterator`] it yields
+/// owned [`Event`]s.
 pub struct Merged {
     pool: Option<Arc<Pool>>,
-    sources: Vec<Source>,
-    heads: Vec<Option<Event>>,
+    heads: Vec<Head>,
+    /// (key, run) of every run with a record left; the top is the next event.
     heap: BinaryHeap<Reverse<(i64, usize)>>,
+    /// The run whose record was lent last: it moves on at the next call.
+    lent: Option<usize>,
     remaining: u64,
 }
 
 impl Merged {
     pub(crate) fn new(runs: Vec<Run>, plans: Vec<Plan>) -> Self {
         let remaining = runs.iter().map(|r| r.store.len()).sum();
-        // Large runs are decoded and resolved by worker threads, in parallel with each other and
-        // with the merge; the heap alone decides the order, so output does not depend on timing.
+        // Large runs are read and resolved by worker threads, in parallel with each other and with
+        // the merge; the heap alone decides the order, so output does not depend on timing.
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8);
         let mut pooled = Vec::new();
-        let mut sources: Vec<Source> = runs
+        let mut heads: Vec<Head> = runs
             .into_iter()
             .zip(plans)
             .map(|(r, p)| {
+                let mut head = Head {
+                    source: Source::Done,
+                    block: Block::default(),
+                    pos: 0,
+                    path: r.path.clone(),
+                    format: r.format,
+                    hosts: r.store.hosts().to_vec(),
+                    default_host: p.host().cloned(),
+                    inline_host: None,
+                };
                 if r.store.len() >= POOL_MIN_EVENTS {
                     pooled.push((r, p));
-                    Source::Pooled { slot: pooled.len() - 1, block: Vec::new().into_iter() }
+                    head.source = Source::Pooled(pooled.len() - 1);
                 } else {
-                    Source::Inline(Stream::new(r, p))
+                    head.source = Source::Inline(Stream::new(r, p));
                 }
+                head
             })
             .collect();
         let mut pool = (!pooled.is_empty()).then(|| Pool::start(pooled, workers));
         if let Some((p, 0)) = &pool {
             // No thread could be started: resolve every run here.
             let mut g = p.lock();
-            for s in &mut sources {
-                if let Source::Pooled { slot, .. } = s {
-                    if let Some(Work::New(r, p)) = g.slots[*slot].work.take() {
-                        *s = Source::Inline(Stream::new(r, p));
+            for h in &mut heads {
+                if let Source::Pooled(slot) = h.source {
+                    if let Some(Work::New(r, p)) = g.slots[slot].work.take() {
+                        h.source = Source::Inline(Stream::new(r, p));
                     }
                 }
             }
@@ -341,18 +497,31 @@ impl Merged {
             pool = None;
         }
         let pool = pool.map(|(p, _)| p);
-        let mut heads = Vec::with_capacity(sources.len());
-        let mut heap = BinaryHeap::with_capacity(sources.len());
-        for (i, s) in sources.iter_mut().enumerate() {
-            match next_of(s, pool.as_deref()) {
-                Some((k, ev)) => {
-                    heap.push(Reverse((k, i)));
-                    heads.push(Some(ev));
-                }
-                None => heads.push(None),
+        let mut heap = BinaryHeap::with_capacity(heads.len());
+        for (i, h) in heads.iter_mut().enumerate() {
+            // The block is empty: advancing fetches the first one.
+            if let Some(k) = h.advance(pool.as_deref()) {
+                heap.push(Reverse((k, i)));
             }
         }
-        Merged { pool, sources, heads, heap, remaining }
+        Merged { pool, heads, heap, lent: None, remaining }
+    }
+
+    /// The next event in time order, borrowed until the next call.
+    pub fn next_ref(&mut self) -> Option<EventRef<'_>> {
+        if let Some(i) = self.lent.take() {
+            self.remaining = self.remaining.saturating_sub(1);
+            // The lent record's run is at the top of the heap: replace its key in place (one sift).
+            match self.heads[i].advance(self.pool.as_deref()) {
+                Some(k) => *self.heap.peek_mut().expect("the lent run is in the heap") = Reverse((k, i)),
+                None => {
+                    self.heap.pop();
+                }
+            }
+        }
+        let &Reverse((_, i)) = self.heap.peek()?;
+        self.lent = Some(i);
+        Some(self.heads[i].view())
     }
 }
 
@@ -360,18 +529,12 @@ impl Iterator for Merged {
     type Item = Event;
 
     fn next(&mut self) -> Option<Event> {
-        let Reverse((_, i)) = self.heap.pop()?;
-        let ev = self.heads[i].take()?;
-        if let Some((k, next)) = next_of(&mut self.sources[i], self.pool.as_deref()) {
-            self.heap.push(Reverse((k, i)));
-            self.heads[i] = Some(next);
-        }
-        self.remaining = self.remaining.saturating_sub(1);
-        Some(ev)
+        self.next_ref().map(|ev| ev.to_event())
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = usize::try_from(self.remaining).unwrap_or(usize::MAX);
+        let n = self.remaining.saturating_sub(u64::from(self.lent.is_some()));
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
         (n, Some(n))
     }
 }
@@ -381,19 +544,6 @@ impl Drop for Merged {
         if let Some(p) = &self.pool {
             p.close();
         }
-    }
-}
-
-/// The next event of a source and its merge key.
-fn next_of(s: &mut Source, pool: Option<&Pool>) -> Option<(i64, Event)> {
-    match s {
-        Source::Inline(s) => s.next(),
-        Source::Pooled { slot, block } => loop {
-            if let Some(x) = block.next() {
-                return Some(x);
-            }
-            *block = pool?.take(*slot)?.into_iter();
-        },
     }
 }
 

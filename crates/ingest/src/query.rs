@@ -1,7 +1,7 @@
 //! Filters over the merged timeline (`--host`, `--since`, `--until`, `--grep`, `--source`).
 
 use regex::bytes::Regex;
-use rootline_event::Event;
+use rootline_event::EventRef;
 
 /// A conjunction of filters; an empty query keeps everything.
 #[derive(Debug, Clone, Default)]
@@ -20,9 +20,10 @@ pub struct Query {
 }
 
 impl Query {
-    /// True when `ev` passes every filter.
-    pub fn matches(&self, ev: &Event) -> bool {
-        if !self.hosts.is_empty() && !ev.host.as_deref().is_some_and(|h| self.hosts.iter().any(|x| x == h)) {
+    /// True when `ev` (an `&Event` or an [`EventRef`]) passes every filter.
+    pub fn matches<'a>(&self, ev: impl Into<EventRef<'a>>) -> bool {
+        let ev = ev.into();
+        if !self.hosts.is_empty() && !ev.host.is_some_and(|h| self.hosts.iter().any(|x| **x == **h)) {
             return false;
         }
         if self.since.is_some() || self.until.is_some() {
@@ -32,16 +33,15 @@ impl Query {
             }
         }
         if !self.sources.is_empty()
-            && !self.sources.iter().any(|s| {
-                ev.format.as_str() == s
-                    || ev.program.as_deref() == Some(s.as_str())
-                    || ev.provenance.path.contains(s.as_str())
-            })
+            && !self
+                .sources
+                .iter()
+                .any(|s| ev.format.as_str() == s || ev.program == Some(s.as_str()) || ev.path.contains(s.as_str()))
         {
             return false;
         }
         if let Some(re) = &self.grep {
-            if !re.is_match(&ev.message) {
+            if !re.is_match(ev.message) {
                 return false;
             }
         }
@@ -52,7 +52,7 @@ impl Query {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rootline_event::{Format, Provenance, Timestamp};
+    use rootline_event::{Event, Format, Provenance, Timestamp};
 
     #[test]
     fn filters_combine() {

@@ -7,24 +7,13 @@ use std::borrow::Cow;
 use std::io::BufRead;
 use std::sync::Arc;
 
-use rootline_event::{Event, Format};
+use rootline_event::Format;
 
 use crate::formats::{self, LinePos, Record, Sink, SourceCtx};
 use crate::source::lines::LineReader;
 use crate::source::{Member, Skipped};
 use crate::spill::{Budget, ItemStore, NewItem};
 use crate::time::RawTime;
-
-/// An event with the time its line stated, before resolution.
-#[derive(Debug, Clone)]
-pub(crate) struct Item {
-    pub raw: RawTime,
-    /// Boot segment within the run (a decrease of seconds-since-boot or a new boot id starts one).
-    pub seg: u32,
-    /// Years added since the run's first year-less line (a New Year inside the file adds one).
-    pub year_k: u16,
-    pub ev: Event,
-}
 
 /// One source's events in file order, with what resolution needs to know about them.
 pub(crate) struct Run {

@@ -3,7 +3,8 @@
 //! rootline exits), so memory stays flat however much evidence there is.
 //!
 //! Items are encoded straight from the parser's record into chunks of a compact binary encoding (no
-//! owned event is built while reading), and decoded into events by the merge. A chunk is kept in
+//! owned event is built while reading, nor while merging: the merge reads the records in place,
+//! [`parse`] telling where each part is, and hands out [`EventRef`]s over their bytes). A chunk is kept in
 //! memory when the budget shared by all runs of one read allows, else written to the run's file. The
 //! file holds rootline's own parsed records, never input bytes laid out as files: nothing from an
 //! archive is extracted.
@@ -21,9 +22,8 @@ use std::io::{self, Read, Seek, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use rootline_event::{Event, Format, Provenance, Severity};
+use rootline_event::{EventRef, Fields, Format, Severity, TimeKind, Timestamp};
 
-use crate::run::Item;
 use crate::time::RawTime;
 
 /// Encoded bytes a chunk collects before it is kept in memory or written out.
@@ -201,8 +201,13 @@ impl ItemStore {
         self.file.as_mut().expect("file was just created").write_all(bytes)
     }
 
-    /// Consumes the store into an iterator over its items in order.
-    pub fn into_iter(mut self, path: Arc<str>, format: Format) -> StoreIter {
+    /// The run's host table (what [`HostAt::Table`] indexes).
+    pub fn hosts(&self) -> &[Arc<str>] {
+        &self.hosts
+    }
+
+    /// Consumes the store into a reader of its records in order.
+    pub fn into_iter(mut self) -> StoreIter {
         self.close_last();
         let cur = std::mem::take(&mut self.cur);
         if !cur.is_empty() {
@@ -216,10 +221,7 @@ impl ItemStore {
             file,
             buf: Vec::new(),
             pos: 0,
-            hosts: std::mem::take(&mut self.hosts),
-            path,
-            format,
-            host_cache: None,
+            hosts: std::mem::take(&mut self.hosts).len(),
         }
     }
 }
@@ -234,18 +236,16 @@ impl Drop for ItemStore {
     }
 }
 
-/// Iterates a store's items in order, decoding them into events.
+/// Reads a store's records in order, in place.
 pub(crate) struct StoreIter {
     budget: Arc<Budget>,
     chunks: std::vec::IntoIter<Chunk>,
     file: Option<File>,
-    /// The chunk being decoded and the position of its next record.
+    /// The chunk being read and the position of its next record.
     buf: Vec<u8>,
     pos: usize,
-    hosts: Vec<Arc<str>>,
-    path: Arc<str>,
-    format: Format,
-    host_cache: Option<Arc<str>>,
+    /// Entries in the run's host table.
+    hosts: usize,
 }
 
 impl StoreIter {
@@ -266,8 +266,9 @@ impl StoreIter {
                 Some(Chunk::File(len)) => {
                     let ok = self.file.as_mut().is_some_and(|f| {
                         self.buf.clear();
-                        self.buf.resize(len, 0);
-                        f.read_exact(&mut self.buf).is_ok()
+                        self.buf.reserve_exact(len.saturating_sub(self.buf.capacity()));
+                        // Read into the spare capacity (no zeroing first).
+                        Read::take(&mut *f, len as u64).read_to_end(&mut self.buf).is_ok_and(|n| n == len)
                     });
                     if ok {
                         return true;
@@ -280,19 +281,17 @@ impl StoreIter {
     }
 }
 
-impl Iterator for StoreIter {
-    type Item = Item;
-
-    fn next(&mut self) -> Option<Item> {
+impl StoreIter {
+    /// The next record's bytes and where its parts are; `None` at the end.
+    pub fn next_record(&mut self) -> Option<(&[u8], Parsed)> {
         loop {
             if self.pos + 4 <= self.buf.len() {
                 let len = u32::from_le_bytes(self.buf[self.pos..self.pos + 4].try_into().expect("4 bytes")) as usize;
                 let start = self.pos + 4;
                 let end = start.saturating_add(len).min(self.buf.len());
                 self.pos = end;
-                let rec = &self.buf[start..end];
-                if let Ok(it) = decode(rec, &self.hosts, &self.path, self.format, &mut self.host_cache) {
-                    return Some(it);
+                if let Ok(p) = parse(&self.buf[start..end], self.hosts) {
+                    return Some((&self.buf[start..end], p));
                 }
                 // A damaged record: the rest of the chunk cannot be trusted.
                 self.pos = self.buf.len();
@@ -389,7 +388,10 @@ fn encode(b: &mut Vec<u8>, it: &NewItem<'_, '_>, host: Option<Result<u32, ()>>) 
     attached_at
 }
 
-struct Cur<'a>(&'a [u8]);
+struct Cur<'a> {
+    rec: &'a [u8],
+    at: usize,
+}
 
 fn short() -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, "spill record too short")
@@ -397,17 +399,12 @@ fn short() -> io::Error {
 
 impl<'a> Cur<'a> {
     fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
-        if self.0.len() < n {
-            return Err(short());
-        }
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        Ok(a)
+        let b = self.rec.get(self.at..self.at.saturating_add(n)).ok_or_else(short)?;
+        self.at += n;
+        Ok(b)
     }
     fn u8(&mut self) -> io::Result<u8> {
-        let (&v, rest) = self.0.split_first().ok_or_else(short)?;
-        self.0 = rest;
-        Ok(v)
+        Ok(self.take(1)?[0])
     }
     fn u32(&mut self) -> io::Result<u32> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
@@ -418,31 +415,68 @@ impl<'a> Cur<'a> {
     fn u64(&mut self) -> io::Result<u64> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
-    fn bytes(&mut self) -> io::Result<&'a [u8]> {
-        let n = self.u32()? as usize;
-        self.take(n)
+    /// A length-prefixed string: where it is in the record, checked to be UTF-8.
+    fn text(&mut self) -> io::Result<Span> {
+        let n = self.u32()?;
+        self.text_of(n)
     }
-    fn text(&mut self) -> io::Result<Box<str>> {
-        Ok(text(self.bytes()?))
-    }
-}
-
-/// The text of bytes the encoder took from a `str` (so valid UTF-8 unless the file was damaged).
-fn text(b: &[u8]) -> Box<str> {
-    match std::str::from_utf8(b) {
-        Ok(s) => Box::from(s),
-        Err(_) => String::from_utf8_lossy(b).into(),
+    /// The next `n` bytes as a string (checked to be UTF-8).
+    fn text_of(&mut self, n: u32) -> io::Result<Span> {
+        let at = self.at as u32;
+        std::str::from_utf8(self.take(n as usize)?).map_err(|_| short())?;
+        Ok(Span { at, len: n })
     }
 }
 
-fn decode(
-    rec: &[u8],
-    hosts: &[Arc<str>],
-    path: &Arc<str>,
-    format: Format,
-    host_cache: &mut Option<Arc<str>>,
-) -> io::Result<Item> {
-    let mut c = Cur(rec);
+/// A part of a record: `len` bytes from `at`, the record's first byte being 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub at: u32,
+    pub len: u32,
+}
+
+impl Span {
+    fn of(self, rec: &[u8]) -> &[u8] {
+        &rec[self.at as usize..(self.at + self.len) as usize]
+    }
+}
+
+/// Where a record's host is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostAt {
+    /// The record named none (the run's plan may supply one).
+    None,
+    /// Entry of the run's host table.
+    Table(u32),
+    /// Written in the record (UTF-8, checked).
+    Inline(Span),
+}
+
+/// A record's fixed fields and where its variable parts are (checked: the bytes are there, and
+/// what must be UTF-8 is).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parsed {
+    pub raw: RawTime,
+    pub seg: u32,
+    pub year_k: u16,
+    pub boot_nanos: Option<i64>,
+    pub host: HostAt,
+    pub program: Option<Span>,
+    pub pid: Option<u32>,
+    pub severity: Option<Severity>,
+    pub line: u64,
+    pub byte_offset: u64,
+    /// The packed fields (each key and value a `u32` length and bytes) and how many there are.
+    pub fields: Span,
+    pub field_count: u32,
+    pub attached: u32,
+    /// Where the message starts; it runs to the end of the record.
+    pub message: u32,
+}
+
+/// Reads a record's layout; `hosts` is the size of the run's host table.
+pub(crate) fn parse(rec: &[u8], hosts: usize) -> io::Result<Parsed> {
+    let mut c = Cur { rec, at: 0 };
     let raw = match c.u8()? {
         0 => RawTime::None,
         1 => RawTime::Exact { unix_nanos: c.i64()?, offset_secs: c.u32()? as i32 },
@@ -455,51 +489,104 @@ fn decode(
     let year_k = u16::from_le_bytes(c.take(2)?.try_into().expect("2 bytes"));
     let boot_nanos = if c.u8()? == 1 { Some(c.i64()?) } else { None };
     let host = match c.u8()? {
-        1 => Some(hosts.get(c.u32()? as usize).ok_or_else(short)?.clone()),
-        2 => {
-            let h = text(c.bytes()?);
-            Some(match host_cache {
-                Some(a) if **a == *h => a.clone(),
-                _ => {
-                    let a: Arc<str> = Arc::from(h);
-                    *host_cache = Some(a.clone());
-                    a
-                }
-            })
+        1 => {
+            let i = c.u32()?;
+            if i as usize >= hosts {
+                return Err(short());
+            }
+            HostAt::Table(i)
         }
-        _ => None,
+        2 => HostAt::Inline(c.text()?),
+        _ => HostAt::None,
     };
     let program = match c.u32()? {
         u32::MAX => None,
-        n => Some(text(c.take(n as usize)?)),
+        n => Some(c.text_of(n)?),
     };
     let pid = if c.u8()? == 1 { Some(c.u32()?) } else { None };
     let sev = c.u8()?;
     let line = c.u64()?;
     let byte_offset = c.u64()?;
-    let nf = c.u32()? as usize;
-    let mut fields = Vec::with_capacity(nf.min(64));
-    for _ in 0..nf {
-        let k = c.text()?;
-        let v = c.text()?;
-        fields.push((k, v));
+    let field_count = c.u32()?;
+    let fields_at = c.at;
+    for _ in 0..field_count {
+        c.text()?;
+        c.text()?;
     }
+    let fields = Span { at: fields_at as u32, len: (c.at - fields_at) as u32 };
     let attached = c.u32()?;
-    let mut ev = Event::new(format, Provenance { path: path.clone(), line, byte_offset });
-    ev.boot_nanos = boot_nanos;
-    ev.host = host;
-    ev.program = program;
-    ev.pid = pid;
-    ev.severity = (sev != 255).then(|| Severity::from_level(sev));
-    ev.attached = attached;
-    ev.message = c.0.to_vec();
-    ev.fields = fields;
-    Ok(Item { raw, seg, year_k, ev })
+    Ok(Parsed {
+        raw,
+        seg,
+        year_k,
+        boot_nanos,
+        host,
+        program,
+        pid,
+        severity: (sev != 255).then(|| Severity::from_level(sev)),
+        line,
+        byte_offset,
+        fields,
+        field_count,
+        attached,
+        message: c.at as u32,
+    })
+}
+
+/// What a record's view needs besides the record: its run's path and format, its resolved time and
+/// host.
+pub(crate) struct ViewCtx<'a> {
+    pub path: &'a Arc<str>,
+    pub format: Format,
+    pub time: Option<Timestamp>,
+    pub time_kind: TimeKind,
+    pub host: Option<&'a Arc<str>>,
+    /// The message is known to be UTF-8 with no line break (see [`is_plain`]).
+    pub plain: bool,
+}
+
+/// True when a message is valid UTF-8 with no `\n`: a printer can copy it as it is.
+pub(crate) fn is_plain(msg: &[u8]) -> bool {
+    memchr::memchr(b'\n', msg).is_none() && std::str::from_utf8(msg).is_ok()
+}
+
+/// The message of a record.
+pub(crate) fn message<'a>(rec: &'a [u8], p: &Parsed) -> &'a [u8] {
+    rec.get(p.message as usize..).unwrap_or_default()
+}
+
+/// The event a record holds, borrowed from its bytes.
+pub(crate) fn view<'a>(rec: &'a [u8], p: &Parsed, cx: ViewCtx<'a>) -> EventRef<'a> {
+    // `parse` checked these were UTF-8; an empty string stands in if the bytes changed since.
+    let text = |s: Span| std::str::from_utf8(s.of(rec)).unwrap_or_default();
+    EventRef {
+        time: cx.time,
+        time_kind: cx.time_kind,
+        boot_nanos: p.boot_nanos,
+        host: cx.host,
+        format: cx.format,
+        program: p.program.map(text),
+        pid: p.pid,
+        severity: p.severity,
+        message: message(rec, p),
+        plain: cx.plain,
+        attached: p.attached,
+        path: cx.path,
+        line: p.line,
+        byte_offset: p.byte_offset,
+        fields: Fields::packed(p.fields.of(rec), p.field_count),
+    }
+}
+
+/// The text of a record's inline host.
+pub(crate) fn inline_host(rec: &[u8], s: Span) -> &str {
+    std::str::from_utf8(s.of(rec)).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rootline_event::{Event, Provenance};
 
     fn raw(i: u64) -> RawTime {
         match i % 6 {
@@ -563,14 +650,34 @@ mod tests {
 
     fn check(s: ItemStore, n: u64) {
         assert_eq!(s.len(), n);
-        let back: Vec<Item> = s.into_iter(Arc::from("p"), Format::Syslog).collect();
-        assert_eq!(back.len() as u64, n);
-        for (i, it) in back.iter().enumerate() {
-            let i = i as u64;
-            assert_eq!(it.raw, raw(i));
-            assert_eq!((it.seg, it.year_k), (i as u32, 2));
-            assert_eq!(it.ev, want(i));
+        let hosts = s.hosts().to_vec();
+        let path: Arc<str> = Arc::from("p");
+        let mut it = s.into_iter();
+        let mut i = 0;
+        while let Some((rec, p)) = it.next_record() {
+            assert_eq!(p.raw, raw(i));
+            assert_eq!((p.seg, p.year_k), (i as u32, 2));
+            let inline;
+            let host = match p.host {
+                HostAt::Table(k) => Some(&hosts[k as usize]),
+                HostAt::Inline(h) => {
+                    inline = Arc::from(inline_host(rec, h));
+                    Some(&inline)
+                }
+                HostAt::None => None,
+            };
+            let cx = ViewCtx {
+                path: &path,
+                format: Format::Syslog,
+                time: None,
+                time_kind: TimeKind::None,
+                host,
+                plain: is_plain(super::message(rec, &p)),
+            };
+            assert_eq!(view(rec, &p, cx).to_event(), want(i));
+            i += 1;
         }
+        assert_eq!(i, n);
     }
 
     #[test]

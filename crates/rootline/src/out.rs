@@ -2,7 +2,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use rootline_event::{json_text, lossless_str, Event, Severity, TimeKind};
+use rootline_event::{json_text, lossless_str, EventRef, Severity, TimeKind};
 
 /// When to colour output.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -44,26 +44,23 @@ pub struct TextWriter {
     color: bool,
     host_w: usize,
     src_w: usize,
-    line: String,
     /// The last time shown (its second and offset) and its text: lines of the same second only
     /// change the fraction.
-    last_time: Option<((i64, i32), String)>,
+    last_time: Option<((i64, i32), [u8; 32])>,
 }
 
 impl TextWriter {
     /// A writer; `color` adds ANSI colours.
     pub fn new(color: bool) -> Self {
-        TextWriter { color, host_w: 8, src_w: 10, line: String::with_capacity(512), last_time: None }
+        TextWriter { color, host_w: 8, src_w: 10, last_time: None }
     }
 
-    /// Writes one event (continuation lines indented below it).
-    pub fn write(&mut self, w: &mut dyn Write, ev: &Event) -> io::Result<()> {
-        let l = &mut self.line;
-        l.clear();
+    /// Appends one event's lines to `l` (continuation lines indented below it).
+    pub fn push(&mut self, l: &mut Vec<u8>, ev: EventRef<'_>) {
         let color = self.color;
-        let paint = |l: &mut String, c: &str| {
+        let paint = |l: &mut Vec<u8>, c: &str| {
             if color {
-                l.push_str(c);
+                l.extend_from_slice(c.as_bytes());
             }
         };
         paint(l, DIM);
@@ -74,44 +71,38 @@ impl TextWriter {
                     Some((k, text)) if *k == sec => {
                         // `YYYY-MM-DD HH:MM:SS.ffffff +HHMM`: only the microseconds differ.
                         let mut us = t.unix_nanos.rem_euclid(1_000_000_000) / 1000;
-                        let mut frac = [b'0'; 6];
-                        for c in frac.iter_mut().rev() {
+                        for c in text[20..26].iter_mut().rev() {
                             *c = b'0' + (us % 10) as u8;
                             us /= 10;
                         }
-                        l.push_str(&text[..20]);
-                        l.push_str(std::str::from_utf8(&frac).unwrap_or("000000"));
-                        l.push_str(&text[26..]);
+                        l.extend_from_slice(text);
                     }
                     cached => {
-                        let start = l.len();
-                        t.push_display(l);
-                        if l.len() - start == 32 {
-                            *cached = Some((sec, l[start..].to_string()));
-                        }
+                        let text = t.display_bytes();
+                        l.extend_from_slice(&text);
+                        *cached = Some((sec, text));
                     }
                 }
             }
             (None, TimeKind::Relative) => {
                 let b = ev.boot_nanos.unwrap_or(0);
                 let start = l.len();
-                use std::fmt::Write as _;
                 let _ = write!(l, "boot+{}.{:06}s", b / 1_000_000_000, (b % 1_000_000_000).abs() / 1000);
                 pad(l, start, 32);
             }
             _ => pad(l, l.len(), 32),
         }
         paint(l, RESET);
-        l.push(' ');
-        let host = ev.host.as_deref().unwrap_or("-");
+        l.push(b' ');
+        let host = ev.host.map_or("-", |h| &**h);
         self.host_w = self.host_w.max(host.len().min(40));
         paint(l, CYAN);
         let start = l.len();
-        l.push_str(host);
+        l.extend_from_slice(host.as_bytes());
         pad(l, start, self.host_w);
         paint(l, RESET);
-        l.push(' ');
-        let src = ev.program.as_deref().unwrap_or(ev.format.as_str());
+        l.push(b' ');
+        let src = ev.program.unwrap_or(ev.format.as_str());
         self.src_w = self.src_w.max(src.len().min(24));
         let sev = match ev.severity {
             Some(s) if s <= Severity::Crit => Some(BOLD_RED),
@@ -123,92 +114,145 @@ impl TextWriter {
             paint(l, c);
         }
         let start = l.len();
-        l.push_str(src);
+        l.extend_from_slice(src.as_bytes());
         pad(l, start, self.src_w);
         if sev.is_some() {
             paint(l, RESET);
         }
-        l.push(' ');
-        let msg = lossless_str(&ev.message);
-        let mut lines = msg.split('\n');
-        l.push_str(lines.next().unwrap_or(""));
-        l.push('\n');
-        for cont in lines {
-            l.push_str("    ");
-            l.push_str(cont);
-            l.push('\n');
+        l.push(b' ');
+        if ev.plain {
+            l.extend_from_slice(ev.message);
+            l.push(b'\n');
+            return;
         }
-        w.write_all(l.as_bytes())
+        let msg = lossless_str(ev.message);
+        let mut lines = msg.split('\n');
+        l.extend_from_slice(lines.next().unwrap_or("").as_bytes());
+        l.push(b'\n');
+        for cont in lines {
+            l.extend_from_slice(b"    ");
+            l.extend_from_slice(cont.as_bytes());
+            l.push(b'\n');
+        }
     }
 }
 
 /// Pads what was pushed since `start` with spaces to `width` characters (ASCII width is enough:
 /// host names and program names are ASCII in practice; wider text simply is not padded).
-fn pad(l: &mut String, start: usize, width: usize) {
+fn pad(l: &mut Vec<u8>, start: usize, width: usize) {
     let n = l.len() - start;
-    for _ in n..width {
-        l.push(' ');
+    if n < width {
+        l.resize(l.len() + (width - n), b' ');
     }
 }
 
 /// Writes one event as a JSON object (one line of `--json` output, without the newline), keys in
 /// sorted order, written field by field rather than through a `serde_json::Value` per line (which
 /// made `--json` three times slower than text).
-pub fn write_event_json(w: &mut dyn Write, ev: &Event) -> io::Result<()> {
-    fn key(w: &mut dyn Write, first: bool, k: &str) -> io::Result<()> {
-        w.write_all(if first { b"{\"" } else { b",\"" })?;
-        w.write_all(k.as_bytes())?;
-        w.write_all(b"\":")
+pub fn write_event_json(w: &mut Vec<u8>, ev: EventRef<'_>) -> io::Result<()> {
+    fn key(w: &mut Vec<u8>, first: bool, k: &str) {
+        w.extend_from_slice(if first { b"{\"" } else { b",\"" });
+        w.extend_from_slice(k.as_bytes());
+        w.extend_from_slice(b"\":");
     }
-    fn val<T: serde::Serialize + ?Sized>(w: &mut dyn Write, v: &T) -> io::Result<()> {
+    fn val<T: serde::Serialize + ?Sized>(w: &mut Vec<u8>, v: &T) -> io::Result<()> {
         serde_json::to_writer(w, v).map_err(io::Error::other)
     }
-    key(w, true, "attached_lines")?;
+    fn opt_str(w: &mut Vec<u8>, v: Option<&str>) {
+        match v {
+            Some(s) => json_str(w, s),
+            None => w.extend_from_slice(b"null"),
+        }
+    }
+    key(w, true, "attached_lines");
     val(w, &ev.attached)?;
-    key(w, false, "boot_seconds")?;
+    key(w, false, "boot_seconds");
     val(w, &ev.boot_nanos.map(|b| b as f64 / 1e9))?;
-    key(w, false, "byte_offset")?;
-    val(w, &ev.provenance.byte_offset)?;
-    key(w, false, "fields")?;
-    // Sorted by key, the last value of a repeated key winning, as a JSON map would have it.
-    let mut fields: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
-    for (k, v) in &ev.fields {
-        fields.insert(k, v);
+    key(w, false, "byte_offset");
+    val(w, &ev.byte_offset)?;
+    key(w, false, "fields");
+    if ev.fields.is_empty() {
+        w.extend_from_slice(b"{}");
+    } else {
+        // Sorted by key, the last value of a repeated key winning, as a JSON map would have it.
+        let fields: std::collections::BTreeMap<_, _> = ev.fields.iter().collect();
+        val(w, &fields)?;
     }
-    val(w, &fields)?;
-    key(w, false, "format")?;
-    val(w, ev.format.as_str())?;
-    key(w, false, "host")?;
-    val(w, &ev.host.as_deref())?;
-    key(w, false, "line")?;
-    val(w, &ev.provenance.line)?;
-    key(w, false, "message")?;
-    match std::str::from_utf8(&ev.message) {
-        Ok(s) => val(w, s)?,
-        Err(_) => val(w, &json_text(&ev.message))?,
+    key(w, false, "format");
+    json_str(w, ev.format.as_str());
+    key(w, false, "host");
+    opt_str(w, ev.host.map(|h| &**h));
+    key(w, false, "line");
+    val(w, &ev.line)?;
+    key(w, false, "message");
+    if ev.plain {
+        json_escaped(w, ev.message);
+    } else {
+        match std::str::from_utf8(ev.message) {
+            Ok(s) => json_str(w, s),
+            Err(_) => val(w, &json_text(ev.message))?,
+        }
     }
-    key(w, false, "path")?;
-    val(w, &*ev.provenance.path)?;
-    key(w, false, "pid")?;
+    key(w, false, "path");
+    json_str(w, ev.path);
+    key(w, false, "pid");
     val(w, &ev.pid)?;
-    key(w, false, "program")?;
-    val(w, &ev.program.as_deref())?;
-    key(w, false, "severity")?;
-    val(w, &ev.severity.map(|s| s.as_str()))?;
-    key(w, false, "time")?;
+    key(w, false, "program");
+    opt_str(w, ev.program);
+    key(w, false, "severity");
+    opt_str(w, ev.severity.map(|s| s.as_str()));
+    key(w, false, "time");
     match ev.time {
-        Some(t) => val(w, &t.to_rfc3339())?,
-        None => w.write_all(b"null")?,
+        Some(t) => {
+            // RFC 3339 needs no JSON escaping.
+            w.push(b'"');
+            t.push_rfc3339(w);
+            w.push(b'"');
+        }
+        None => w.extend_from_slice(b"null"),
     }
-    key(w, false, "time_kind")?;
-    val(w, ev.time_kind.as_str())?;
-    w.write_all(b"}")
+    key(w, false, "time_kind");
+    json_str(w, ev.time_kind.as_str());
+    w.push(b'}');
+    Ok(())
+}
+
+/// A JSON string, escaped exactly as `serde_json` escapes it.
+fn json_str(w: &mut Vec<u8>, s: &str) {
+    json_escaped(w, s.as_bytes())
+}
+
+/// `bytes` (valid UTF-8) as a JSON string, escaped exactly as `serde_json` does: `"`, `\` and
+/// control characters, short forms where JSON has them, everything else as it is.
+fn json_escaped(w: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    w.reserve(bytes.len() + 2);
+    w.push(b'"');
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => &[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]],
+            _ => continue,
+        };
+        w.extend_from_slice(&bytes[start..i]);
+        w.extend_from_slice(esc);
+        start = i + 1;
+    }
+    w.extend_from_slice(&bytes[start..]);
+    w.push(b'"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rootline_event::{Format, Provenance, Severity, Timestamp};
+    use rootline_event::{Event, Format, Provenance, Severity, Timestamp};
 
     /// The object built the straightforward way, for comparison.
     fn reference(ev: &Event) -> serde_json::Value {
@@ -235,6 +279,15 @@ mod tests {
     }
 
     #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut all: String = (0u8..0x80).map(char::from).collect();
+        all.push_str("caf\u{e9} \u{d55c}\u{ae00} \u{1f600} \u{7f}\u{2028}");
+        let mut got = Vec::new();
+        json_str(&mut got, &all);
+        assert_eq!(String::from_utf8(got).unwrap(), serde_json::to_string(&all).unwrap());
+    }
+
+    #[test]
     fn streamed_json_equals_the_reference_object_byte_for_byte() {
         let mut ev = Event::new(Format::Syslog, Provenance::new("dir/\"quoted\".log", 7, 99));
         ev.time = Some(Timestamp::from_unix_nanos(1_760_352_662_123_000_000, 9 * 3600));
@@ -244,15 +297,23 @@ mod tests {
         ev.pid = Some(42);
         ev.severity = Some(Severity::Err);
         ev.fields = vec![("z".into(), "1".into()), ("a".into(), "tab\there".into()), ("z".into(), "2".into())];
-        for msg in [&b"INFO: task qemu\nCall Trace:"[..], &b"caf\xe9 \xff"[..], &b""[..]] {
+        for msg in
+            [&b"INFO: task qemu\nCall Trace:"[..], &b"caf\xe9 \xff"[..], &b""[..], "q\"\\\u{1}\u{d55c}".as_bytes()]
+        {
             ev.set_message(msg);
+            let want = serde_json::to_string(&reference(&ev)).unwrap();
             let mut got = Vec::new();
-            write_event_json(&mut got, &ev).unwrap();
-            assert_eq!(String::from_utf8(got).unwrap(), serde_json::to_string(&reference(&ev)).unwrap());
+            write_event_json(&mut got, (&ev).into()).unwrap();
+            assert_eq!(String::from_utf8(got).unwrap(), want);
+            if std::str::from_utf8(msg).is_ok() {
+                let mut got = Vec::new();
+                write_event_json(&mut got, EventRef { plain: true, ..(&ev).into() }).unwrap();
+                assert_eq!(String::from_utf8(got).unwrap(), want, "the plain path");
+            }
         }
         let bare = Event::new(Format::Generic, Provenance::new("-", 1, 0));
         let mut got = Vec::new();
-        write_event_json(&mut got, &bare).unwrap();
+        write_event_json(&mut got, (&bare).into()).unwrap();
         assert_eq!(String::from_utf8(got).unwrap(), serde_json::to_string(&reference(&bare)).unwrap());
     }
 }

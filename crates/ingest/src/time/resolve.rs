@@ -21,10 +21,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::tz::TimeZone;
-use rootline_event::{days_from_civil, Event, Format, TimeKind, Timestamp};
+use rootline_event::{days_from_civil, Format, TimeKind, Timestamp};
 
 use super::RawTime;
-use crate::run::{Fact, FactKind, Item, Run, YlKey};
+use crate::run::{Fact, FactKind, Run, YlKey};
 
 const NANOS: i64 = 1_000_000_000;
 
@@ -118,28 +118,23 @@ impl Plan {
         Some(Timestamp::from_unix_nanos(u, off))
     }
 
-    /// The event of `item`, with its time and host resolved.
-    pub fn apply(&mut self, item: Item) -> Event {
-        let mut ev = item.ev;
-        match item.raw {
-            RawTime::Boot { nanos } => match self.boot(item.seg, nanos) {
-                Some(t) => {
-                    ev.time = Some(t);
-                    ev.time_kind = TimeKind::Anchored;
-                }
-                None => ev.time_kind = TimeKind::Relative,
+    /// The resolved time of a raw time in boot segment `seg`, `year_k` years after the run's first.
+    pub fn time(&mut self, raw: RawTime, seg: u32, year_k: u16) -> (Option<Timestamp>, TimeKind) {
+        match raw {
+            RawTime::Boot { nanos } => match self.boot(seg, nanos) {
+                Some(t) => (Some(t), TimeKind::Anchored),
+                None => (None, TimeKind::Relative),
             },
-            raw => {
-                if let Some((t, k)) = self.wall(raw, item.year_k) {
-                    ev.time = Some(t);
-                    ev.time_kind = k;
-                }
-            }
+            raw => match self.wall(raw, year_k) {
+                Some((t, k)) => (Some(t), k),
+                None => (None, TimeKind::None),
+            },
         }
-        if ev.host.is_none() {
-            ev.host.clone_from(&self.host);
-        }
-        ev
+    }
+
+    /// The host of events that name none.
+    pub fn host(&self) -> Option<&Arc<str>> {
+        self.host.as_ref()
     }
 }
 

@@ -11,8 +11,10 @@ use rootline_template::collapse::{Collapser, Offer, Repeats};
 
 use crate::out::{write_event_json, ColorChoice, TextWriter};
 
-/// Events per batch handed from the merging thread to the printing one.
+/// Lines per batch handed from the collapsing thread to the printing one.
 const BATCH: usize = 1024;
+/// Bytes of output collected before they are written.
+const OUT: usize = 256 * 1024;
 
 /// Merge every input into one timeline.
 ///
@@ -68,34 +70,50 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut text = TextWriter::new(a.color.enabled());
     let mut shown = 0u64;
     let json = a.json;
-    // Merging (reading spilled runs, resolving times) and printing run on two threads: batches of
-    // events pass through a small bounded channel, so memory stays bounded.
-    let events = timeline.into_events();
-    let collapse = a.collapse;
+    let mut events = timeline.into_events();
+    let mut out = Vec::with_capacity(OUT + 64 * 1024);
+    let Some(collapse) = a.collapse else {
+        // Each event is printed from the merge's own blocks, borrowed (no owned event per line),
+        // on this thread; the merge's workers read and resolve the runs meanwhile.
+        while let Some(ev) = events.next_ref() {
+            if !query.matches(ev) {
+                continue;
+            }
+            shown += 1;
+            if json {
+                write_event_json(&mut out, ev)?;
+                out.push(b'\n');
+            } else {
+                text.push(&mut out, ev);
+            }
+            if out.len() >= OUT {
+                w.write_all(&out)?;
+                out.clear();
+            }
+        }
+        w.write_all(&out)?;
+        w.flush()?;
+        drop(w);
+        note(&stats, shown);
+        return Ok(exit_for(&stats));
+    };
+    // Collapsing (template mining over owned events) and printing run on two threads: batches of
+    // lines pass through a small bounded channel, so memory stays bounded.
     std::thread::scope(|s| -> anyhow::Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Line>>(8);
         s.spawn(move || {
-            let mut c = collapse.map(|secs| Collapsing::new(secs.saturating_mul(1_000_000_000) as i64));
+            let mut c = Collapsing::new(collapse.saturating_mul(1_000_000_000) as i64);
             let mut batch = Vec::with_capacity(BATCH);
             let mut send = |line: Line| {
                 batch.push(line);
                 batch.len() < BATCH || tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_ok()
             };
-            for ev in events {
-                if !query.matches(&ev) {
-                    continue;
-                }
-                let ok = match c.as_mut() {
-                    Some(c) => c.push(ev, &mut send),
-                    None => send(Line::Event(ev)),
-                };
-                if !ok {
+            while let Some(ev) = events.next_ref() {
+                if query.matches(ev) && !c.push(ev.to_event(), &mut send) {
                     return; // the printer stopped (closed pipe)
                 }
             }
-            if let Some(c) = c.as_mut() {
-                c.finish(&mut send);
-            }
+            c.finish(&mut send);
             if !batch.is_empty() {
                 let _ = tx.send(batch);
             }
@@ -106,22 +124,24 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                     Line::Event(ev) => {
                         shown += 1;
                         if json {
-                            write_event_json(&mut w, ev)?;
-                            w.write_all(b"\n")?;
+                            write_event_json(&mut out, ev.into())?;
+                            out.push(b'\n');
                         } else {
-                            text.write(&mut w, ev)?;
+                            text.push(&mut out, ev.into());
                         }
                     }
                     Line::Repeats(r) => {
                         if json {
-                            serde_json::to_writer(&mut w, &repeats_json(r))?;
-                            w.write_all(b"\n")?;
+                            serde_json::to_writer(&mut out, &repeats_json(r))?;
+                            out.push(b'\n');
                         } else {
-                            text.write(&mut w, &repeats_event(r))?;
+                            text.push(&mut out, (&repeats_event(r)).into());
                         }
                     }
                 }
             }
+            w.write_all(&out)?;
+            out.clear();
         }
         Ok(())
     })?;
