@@ -5,6 +5,7 @@ mod analyze;
 mod doctor;
 mod fleet;
 mod fleet_report;
+mod lab;
 mod report;
 mod support;
 mod timeline;
