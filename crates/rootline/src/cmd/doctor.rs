@@ -19,7 +19,11 @@ use super::usage;
 ///
 /// Exit status: 0 healthy, 1 warnings, 2 failures.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  \
+#[command(after_help = "Reads /proc and /sys directly and never opens a block device. multipathd, dmsetup, multipath \
+    -ll, virsh list and crictl ps run each under --timeout in their own process group and are killed \
+    on expiry; a command that timed out is itself a finding. Next steps are printed, never run.\n\n\
+    Exit status: 0 healthy, 1 warnings, 2 failures (or a usage error).\n\n\
+    Examples:\n  \
     sudo rootline doctor                     check this node (root reads kernel stacks)\n  \
     rootline doctor --json | jq .findings    machine-readable\n  \
     rootline doctor --root bundle.tar.zst    re-check the state captured by `rootline collect`\n  \
