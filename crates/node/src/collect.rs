@@ -342,7 +342,11 @@ pub fn collect(out: impl Write, opts: &Options, progress: Progress<'_>) -> io::R
             continue;
         }
         let mut c = c;
-        c.cut |= size > keep as u64 && !compressed;
+        if size > keep as u64 && !compressed && !c.cut {
+            // tail -c gave exactly the bytes kept: the first line is only the end of one.
+            exec::start_at_line(&mut c.stdout);
+            c.cut = true;
+        }
         w.log_bytes += c.stdout.len() as u64;
         let rel = format!("logs{}", path.strip_prefix(&opts.log_root).unwrap_or(&path));
         w.command(&rel, "log file", &c, mtime)?;

@@ -171,21 +171,24 @@ pub fn run_with(argv: &[&str], timeout: Duration, keep: Keep) -> CommandRun {
     run.cut = out.cut.load(std::sync::atomic::Ordering::Relaxed);
     run.stdout = take(&out);
     if let (Keep::Tail(n), true) = (keep, run.cut) {
-        // Start at a line: drop the partial first line of the kept tail.
         let b = &mut run.stdout;
         if b.len() > n {
             b.drain(..b.len() - n);
         }
-        if let Some(nl) = memchr_newline(b) {
-            b.drain(..=nl);
-        }
+        start_at_line(b);
     }
     run.stderr = take(&err);
     run
 }
 
-fn memchr_newline(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
+/// Drops the partial first line of a tail cut out of a longer text.
+pub fn start_at_line(b: &mut Vec<u8>) {
+    match b.iter().position(|&c| c == b'\n') {
+        Some(nl) => {
+            b.drain(..=nl);
+        }
+        None => b.clear(),
+    }
 }
 
 struct Drain {

@@ -231,3 +231,77 @@ fn collect_writes_a_bundle_that_analyze_and_doctor_read() {
     assert!(d["counts"]["processes"].as_u64().unwrap() >= 1, "{djson}");
     assert!([0, 1, 2].contains(&code));
 }
+
+#[test]
+fn collect_keeps_the_newest_lines_within_its_budget_and_writes_to_a_pipe() {
+    let logs = tempfile::tempdir().unwrap();
+    let var_log = logs.path().join("var/log/nova");
+    std::fs::create_dir_all(&var_log).unwrap();
+    // 200 KB of nova log, and a rotated, compressed one beside it.
+    let mut big = String::new();
+    for i in 0..4000 {
+        big.push_str(&format!(
+            "2026-11-29 02:00:{:02}.000 1234 INFO nova.compute.manager [-] line {i:05} of the log\n",
+            i % 60
+        ));
+    }
+    std::fs::write(var_log.join("nova-compute.log"), &big).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, b"2026-11-28 23:00:00.000 1234 INFO nova.compute.manager [-] yesterday\n")
+        .unwrap();
+    std::fs::write(var_log.join("nova-compute.log.1.gz"), gz.finish().unwrap()).unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let bundle = out.path().join("b.tar.zst");
+    // `-o -`: the bundle goes to standard output (here a file, as through a pipe or ssh).
+    let file = std::fs::File::create(&bundle).unwrap();
+    let st = Command::new(env!("CARGO_BIN_EXE_rootline"))
+        .args(["collect", "-o", "-", "--no-journal", "--no-commands", "--max-bytes", "64K", "--log-root"])
+        .arg(logs.path())
+        .stdout(file)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(0), "{}", String::from_utf8_lossy(&st.stderr));
+    let manifest = Command::new("tar")
+        .args(["-xOf", bundle.to_str().unwrap(), "--wildcards", "*/rootline-manifest.json"])
+        .output()
+        .unwrap();
+    let m: Value = serde_json::from_slice(&manifest.stdout).expect("a readable bundle on stdout");
+    let files = m["files"].as_array().unwrap();
+    let nova = files.iter().find(|f| f["path"] == "logs/var/log/nova/nova-compute.log").expect("nova log");
+    assert_eq!(nova["cut"], true, "{nova}");
+    let kept = nova["bytes"].as_u64().unwrap();
+    assert!(kept > 0 && kept <= 64 * 1024, "{nova}");
+    let body = Command::new("tar")
+        .args(["-xOf", bundle.to_str().unwrap(), "--wildcards", "*/logs/var/log/nova/nova-compute.log"])
+        .output()
+        .unwrap();
+    let body = String::from_utf8(body.stdout).unwrap();
+    assert!(body.ends_with("line 03999 of the log\n"), "the newest lines are kept");
+    assert!(body.starts_with("2026-11-29 "), "the kept part starts at a line: {:?}", &body[..40]);
+    // The budget went to the newest file; the rotated one is listed as skipped, not dropped silently,
+    // or included whole when it fit.
+    let gz_in = files.iter().any(|f| f["path"] == "logs/var/log/nova/nova-compute.log.1.gz");
+    let gz_skipped = m["skipped"].as_array().unwrap().iter().any(|s| s["source"].as_str().unwrap().ends_with(".1.gz"));
+    assert!(gz_in != gz_skipped, "the rotated log is either in the bundle or listed as skipped: {m}");
+    let total: u64 = files
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().starts_with("logs/"))
+        .map(|f| f["bytes"].as_u64().unwrap())
+        .sum();
+    assert!(total <= 64 * 1024 + 1024, "logs total {total} over the budget");
+}
+
+#[test]
+fn collect_refuses_to_write_a_bundle_to_a_terminal_and_bad_sizes() {
+    let (code, _, err) = run_bounded(&["collect", "--max-bytes", "lots"], None, Duration::from_secs(30));
+    assert_eq!(code, 2);
+    assert!(err.contains("--max-bytes: `lots` is not a size"), "{err}");
+    let (code, _, err) = run_bounded(&["collect", "--since", "yesterday"], None, Duration::from_secs(30));
+    assert_eq!(code, 2);
+    assert!(err.contains("--since: `yesterday` is not a duration"), "{err}");
+    let (code, _, err) = run_bounded(&["collect", "-o", "/nonexistent/dir/b.tar.zst"], None, Duration::from_secs(30));
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/dir/b.tar.partial"), "{err}");
+}
