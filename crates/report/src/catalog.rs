@@ -361,7 +361,8 @@ pub const EN: Catalog = Catalog {
     r_intro: "What the evidence shows after the fault:",
     r_not_cleared: "No line shows {0} being removed or a path coming back; it was still there at {1}.",
     r_none: "The evidence shows no recovery.",
-    r_note: "Actions no rule knows (a service restart, a reboot) are not findings: read the log around these times.",
+    r_note: "Rules know multipathd restarts, reboots and reinstated paths; other actions (a pod deleted, a volume \
+             detached by hand) are not findings: read the log around these times.",
     pv_intro: "From the next steps of the rules that matched, each rule once, identical advice merged:",
     pv_from: "from",
     pv_upgrade: "Upgrade practice (the fault followed upgrade steps; general advice, not derived from the evidence):",
@@ -529,7 +530,8 @@ pub const KO: Catalog = Catalog {
     r_intro: "fault 이후 증거에 나타난 것:",
     r_not_cleared: "{0}이(가) 제거되거나 path가 복구되었다는 로그는 없습니다. {1}에도 남아 있었습니다.",
     r_none: "증거에 복구가 보이지 않습니다.",
-    r_note: "rule이 모르는 조치(service restart, reboot)는 finding이 아닙니다. 이 시각 전후의 로그를 확인하십시오.",
+    r_note: "rule은 multipathd 재시작, reboot, path reinstate를 압니다. 그 밖의 조치(pod 삭제, 수동 volume detach)는 finding이 \
+             아닙니다. 이 시각 전후의 로그를 확인하십시오.",
     pv_intro: "탐지된 rule의 조치(next steps)에서 가져왔습니다. rule마다 한 번, 같은 내용은 합쳤습니다:",
     pv_from: "출처",
     pv_upgrade: "업그레이드 절차 (fault가 업그레이드 단계 뒤에 발생했기 때문에 덧붙이는 일반 권고이며, 증거에서 도출한 것은 아님):",

@@ -674,7 +674,8 @@ fn after_fault<'a>(ctx: &Ctx<'a>, inc: &Incident) -> Vec<&'a Finding> {
         .filter(|f| {
             let t = ctx.at(f);
             match f.kind.as_str() {
-                "recovery" => true,
+                // A recovery before the first fault (the boot that starts the evidence) is not one.
+                "recovery" => t >= start,
                 "context" => t > start && !(f.signature == "k8s.container-started" && t <= end),
                 _ => false,
             }

@@ -4,8 +4,8 @@
 //! - `line:` is one event; `lines:` is one event per entry, in order. Text after a `\n` inside an
 //!   entry is attached to that event as continuation lines (a hung-task report and its call trace).
 //! - A line that starts with a syslog header (`Nov 28 22:38:58 db-node01 kern.warn kernel: ...`,
-//!   the BusyBox `facility.level` column optional, or an RFC 3339 stamp instead of the BSD one) gives
-//!   the event its time (BSD stamps are read in the year 2000, UTC), host, program, pid and severity,
+//!   the BusyBox `facility.level` column optional, or an RFC 3339 or `journalctl -o short-iso` stamp
+//!   instead of the BSD one) gives the event its time (BSD stamps are read in the year 2000, UTC), host, program, pid and severity,
 //!   and the header is removed from the message, as is a kernel `[  57.021751]` stamp after it. The
 //!   same header on continuation lines is removed too. A line that starts with only a kernel stamp is
 //!   a kernel line (`program: kernel`).
@@ -168,7 +168,7 @@ fn header_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"^(?:(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)|(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?)) (?P<host>[\w.-]+) (?:(?P<fac>[a-z0-9]+)\.(?P<lvl>[a-z]+) )?(?P<prog>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?: ",
+            r"^(?:(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)|(?P<iso>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)) (?P<host>[\w.-]+) (?:(?P<fac>[a-z0-9]+)\.(?P<lvl>[a-z]+) )?(?P<prog>[^\s:\[]+)(?:\[(?P<pid>\d+)\])?: ",
         )
         .expect("static regex")
     })
@@ -198,9 +198,15 @@ fn iso_time(s: &str) -> Option<Timestamp> {
         }
         None => (0, rest),
     };
-    let off = if zone.len() == 6 {
+    // `+09:00` (RFC 3339) or `+0900` (journalctl -o short-iso).
+    let zone_minutes = match zone.len() {
+        6 => zone.get(4..6),
+        5 => zone.get(3..5),
+        _ => None,
+    };
+    let off = if let Some(mins) = zone_minutes {
         let sign = if zone.starts_with('-') { -1 } else { 1 };
-        sign * (zone[1..3].parse::<i32>().ok()? * 3600 + zone[4..6].parse::<i32>().ok()? * 60)
+        sign * (zone[1..3].parse::<i32>().ok()? * 3600 + mins.parse::<i32>().ok()? * 60)
     } else {
         0
     };
