@@ -114,6 +114,29 @@ pub struct Finding {
     pub reboot_may_be_required: bool,
 }
 
+impl Finding {
+    /// A finding with no details, hypotheses or reboot (set them after, where they apply).
+    fn new(id: &str, severity: Severity, title: String, entities: BTreeMap<String, Vec<String>>) -> Finding {
+        Finding {
+            id: id.into(),
+            severity,
+            title,
+            entities,
+            details: Vec::new(),
+            evidence: Vec::new(),
+            hypotheses: Vec::new(),
+            next_steps: Vec::new(),
+            reboot_may_be_required: false,
+        }
+    }
+
+    fn with(mut self, evidence: Vec<Evidence>, next_steps: Vec<Step>) -> Finding {
+        self.evidence = evidence;
+        self.next_steps = next_steps;
+        self
+    }
+}
+
 /// Counts over the process table.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Counts {
@@ -281,6 +304,11 @@ fn command_evidence(cmds: &[CommandRun], argv: &[&str], needle: &str) -> Vec<Evi
         .collect()
 }
 
+/// The stat line a task was read from.
+fn stat_evidence(t: &Task) -> Evidence {
+    Evidence { path: t.evidence.clone(), line: Some(1), text: t.stat_line.clone() }
+}
+
 fn sys_evidence(root: &Root, path: String) -> Option<Evidence> {
     let text = root.text(&path)?;
     Some(Evidence { path, line: Some(1), text })
@@ -400,7 +428,7 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
         for t in &d_tasks {
             if let Some(why) = blocked_on(t, m) {
                 blocked.push(format!("{} ({why})", task_label(t)));
-                evidence.push(Evidence { path: t.evidence.clone(), line: Some(1), text: t.stat_line.clone() });
+                evidence.push(stat_evidence(t));
                 tied.insert((t.pid, t.tid), m.name.clone());
                 pids.push(t.pid.to_string());
                 if !comms.contains(&t.comm) {
@@ -459,23 +487,18 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
                 Some("systemctl reboot".into()),
             ));
         }
-        out.push(Finding {
-            id: "multipath.stale-map".into(),
-            severity: Severity::Failure,
-            title,
-            entities: ent(&[
-                ("map", vec![m.name.clone()]),
-                ("dm", vec![m.dm.clone()]),
-                ("path", m.paths.iter().map(|p| p.name.clone()).collect()),
-                ("pid", pids),
-                ("comm", comms),
-            ]),
-            details,
-            evidence,
-            hypotheses,
-            next_steps: steps,
-            reboot_may_be_required: reboot,
-        });
+        let entities = ent(&[
+            ("map", vec![m.name.clone()]),
+            ("dm", vec![m.dm.clone()]),
+            ("path", m.paths.iter().map(|p| p.name.clone()).collect()),
+            ("pid", pids),
+            ("comm", comms),
+        ]);
+        let mut f = Finding::new("multipath.stale-map", Severity::Failure, title, entities).with(evidence, steps);
+        f.details = details;
+        f.hypotheses = hypotheses;
+        f.reboot_may_be_required = reboot;
+        out.push(f);
     }
 
     // Paths down on maps that still have others.
@@ -484,51 +507,35 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
             let mut evidence: Vec<Evidence> =
                 sys_evidence(root, format!("/sys/block/{}/device/state", p.name)).into_iter().collect();
             evidence.extend(command_evidence(cmds, &["dmsetup", "status"], &format!("{}:", m.name)));
-            out.push(Finding {
-                id: "multipath.path-down".into(),
-                severity: Severity::Warning,
-                title: format!(
-                    "{}: path {} is down ({}); {} of {} paths active",
-                    m.name,
-                    p.name,
-                    p.state.as_deref().unwrap_or("failed in dm"),
-                    m.active_paths,
-                    m.paths.len()
-                ),
-                entities: ent(&[
-                    ("map", vec![m.name.clone()]),
-                    ("dm", vec![m.dm.clone()]),
-                    ("path", vec![p.name.clone()]),
-                ]),
-                details: Vec::new(),
-                evidence,
-                hypotheses: Vec::new(),
-                next_steps: vec![step(
-                    "Look at this path's transport (iSCSI session, FC port, cable, array controller)",
-                    Some("multipathd show paths".into()),
-                )],
-                reboot_may_be_required: false,
-            });
+            let title = format!(
+                "{}: path {} is down ({}); {} of {} paths active",
+                m.name,
+                p.name,
+                p.state.as_deref().unwrap_or("failed in dm"),
+                m.active_paths,
+                m.paths.len()
+            );
+            let entities =
+                ent(&[("map", vec![m.name.clone()]), ("dm", vec![m.dm.clone()]), ("path", vec![p.name.clone()])]);
+            let next = step(
+                "Look at this path's transport (iSCSI session, FC port, cable, array controller)",
+                Some("multipathd show paths".into()),
+            );
+            out.push(
+                Finding::new("multipath.path-down", Severity::Warning, title, entities).with(evidence, vec![next]),
+            );
         }
     }
 
     // SCSI disks not running that no map uses.
     let in_maps: Vec<&str> = maps.iter().flat_map(|m| m.paths.iter().map(|p| p.name.as_str())).collect();
     for (disk, state) in block::unhealthy_disks(root).into_iter().filter(|(d, _)| !in_maps.contains(&d.as_str())) {
-        out.push(Finding {
-            id: "scsi.device-offline".into(),
-            severity: Severity::Warning,
-            title: format!("{disk}: SCSI device state {state}"),
-            entities: ent(&[("path", vec![disk.clone()])]),
-            details: Vec::new(),
-            evidence: sys_evidence(root, format!("/sys/block/{disk}/device/state")).into_iter().collect(),
-            hypotheses: Vec::new(),
-            next_steps: vec![step(
-                "Check the device's transport and the kernel log for it",
-                Some(format!("dmesg | grep -w {disk}")),
-            )],
-            reboot_may_be_required: false,
-        });
+        let evidence = sys_evidence(root, format!("/sys/block/{disk}/device/state")).into_iter().collect();
+        let next =
+            step("Check the device's transport and the kernel log for it", Some(format!("dmesg | grep -w {disk}")));
+        let title = format!("{disk}: SCSI device state {state}");
+        let entities = ent(&[("path", vec![disk.clone()])]);
+        out.push(Finding::new("scsi.device-offline", Severity::Warning, title, entities).with(evidence, vec![next]));
     }
 
     // Tasks in D state.
@@ -557,32 +564,25 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
                 comms.push(t.comm.clone());
             }
         }
-        out.push(Finding {
-            id: "process.d-state".into(),
-            severity: if on_map { Severity::Failure } else { Severity::Warning },
-            title: format!(
-                "{} task{} in D state (uninterruptible wait): {}",
-                d_tasks.len(),
-                if d_tasks.len() == 1 { "" } else { "s" },
-                comms.iter().take(6).cloned().collect::<Vec<_>>().join(", ")
+        let title = format!(
+            "{} task{} in D state (uninterruptible wait): {}",
+            d_tasks.len(),
+            if d_tasks.len() == 1 { "" } else { "s" },
+            comms.iter().take(6).cloned().collect::<Vec<_>>().join(", ")
+        );
+        let entities = ent(&[("pid", d_tasks.iter().map(|t| t.pid.to_string()).collect()), ("comm", comms)]);
+        let severity = if on_map { Severity::Failure } else { Severity::Warning };
+        let steps = vec![
+            step("See where each waits", Some(format!("cat /proc/{}/stack", d_tasks[0].pid))),
+            step(
+                "They cannot be killed until their I/O ends: clear the device they wait on (see the map findings)",
+                None,
             ),
-            entities: ent(&[("pid", d_tasks.iter().map(|t| t.pid.to_string()).collect()), ("comm", comms)]),
-            details,
-            evidence: d_tasks
-                .iter()
-                .take(50)
-                .map(|t| Evidence { path: t.evidence.clone(), line: Some(1), text: t.stat_line.clone() })
-                .collect(),
-            hypotheses: Vec::new(),
-            next_steps: vec![
-                step("See where each waits", Some(format!("cat /proc/{}/stack", d_tasks[0].pid))),
-                step(
-                    "They cannot be killed until their I/O ends: clear the device they wait on (see the map findings)",
-                    None,
-                ),
-            ],
-            reboot_may_be_required: false,
-        });
+        ];
+        let evidence = d_tasks.iter().take(50).map(|t| stat_evidence(t)).collect();
+        let mut f = Finding::new("process.d-state", severity, title, entities).with(evidence, steps);
+        f.details = details;
+        out.push(f);
     }
 
     // Zombies, grouped by parent.
@@ -596,13 +596,7 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
             parent.map(|p| p.state.as_str()).or_else(|| table.by_pid(ppid).map(|_| "?")).unwrap_or("gone");
         let parent_comm = parent.map(|p| p.comm.clone()).unwrap_or_else(|| "?".into());
         let parent_d = parent_state == "D";
-        let mut evidence: Vec<Evidence> = zs
-            .iter()
-            .map(|t| Evidence { path: t.evidence.clone(), line: Some(1), text: t.stat_line.clone() })
-            .collect();
-        if let Some(p) = parent {
-            evidence.push(Evidence { path: p.evidence.clone(), line: Some(1), text: p.stat_line.clone() });
-        }
+        let evidence: Vec<Evidence> = zs.iter().copied().chain(parent).map(stat_evidence).collect();
         let names: Vec<String> = zs.iter().map(|t| format!("{} {}", t.pid, t.comm)).collect();
         let mut steps = Vec::new();
         if parent_d {
@@ -616,29 +610,22 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
                 Some(format!("ps -o pid,stat,wchan:32,cmd -p {ppid}")),
             ));
         }
-        out.push(Finding {
-            id: "process.zombie".into(),
-            severity: if parent_d { Severity::Failure } else { Severity::Info },
-            title: format!(
-                "zombie{} {} of parent {ppid} {parent_comm} ({})",
-                if zs.len() == 1 { "" } else { "s" },
-                names.join(", "),
-                match parent_state {
-                    "D" => "in D state: it cannot reap".to_string(),
-                    "gone" => "gone".to_string(),
-                    s => format!("state {s}"),
-                }
-            ),
-            entities: ent(&[
-                ("pid", zs.iter().map(|t| t.pid.to_string()).chain([ppid.to_string()]).collect()),
-                ("comm", zs.iter().map(|t| t.comm.clone()).chain([parent_comm.clone()]).collect()),
-            ]),
-            details: Vec::new(),
-            evidence,
-            hypotheses: Vec::new(),
-            next_steps: steps,
-            reboot_may_be_required: false,
-        });
+        let title = format!(
+            "zombie{} {} of parent {ppid} {parent_comm} ({})",
+            if zs.len() == 1 { "" } else { "s" },
+            names.join(", "),
+            match parent_state {
+                "D" => "in D state: it cannot reap".to_string(),
+                "gone" => "gone".to_string(),
+                s => format!("state {s}"),
+            }
+        );
+        let entities = ent(&[
+            ("pid", zs.iter().map(|t| t.pid.to_string()).chain([ppid.to_string()]).collect()),
+            ("comm", zs.iter().map(|t| t.comm.clone()).chain([parent_comm.clone()]).collect()),
+        ]);
+        let severity = if parent_d { Severity::Failure } else { Severity::Info };
+        out.push(Finding::new("process.zombie", severity, title, entities).with(evidence, steps));
     }
 
     // Commands that did not answer.
@@ -670,37 +657,24 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
                 ),
             ),
         };
-        out.push(Finding {
-            id: id.into(),
-            severity,
-            title: format!("`{}` did not answer: {}", c.line(), c.describe()),
-            entities: ent(&[("command", vec![c.line()])]),
-            details: Vec::new(),
-            evidence: vec![Evidence { path: format!("command: {}", c.line()), line: None, text: c.describe() }],
-            hypotheses: Vec::new(),
-            next_steps: vec![next],
-            reboot_may_be_required: false,
-        });
+        let title = format!("`{}` did not answer: {}", c.line(), c.describe());
+        let evidence = vec![Evidence { path: format!("command: {}", c.line()), line: None, text: c.describe() }];
+        let entities = ent(&[("command", vec![c.line()])]);
+        out.push(Finding::new(id, severity, title, entities).with(evidence, vec![next]));
     }
     // libvirtd itself stuck.
     for t in table.notable.iter().filter(|t| t.comm == "libvirtd" && t.tid.is_none() && t.state == "D") {
         if out.iter().any(|f| f.id == "libvirt.daemon-unresponsive") {
             break;
         }
-        out.push(Finding {
-            id: "libvirt.daemon-unresponsive".into(),
-            severity: Severity::Failure,
-            title: format!("libvirtd ({}) is in D state: it cannot answer clients", t.pid),
-            entities: ent(&[("pid", vec![t.pid.to_string()]), ("comm", vec![t.comm.clone()])]),
-            details: Vec::new(),
-            evidence: vec![Evidence { path: t.evidence.clone(), line: Some(1), text: t.stat_line.clone() }],
-            hypotheses: Vec::new(),
-            next_steps: vec![step(
-                "It waits on I/O: clear the device it waits on (see the map findings)",
-                Some(format!("cat /proc/{}/stack", t.pid)),
-            )],
-            reboot_may_be_required: false,
-        });
+        let title = format!("libvirtd ({}) is in D state: it cannot answer clients", t.pid);
+        let entities = ent(&[("pid", vec![t.pid.to_string()]), ("comm", vec![t.comm.clone()])]);
+        let next = step(
+            "It waits on I/O: clear the device it waits on (see the map findings)",
+            Some(format!("cat /proc/{}/stack", t.pid)),
+        );
+        let f = Finding::new("libvirt.daemon-unresponsive", Severity::Failure, title, entities);
+        out.push(f.with(vec![stat_evidence(t)], vec![next]));
     }
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
