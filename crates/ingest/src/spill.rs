@@ -5,22 +5,29 @@
 //! Items are encoded straight from the parser's record into chunks of a compact binary encoding (no
 //! owned event is built while reading, nor while merging: the merge reads the records in place,
 //! [`parse`] telling where each part is, and hands out [`EventRef`]s over their bytes). A chunk is kept in
-//! memory when the budget shared by all runs of one read allows, else written to the run's file. The
-//! file holds rootline's own parsed records, never input bytes laid out as files: nothing from an
-//! archive is extracted.
+//! memory when the budget shared by all runs of one read allows, else written to the one spill file
+//! of that read. The file holds rootline's own parsed records, never input bytes laid out as files:
+//! nothing from an archive is extracted.
 //!
-//! Record layout (little endian): `u32` length of the rest, raw time (tag and payload), `u32` boot
-//! segment, `u16` year offset, boot nanos (tag, `i64`), host (tag: none, index into the run's host
-//! table, or inline bytes), program (`u32` length or `u32::MAX` for none, bytes), pid (tag, `u32`),
-//! severity (`u8`, 255 for none), `u64` line, `u64` byte offset, `u32` field count and the fields
-//! (`u32` length and bytes, key then value), `u32` continuation lines, and last the message bytes, so
-//! continuation lines are appended in place.
+//! Record layout (little endian; "var" is an unsigned LEB128 varint): `u32` length of the rest, a
+//! flags byte (which optional parts follow, and how the host is given), raw time (tag and payload:
+//! nanoseconds as `i64`, an offset in seconds as a zigzag var), boot segment and year offset (vars,
+//! only when either is not zero), boot nanos (`i64`, if present), host (var index into the run's host
+//! table, or var length and bytes), program (var length and bytes, if present), pid (var, if
+//! present), severity (`u8`, 255 for none), line and byte offset (vars), var field count and the
+//! fields (`u32` length and bytes, key then value: the packed form [`Fields`] reads), `u32`
+//! continuation lines, and last the message bytes, so continuation lines are appended in place.
+//!
+//! The fixed parts are small because every record is written once and read once more, and the
+//! bytes beyond the memory budget go through a file: the varints and flags halve the 60 bytes a
+//! record took besides its text.
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::{self, Read, Seek, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use rootline_event::{EventRef, Fields, Format, Severity, TimeKind, Timestamp};
 
@@ -35,16 +42,39 @@ const MAX_HOSTS: usize = 256;
 /// Default bytes of encoded items kept in memory across all runs of one read.
 pub(crate) const DEFAULT_BUDGET: usize = 64 << 20;
 
-/// Memory shared by the runs of one read: chunks are kept in memory while it lasts.
+/// Memory shared by the runs of one read: chunks are kept in memory while it lasts, the rest goes to
+/// one temporary file shared by every run (created on first need; each chunk written at an offset
+/// reserved for it, so runs on different threads never wait for each other). One file, not one per
+/// run: creating and deleting a file on ext4 costs more than a few hundred kilobytes of writes.
 #[derive(Debug)]
 pub(crate) struct Budget {
     limit: usize,
     used: AtomicUsize,
+    /// The spill file, or why it could not be created.
+    file: OnceLock<Result<File, String>>,
+    /// Bytes reserved in the file so far.
+    end: AtomicU64,
 }
 
 impl Budget {
     pub fn new(limit: usize) -> Arc<Budget> {
-        Arc::new(Budget { limit, used: AtomicUsize::new(0) })
+        Arc::new(Budget { limit, used: AtomicUsize::new(0), file: OnceLock::new(), end: AtomicU64::new(0) })
+    }
+
+    /// The spill file, created on the first call.
+    fn file(&self) -> io::Result<&File> {
+        match self.file.get_or_init(|| tempfile::tempfile().map_err(|e| e.to_string())) {
+            Ok(f) => Ok(f),
+            Err(e) => Err(io::Error::other(format!("cannot create a temporary file: {e}"))),
+        }
+    }
+
+    /// Writes a chunk at the end of the spill file and returns where it is.
+    fn write(&self, bytes: &[u8]) -> io::Result<u64> {
+        let f = self.file()?;
+        let at = self.end.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        f.write_all_at(bytes, at)?;
+        Ok(at)
     }
 
     /// Reserves `n` bytes; false when that would go over the limit.
@@ -82,11 +112,11 @@ pub(crate) struct NewItem<'r, 'a> {
     pub message: &'r [u8],
 }
 
-/// A finished chunk: in memory (with the bytes it holds of the budget) or the next `len` bytes of
-/// the run's file.
+/// A finished chunk: in memory (with the bytes it holds of the budget) or `len` bytes at `at` in
+/// the spill file.
 enum Chunk {
     Mem(Vec<u8>, usize),
-    File(usize),
+    File { at: u64, len: usize },
 }
 
 /// A run's items in file order.
@@ -98,7 +128,6 @@ pub(crate) struct ItemStore {
     /// receive continuation lines).
     last: Option<(usize, usize)>,
     hosts: Vec<Arc<str>>,
-    file: Option<File>,
     count: u64,
     spilled: u64,
     error: Option<io::Error>,
@@ -112,7 +141,6 @@ impl ItemStore {
             cur: Vec::new(),
             last: None,
             hosts: Vec::new(),
-            file: None,
             count: 0,
             spilled: 0,
             error: None,
@@ -169,7 +197,7 @@ impl ItemStore {
         }
     }
 
-    /// Keeps the current chunk in memory if the budget allows, else writes it to the run's file.
+    /// Keeps the current chunk in memory if the budget allows, else writes it to the spill file.
     fn close_chunk(&mut self) {
         let bytes = std::mem::take(&mut self.cur);
         let n = bytes.capacity();
@@ -179,9 +207,9 @@ impl ItemStore {
             self.chunks.push(Chunk::Mem(bytes, charged));
             return;
         }
-        match self.write(&bytes) {
-            Ok(()) => {
-                self.chunks.push(Chunk::File(bytes.len()));
+        match self.budget.write(&bytes) {
+            Ok(at) => {
+                self.chunks.push(Chunk::File { at, len: bytes.len() });
                 self.spilled += 1;
                 // Reuse the allocation for the next chunk.
                 self.cur = bytes;
@@ -192,13 +220,6 @@ impl ItemStore {
                 self.chunks.push(Chunk::Mem(bytes, 0));
             }
         }
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        if self.file.is_none() {
-            self.file = Some(tempfile::tempfile()?);
-        }
-        self.file.as_mut().expect("file was just created").write_all(bytes)
     }
 
     /// The run's host table (what [`HostAt::Table`] indexes).
@@ -213,12 +234,11 @@ impl ItemStore {
         if !cur.is_empty() {
             self.chunks.push(Chunk::Mem(cur, 0));
         }
-        let file = self.file.take().and_then(|mut f| f.rewind().ok().map(|()| f));
         let chunks = std::mem::take(&mut self.chunks);
         StoreIter {
             budget: self.budget.clone(),
             chunks: chunks.into_iter(),
-            file,
+            file_bad: false,
             buf: Vec::new(),
             pos: 0,
             hosts: std::mem::take(&mut self.hosts).len(),
@@ -240,7 +260,8 @@ impl Drop for ItemStore {
 pub(crate) struct StoreIter {
     budget: Arc<Budget>,
     chunks: std::vec::IntoIter<Chunk>,
-    file: Option<File>,
+    /// Reading the spill file failed: the rest of this run's spilled chunks are skipped.
+    file_bad: bool,
     /// The chunk being read and the position of its next record.
     buf: Vec<u8>,
     pos: usize,
@@ -263,18 +284,18 @@ impl StoreIter {
                     self.buf = bytes;
                     return true;
                 }
-                Some(Chunk::File(len)) => {
-                    let ok = self.file.as_mut().is_some_and(|f| {
-                        self.buf.clear();
-                        self.buf.reserve_exact(len.saturating_sub(self.buf.capacity()));
-                        // Read into the spare capacity (no zeroing first).
-                        Read::take(&mut *f, len as u64).read_to_end(&mut self.buf).is_ok_and(|n| n == len)
-                    });
-                    if ok {
+                Some(Chunk::File { at, len }) => {
+                    if self.file_bad {
+                        continue;
+                    }
+                    // The bytes are overwritten by the read: only growth is zeroed, not the reused part.
+                    self.buf.resize(len, 0);
+                    if self.budget.file().and_then(|f| f.read_exact_at(&mut self.buf, at)).is_ok() {
                         return true;
                     }
                     // A temp file we wrote ourselves went bad (disk error): skip what it held.
-                    self.file = None;
+                    self.file_bad = true;
+                    self.buf.clear();
                 }
             }
         }
@@ -319,15 +340,49 @@ fn put_bytes(b: &mut Vec<u8>, v: &[u8]) {
     b.extend_from_slice(v);
 }
 
+/// Appends `v` as an unsigned LEB128 varint (7 bits a byte, low first).
+fn put_var(b: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        b.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    b.push(v as u8);
+}
+
+/// Flags byte of a record: which optional parts follow.
+const F_BOOT: u8 = 1;
+const F_PID: u8 = 2;
+const F_SEG: u8 = 4;
+const F_PROGRAM: u8 = 8;
+/// Host given as an index into the run's table.
+const F_HOST_TABLE: u8 = 16;
+/// Host written in the record.
+const F_HOST_INLINE: u8 = 32;
+
 /// Appends the record of `it` (length left zero) and returns where its continuation count is.
 fn encode(b: &mut Vec<u8>, it: &NewItem<'_, '_>, host: Option<Result<u32, ()>>) -> usize {
     b.extend_from_slice(&[0; 4]); // record length, written when the record is closed
+    let host = match (host, it.host) {
+        (Some(Ok(i)), _) => Some(Ok(i)),
+        (Some(Err(())), Some(h)) => Some(Err(h)),
+        _ => None,
+    };
+    let flags = if it.boot_nanos.is_some() { F_BOOT } else { 0 }
+        | if it.pid.is_some() { F_PID } else { 0 }
+        | if it.seg != 0 || it.year_k != 0 { F_SEG } else { 0 }
+        | if it.program.is_some() { F_PROGRAM } else { 0 }
+        | match host {
+            Some(Ok(_)) => F_HOST_TABLE,
+            Some(Err(_)) => F_HOST_INLINE,
+            None => 0,
+        };
+    b.push(flags);
     match it.raw {
         RawTime::None => b.push(0),
         RawTime::Exact { unix_nanos, offset_secs } => {
             b.push(1);
             b.extend_from_slice(&unix_nanos.to_le_bytes());
-            b.extend_from_slice(&offset_secs.to_le_bytes());
+            put_var(b, ((offset_secs << 1) ^ (offset_secs >> 31)) as u32 as u64);
         }
         RawTime::Naive { civil_nanos } => {
             b.push(2);
@@ -343,41 +398,32 @@ fn encode(b: &mut Vec<u8>, it: &NewItem<'_, '_>, host: Option<Result<u32, ()>>) 
         }
         RawTime::Snapshot => b.push(5),
     }
-    b.extend_from_slice(&it.seg.to_le_bytes());
-    b.extend_from_slice(&it.year_k.to_le_bytes());
-    match it.boot_nanos {
-        Some(n) => {
-            b.push(1);
-            b.extend_from_slice(&n.to_le_bytes());
-        }
-        None => b.push(0),
+    if flags & F_SEG != 0 {
+        put_var(b, it.seg as u64);
+        put_var(b, it.year_k as u64);
     }
-    match (host, it.host) {
-        (Some(Ok(i)), _) => {
-            b.push(1);
-            b.extend_from_slice(&i.to_le_bytes());
-        }
-        (Some(Err(())), Some(h)) => {
-            b.push(2);
-            put_bytes(b, h.as_bytes());
-        }
-        _ => b.push(0),
+    if let Some(n) = it.boot_nanos {
+        b.extend_from_slice(&n.to_le_bytes());
     }
-    match it.program {
-        Some(p) => put_bytes(b, p.as_bytes()),
-        None => b.extend_from_slice(&u32::MAX.to_le_bytes()),
-    }
-    match it.pid {
-        Some(p) => {
-            b.push(1);
-            b.extend_from_slice(&p.to_le_bytes());
+    match host {
+        Some(Ok(i)) => put_var(b, i as u64),
+        Some(Err(h)) => {
+            put_var(b, h.len() as u64);
+            b.extend_from_slice(h.as_bytes());
         }
-        None => b.push(0),
+        None => {}
+    }
+    if let Some(p) = it.program {
+        put_var(b, p.len() as u64);
+        b.extend_from_slice(p.as_bytes());
+    }
+    if let Some(p) = it.pid {
+        put_var(b, p as u64);
     }
     b.push(it.severity.map_or(255, |s| s as u8));
-    b.extend_from_slice(&it.line.to_le_bytes());
-    b.extend_from_slice(&it.byte_offset.to_le_bytes());
-    b.extend_from_slice(&(it.fields.len() as u32).to_le_bytes());
+    put_var(b, it.line);
+    put_var(b, it.byte_offset);
+    put_var(b, it.fields.len() as u64);
     for (k, v) in it.fields {
         put_bytes(b, k.as_bytes());
         put_bytes(b, v.as_bytes());
@@ -412,8 +458,21 @@ impl<'a> Cur<'a> {
     fn i64(&mut self) -> io::Result<i64> {
         Ok(i64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
-    fn u64(&mut self) -> io::Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    /// An unsigned LEB128 varint (at most ten bytes).
+    fn var(&mut self) -> io::Result<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let c = self.u8()?;
+            v |= ((c & 0x7f) as u64) << shift;
+            if c & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(short())
+    }
+    /// A varint that must fit in 32 bits.
+    fn var32(&mut self) -> io::Result<u32> {
+        u32::try_from(self.var()?).map_err(|_| short())
     }
     /// A length-prefixed string: where it is in the record, checked to be UTF-8.
     fn text(&mut self) -> io::Result<Span> {
@@ -477,37 +536,45 @@ pub(crate) struct Parsed {
 /// Reads a record's layout; `hosts` is the size of the run's host table.
 pub(crate) fn parse(rec: &[u8], hosts: usize) -> io::Result<Parsed> {
     let mut c = Cur { rec, at: 0 };
+    let flags = c.u8()?;
     let raw = match c.u8()? {
         0 => RawTime::None,
-        1 => RawTime::Exact { unix_nanos: c.i64()?, offset_secs: c.u32()? as i32 },
+        1 => {
+            let unix_nanos = c.i64()?;
+            let z = c.var32()?;
+            RawTime::Exact { unix_nanos, offset_secs: ((z >> 1) as i32) ^ -((z & 1) as i32) }
+        }
         2 => RawTime::Naive { civil_nanos: c.i64()? },
         3 => RawTime::YearLess { month: c.u8()?, day: c.u8()?, nanos_of_day: c.i64()? },
         4 => RawTime::Boot { nanos: c.i64()? },
         _ => RawTime::Snapshot,
     };
-    let seg = c.u32()?;
-    let year_k = u16::from_le_bytes(c.take(2)?.try_into().expect("2 bytes"));
-    let boot_nanos = if c.u8()? == 1 { Some(c.i64()?) } else { None };
-    let host = match c.u8()? {
-        1 => {
-            let i = c.u32()?;
-            if i as usize >= hosts {
-                return Err(short());
-            }
-            HostAt::Table(i)
+    let (seg, year_k) =
+        if flags & F_SEG != 0 { (c.var32()?, u16::try_from(c.var()?).map_err(|_| short())?) } else { (0, 0) };
+    let boot_nanos = if flags & F_BOOT != 0 { Some(c.i64()?) } else { None };
+    let host = if flags & F_HOST_TABLE != 0 {
+        let i = c.var32()?;
+        if i as usize >= hosts {
+            return Err(short());
         }
-        2 => HostAt::Inline(c.text()?),
-        _ => HostAt::None,
+        HostAt::Table(i)
+    } else if flags & F_HOST_INLINE != 0 {
+        let n = c.var32()?;
+        HostAt::Inline(c.text_of(n)?)
+    } else {
+        HostAt::None
     };
-    let program = match c.u32()? {
-        u32::MAX => None,
-        n => Some(c.text_of(n)?),
+    let program = if flags & F_PROGRAM != 0 {
+        let n = c.var32()?;
+        Some(c.text_of(n)?)
+    } else {
+        None
     };
-    let pid = if c.u8()? == 1 { Some(c.u32()?) } else { None };
+    let pid = if flags & F_PID != 0 { Some(c.var32()?) } else { None };
     let sev = c.u8()?;
-    let line = c.u64()?;
-    let byte_offset = c.u64()?;
-    let field_count = c.u32()?;
+    let line = c.var()?;
+    let byte_offset = c.var()?;
+    let field_count = c.var32()?;
     let fields_at = c.at;
     for _ in 0..field_count {
         c.text()?;
@@ -681,10 +748,43 @@ mod tests {
     }
 
     #[test]
+    fn varints_and_offsets_round_trip_at_the_extremes() {
+        for v in [0, 1, 127, 128, 16_383, 16_384, u32::MAX as u64, u64::MAX] {
+            let mut b = Vec::new();
+            put_var(&mut b, v);
+            assert_eq!(Cur { rec: &b, at: 0 }.var().unwrap(), v);
+        }
+        assert!(Cur { rec: &[0x80; 11], at: 0 }.var().is_err(), "an endless varint is an error");
+        for offset_secs in [0, -1, 1, 19_800, -36_000, i32::MIN, i32::MAX] {
+            let mut b = Vec::new();
+            let raw = RawTime::Exact { unix_nanos: i64::MIN, offset_secs };
+            encode(&mut b, &NewItem { raw, ..item() }, None);
+            assert_eq!(parse(&b[4..], 0).unwrap().raw, raw);
+        }
+    }
+
+    fn item() -> NewItem<'static, 'static> {
+        NewItem {
+            raw: RawTime::None,
+            seg: 0,
+            year_k: 0,
+            boot_nanos: None,
+            host: None,
+            program: None,
+            pid: None,
+            severity: None,
+            line: u64::MAX,
+            byte_offset: u64::MAX,
+            fields: &[],
+            message: b"m",
+        }
+    }
+
+    #[test]
     fn spilled_items_come_back_identical_and_in_order() {
         let mut s = ItemStore::new(Budget::new(0));
         assert!(!s.attach(b"nothing to attach to"));
-        let n = 20_000u64; // many chunks, all on disk
+        let n = 40_000u64; // many chunks, all on disk
         fill(&mut s, n);
         assert!(s.spilled > 5, "the store went to disk");
         check(s, n);

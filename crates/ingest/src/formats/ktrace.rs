@@ -10,6 +10,10 @@
 //! header `task %s:%d blocked for more than ...`), kernel/sched/core.c `sched_show_task()`
 //! (`task:%-15.15s state:%c ...`), lib/dump_stack.c, arch/x86/kernel/dumpstack.c.
 
+use std::sync::LazyLock;
+
+use memchr::memmem;
+
 /// Whether a kernel message starts a report, continues the current one, or is ordinary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -91,8 +95,10 @@ fn is_report_start(m: &[u8]) -> bool {
     if m.starts_with(b"task ") && memchr::memmem::find(m, b" blocked for more than ").is_some() {
         return true;
     }
-    // OOM report: "qemu-system-x86 invoked oom-killer: gfp_mask=..."
-    memchr::memmem::find(m, b" invoked oom-killer: ").is_some()
+    // OOM report: "qemu-system-x86 invoked oom-killer: gfp_mask=..." (searched on every kernel line,
+    // so the searcher is built once, not per call as `memmem::find` does).
+    static OOM: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b" invoked oom-killer: "));
+    OOM.find(m).is_some()
 }
 
 fn is_continuation(m: &[u8]) -> bool {

@@ -30,6 +30,29 @@ const NANOS: i64 = 1_000_000_000;
 
 /// A host name as events carry it (`None` when no source named one).
 type Host = Option<Arc<str>>;
+
+/// A map keyed by a message hash ([`crate::run::msg_hash`], already well mixed): the key is its own
+/// hash. Planning looks up hundreds of thousands of kernel messages, where SipHash and the host name
+/// in every key were most of its time.
+type ByMsg<V> = HashMap<u64, V, std::hash::BuildHasherDefault<MsgKey>>;
+
+/// The hasher of [`ByMsg`]: passes a `u64` through.
+#[derive(Default)]
+struct MsgKey(u64);
+
+impl std::hash::Hasher for MsgKey {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
 /// Boot-time estimates closer than this belong to the same boot.
 const SAME_BOOT_NANOS: i64 = 30 * NANOS;
 
@@ -226,7 +249,7 @@ pub(crate) fn plan(runs: &[Run], facts: &[Fact], o: &ResolveOpts) -> (Vec<Plan>,
 
     // 3. Boot anchors.
     let mut pairs: HashMap<Host, Vec<i64>> = HashMap::new();
-    let mut walls: HashMap<(Host, u64), Vec<i64>> = HashMap::new();
+    let mut walls: HashMap<Host, ByMsg<Vec<i64>>> = HashMap::new();
     for (i, run) in runs.iter().enumerate() {
         if let Some(FactKind::BootTime(b)) = find(run, |k| matches!(k, FactKind::BootTime(_))) {
             if run_host[i].is_some() {
@@ -240,9 +263,13 @@ pub(crate) fn plan(runs: &[Run], facts: &[Fact], o: &ResolveOpts) -> (Vec<Plan>,
             }
         }
         if run.format != Format::Kernel {
+            if run.summary.kernel_walls.is_empty() {
+                continue;
+            }
+            let host_walls = walls.entry(run_host[i].clone()).or_default();
             for &(h, raw, k) in &run.summary.kernel_walls {
                 if let Some((t, _)) = p.wall(raw, k) {
-                    walls.entry((run_host[i].clone(), h)).or_default().push(t.unix_nanos);
+                    host_walls.entry(h).or_default().push(t.unix_nanos);
                 }
             }
         }
@@ -254,13 +281,14 @@ pub(crate) fn plan(runs: &[Run], facts: &[Fact], o: &ResolveOpts) -> (Vec<Plan>,
             continue;
         }
         let host_boots = boots.get(&run_host[i]).cloned().unwrap_or_default();
+        let host_walls = walls.get(&run_host[i]);
         let mut anchors = vec![None; nseg];
         for (seg, slot) in anchors.iter_mut().enumerate() {
             // Identical kernel messages seen elsewhere with a wall time vote for this segment's boot.
             let mut votes = Vec::new();
             for &(s, h, nanos) in &run.summary.kernel_boots {
                 if s as usize == seg {
-                    if let Some(ws) = walls.get(&(run_host[i].clone(), h)) {
+                    if let Some(ws) = host_walls.and_then(|w| w.get(&h)) {
                         votes.extend(ws.iter().take(64).map(|w| w - nanos));
                     }
                 }
@@ -457,9 +485,14 @@ fn densest(mut v: Vec<i64>) -> Option<(i64, f64)> {
 fn estimate_skew(runs: &[Run], plans: &mut [Plan], run_host: &[Host]) -> HashMap<usize, f64> {
     let mut by_host: HashMap<Host, Vec<(usize, u64, i64)>> = HashMap::new();
     for (i, run) in runs.iter().enumerate() {
+        if run.summary.kernel_walls.is_empty() {
+            continue;
+        }
+        let rows = by_host.entry(run_host[i].clone()).or_default();
+        rows.reserve(run.summary.kernel_walls.len());
         for &(h, raw, k) in &run.summary.kernel_walls {
             if let Some((t, _)) = plans[i].wall(raw, k) {
-                by_host.entry(run_host[i].clone()).or_default().push((i, h, t.unix_nanos));
+                rows.push((i, h, t.unix_nanos));
             }
         }
     }
@@ -474,7 +507,7 @@ fn estimate_skew(runs: &[Run], plans: &mut [Plan], run_host: &[Host]) -> HashMap
         }
         let reference =
             count.iter().max_by_key(|(ri, n)| (**n, std::cmp::Reverse(**ri))).map(|(ri, _)| *ri).unwrap_or(0);
-        let mut ref_times: HashMap<u64, i64> = HashMap::new();
+        let mut ref_times: ByMsg<i64> = ByMsg::default();
         for r in rows.iter().filter(|r| r.0 == reference) {
             ref_times.entry(r.1).or_insert(r.2);
         }
