@@ -14,8 +14,8 @@
 //! | `proc/`, `sys/` | the state doctor reads: notable tasks, dm maps and paths (`doctor --root` reads it) |
 //! | `etc/hostname`, `etc/localtime`, `etc/multipath.conf`, `proc/stat` | host name, zone, config, boot time |
 //!
-//! Every file is read by a child process under a hard timeout (`tail -c`, `journalctl`) or from
-//! /proc and /sys, so a log file on a blocked device costs a timeout, not a hang.
+//! Every file is read by a child process under a hard timeout (`tail -c`, `cat`, `journalctl`) or
+//! from /proc and /sys, so a log file on a blocked device costs a timeout, not a hang.
 
 use std::io::{self, Read, Write};
 use std::time::{Duration, Instant};
@@ -358,8 +358,11 @@ pub fn collect(out: impl Write, opts: &Options, progress: Progress<'_>) -> io::R
         ("/etc/localtime", "etc/localtime", "time zone"),
         ("/etc/multipath.conf", "etc/multipath.conf", "multipath configuration"),
     ] {
-        if let Ok(b) = root.read(src) {
-            w.file(rel, what, src, &b, Status::Ok)?;
+        // Through a child under a timeout like every other file: /etc may sit on a blocked disk.
+        if std::path::Path::new(src).exists() {
+            let at = now_secs();
+            let c = exec::run_with(&["cat", src], left(opts.command_timeout), Keep::Head(1 << 20));
+            w.command(rel, what, &c, at)?;
         }
     }
 
