@@ -22,7 +22,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use regex::Regex;
-use rootline_event::Event;
+use rootline_event::{Event, EventRef};
 use rootline_rules::{Evidence, Finding};
 use serde::Serialize;
 
@@ -570,6 +570,9 @@ fn split_devt(s: &str) -> Option<(u32, u32)> {
 /// Regexes of the alias learner, compiled once.
 struct Patterns {
     prefilter: regex::bytes::Regex,
+    /// The patterns `Learner::feed_wanted` runs on every message, in the order of the `set` indices: one pass says
+    /// which of them can match, and only those run (with captures).
+    set: regex::RegexSet,
     table: Regex,
     devt: Regex,
     mpath_header: Regex,
@@ -606,11 +609,9 @@ struct Patterns {
 impl Patterns {
     fn new() -> Patterns {
         let r = |s: &str| Regex::new(s).expect("alias pattern compiles");
-        Patterns {
-            prefilter: regex::bytes::Regex::new(
-                r"addmap|load table|multipath|dm-\d|/(?:fd/\d+|cwd) -> |\(\d+:\d+\)|\[instance: |volume|/dev/|scsi_wwn|guest=|containerID|ContainerMetadata|PodSandboxMetadata|libvirt version|\) [DRSZTI] \d|pid=\d|blocked for more than|instance-[0-9a-f]{8}",
-            )
-            .expect("prefilter compiles"),
+        let mut p = Patterns {
+            set: regex::RegexSet::empty(),
+            prefilter: prefilter(),
             table: r(r"(?P<map>[\w.:-]+): (?:addmap|load table) \[(?P<table>[^\]]*)\]"),
             devt: r(r"\b(\d+:\d+)\b"),
             mpath_header: r(
@@ -618,7 +619,9 @@ impl Patterns {
             ),
             path_line: r(r"(?m)\d+:\d+:\d+:\d+\s+(?P<disk>sd[a-z]+)\s+(?P<devt>\d+:\d+)\b"),
             dmsetup_ls: r(r"(?m)^(?P<map>[\w.:-]+)\s+\((?P<devt>\d+:\d+)\)\s*$"),
-            dm_failing: r(r"device-mapper: multipath: (?P<devt>\d+:\d+): (?:Failing|Reinstating) path (?P<path>\d+:\d+)"),
+            dm_failing: r(
+                r"device-mapper: multipath: (?P<devt>\d+:\d+): (?:Failing|Reinstating) path (?P<path>\d+:\d+)",
+            ),
             req: r(r"\[(?P<req>req-[0-9a-f-]{36})"),
             instance: r(r"\[instance: (?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\]"),
             volume: r(
@@ -652,8 +655,97 @@ impl Patterns {
             libvirt_version: r(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\+\d{4}: (?P<pid>\d+): info : libvirt version: "),
             domain: r(r"\b(?:for domain |domain=|vm=|name=)?(?P<domain>instance-[0-9a-f]{8})\b"),
             hung_task: r(r"task (?P<comm>[^\n]{1,64}?):(?P<pid>\d+) blocked for more than"),
-        }
+        };
+        let set = [
+            &p.table,
+            &p.mpath_header,
+            &p.dmsetup_ls,
+            &p.dm_failing,
+            &p.req,
+            &p.instance,
+            &p.volume,
+            &p.proc_stat,
+            &p.pid_state,
+            &p.hung_task,
+            &p.fd_link,
+            &p.container_id,
+            &p.probe_output,
+            &p.sandbox,
+            &p.create_container,
+        ]
+        .map(|re| re.as_str());
+        p.set = regex::RegexSet::new(set).expect("alias patterns compile as a set");
+        p
     }
+}
+
+/// Indices of [`Patterns::set`].
+mod set {
+    pub const TABLE: usize = 0;
+    pub const MPATH_HEADER: usize = 1;
+    pub const DMSETUP_LS: usize = 2;
+    pub const DM_FAILING: usize = 3;
+    pub const REQ: usize = 4;
+    pub const INSTANCE: usize = 5;
+    pub const VOLUME: usize = 6;
+    pub const PROC_STAT: usize = 7;
+    pub const PID_STATE: usize = 8;
+    pub const HUNG_TASK: usize = 9;
+    pub const FD_LINK: usize = 10;
+    pub const CONTAINER_ID: usize = 11;
+    pub const PROBE_OUTPUT: usize = 12;
+    pub const SANDBOX: usize = 13;
+    pub const CREATE_CONTAINER: usize = 14;
+}
+
+/// `re`'s matches in `h` with their captures, none when `on` is false.
+fn caps_iter<'r, 'h>(on: bool, re: &'r Regex, h: &'h str) -> impl Iterator<Item = regex::Captures<'h>> + use<'r, 'h> {
+    on.then(|| re.captures_iter(h)).into_iter().flatten()
+}
+
+/// `re`'s first match in `h` with its captures, none when `on` is false.
+fn caps<'h>(on: bool, re: &Regex, h: &'h str) -> Option<regex::Captures<'h>> {
+    if on {
+        re.captures(h)
+    } else {
+        None
+    }
+}
+
+/// The learner's cheap first test, usable on another thread: events it turns down teach the
+/// learner nothing, so they need not be made into owned events or sent to it.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    prefilter: regex::bytes::Regex,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate::new()
+    }
+}
+
+impl Gate {
+    /// The gate of [`Learner::feed`].
+    pub fn new() -> Gate {
+        Gate { prefilter: prefilter() }
+    }
+
+    /// Whether [`Learner::feed`] would look at `ev` (a merged event: no entities, so only its
+    /// `pid` and `container_id` fields and its message count).
+    pub fn wants(&self, ev: &EventRef<'_>) -> bool {
+        if ev.fields.get("pid").is_some() || ev.fields.get("container_id").is_some() {
+            return true;
+        }
+        self.prefilter.is_match(ev.message)
+    }
+}
+
+fn prefilter() -> regex::bytes::Regex {
+    regex::bytes::Regex::new(
+        r"addmap|load table|multipath|dm-\d|/(?:fd/\d+|cwd) -> |\(\d+:\d+\)|\[instance: |volume|/dev/|scsi_wwn|guest=|containerID|ContainerMetadata|PodSandboxMetadata|libvirt version|\) [DRSZTI] \d|pid=\d|blocked for more than|instance-[0-9a-f]{8}",
+    )
+    .expect("prefilter compiles")
 }
 
 /// Feeds events, keeps one [`HostGraph`] per host.
@@ -693,17 +785,24 @@ impl Learner {
     /// Learns what one event says about names.
     pub fn feed(&mut self, ev: &Event) {
         let is_ps = ev.field("pid").is_some() && ev.field("container_id").is_none();
-        let cri_id = ent(ev, "container_id").map(str::to_string);
-        if !is_ps && cri_id.is_none() && !self.p.prefilter.is_match(&ev.message) {
+        if !is_ps && ent(ev, "container_id").is_none() && !self.p.prefilter.is_match(&ev.message) {
             return;
         }
+        self.feed_wanted(ev);
+    }
+
+    /// [`Learner::feed`] for an event [`Gate::wants`] admitted (the gate is not run again).
+    pub fn feed_wanted(&mut self, ev: &Event) {
+        let is_ps = ev.field("pid").is_some() && ev.field("container_id").is_none();
+        let cri_id = ent(ev, "container_id").map(str::to_string);
         let host = ev.host.as_deref().map(str::to_string);
         let msg = ev.message_str().into_owned();
         let p = &self.p;
+        let m = p.set.matches(&msg);
         let g = self.hosts.entry(host).or_default();
         let evd = || evidence(ev);
         // Maps and their paths.
-        for c in p.table.captures_iter(&msg) {
+        for c in caps_iter(m.matched(set::TABLE), &p.table, &msg) {
             let map = Node::new("map", &c["map"]);
             for d in p.devt.captures_iter(&c["table"]) {
                 g.add(map.clone(), Node::new("devt", &d[1]), "path-of", Some(evd()), None);
@@ -721,7 +820,7 @@ impl Learner {
             }
         }
         let mut header_map: Option<Node> = None;
-        for c in p.mpath_header.captures_iter(&msg) {
+        for c in caps_iter(m.matched(set::MPATH_HEADER), &p.mpath_header, &msg) {
             let map = Node::new("map", &c["map"]);
             g.add(map.clone(), Node::new("wwid", &c["wwid"]), "same-device", Some(evd()), None);
             g.add(map.clone(), Node::new("dm", &c["dm"]), "same-device", Some(evd()), None);
@@ -745,24 +844,21 @@ impl Learner {
         if let (Some(m), Some(ma), Some(mi)) = (ev.field("map"), ev.field("major"), ev.field("minor")) {
             g.add(Node::new("map", m), Node::new("devt", &format!("{ma}:{mi}")), "same-device", Some(evd()), None);
         }
-        for c in p.dmsetup_ls.captures_iter(&msg) {
+        for c in caps_iter(m.matched(set::DMSETUP_LS), &p.dmsetup_ls, &msg) {
             g.add(Node::new("map", &c["map"]), Node::new("devt", &c["devt"]), "same-device", Some(evd()), None);
         }
-        for c in p.dm_failing.captures_iter(&msg) {
+        for c in caps_iter(m.matched(set::DM_FAILING), &p.dm_failing, &msg) {
             g.add(Node::new("devt", &c["devt"]), Node::new("devt", &c["path"]), "path-of", Some(evd()), None);
         }
         // OpenStack: instance, volume, device, request.
-        let req = p
-            .req
-            .captures(&msg)
+        let req = caps(m.matched(set::REQ), &p.req, &msg)
             .map(|c| c["req"].to_string())
             .or_else(|| ev.field("request_id").filter(|r| r.starts_with("req-")).map(str::to_string));
-        let inst = p
-            .instance
-            .captures(&msg)
+        let inst = caps(m.matched(set::INSTANCE), &p.instance, &msg)
             .map(|c| Node::new("instance", &c["id"]))
             .or_else(|| ev.field("instance").map(|i| Node::new("instance", i)));
-        let vols: Vec<Node> = p.volume.captures_iter(&msg).map(|c| Node::new("volume", &c["id"])).collect();
+        let vols: Vec<Node> =
+            caps_iter(m.matched(set::VOLUME), &p.volume, &msg).map(|c| Node::new("volume", &c["id"])).collect();
         let is_oslo = req.is_some() || inst.is_some() || msg.contains("os_brick") || msg.contains("nova.");
         if is_oslo {
             let mut devs: Vec<Node> = p.dev_dm.captures_iter(&msg).map(|c| Node::new("dm", &c["dm"])).collect();
@@ -805,7 +901,11 @@ impl Learner {
                 learn_args(p, g, &pn, &args, ev);
             }
         }
-        for c in p.proc_stat.captures_iter(&msg).chain(p.pid_state.captures_iter(&msg)) {
+        for c in caps_iter(m.matched(set::PROC_STAT), &p.proc_stat, &msg).chain(caps_iter(
+            m.matched(set::PID_STATE),
+            &p.pid_state,
+            &msg,
+        )) {
             if let Ok(pp) = c["ppid"].parse::<u32>() {
                 if pp > 2 {
                     g.add(Node::new("pid", &c["pid"]), Node::new("pid", &c["ppid"]), "child-of", Some(evd()), None);
@@ -815,7 +915,7 @@ impl Learner {
                 g.syncers.push((Node::new("pid", &c["pid"]), evd()));
             }
         }
-        if let Some(c) = p.hung_task.captures(&msg) {
+        if let Some(c) = caps(m.matched(set::HUNG_TASK), &p.hung_task, &msg) {
             let pid = Node::new("pid", &c["pid"]);
             if c["comm"].starts_with("jbd2/dm-") {
                 let dm = c["comm"].trim_start_matches("jbd2/").rsplit_once('-').map(|(d, _)| d.to_string());
@@ -834,7 +934,7 @@ impl Learner {
             }
         }
         // Open files of a task (a bundle's snapshots/proc-pid-fd.txt).
-        if let Some(c) = p.fd_link.captures(&msg) {
+        if let Some(c) = caps(m.matched(set::FD_LINK), &p.fd_link, &msg) {
             let pn = Node::new("pid", &c["pid"]);
             let f = &c["file"];
             if let Some(dev) = device_node(p, f) {
@@ -860,7 +960,7 @@ impl Learner {
             }
         }
         // Kubernetes: container ids, pods, container names, probe commands.
-        if let Some(c) = p.container_id.captures(&msg) {
+        if let Some(c) = caps(m.matched(set::CONTAINER_ID), &p.container_id, &msg) {
             let id = Node::new("container_id", &c["id"]);
             if let Some(pc) = p.pod.captures(&msg) {
                 g.add(id.clone(), Node::new("pod", &pc["pod"]), "container-of", Some(evd()), None);
@@ -873,13 +973,13 @@ impl Learner {
                 g.add(Node::new("probe_cmd", &cmd), id.clone(), "probe-runs-in", Some(evd()), None);
             }
         }
-        if let (Some(x), Some(pc)) = (p.probe_output.captures(&msg), p.pod.captures(&msg)) {
+        if let (Some(x), Some(pc)) = (caps(m.matched(set::PROBE_OUTPUT), &p.probe_output, &msg), p.pod.captures(&msg)) {
             g.add(Node::new("probe_cmd", &x["cmd"]), Node::new("pod", &pc["pod"]), "probe-runs-in", Some(evd()), None);
         }
-        if let Some(c) = p.sandbox.captures(&msg) {
+        if let Some(c) = caps(m.matched(set::SANDBOX), &p.sandbox, &msg) {
             self.sandboxes.insert(c["sb"].to_string(), (Node::new("pod", &c["pod"]), evd()));
         }
-        if let Some(c) = p.create_container.captures(&msg) {
+        if let Some(c) = caps(m.matched(set::CREATE_CONTAINER), &p.create_container, &msg) {
             let id = Node::new("container_id", &c["id"]);
             g.add(id.clone(), Node::new("container", &c["name"]), "container-of", Some(evd()), None);
             if let Some((pod, pev)) = self.sandboxes.get(&c["sb"]) {
@@ -1036,6 +1136,44 @@ fn learn_args(p: &Patterns, g: &mut HostGraph, pn: &Node, args: &str, ev: &Event
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gate_admits_what_the_prefilter_does() {
+        let gate = Gate::new();
+        let re = prefilter();
+        let lines = [
+            "mpathb: addmap [0 2097152 multipath]",
+            "device-mapper: multipath: 253:21: Failing path 65:48.",
+            "kernel: dm-21: something",
+            "kernel: dm-x: something",
+            "/proc/4242/fd/3 -> /dev/dm-21",
+            "/proc/4242/cwd -> /var/lib",
+            "a -> b",
+            "sd (8:16) offline",
+            "sd (8:x) offline",
+            "( 8:16)",
+            "(\u{0663}:1)",
+            "4242 (qemu-kvm) D 1 4242",
+            "4242 (qemu-kvm) X 1 4242",
+            "(x) S 7",
+            "pid=42 state=D",
+            "pid=x",
+            "task qemu:1 blocked for more than 120 seconds",
+            "vm=instance-00000a3f",
+            "instance-0000",
+            "Started Session 4 of user root.",
+            "",
+            "(",
+            ")",
+            ") D ",
+        ];
+        for l in lines {
+            let mut ev = Event::new(rootline_event::Format::Syslog, rootline_event::Provenance::new("x", 1, 0));
+            ev.set_message(l.as_bytes());
+            let r = EventRef::from(&ev);
+            assert_eq!(gate.wants(&r), re.is_match(l.as_bytes()), "{l:?}");
+        }
+    }
 
     #[test]
     fn scsi_numbering() {

@@ -97,6 +97,32 @@ impl<'e> Correlator<'e> {
         self.learner.feed(ev);
     }
 
+    /// Like [`Correlator::feed_scanned`], for the events a caller keeps of a stream it scans itself
+    /// (see `rootline analyze`): `learn` is [`alias::Gate::wants`] of the event. The events between
+    /// the kept ones go to [`Correlator::feed_skipped`], and their hosts to [`Correlator::note_hosts`].
+    pub fn feed_kept(&mut self, ev: &Event, hits: &[rootline_rules::Hit], learn: bool) {
+        self.note_host(ev);
+        self.matcher.feed_scanned(ev, hits);
+        if learn {
+            self.learner.feed_wanted(ev);
+        }
+    }
+
+    /// `events` events, in timeline order, that no rule hit and the alias learner's [`alias::Gate`]
+    /// turned down; the last of them with a time had `last_time`.
+    pub fn feed_skipped(&mut self, events: u64, last_time: Option<rootline_event::Timestamp>) {
+        self.matcher.skip(events, last_time);
+    }
+
+    /// Hosts of events fed with [`Correlator::feed_skipped`].
+    pub fn note_hosts<'a>(&mut self, hosts: impl IntoIterator<Item = &'a str>) {
+        for h in hosts {
+            if !self.hosts.contains(h) {
+                self.hosts.insert(h.to_string());
+            }
+        }
+    }
+
     /// Replaces the template statistics with ones the caller gathered (see [`Correlator::feed_scanned`]).
     pub fn set_novelty(&mut self, n: novelty::Novelty) {
         self.novelty = n;

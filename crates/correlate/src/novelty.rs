@@ -13,9 +13,11 @@
 //! incident, every template looks new, and the analysis says so instead of listing leads.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
-use rootline_event::{Event, Severity, Timestamp};
+use rootline_event::{Event, EventRef, Severity, Timestamp};
 use rootline_rules::Evidence;
+use rootline_template::token::FxBuild;
 use rootline_template::{Miner, TemplateId};
 use serde::Serialize;
 
@@ -58,12 +60,45 @@ struct Seen {
     severity: Option<Severity>,
 }
 
+/// What [`Novelty`] reads of an event (see [`Novelty::feed_line`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    /// The event's host.
+    pub host: Option<&'a Arc<str>>,
+    /// Its time.
+    pub time: Option<Timestamp>,
+    /// Its severity.
+    pub severity: Option<Severity>,
+    /// Display path of its source.
+    pub path: &'a Arc<str>,
+    /// Its line number there.
+    pub line: u64,
+    /// The first line of its message.
+    pub headline: &'a [u8],
+}
+
 /// Mines templates per host while events stream by.
-#[derive(Default)]
 pub struct Novelty {
     miner: Miner,
-    seen: HashMap<(Option<String>, TemplateId), Seen>,
-    host_first: HashMap<Option<String>, Timestamp>,
+    /// Templates by (host index into `hosts`, template).
+    seen: HashMap<(u32, TemplateId), Seen, FxBuild>,
+    /// The hosts seen, index 0 being "no host"; with the first time of each.
+    hosts: Vec<(Option<String>, Option<Timestamp>)>,
+    host_index: HashMap<String, u32>,
+    /// The last event's host and its index: consecutive events mostly share the host's `Arc`.
+    last_host: Option<(Arc<str>, u32)>,
+}
+
+impl Default for Novelty {
+    fn default() -> Self {
+        Novelty {
+            miner: Miner::default(),
+            seen: HashMap::default(),
+            hosts: vec![(None, None)],
+            host_index: HashMap::new(),
+            last_host: None,
+        }
+    }
 }
 
 /// FNV-1a of a template's text, as 16 hex digits: stable across runs and machines.
@@ -79,20 +114,66 @@ pub fn template_hash(text: &str) -> String {
 impl Novelty {
     /// One event, in timeline order; `matched` says whether any rule hit it.
     pub fn feed(&mut self, ev: &Event, matched: bool) {
-        let host = ev.host.as_deref().map(str::to_string);
-        if let Some(t) = ev.time {
-            self.host_first.entry(host.clone()).or_insert(t);
+        self.feed_ref(&EventRef::from(ev), matched);
+    }
+
+    fn host_of(&mut self, host: Option<&Arc<str>>) -> u32 {
+        let Some(h) = host else { return 0 };
+        if let Some((last, i)) = &self.last_host {
+            if Arc::ptr_eq(last, h) || **last == **h {
+                return *i;
+            }
         }
-        let id = self.miner.observe(ev.headline());
+        let i = match self.host_index.get(&**h) {
+            Some(&i) => i,
+            None => {
+                let i = self.hosts.len() as u32;
+                self.hosts.push((Some(h.to_string()), None));
+                self.host_index.insert(h.to_string(), i);
+                i
+            }
+        };
+        self.last_host = Some((h.clone(), i));
+        i
+    }
+
+    fn index_of(&self, host: &Option<String>) -> Option<u32> {
+        match host {
+            None => Some(0),
+            Some(h) => self.host_index.get(h).copied(),
+        }
+    }
+
+    /// [`Novelty::feed`] for a borrowed event.
+    pub fn feed_ref(&mut self, ev: &EventRef<'_>, matched: bool) {
+        let line = Line {
+            host: ev.host,
+            time: ev.time,
+            severity: ev.severity,
+            path: ev.path,
+            line: ev.line,
+            headline: ev.headline(),
+        };
+        self.feed_line(&line, matched);
+    }
+
+    /// [`Novelty::feed`] with only what it looks at of an event.
+    pub fn feed_line(&mut self, ev: &Line<'_>, matched: bool) {
+        let host = self.host_of(ev.host);
+        if let Some(t) = ev.time {
+            self.hosts[host as usize].1.get_or_insert(t);
+        }
+        let headline = ev.headline;
+        let id = self.miner.observe(headline);
         let e = self.seen.entry((host, id)).or_insert_with(|| Seen {
             first: ev.time,
             last: ev.time,
             count: 0,
             example: Evidence {
-                path: ev.provenance.path.to_string(),
-                line: ev.provenance.line,
+                path: ev.path.to_string(),
+                line: ev.line,
                 time: ev.time,
-                text: rootline_event::lossless_str(ev.headline()).into_owned(),
+                text: rootline_event::lossless_str(headline).into_owned(),
             },
             matched: false,
             severity: None,
@@ -110,12 +191,17 @@ impl Novelty {
         }
     }
 
+    /// The hosts of the events fed, in order of first appearance.
+    pub fn hosts(&self) -> impl Iterator<Item = &str> {
+        self.hosts.iter().filter_map(|(h, _)| h.as_deref())
+    }
+
     /// Folds templates the miner merged since they were first seen, so each template counts once.
     pub fn settle(&mut self) {
-        let mut merged: HashMap<(Option<String>, TemplateId), Seen> = HashMap::new();
+        let mut merged: HashMap<(u32, TemplateId), Seen, FxBuild> = HashMap::default();
         for ((host, id), s) in self.seen.drain() {
             let id = self.miner.resolve(id);
-            match merged.get_mut(&(host.clone(), id)) {
+            match merged.get_mut(&(host, id)) {
                 Some(m) => {
                     m.count += s.count;
                     m.matched |= s.matched;
@@ -147,7 +233,8 @@ impl Novelty {
 
     /// Whether the host's evidence starts early enough before `start` to tell new lines from old.
     pub fn has_baseline(&self, host: &Option<String>, start: Timestamp) -> bool {
-        self.host_first.get(host).is_some_and(|f| start.unix_nanos - f.unix_nanos >= MIN_BASELINE_SECS * 1_000_000_000)
+        let first = self.index_of(host).and_then(|i| self.hosts[i as usize].1);
+        first.is_some_and(|f| start.unix_nanos - f.unix_nanos >= MIN_BASELINE_SECS * 1_000_000_000)
     }
 
     /// Leads and the fingerprint of an incident on `host` between `start` and `end`.
@@ -158,12 +245,14 @@ impl Novelty {
         end: Timestamp,
         signatures: impl IntoIterator<Item = String>,
     ) -> (Vec<Lead>, Fingerprint) {
+        // A host never seen matches no template.
+        let host = self.index_of(host).unwrap_or(u32::MAX);
         let inside = |t: Option<Timestamp>| t.is_some_and(|t| t >= start && t <= end);
         let overlaps = |s: &Seen| s.first.is_some_and(|f| f <= end) && s.last.is_some_and(|l| l >= start);
         let mut leads: Vec<(&Seen, TemplateId)> = self
             .seen
             .iter()
-            .filter(|((h, _), s)| h == host && !s.matched && inside(s.first))
+            .filter(|((h, _), s)| *h == host && !s.matched && inside(s.first))
             .map(|((_, id), s)| (s, *id))
             .collect();
         // Most severe first, then the rarest, then the earliest: a new error seen once is a better lead
@@ -194,7 +283,7 @@ impl Novelty {
         let mut templates: BTreeSet<String> = self
             .seen
             .iter()
-            .filter(|((h, _), s)| h == host && s.matched && overlaps(s))
+            .filter(|((h, _), s)| *h == host && s.matched && overlaps(s))
             .map(|((_, id), _)| template_hash(&self.text(*id)))
             .collect();
         templates.extend(leads.iter().map(|l| l.template_hash.clone()));

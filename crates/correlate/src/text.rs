@@ -200,7 +200,9 @@ fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L
             best.insert(c.effect.as_str(), c);
         }
     }
-    let mut links: Vec<_> = best.into_values().collect();
+    // In chain order before the (stable) sort, so that ties do not take the hash map's order.
+    let mut links: Vec<_> =
+        i.chain.iter().filter(|c| best.get(c.effect.as_str()).is_some_and(|b| std::ptr::eq(*b, *c))).collect();
     links.sort_by_key(|c| (depth.get(c.cause.as_str()).copied().unwrap_or(0), t(&c.cause), t(&c.effect)));
     let _ = writeln!(o, "\n{}:", l.chain);
     let links_shown = links.len();

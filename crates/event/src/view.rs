@@ -83,6 +83,24 @@ impl<'a> Fields<'a> {
     pub fn iter(&self) -> FieldsIter<'a> {
         FieldsIter(self.0)
     }
+
+    /// The value of the first field named `key` (as [`Event::field`] on the owned copy).
+    pub fn get(&self, key: &str) -> Option<Cow<'a, str>> {
+        match self.0 {
+            Repr::Owned(f) => f.iter().find(|(k, _)| &**k == key).map(|(_, v)| Cow::Borrowed(&**v)),
+            Repr::Packed { mut bytes, count } => {
+                // Keys are compared as bytes; only the value found is decoded.
+                for _ in 0..count {
+                    let k = take_bytes(&mut bytes)?;
+                    let v = take_bytes(&mut bytes)?;
+                    if String::from_utf8_lossy(k) == key {
+                        return Some(String::from_utf8_lossy(v));
+                    }
+                }
+                None
+            }
+        }
+    }
 }
 
 /// Iterator over [`Fields`].
@@ -117,10 +135,14 @@ impl<'a> Iterator for FieldsIter<'a> {
 }
 
 fn take_str<'a>(b: &mut &'a [u8]) -> Option<Cow<'a, str>> {
+    take_bytes(b).map(String::from_utf8_lossy)
+}
+
+fn take_bytes<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
     let n = u32::from_le_bytes(b.get(..4)?.try_into().ok()?) as usize;
     let s = b.get(4..4 + n)?;
     *b = &b[4 + n..];
-    Some(String::from_utf8_lossy(s))
+    Some(s)
 }
 
 impl<'a> EventRef<'a> {
@@ -189,6 +211,9 @@ mod tests {
         let got: Vec<_> = f.iter().collect();
         assert_eq!(got, [("container".into(), "libvirt".into()), ("stream".into(), "stderr".into())]);
         assert_eq!(Fields::packed(&packed[..10], 2).iter().count(), 0, "a truncated buffer ends early");
+        assert_eq!(f.get("stream").as_deref(), Some("stderr"));
+        assert_eq!(f.get("libvirt"), None, "values are not keys");
+        assert_eq!(Fields::packed(&packed[..10], 2).get("container"), None);
 
         let mut ev = Event::new(Format::Cri, Provenance::new("x", 3, 9));
         ev.set_message(b"a\nb");

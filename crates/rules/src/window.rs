@@ -192,6 +192,15 @@ impl<'e> Matcher<'e> {
         n
     }
 
+    /// Accounts for `events` events that no rule hit, in timeline order, the last of them with a time
+    /// at `last_time`: the same as feeding each of them to [`Matcher::feed_scanned`] with no hits.
+    pub fn skip(&mut self, events: u64, last_time: Option<Timestamp>) {
+        self.events += events;
+        if last_time.is_some() {
+            self.last_time = last_time;
+        }
+    }
+
     /// Like [`Matcher::feed`] for an event already scanned with [`Engine::scan`] (possibly on another
     /// thread: scanning is pure, this part keeps the order-dependent state). Returns `hits.len()`.
     pub fn feed_scanned(&mut self, ev: &Event, hits: &[Hit]) -> usize {

@@ -61,6 +61,38 @@ fn is_wrapper(b: u8) -> bool {
 /// assert_eq!(out, b"rhost=<*>");
 /// ```
 pub fn mask_word(word: &[u8], out: &mut Vec<u8>) -> WordKind {
+    match mask_plain(word, out) {
+        Some(kind) => kind,
+        None => mask_general(word, out),
+    }
+}
+
+/// The most common words, plain numbers and plain words (ASCII digits only, or ASCII letters only,
+/// with at most one punctuation byte after them), masked without the general passes; `None` for
+/// any other word. The result is the same as [`mask_general`]'s: such a word is no path, URL or
+/// address (no `/`, `\`, separator or digit among letters) and is one run.
+#[inline]
+fn mask_plain(word: &[u8], out: &mut Vec<u8>) -> Option<WordKind> {
+    let (body, punct) = match word {
+        [body @ .., p] if p.is_ascii_punctuation() && !matches!(p, b'_' | b'-' | b'/' | b'\\') => (body, Some(*p)),
+        _ => (word, None),
+    };
+    let variable = match body.first()? {
+        b'0'..=b'9' if body.iter().all(u8::is_ascii_digit) => true,
+        b'a'..=b'z' | b'A'..=b'Z' if body.iter().all(u8::is_ascii_alphabetic) => is_variable_run(body),
+        _ => return None,
+    };
+    if !variable {
+        out.extend_from_slice(word);
+        return Some(WordKind::Constant);
+    }
+    out.extend_from_slice(WILDCARD);
+    out.extend(punct);
+    Some(WordKind::Variable)
+}
+
+/// [`mask_word`] for any word.
+fn mask_general(word: &[u8], out: &mut Vec<u8>) -> WordKind {
     let start = out.len();
     // Paths and URLs: the core (without wrapping brackets/quotes) is one variable.
     let lead = word.iter().take_while(|&&b| is_wrapper(b)).count();
@@ -170,23 +202,52 @@ fn is_variable_run(run: &[u8]) -> bool {
 /// Month and weekday names (parts of timestamps such as `Sat Jun 18 02:08:10 2005`) and the values
 /// `true`, `false`, `null`.
 fn is_calendar_or_boolean(run: &[u8]) -> bool {
-    const WORDS: [&[u8]; 22] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec", b"Mon", b"Tue",
-        b"Wed", b"Thu", b"Fri", b"Sat", b"Sun", b"true", b"false", b"null",
-    ];
-    match run {
-        // Lower case is prose (`may`, `sat`, `sun`), except the values.
-        [b'a'..=b'z', ..] => WORDS[19..].contains(&run),
-        _ => run.len() <= 5 && WORDS.iter().any(|w| run.eq_ignore_ascii_case(w)),
+    if !(3..=5).contains(&run.len()) {
+        return false;
     }
+    // Lower case is prose (`may`, `sat`, `sun`), except the values.
+    if run[0].is_ascii_lowercase() {
+        return matches!(run, b"true" | b"false" | b"null");
+    }
+    let mut lower = [0u8; 5];
+    for (l, b) in lower.iter_mut().zip(run) {
+        *l = b.to_ascii_lowercase();
+    }
+    matches!(
+        &lower[..run.len()],
+        b"jan"
+            | b"feb"
+            | b"mar"
+            | b"apr"
+            | b"may"
+            | b"jun"
+            | b"jul"
+            | b"aug"
+            | b"sep"
+            | b"oct"
+            | b"nov"
+            | b"dec"
+            | b"mon"
+            | b"tue"
+            | b"wed"
+            | b"thu"
+            | b"fri"
+            | b"sat"
+            | b"sun"
+            | b"true"
+            | b"false"
+            | b"null"
+    )
 }
 
 /// `/var/log/x`, `./a/b`, `~/x`, `C:\dir\file`, `scheme://...`.
 fn is_path_or_url(core: &[u8]) -> bool {
-    if core.len() < 2 {
+    // Every case below needs a `/` or a `\`; most words have neither (one quick scan, no searcher
+    // built per word).
+    if core.len() < 2 || memchr::memchr2(b'/', b'\\', core).is_none() {
         return false;
     }
-    if memchr::memmem::find(core, b"://").is_some() {
+    if core.windows(3).any(|w| w == b"://") {
         return true;
     }
     let slashes = core.iter().filter(|&&b| b == b'/').count();
@@ -235,6 +296,68 @@ mod tests {
         let mut out = Vec::new();
         let k = mask_word(w.as_bytes(), &mut out);
         (String::from_utf8(out).unwrap(), k)
+    }
+
+    #[test]
+    fn calendar_words_any_case() {
+        const WORDS: [&str; 22] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Mon", "Tue", "Wed",
+            "Thu", "Fri", "Sat", "Sun", "true", "false", "null",
+        ];
+        for w in WORDS {
+            for v in [w.to_string(), w.to_ascii_uppercase(), w.to_ascii_lowercase()] {
+                let lower_prose = v.as_bytes()[0].is_ascii_lowercase() && !["true", "false", "null"].contains(&&*v);
+                assert_eq!(is_calendar_or_boolean(v.as_bytes()), !lower_prose, "{v}");
+            }
+        }
+        for w in ["tRUE", "Ja", "Junes", "1Jan", "Mayday", "x"] {
+            assert!(!is_calendar_or_boolean(w.as_bytes()), "{w}");
+        }
+    }
+
+    #[test]
+    fn plain_words_mask_as_the_general_rules_do() {
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        for base in [
+            "42",
+            "007",
+            "18446744073709551615",
+            "sda",
+            "sdaa",
+            "sdk",
+            "Jun",
+            "MAY",
+            "may",
+            "true",
+            "null",
+            "session",
+            "Error",
+            "x",
+            "I",
+            "abcdef",
+            "deadbeef",
+            "sd",
+            "sdabc",
+            "Sat",
+            "False",
+        ] {
+            words.push(base.as_bytes().to_vec());
+            for p in b"!\"#$%&'()*+,.:;<=>?@[]^`{|}~_-/\\" {
+                let mut w = base.as_bytes().to_vec();
+                w.push(*p);
+                words.push(w);
+            }
+        }
+        for w in &words {
+            let (mut a, mut b) = (b"x".to_vec(), b"x".to_vec());
+            let plain = mask_plain(w, &mut a);
+            let general = mask_general(w, &mut b);
+            if let Some(k) = plain {
+                assert_eq!((k, &a), (general, &b), "{}", String::from_utf8_lossy(w));
+            } else {
+                assert_eq!(a, b"x", "no output when declined");
+            }
+        }
     }
 
     #[test]
