@@ -26,8 +26,10 @@ fi
 
 cd "$root"
 cargo build --release -q -p rootline -p rootline-template --example loghub
-bin="$root/target/release/examples/loghub"
-rootline="$root/target/release/rootline"
+target="${CARGO_TARGET_DIR:-$root/target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+bin="$target/release/examples/loghub"
+rootline="$target/release/rootline"
 
 echo "== in-process (library)"
 "$bin" accuracy "$data"

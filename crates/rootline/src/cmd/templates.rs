@@ -58,7 +58,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut miner =
         Miner::new(Config { max_templates: a.max_templates.max(1), keep_evicted: true, ..Config::default() });
     let mut retired: HashMap<TemplateId, Template> = HashMap::new();
-    let mut seen: HashMap<TemplateId, Seen> = HashMap::new();
+    // Ordered by id (creation order): folding them below keeps the earliest example, every run.
+    let mut seen: BTreeMap<TemplateId, Seen> = BTreeMap::new();
     let mut lines: Vec<(Arc<str>, u64, TemplateId)> = Vec::new();
     for ev in timeline.into_events() {
         if !query.matches(&ev) {
@@ -108,7 +109,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         return Ok(exit_for(&stats));
     }
     // Fold the per-id records into their surviving templates.
-    let mut merged: HashMap<TemplateId, Seen> = HashMap::new();
+    let mut merged: BTreeMap<TemplateId, Seen> = BTreeMap::new();
     for (id, s) in seen {
         let r = miner.resolve(id);
         match merged.get_mut(&r) {
