@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use rootline_event::Timestamp;
+use rootline_event::{cut, Timestamp};
 use rootline_rules::{Evidence, Finding, Lang};
 
 use crate::analysis::{Analysis, Incident};
@@ -74,16 +74,6 @@ fn hms(t: Option<Timestamp>, offset: i32) -> String {
             format!("{h:02}:{m:02}:{s:02}")
         }
         None => "--:--:--".into(),
-    }
-}
-
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut o: String = s.chars().take(n).collect();
-        o.push('…');
-        o
     }
 }
 

@@ -50,9 +50,25 @@ pub fn json_text(bytes: &[u8]) -> serde_json::Value {
     }
 }
 
+/// `s` cut to `n` characters with `…` when longer (for one-line displays; JSON keeps text whole).
+pub fn cut(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cut_counts_characters() {
+        assert_eq!(cut("dm-21", 10), "dm-21");
+        assert_eq!(cut("abcdef", 3), "abc…");
+        assert_eq!(cut("한국어입니다", 3), "한국어…");
+        assert_eq!(cut("abc", 3), "abc");
+    }
 
     #[test]
     fn valid_text_is_borrowed() {

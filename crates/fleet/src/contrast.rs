@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rootline_correlate::peers::{PeerFact, WhyOnlyThisNode, WindowNote};
-use rootline_event::Severity;
+use rootline_event::{cut, Severity};
 use rootline_rules::{Evidence, Kind};
 use serde::Serialize;
 
@@ -169,16 +169,6 @@ pub fn rank(s: &[NodeSummary]) -> Vec<RankedNode> {
         .collect();
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
     out
-}
-
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut o: String = s.chars().take(n).collect();
-        o.push('…');
-        o
-    }
 }
 
 /// The target (index `t`) against the other nodes; times are written at `offset` seconds from UTC.

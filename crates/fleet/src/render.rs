@@ -5,18 +5,9 @@
 use std::fmt::Write;
 
 use rootline_correlate::peers::PeerFact;
+use rootline_event::cut;
 
 use crate::Fleet;
-
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut o: String = s.chars().take(n).collect();
-        o.push('…');
-        o
-    }
-}
 
 fn fact(o: &mut String, f: &PeerFact) {
     let note = f.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();

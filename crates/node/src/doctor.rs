@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use rootline_event::cut;
 use serde::Serialize;
 
 use crate::block::{self, DmOutputs, Map};
@@ -680,14 +681,6 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
     out
 }
 
-/// `text` cut to about `max` characters (the JSON keeps it whole).
-fn clip(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", text[..i].trim_end()),
-        None => text.trim_end().to_string(),
-    }
-}
-
 /// The report as text for a terminal or a ticket.
 pub fn render_text(r: &Report) -> String {
     use std::fmt::Write;
@@ -724,7 +717,12 @@ pub fn render_text(r: &Report) -> String {
                 Some(l) => format!("{}:{l}", e.path),
                 None => e.path.clone(),
             };
-            let _ = writeln!(s, "      {} {at}: {}", if i == 0 { "evidence" } else { "        " }, clip(&e.text, 100));
+            let _ = writeln!(
+                s,
+                "      {} {at}: {}",
+                if i == 0 { "evidence" } else { "        " },
+                cut(e.text.trim_end(), 100)
+            );
         }
         for (i, st) in f.next_steps.iter().enumerate() {
             let head = if i == 0 { "next    " } else { "        " };
