@@ -482,29 +482,16 @@ fn state<W: Write>(w: &mut Writer<W>, root: &Root, report: &Report) -> io::Resul
         if !t.cmdline_raw.is_empty() {
             w.add(&format!("proc/{}/cmdline", t.pid), &t.cmdline_raw, None)?;
         }
-        if t.state == "D" {
-            let pdir = format!("/proc/{}", t.pid);
-            if let Some(cwd) = root.link(&format!("{pdir}/cwd")) {
-                w.link(&format!("proc/{}/cwd", t.pid), &cwd)?;
-            }
-            for fd in root.list(&format!("{pdir}/fd")).into_iter().take(256) {
-                if let Some(target) = root.link(&format!("{pdir}/fd/{fd}")) {
-                    w.link(&format!("proc/{}/fd/{fd}", t.pid), &target)?;
-                }
-            }
-        }
     }
-    // For analyze's alias graph: what the tasks in D have open, and what is mounted where.
+    // The open files doctor read of the tasks in D (once per process: its threads share them), as
+    // links in the tree and, for analyze's alias graph, as `/proc/PID/fd/N -> FILE` lines; and what
+    // is mounted where.
     let mut fds = String::new();
-    for t in report.tasks.iter().filter(|t| t.state == "D" && t.tid.is_none()) {
-        let pdir = format!("/proc/{}", t.pid);
-        if let Some(cwd) = root.link(&format!("{pdir}/cwd")) {
-            fds.push_str(&format!("{pdir}/cwd -> {cwd}\n"));
-        }
-        for fd in root.list(&format!("{pdir}/fd")).into_iter().take(256) {
-            if let Some(target) = root.link(&format!("{pdir}/fd/{fd}")) {
-                fds.push_str(&format!("{pdir}/fd/{fd} -> {target}\n"));
-            }
+    let mut seen = std::collections::BTreeSet::new();
+    for t in report.tasks.iter().filter(|t| t.state == "D" && seen.insert(t.pid)) {
+        for (name, target) in &t.links {
+            w.link(&format!("proc/{}/{name}", t.pid), target)?;
+            fds.push_str(&format!("/proc/{}/{name} -> {target}\n", t.pid));
         }
     }
     if !fds.is_empty() {

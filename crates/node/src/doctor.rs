@@ -272,17 +272,7 @@ fn commands(root: &Root, run: bool, timeout: Duration) -> Vec<CommandRun> {
         .iter()
         .filter_map(|argv| {
             let out = root.captured_command(&exec::output_name(argv))?;
-            Some(CommandRun {
-                argv: argv.iter().map(|s| s.to_string()).collect(),
-                status: Status::Captured,
-                exit_code: None,
-                elapsed_ms: 0,
-                error: None,
-                reaped: None,
-                cut: false,
-                stdout: out,
-                stderr: Vec::new(),
-            })
+            Some(CommandRun::new(argv, Status::Captured, out))
         })
         .collect()
 }
@@ -317,8 +307,8 @@ fn sys_evidence(root: &Root, path: String) -> Option<Evidence> {
 
 /// Why `t` is known to wait on map `m`, if it is.
 fn blocked_on(t: &Task, m: &Map) -> Option<String> {
-    let named = t.comm.split(['/', '-', '+']).any(|w| w == m.dm.trim_start_matches("dm-")) && t.comm.contains(&m.dm);
-    if named {
+    // A kernel thread named after the device: `jbd2/dm-0-8` (the journal of ext4 on dm-0).
+    if t.comm.split('/').any(|part| part.strip_prefix(m.dm.as_str()).is_some_and(|rest| rest.starts_with('-'))) {
         return Some(format!("its name {} names {}", t.comm, m.dm));
     }
     let dev = [format!("/dev/{}", m.dm), format!("/dev/mapper/{}", m.name)];

@@ -58,6 +58,21 @@ pub struct CommandRun {
 }
 
 impl CommandRun {
+    /// A run of `argv` that ended as `status` with `stdout` (a captured output, or one to fill in).
+    pub fn new(argv: &[&str], status: Status, stdout: Vec<u8>) -> CommandRun {
+        CommandRun {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            status,
+            exit_code: None,
+            elapsed_ms: 0,
+            error: None,
+            reaped: None,
+            cut: false,
+            stdout,
+            stderr: Vec::new(),
+        }
+    }
+
     /// The command as one line (`multipathd show maps`).
     pub fn line(&self) -> String {
         self.argv.join(" ")
@@ -104,17 +119,7 @@ pub fn run(argv: &[&str], timeout: Duration) -> CommandRun {
 /// Runs `argv` with a hard `timeout`, keeping what `keep` says of its stdout.
 pub fn run_with(argv: &[&str], timeout: Duration, keep: Keep) -> CommandRun {
     let started = Instant::now();
-    let mut run = CommandRun {
-        argv: argv.iter().map(|s| s.to_string()).collect(),
-        status: Status::Error,
-        exit_code: None,
-        elapsed_ms: 0,
-        error: None,
-        reaped: None,
-        cut: false,
-        stdout: Vec::new(),
-        stderr: Vec::new(),
-    };
+    let mut run = CommandRun::new(argv, Status::Error, Vec::new());
     let Some((prog, args)) = argv.split_first() else {
         run.error = Some("empty command".into());
         return run;

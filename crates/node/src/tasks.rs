@@ -73,6 +73,9 @@ pub struct Task {
     /// Targets of its open file descriptors and working directory, when readable.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
+    /// The links those came from, as read: (`cwd` or `fd/N`, target), of the task's process.
+    #[serde(skip)]
+    pub links: Vec<(String, String)>,
     /// The file its `stat` line came from.
     pub evidence: String,
     #[serde(skip)]
@@ -193,18 +196,20 @@ fn details(root: &Root, dir: &str, st: Stat, tid: Option<u32>, detail: Detail) -
             _ => {}
         }
     }
-    let mut files = Vec::new();
+    let mut links = Vec::new();
     if st.state == 'D' {
         let proc_dir = format!("/proc/{}", st.pid);
-        if let Some(cwd) = root.link(&format!("{proc_dir}/cwd")) {
-            files.push(cwd);
-        }
-        for fd in root.list(&format!("{proc_dir}/fd")).into_iter().take(detail.max_files) {
-            if let Some(target) = root.link(&format!("{proc_dir}/fd/{fd}")) {
-                if target.starts_with('/') && !files.contains(&target) {
-                    files.push(target);
-                }
+        let fds = root.list(&format!("{proc_dir}/fd")).into_iter().take(detail.max_files).map(|fd| format!("fd/{fd}"));
+        for name in std::iter::once("cwd".to_string()).chain(fds) {
+            if let Some(target) = root.link(&format!("{proc_dir}/{name}")) {
+                links.push((name, target));
             }
+        }
+    }
+    let mut files: Vec<String> = Vec::new();
+    for (_, target) in &links {
+        if target.starts_with('/') && !files.contains(target) {
+            files.push(target.clone());
         }
     }
     Task {
@@ -220,6 +225,7 @@ fn details(root: &Root, dir: &str, st: Stat, tid: Option<u32>, detail: Detail) -
         cmdline_raw,
         cmdline_timed_out,
         files,
+        links,
         evidence: format!("{dir}/stat"),
         stat_line,
     }
