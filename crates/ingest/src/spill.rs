@@ -474,15 +474,18 @@ impl<'a> Cur<'a> {
     fn var32(&mut self) -> io::Result<u32> {
         u32::try_from(self.var()?).map_err(|_| short())
     }
-    /// A length-prefixed string: where it is in the record, checked to be UTF-8.
-    fn text(&mut self) -> io::Result<Span> {
+    /// A length-prefixed part: where it is in the record.
+    fn part(&mut self) -> io::Result<Span> {
         let n = self.u32()?;
-        self.text_of(n)
+        self.span(n)
     }
-    /// The next `n` bytes as a string (checked to be UTF-8).
-    fn text_of(&mut self, n: u32) -> io::Result<Span> {
+    /// Where the next `n` bytes are. They are not checked to be UTF-8 here: the encoder wrote text
+    /// (`&str`), and the view checks the program and host again as it lends them (an empty string
+    /// standing in for bytes damaged in the spill file) and shows fields lossily, so a check here
+    /// would only run the same test twice on every record.
+    fn span(&mut self, n: u32) -> io::Result<Span> {
         let at = self.at as u32;
-        std::str::from_utf8(self.take(n as usize)?).map_err(|_| short())?;
+        self.take(n as usize)?;
         Ok(Span { at, len: n })
     }
 }
@@ -507,12 +510,11 @@ pub(crate) enum HostAt {
     None,
     /// Entry of the run's host table.
     Table(u32),
-    /// Written in the record (UTF-8, checked).
+    /// Written in the record (checked to be UTF-8 where it is read: [`inline_host`]).
     Inline(Span),
 }
 
-/// A record's fixed fields and where its variable parts are (checked: the bytes are there, and
-/// what must be UTF-8 is).
+/// A record's fixed fields and where its variable parts are (checked: the bytes are there).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Parsed {
     pub raw: RawTime,
@@ -560,13 +562,13 @@ pub(crate) fn parse(rec: &[u8], hosts: usize) -> io::Result<Parsed> {
         HostAt::Table(i)
     } else if flags & F_HOST_INLINE != 0 {
         let n = c.var32()?;
-        HostAt::Inline(c.text_of(n)?)
+        HostAt::Inline(c.span(n)?)
     } else {
         HostAt::None
     };
     let program = if flags & F_PROGRAM != 0 {
         let n = c.var32()?;
-        Some(c.text_of(n)?)
+        Some(c.span(n)?)
     } else {
         None
     };
@@ -577,8 +579,8 @@ pub(crate) fn parse(rec: &[u8], hosts: usize) -> io::Result<Parsed> {
     let field_count = c.var32()?;
     let fields_at = c.at;
     for _ in 0..field_count {
-        c.text()?;
-        c.text()?;
+        c.part()?;
+        c.part()?;
     }
     let fields = Span { at: fields_at as u32, len: (c.at - fields_at) as u32 };
     let attached = c.u32()?;
@@ -624,7 +626,7 @@ pub(crate) fn message<'a>(rec: &'a [u8], p: &Parsed) -> &'a [u8] {
 
 /// The event a record holds, borrowed from its bytes.
 pub(crate) fn view<'a>(rec: &'a [u8], p: &Parsed, cx: ViewCtx<'a>) -> EventRef<'a> {
-    // `parse` checked these were UTF-8; an empty string stands in if the bytes changed since.
+    // The encoder wrote text; an empty string stands in for bytes damaged in the spill file.
     let text = |s: Span| std::str::from_utf8(s.of(rec)).unwrap_or_default();
     EventRef {
         time: cx.time,
