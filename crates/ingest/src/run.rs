@@ -110,7 +110,7 @@ impl Summary {
         if let Some(h) = it.host {
             match &self.host {
                 None => self.host = Some(h.clone()),
-                Some(prev) if prev != h => self.host_conflict = true,
+                Some(prev) if !Arc::ptr_eq(prev, h) && prev != h => self.host_conflict = true,
                 _ => {}
             }
         }
@@ -481,16 +481,14 @@ impl RunSink {
         }
     }
 
-    fn host(&mut self, h: Option<Cow<'_, str>>) -> Option<Arc<str>> {
-        let h = h?;
-        if let Some(last) = &self.last_host {
-            if **last == *h {
-                return Some(last.clone());
-            }
+    /// Makes `last_host` the host a record names (a new `Arc` only when it changes); false when it
+    /// names none.
+    fn host(&mut self, h: Option<Cow<'_, str>>) -> bool {
+        let Some(h) = h else { return false };
+        if self.last_host.as_deref() != Some(&*h) {
+            self.last_host = Some(Arc::from(&*h));
         }
-        let a: Arc<str> = Arc::from(&*h);
-        self.last_host = Some(a.clone());
-        Some(a)
+        true
     }
 }
 
@@ -531,14 +529,15 @@ impl Sink for RunSink {
             }
             self.last_month = Some(month);
         }
-        let host = self.host(r.host);
+        // Borrowed, not cloned: most runs name one host on every line.
+        let host = if self.host(r.host) { self.last_host.as_ref() } else { None };
         let kernel = r.program.as_deref() == Some("kernel");
         let it = NewItem {
             raw: r.time,
             seg: self.seg,
             year_k: self.year_k,
             boot_nanos: boot,
-            host: host.as_ref(),
+            host,
             program: r.program.as_deref(),
             pid: r.pid,
             severity: r.severity,

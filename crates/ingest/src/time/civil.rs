@@ -21,6 +21,28 @@ pub fn month_from_name(w: &[u8]) -> Option<u8> {
         let n = super::super::formats::util::parse_u64(&w[..w.len() - 3])?;
         return (1..=12).contains(&n).then_some(n as u8);
     }
+    // Fast path: the English three-letter abbreviation of nearly every syslog line.
+    if let [a, b, c] = *w {
+        let m = match [a | 0x20, b | 0x20, c | 0x20] {
+            [b'j', b'a', b'n'] => 1,
+            [b'f', b'e', b'b'] => 2,
+            [b'm', b'a', b'r'] => 3,
+            [b'a', b'p', b'r'] => 4,
+            [b'm', b'a', b'y'] => 5,
+            [b'j', b'u', b'n'] => 6,
+            [b'j', b'u', b'l'] => 7,
+            [b'a', b'u', b'g'] => 8,
+            [b's', b'e', b'p'] => 9,
+            [b'o', b'c', b't'] => 10,
+            [b'n', b'o', b'v'] => 11,
+            [b'd', b'e', b'c'] => 12,
+            _ => 0,
+        };
+        // `| 0x20` lowercases a letter, and only a letter's case pair maps to a letter.
+        if m != 0 {
+            return Some(m);
+        }
+    }
     let lower: Vec<u8> = w.iter().map(|c| c.to_ascii_lowercase()).collect();
     let lower = String::from_utf8_lossy(&lower);
     let lower = lower.trim_end_matches('.');
@@ -235,6 +257,13 @@ mod tests {
         assert!(parse_bsd(b"Okt 13 19:51:02 h").is_some());
         assert!(parse_bsd("10월 13 19:51:02 h".as_bytes()).is_some());
         assert!(parse_bsd(b"Foo 13 19:51:02").is_none());
+        // The three-letter fast path and the localized table agree, in any case.
+        for (w, m) in [("jan", 1), ("FEB", 2), ("Mar", 3), ("mAY", 5), ("Sep", 9), ("dec", 12), ("mai", 5), ("Dez", 12)] {
+            assert_eq!(month_from_name(w.as_bytes()), Some(m), "{w}");
+        }
+        for w in ["Ja1", "J@n", "oc", "Oct1", "[an"] {
+            assert_eq!(month_from_name(w.as_bytes()), None, "{w}");
+        }
         assert!(parse_bsd(b"Oct 32 19:51:02").is_none());
         // Found by cargo fuzz (parse_syslog): a long digit run where the day belongs.
         assert!(parse_bsd(b"julho   99999999999999999999999999999999999999").is_none());
