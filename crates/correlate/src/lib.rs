@@ -28,6 +28,7 @@ pub mod incident;
 pub mod novelty;
 pub mod peers;
 pub mod rank;
+pub mod stream;
 pub mod text;
 pub mod upgrade;
 
@@ -88,18 +89,10 @@ impl<'e> Correlator<'e> {
         }
     }
 
-    /// Like [`Correlator::feed`] for an event already scanned with [`Engine::scan`] and already given
-    /// to a [`novelty::Novelty`] of the caller's (both are independent of the rest, so they can run on
-    /// another thread, see `rootline analyze`); hand that over with [`Correlator::set_novelty`].
-    pub fn feed_scanned(&mut self, ev: &Event, hits: &[rootline_rules::Hit]) {
-        self.note_host(ev);
-        self.matcher.feed_scanned(ev, hits);
-        self.learner.feed(ev);
-    }
-
-    /// Like [`Correlator::feed_scanned`], for the events a caller keeps of a stream it scans itself
-    /// (see `rootline analyze`): `learn` is [`alias::Gate::wants`] of the event. The events between
-    /// the kept ones go to [`Correlator::feed_skipped`], and their hosts to [`Correlator::note_hosts`].
+    /// Like [`Correlator::feed`], for the events a caller keeps of a stream it scanned itself with
+    /// [`Engine::scan_ref`] (see [`Correlator::feed_timeline`]): `learn` is [`alias::Gate::wants`] of
+    /// the event. The events between the kept ones go to [`Correlator::feed_skipped`], and their
+    /// hosts to [`Correlator::note_hosts`].
     pub fn feed_kept(&mut self, ev: &Event, hits: &[rootline_rules::Hit], learn: bool) {
         self.note_host(ev);
         self.matcher.feed_scanned(ev, hits);
@@ -123,7 +116,7 @@ impl<'e> Correlator<'e> {
         }
     }
 
-    /// Replaces the template statistics with ones the caller gathered (see [`Correlator::feed_scanned`]).
+    /// Replaces the template statistics with ones the caller gathered (see [`Correlator::feed_timeline`]).
     pub fn set_novelty(&mut self, n: novelty::Novelty) {
         self.novelty = n;
     }

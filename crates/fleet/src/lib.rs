@@ -147,8 +147,6 @@ fn analyse(n: &NodeInput, engine: &Engine, opts: &Options, peers: Option<Peers>)
     if let Some(p) = peers {
         c = c.with_peers(p);
     }
-    for ev in timeline.into_events() {
-        c.feed(&ev);
-    }
+    c.feed_timeline(timeline.into_events());
     c.finish(&stats, opts.lang)
 }
