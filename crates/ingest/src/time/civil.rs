@@ -258,7 +258,8 @@ mod tests {
         assert!(parse_bsd("10월 13 19:51:02 h".as_bytes()).is_some());
         assert!(parse_bsd(b"Foo 13 19:51:02").is_none());
         // The three-letter fast path and the localized table agree, in any case.
-        for (w, m) in [("jan", 1), ("FEB", 2), ("Mar", 3), ("mAY", 5), ("Sep", 9), ("dec", 12), ("mai", 5), ("Dez", 12)] {
+        for (w, m) in [("jan", 1), ("FEB", 2), ("Mar", 3), ("mAY", 5), ("Sep", 9), ("dec", 12), ("mai", 5), ("Dez", 12)]
+        {
             assert_eq!(month_from_name(w.as_bytes()), Some(m), "{w}");
         }
         for w in ["Ja1", "J@n", "oc", "Oct1", "[an"] {
