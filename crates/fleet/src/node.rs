@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rootline_correlate::novelty::template_hash;
-use rootline_event::{Event, Severity, Timestamp};
-use rootline_rules::{Engine, Evidence, Kind, Matcher};
+use rootline_event::{EventRef, Severity, Timestamp};
+use rootline_rules::{Engine, Evidence, Hit, Kind, Matcher, Scratch};
 use rootline_template::Miner;
 use serde::Serialize;
 
@@ -215,8 +215,9 @@ pub fn scan(n: &NodeInput, engine: &Engine, opts: &rootline_ingest::Options) -> 
         bytes: st.bytes,
     };
     let mut p = Pass::new(engine);
-    for ev in timeline.into_events() {
-        p.feed(&ev);
+    let mut events = timeline.into_events();
+    while let Some(ev) = events.next_ref() {
+        p.feed(ev);
     }
     p.finish(n.name.clone(), inputs)
 }
@@ -230,7 +231,10 @@ struct Acc {
 
 /// The streaming part of [`scan`], for callers that already have events.
 pub struct Pass<'e> {
+    engine: &'e Engine,
     matcher: Matcher<'e>,
+    scratch: Scratch,
+    hits: Vec<Hit>,
     miner: Miner,
     accs: HashMap<u32, Acc>,
     hosts: Vec<(Arc<str>, u64)>,
@@ -244,7 +248,10 @@ impl<'e> Pass<'e> {
     /// A pass with nothing fed.
     pub fn new(engine: &'e Engine) -> Self {
         Pass {
+            engine,
             matcher: Matcher::new(engine),
+            scratch: Scratch::default(),
+            hits: Vec::new(),
             miner: Miner::default(),
             accs: HashMap::new(),
             hosts: Vec::new(),
@@ -255,10 +262,16 @@ impl<'e> Pass<'e> {
         }
     }
 
-    /// One event, in timeline order.
-    pub fn feed(&mut self, ev: &Event) {
-        self.matcher.feed(ev);
-        if let Some(h) = &ev.host {
+    /// One event, in timeline order, borrowed: only an event a rule hits is copied (for its evidence).
+    pub fn feed(&mut self, ev: EventRef<'_>) {
+        self.hits.clear();
+        self.engine.scan_ref(&ev, &mut self.scratch, &mut self.hits);
+        if self.hits.is_empty() {
+            self.matcher.skip(1, ev.time);
+        } else {
+            self.matcher.feed_scanned(&ev.to_event(), &self.hits);
+        }
+        if let Some(h) = ev.host {
             match self.hosts.iter_mut().find(|(x, _)| Arc::ptr_eq(x, h) || **x == **h) {
                 Some(e) => e.1 += 1,
                 None => self.hosts.push((h.clone(), 1)),
@@ -277,7 +290,7 @@ impl<'e> Pass<'e> {
         let acc = self.accs.entry(id.0).or_insert_with(|| Acc {
             buckets: Vec::new(),
             timeless: 0,
-            example: evidence(ev),
+            example: evidence(&ev),
             severity: None,
         });
         match ev.time {
@@ -293,10 +306,10 @@ impl<'e> Pass<'e> {
         if let Some(s) = ev.severity {
             acc.severity = Some(acc.severity.map_or(s, |x| x.min(s)));
         }
-        self.sniff(ev, head);
+        self.sniff(&ev, head);
     }
 
-    fn sniff(&mut self, ev: &Event, head: &[u8]) {
+    fn sniff(&mut self, ev: &EventRef<'_>, head: &[u8]) {
         let mut found: Option<(&str, String)> = None;
         if let Some(i) = self.linux.find(head) {
             let rest = &head[i + 14..];
@@ -423,10 +436,10 @@ fn merge_buckets(into: &mut Vec<(i64, u64)>, from: &[(i64, u64)]) {
     });
 }
 
-fn evidence(ev: &Event) -> Evidence {
+fn evidence(ev: &EventRef<'_>) -> Evidence {
     Evidence {
-        path: ev.provenance.path.to_string(),
-        line: ev.provenance.line,
+        path: ev.path.to_string(),
+        line: ev.line,
         time: ev.time,
         text: rootline_event::lossless_str(ev.headline()).into_owned(),
     }
