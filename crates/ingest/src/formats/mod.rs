@@ -265,8 +265,8 @@ pub(crate) mod util {
 
     /// Splits `prog[pid]` into the program and the pid.
     pub fn split_prog_pid(tag: &[u8]) -> (&[u8], Option<u32>) {
-        if let Some(open) = tag.iter().position(|&c| c == b'[') {
-            if tag.last() == Some(&b']') {
+        if tag.last() == Some(&b']') {
+            if let Some(open) = tag.iter().position(|&c| c == b'[') {
                 let pid = parse_u64(&tag[open + 1..tag.len() - 1]).and_then(|p| u32::try_from(p).ok());
                 return (&tag[..open], pid);
             }

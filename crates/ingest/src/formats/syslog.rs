@@ -70,13 +70,28 @@ pub(crate) fn split(line: &[u8]) -> Option<Parts<'_>> {
     if host.is_empty() {
         return None;
     }
+    let (facility_level, tag, msg) = after_host(rest);
+    Some(Parts { time, pri, host, facility_level, tag, msg })
+}
+
+/// The busybox `facility.level`, the tag and the message after the host.
+fn after_host(rest: &[u8]) -> (Option<&[u8]>, &[u8], &[u8]) {
+    // Fast path: a `tag:` right after the host. That word holds a ':', which no `facility.level` does.
+    if let Some(colon) = tag_colon(rest) {
+        let (tag, msg) = tag_at(rest, colon);
+        return (None, tag, msg);
+    }
+    after_host_general(rest)
+}
+
+fn after_host_general(rest: &[u8]) -> (Option<&[u8]>, &[u8], &[u8]) {
     // busybox: "kern.notice kernel: msg"
     let (facility_level, rest) = match word(rest) {
         Some((w, r)) if is_facility_level(w) => (Some(w), r),
         _ => (None, rest),
     };
     let (tag, msg) = split_tag(rest);
-    Some(Parts { time, pri, host, facility_level, tag, msg })
+    (facility_level, tag, msg)
 }
 
 fn split_5424(pri: Option<u8>, rest: &[u8]) -> Option<Parts<'_>> {
@@ -138,19 +153,23 @@ fn is_facility_level(w: &[u8]) -> bool {
 
 /// Splits `prog[pid]: msg`; lines without a `tag:` keep everything as the message.
 pub(crate) fn split_tag(b: &[u8]) -> (&[u8], &[u8]) {
-    // A tag is at most 48 chars (RFC 3164 says 32; real daemons exceed it) with no spaces before ':'.
-    let lim = b.len().min(64);
-    for i in 0..lim {
-        match b[i] {
-            b':' => {
-                let msg = &b[i + 1..];
-                return (&b[..i], msg.strip_prefix(b" ").unwrap_or(msg));
-            }
-            b' ' => break,
-            _ => {}
-        }
+    match tag_colon(b) {
+        Some(colon) => tag_at(b, colon),
+        None => (b"", b),
     }
-    (b"", b)
+}
+
+/// Where the `:` ending a tag is: within 64 bytes (RFC 3164 says 32; real daemons exceed it) and
+/// before any space.
+fn tag_colon(b: &[u8]) -> Option<usize> {
+    let i = memchr::memchr2(b':', b' ', &b[..b.len().min(64)])?;
+    (b[i] == b':').then_some(i)
+}
+
+/// The tag before `b[colon]` and the message after it (without one leading space).
+fn tag_at(b: &[u8], colon: usize) -> (&[u8], &[u8]) {
+    let msg = &b[colon + 1..];
+    (&b[..colon], msg.strip_prefix(b" ").unwrap_or(msg))
 }
 
 /// Strips a kernel `[  57.022491]` uptime stamp (and a `[T1234]`/`[C0]` caller id) from a message.
@@ -302,6 +321,42 @@ mod tests {
         assert!(message.starts_with("\"Probe failed\" probeType="));
         assert!(fields.contains(&("pod".into(), "libvirt-libvirt-default-x7k2p".into())));
         assert!(fields.contains(&("container".into(), "libvirt".into())));
+    }
+
+    /// The `tag:` fast path after the host reads what the general code does, and near misses (no
+    /// colon, a space first, a colon past 64 bytes, busybox words) take the general code.
+    #[test]
+    fn after_host_fast_path_agrees() {
+        let check = |s: &[u8]| assert_eq!(after_host(s), after_host_general(s), "{:?}", String::from_utf8_lossy(s));
+        for s in [
+            "multipathd[2201]: 4f2f: remaining active paths: 0",
+            "kernel: [ 57.0] x",
+            "kernel:",
+            "kernel:no space",
+            ": empty tag",
+            "daemon.notice multipathd: mpatha",
+            "kern.err: kernel: x",
+            "kern.err:x kernel: x",
+            "user.info:",
+            "no tag here: at all",
+            "",
+            " leading space: x",
+            &format!("{}: too far", "a".repeat(64)),
+            &format!("{}: just in", "a".repeat(63)),
+        ] {
+            check(s.as_bytes());
+        }
+        let far = format!("{}: x", "a".repeat(64));
+        assert_eq!(split_tag(far.as_bytes()), (&b""[..], far.as_bytes()));
+        assert_eq!(split_tag(&far.as_bytes()[1..]), (&far.as_bytes()[1..64], &b"x"[..]));
+        assert_eq!(split_tag(b"a b: x"), (&b""[..], &b"a b: x"[..]));
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(&"((kern|daemon|local7)\\.(notice|err|info|x)|[a-z.:\\[\\] ]{0,70})[ :]?[a-z: ]{0,8}", |s| {
+                check(s.as_bytes());
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]

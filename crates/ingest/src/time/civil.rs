@@ -231,7 +231,9 @@ pub fn parse_bsd(b: &[u8]) -> Option<(RawTime, usize)> {
     }
     // Only Korean names (`10월`) start with a digit: a digit run ending otherwise (an ISO date) is
     // not a month.
-    if b.first().is_some_and(u8::is_ascii_digit) && b.iter().take(12).find(|c| !c.is_ascii_digit()) != Some(&0xEC) {
+    if b.first().is_some_and(u8::is_ascii_digit)
+        && b[..b.len().min(12)].iter().find(|c| !c.is_ascii_digit()) != Some(&0xEC)
+    {
         return None;
     }
     let sp = b.iter().take(12).position(|&c| c == b' ')?;
