@@ -25,6 +25,7 @@ use rootline_event::Severity;
 
 use super::ktrace::{ReportState, Role};
 use super::logfmt::cow_text;
+use super::syslog::Recent;
 use super::util::{parse_u64, split_prog_pid, text, trim};
 use super::{LinePos, Parser, Record, Sink, SourceCtx};
 use crate::time::civil::{parse_bsd, parse_fraction, parse_iso};
@@ -98,6 +99,9 @@ struct JournalParser {
     bin: Option<Binary>,
     /// Scratch for decoded JSON messages (reused: no allocation per line once grown).
     scratch: Vec<u8>,
+    /// Hosts and programs of short lines.
+    hosts: Recent,
+    programs: Recent,
 }
 
 /// A marker line.
@@ -469,8 +473,8 @@ impl JournalParser {
         let mut rec = Record::new(time, msg);
         rec.boot_nanos = mono.or(uptime);
         rec.boot_id = self.boot.as_deref().map(Cow::Borrowed);
-        rec.host = Some(text(host));
-        rec.program = (!prog.is_empty()).then(|| text(prog));
+        rec.host = Some(Cow::Borrowed(self.hosts.text(host)));
+        rec.program = (!prog.is_empty()).then(|| Cow::Borrowed(self.programs.text(prog)));
         rec.pid = pid;
         if !is_kernel {
             super::klog::enrich(msg, &mut rec);

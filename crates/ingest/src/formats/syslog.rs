@@ -33,6 +33,43 @@ pub fn parser(_: &SourceCtx) -> Box<dyn Parser> {
 #[derive(Default)]
 struct SyslogParser {
     report: ReportState,
+    hosts: Recent,
+    programs: Recent,
+}
+
+/// The texts of a header word that lines repeat (a file's host, its handful of programs), checked as
+/// UTF-8 once and then lent for each line that repeats them.
+#[derive(Default)]
+pub(crate) struct Recent {
+    texts: Vec<String>,
+    /// The slot the next new text takes once all are used.
+    next: usize,
+}
+
+impl Recent {
+    /// How many texts are kept: a line's word is compared with each.
+    const SLOTS: usize = 8;
+
+    /// The text of `b`, as [`text`] gives it.
+    pub(crate) fn text(&mut self, b: &[u8]) -> &str {
+        // Bytes equal to a kept text are valid UTF-8, so that text is theirs.
+        let slot = match self.texts.iter().position(|t| t.as_bytes() == b) {
+            Some(i) => i,
+            None if self.texts.len() < Self::SLOTS => {
+                self.texts.push(text(b).into_owned());
+                self.texts.len() - 1
+            }
+            None => {
+                let i = self.next;
+                self.next = (i + 1) % Self::SLOTS;
+                // The slot's buffer is reused: no allocation once it is long enough.
+                self.texts[i].clear();
+                self.texts[i].push_str(&text(b));
+                i
+            }
+        };
+        &self.texts[slot]
+    }
 }
 
 /// The parts of one syslog line.
@@ -226,8 +263,8 @@ impl Parser for SyslogParser {
         });
         let mut rec = Record::new(p.time, msg);
         rec.boot_nanos = boot;
-        rec.host = (!p.host.is_empty()).then(|| text(p.host));
-        rec.program = (!prog.is_empty()).then(|| text(prog));
+        rec.host = (!p.host.is_empty()).then(|| Cow::Borrowed(self.hosts.text(p.host)));
+        rec.program = (!prog.is_empty()).then(|| Cow::Borrowed(self.programs.text(prog)));
         rec.pid = pid;
         rec.severity = severity;
         if let Some(fl) = p.facility_level {
@@ -357,6 +394,27 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// A kept text is lent only for the same bytes; invalid UTF-8 keeps `text`'s escaping; a ninth
+    /// text takes the oldest slot.
+    #[test]
+    fn recent_texts() {
+        let mut r = Recent::default();
+        assert_eq!(r.text(b"host-a"), "host-a");
+        assert_eq!(r.text(b"host-b"), "host-b");
+        assert_eq!(r.text(b"host-a"), "host-a");
+        // Invalid UTF-8 is escaped as `text` escapes it; the escape's own bytes have the same text.
+        assert_eq!(r.text(b"bad\xff"), "bad\\xFF");
+        assert_eq!(r.text(br"bad\xFF"), "bad\\xFF");
+        assert_eq!(r.text(b"bad\xff"), "bad\\xFF");
+        assert_eq!(r.text(b"bad\xfe"), "bad\\xFE");
+        for i in 0..20 {
+            let w = format!("prog{i}");
+            assert_eq!(r.text(w.as_bytes()), w);
+            assert_eq!(r.text(b"host-a"), "host-a");
+        }
+        assert_eq!(r.texts.len(), Recent::SLOTS);
     }
 
     #[test]
