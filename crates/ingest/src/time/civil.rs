@@ -130,15 +130,17 @@ pub fn parse_fraction(b: &[u8]) -> (i64, usize) {
     const SCALE: [i64; 10] = [0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1_000, 100, 10, 1];
     let mut v = 0i64;
     let mut n = 0usize;
-    for &c in b {
+    for &c in &b[..b.len().min(9)] {
         let d = c.wrapping_sub(b'0');
         if d >= 10 {
             break;
         }
-        if n < 9 {
-            v = v * 10 + d as i64;
-        }
+        v = v * 10 + d as i64;
         n += 1;
+    }
+    // Digits past nanoseconds are consumed, not read.
+    if n == 9 {
+        n += b[9..].iter().take_while(|c| c.is_ascii_digit()).count();
     }
     (v * SCALE[n.min(9)], n)
 }
@@ -161,9 +163,9 @@ pub fn valid_date(y: i64, m: u32, d: u32) -> bool {
     if !YEARS.contains(&y) || !(1..=12).contains(&m) || d == 0 {
         return false;
     }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let dim = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
-    d <= dim
+    const DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let leap = || (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    d <= DAYS[m as usize - 1] || (m == 2 && d == 29 && leap())
 }
 
 /// Parses a UTC offset: `Z`, `+09:00`, `+0900`, `+09`, `-05:30`. Returns (seconds east, consumed).
@@ -438,6 +440,26 @@ mod same_as_before {
         Some((RawTime::YearLess { month, day: day as u8, nanos_of_day: tod }, i + 1 + n))
     }
 
+    fn valid_date_before(y: i64, m: u32, d: u32) -> bool {
+        if !YEARS.contains(&y) || !(1..=12).contains(&m) || d == 0 {
+            return false;
+        }
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let dim = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
+        d <= dim
+    }
+
+    #[test]
+    fn every_date() {
+        for y in 1670..2270 {
+            for m in 0..14 {
+                for d in 0..34 {
+                    assert_eq!(valid_date(y, m, d), valid_date_before(y, m, d), "{y}-{m}-{d}");
+                }
+            }
+        }
+    }
+
     fn check(b: &[u8]) {
         assert_eq!(parse_hms(b), hms_before(b), "{b:?}");
         assert_eq!(parse_fraction(b), fraction_before(b), "{b:?}");
@@ -483,6 +505,10 @@ mod same_as_before {
             "JÄN 1 00:00:00",
             "déc 1 00:00:00",
             "\u{7f}ct 1 00:00:00",
+            "123456789",
+            "1234567891234x",
+            "12345678x",
+            "0000000000000000000000000000",
         ] {
             check(s.as_bytes());
         }
