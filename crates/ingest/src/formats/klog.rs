@@ -118,7 +118,7 @@ pub(crate) fn split_header(b: &[u8]) -> Option<Header<'_>> {
     }
     let thread = parse_u64(&b[ds..i]).and_then(|t| u32::try_from(t).ok());
     let rest = &b[i + 1..];
-    let end = rest.iter().take(256).position(|c| *c == b']' || *c == b' ')?;
+    let end = memchr::memchr2(b']', b' ', &rest[..rest.len().min(256)])?;
     if rest[end] != b']' || end == 0 {
         return None;
     }
@@ -271,6 +271,12 @@ mod tests {
         assert!(!detect(b"Info 19:56:01 1 a.go:1] m"));
         assert!(!detect(b"I1013 19:56:01.123456 1 has space.go:1] m"));
         assert!(!detect(b"E"));
+        // The caller is looked for in the 256 bytes after the thread id.
+        let caller = |n: usize| format!("I1013 19:56:01.123456 1 {}] m", "a".repeat(n));
+        assert!(detect(caller(255).as_bytes()));
+        assert!(!detect(caller(256).as_bytes()));
+        assert!(!detect(b"I1013 19:56:01.123456 1 ] empty caller"));
+        assert!(!detect(b"I1013 19:56:01.123456 1 no-bracket"));
     }
 
     #[test]

@@ -134,22 +134,35 @@ pub(crate) fn quoted_end(b: &[u8]) -> usize {
     b.len()
 }
 
+/// The bytes that can end a bare value or change its bracket depth.
+static BARE_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 7 {
+        t[b" \t[{]}\""[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// Index just past a bare value: up to a space outside brackets and quotes (`cmd=["virsh","list"]`).
 fn bare_end(b: &[u8]) -> usize {
     let mut depth = 0usize;
     let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b' ' | b'\t' if depth == 0 => return i,
+    // Only spaces, brackets and quotes matter: jump from one to the next.
+    while let Some(j) = b[i..].iter().position(|c| BARE_STOP[*c as usize]) {
+        let k = i + j;
+        match b[k] {
+            b' ' | b'\t' if depth == 0 => return k,
             b'[' | b'{' => depth += 1,
             b']' | b'}' => depth = depth.saturating_sub(1),
             b'"' if depth > 0 => {
-                i += quoted_end(&b[i..]);
+                i = k + quoted_end(&b[k..]);
                 continue;
             }
             _ => {}
         }
-        i += 1;
+        i = k + 1;
     }
     b.len()
 }
@@ -483,6 +496,24 @@ mod tests {
         assert!(!detect(b"time=\"yesterday\" level=info msg=x"));
         assert!(!detect(b"I1013 19:56:01.123456    1234 prober.go:104] x=1"));
         assert!(!detect(b"PATH=/usr/bin HOME=/root"));
+    }
+
+    #[test]
+    fn bare_values_span_brackets_and_quotes() {
+        let pairs = |b: &'static [u8]| Pairs::new(b).map(|p| (p.key, p.raw)).collect::<Vec<_>>();
+        assert_eq!(
+            pairs(b"cmd=[\"virsh list\",{\"a]\" b}] ev={ID:1 Type:x}\tn=1 odd=a]b\"c d"),
+            vec![
+                (&b"cmd"[..], &b"[\"virsh list\",{\"a]\" b}]"[..]),
+                (b"ev", b"{ID:1 Type:x}"),
+                (b"n", b"1"),
+                (b"odd", b"a]b\"c"),
+                (b"d", b""),
+            ]
+        );
+        // An unclosed bracket runs to the end; so does an unclosed quote inside one.
+        assert_eq!(pairs(b"a={x y"), vec![(&b"a"[..], &b"{x y"[..])]);
+        assert_eq!(pairs(b"a=[\"x y"), vec![(&b"a"[..], &b"[\"x y"[..])]);
     }
 
     #[test]
