@@ -137,6 +137,7 @@ impl CriParser {
     fn emit(&self, at: LinePos, time: RawTime, stream: usize, msg: &[u8], out: &mut dyn Sink) {
         let mut rec = Record::new(time, msg);
         rec.severity = inner_severity(msg);
+        rec.fields = Vec::with_capacity(1 + self.names.len());
         rec.program = self.names.first().filter(|(k, _)| *k == "container").map(|(_, v)| Cow::Borrowed(v.as_str()));
         rec.fields.push((Cow::Borrowed("stream"), Cow::Borrowed(STREAMS[stream])));
         for (k, v) in &self.names {

@@ -203,6 +203,8 @@ impl Parser for KlogParser {
         };
         self.have_record = true;
         let mut rec = Record::new(h.time, h.msg);
+        // Room for the caller and every key `structured` keeps: one allocation, no regrowth.
+        rec.fields = Vec::with_capacity(8);
         rec.severity = Some(h.severity);
         rec.pid = h.thread;
         rec.program = Some(Cow::Borrowed(&self.program));
