@@ -91,8 +91,8 @@ pub(crate) struct Pair<'a> {
     pub key: &'a [u8],
     /// The value as written, quotes removed, escapes kept.
     pub raw: &'a [u8],
-    /// True when the value was quoted (it may hold escapes).
-    pub quoted: bool,
+    /// True when the value was quoted and holds a backslash (escapes to decode).
+    pub escaped: bool,
     /// False for a bare word with no `=`.
     pub has_eq: bool,
 }
@@ -100,7 +100,7 @@ pub(crate) struct Pair<'a> {
 impl<'a> Pair<'a> {
     /// The value with escapes decoded.
     pub fn value(&self) -> Cow<'a, [u8]> {
-        if self.quoted {
+        if self.escaped {
             unquote(self.raw)
         } else {
             Cow::Borrowed(self.raw)
@@ -122,16 +122,22 @@ impl<'a> Pairs<'a> {
 
 /// Index just past the closing quote of the quoted string opening at `b[0]` (or `b.len()`).
 pub(crate) fn quoted_end(b: &[u8]) -> usize {
-    let mut i = 1;
+    quoted_span(b).0
+}
+
+/// [`quoted_end`], and whether the string holds a backslash.
+fn quoted_span(b: &[u8]) -> (usize, bool) {
+    let (mut i, mut escaped) = (1, false);
     while let Some(j) = memchr::memchr2(b'"', b'\\', b.get(i..).unwrap_or(b"")) {
         let k = i + j;
         if b[k] == b'\\' {
+            escaped = true;
             i = k + 2;
         } else {
-            return k + 1;
+            return (k + 1, escaped);
         }
     }
-    b.len()
+    (b.len(), escaped)
 }
 
 /// The bytes that can end a bare value or change its bracket depth.
@@ -188,26 +194,26 @@ impl<'a> Iterator for Pairs<'a> {
             return None;
         }
         if b[0] == b'"' {
-            let end = quoted_end(b);
+            let (end, escaped) = quoted_span(b);
             self.rest = &b[end..];
-            return Some(Pair { key: b"", raw: inner(b, end), quoted: true, has_eq: false });
+            return Some(Pair { key: b"", raw: inner(b, end), escaped, has_eq: false });
         }
         let k = b.iter().position(|c| matches!(c, b'=' | b' ' | b'\t' | b'"')).unwrap_or(b.len());
         let key = &b[..k];
         if b.get(k) != Some(&b'=') {
             let end = if b.get(k) == Some(&b'"') { k + bare_end(&b[k..]) } else { k };
             self.rest = &b[end.max(1)..];
-            return Some(Pair { key: &b[..end.max(1)], raw: b"", quoted: false, has_eq: false });
+            return Some(Pair { key: &b[..end.max(1)], raw: b"", escaped: false, has_eq: false });
         }
         let v = &b[k + 1..];
         if v.first() == Some(&b'"') {
-            let end = quoted_end(v);
+            let (end, escaped) = quoted_span(v);
             self.rest = &v[end..];
-            Some(Pair { key, raw: inner(v, end), quoted: true, has_eq: true })
+            Some(Pair { key, raw: inner(v, end), escaped, has_eq: true })
         } else {
             let end = bare_end(v);
             self.rest = &v[end..];
-            Some(Pair { key, raw: &v[..end], quoted: false, has_eq: true })
+            Some(Pair { key, raw: &v[..end], escaped: false, has_eq: true })
         }
     }
 }
@@ -223,67 +229,69 @@ pub(crate) fn unquote(raw: &[u8]) -> Cow<'_, [u8]> {
         return Cow::Borrowed(raw);
     };
     let mut out = Vec::with_capacity(raw.len());
-    out.extend_from_slice(&raw[..first]);
-    let mut i = first;
-    while i < raw.len() {
-        let c = raw[i];
-        if c != b'\\' || i + 1 >= raw.len() {
-            out.push(c);
-            i += 1;
-            continue;
+    let (mut i, mut next) = (0, Some(first));
+    // Copy the text up to each backslash in one piece, then decode the escape it starts.
+    while let Some(k) = next {
+        out.extend_from_slice(&raw[i..k]);
+        i = k + unescape(&raw[k..], &mut out);
+        next = memchr::memchr(b'\\', &raw[i..]).map(|j| i + j);
+    }
+    out.extend_from_slice(&raw[i..]);
+    Cow::Owned(out)
+}
+
+/// Decodes the escape at the start of `b` (a backslash) into `out`; returns the bytes it took.
+fn unescape(b: &[u8], out: &mut Vec<u8>) -> usize {
+    let Some(&e) = b.get(1) else {
+        out.push(b'\\');
+        return 1;
+    };
+    let simple = match e {
+        b'n' => Some(b'\n'),
+        b't' => Some(b'\t'),
+        b'r' => Some(b'\r'),
+        b'a' => Some(7),
+        b'b' => Some(8),
+        b'f' => Some(12),
+        b'v' => Some(11),
+        b'\\' | b'"' | b'\'' | b'/' => Some(e),
+        _ => None,
+    };
+    if let Some(s) = simple {
+        out.push(s);
+        return 2;
+    }
+    let width = match e {
+        b'x' => 2,
+        b'u' => 4,
+        b'U' => 8,
+        b'0'..=b'7' => 3,
+        _ => 0,
+    };
+    let start = if e.is_ascii_digit() { 1 } else { 2 };
+    let code = b.get(start..start + width).filter(|_| width > 0).and_then(|d| {
+        d.iter().try_fold(0u32, |acc, &c| {
+            if e.is_ascii_digit() {
+                (b'0'..=b'7').contains(&c).then(|| acc * 8 + (c - b'0') as u32)
+            } else {
+                hex(c).map(|h| acc * 16 + h)
+            }
+        })
+    });
+    match code {
+        Some(v) if e == b'x' || e.is_ascii_digit() => out.push(v as u8),
+        Some(v) => {
+            let ch = char::from_u32(v).unwrap_or('\u{fffd}');
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
         }
-        let e = raw[i + 1];
-        let simple = match e {
-            b'n' => Some(b'\n'),
-            b't' => Some(b'\t'),
-            b'r' => Some(b'\r'),
-            b'a' => Some(7),
-            b'b' => Some(8),
-            b'f' => Some(12),
-            b'v' => Some(11),
-            b'\\' | b'"' | b'\'' | b'/' => Some(e),
-            _ => None,
-        };
-        if let Some(s) = simple {
-            out.push(s);
-            i += 2;
-            continue;
-        }
-        let width = match e {
-            b'x' => 2,
-            b'u' => 4,
-            b'U' => 8,
-            b'0'..=b'7' => 3,
-            _ => 0,
-        };
-        let start = if e.is_ascii_digit() { i + 1 } else { i + 2 };
-        let code = raw.get(start..start + width).filter(|_| width > 0).and_then(|d| {
-            d.iter().try_fold(0u32, |acc, &c| {
-                if e.is_ascii_digit() {
-                    (b'0'..=b'7').contains(&c).then(|| acc * 8 + (c - b'0') as u32)
-                } else {
-                    hex(c).map(|h| acc * 16 + h)
-                }
-            })
-        });
-        match code {
-            Some(v) if e == b'x' || e.is_ascii_digit() => {
-                out.push(v as u8);
-                i = start + width;
-            }
-            Some(v) => {
-                let ch = char::from_u32(v).unwrap_or('\u{fffd}');
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                i = start + width;
-            }
-            None => {
-                out.push(c);
-                i += 1;
-            }
+        None => {
+            // Not an escape: the backslash stays and the next byte is read as text.
+            out.push(b'\\');
+            return 1;
         }
     }
-    Cow::Owned(out)
+    start + width
 }
 
 /// Text of a decoded value: borrowed when it was borrowed and valid UTF-8.
@@ -521,5 +529,27 @@ mod tests {
         assert_eq!(&*unquote(br#"a\"b\\c\n\x41\u00e9\101"#), "a\"b\\c\nA\u{e9}A".as_bytes());
         assert_eq!(&*unquote(br"trailing\"), br"trailing\");
         assert!(matches!(unquote(b"plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn escapes_decode_in_runs() {
+        // Every kind of escape, next to text, to each other and at the end; odd ones stay as written.
+        let cases: &[(&[u8], &[u8])] = &[
+            (br#"say \"hi\" now"#, b"say \"hi\" now"),
+            (br"\\\\\n", b"\\\\\n"),
+            (br"a\q\nb", b"a\\q\nb"),
+            (br"\8\9\18", b"\\8\\9\\18"),
+            (br"\x4", b"\\x4"),
+            (br"\x4g\x7e", b"\\x4g~"),
+            (br"\u00e9\U0001F600\UFFFFFFFF", "\u{e9}\u{1F600}\u{fffd}".as_bytes()),
+            (br"\u00", b"\\u00"),
+            (br"\101\1017\777", b"AA7\xff"),
+            (br"\a\b\f\v\r\t\'\/", b"\x07\x08\x0c\x0b\r\t'/"),
+            (br"end\", b"end\\"),
+            (br"\", b"\\"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(&*unquote(raw), *want, "{}", String::from_utf8_lossy(raw));
+        }
     }
 }
