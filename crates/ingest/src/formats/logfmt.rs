@@ -305,26 +305,24 @@ pub(crate) fn cow_text(v: Cow<'_, [u8]>) -> Cow<'_, str> {
     }
 }
 
-/// Severity from a level word, without allocating (`info`, `WARN`, `error`, `fatal`, `panic`, ...).
+/// Severity from a level word, in any case, without allocating (`info`, `WARN`, `error`, `fatal`, ...).
 pub(crate) fn severity_word(w: &[u8]) -> Option<Severity> {
-    const WORDS: &[(&[u8], Severity)] = &[
-        (b"info", Severity::Info),
-        (b"debug", Severity::Debug),
-        (b"warning", Severity::Warning),
-        (b"warn", Severity::Warning),
-        (b"error", Severity::Err),
-        (b"err", Severity::Err),
-        (b"trace", Severity::Debug),
-        (b"fatal", Severity::Crit),
-        (b"critical", Severity::Crit),
-        (b"crit", Severity::Crit),
-        (b"panic", Severity::Emerg),
-        (b"notice", Severity::Notice),
-        (b"alert", Severity::Alert),
-        (b"emerg", Severity::Emerg),
-        (b"audit", Severity::Notice),
-    ];
-    WORDS.iter().find(|(n, _)| n.eq_ignore_ascii_case(w)).map(|(_, s)| *s)
+    // Lower-cased on the stack; no level word is longer than eight letters.
+    let mut buf = [0u8; 8];
+    let lower = buf.get_mut(..w.len())?;
+    lower.copy_from_slice(w);
+    lower.make_ascii_lowercase();
+    Some(match &*lower {
+        b"info" => Severity::Info,
+        b"debug" | b"trace" => Severity::Debug,
+        b"warning" | b"warn" => Severity::Warning,
+        b"error" | b"err" => Severity::Err,
+        b"fatal" | b"critical" | b"crit" => Severity::Crit,
+        b"panic" | b"emerg" => Severity::Emerg,
+        b"notice" | b"audit" => Severity::Notice,
+        b"alert" => Severity::Alert,
+        _ => return None,
+    })
 }
 
 /// A logfmt time value: RFC 3339 (the whole value) or epoch seconds with an optional fraction.
@@ -529,6 +527,28 @@ mod tests {
         assert_eq!(&*unquote(br#"a\"b\\c\n\x41\u00e9\101"#), "a\"b\\c\nA\u{e9}A".as_bytes());
         assert_eq!(&*unquote(br"trailing\"), br"trailing\");
         assert!(matches!(unquote(b"plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn level_words_in_any_case() {
+        for (w, sev) in [
+            ("info", Severity::Info),
+            ("INFO", Severity::Info),
+            ("Warning", Severity::Warning),
+            ("warn", Severity::Warning),
+            ("eRR", Severity::Err),
+            ("trace", Severity::Debug),
+            ("CRITICAL", Severity::Crit),
+            ("panic", Severity::Emerg),
+            ("audit", Severity::Notice),
+            ("alert", Severity::Alert),
+            ("emerg", Severity::Emerg),
+        ] {
+            assert_eq!(severity_word(w.as_bytes()), Some(sev), "{w}");
+        }
+        for w in ["", "inf", "infos", "criticals", "warning!", "informational", "\u{e9}rror"] {
+            assert_eq!(severity_word(w.as_bytes()), None, "{w}");
+        }
     }
 
     #[test]
