@@ -114,7 +114,9 @@ fn split(line: &[u8]) -> Option<Parts<'_>> {
     };
     let mut rest = line;
     // dmesg -r: "<6>" (facility * 8 + level).
-    if rest.first() == Some(&b'<') {
+    if rest.first() == Some(&b'[') {
+        // The common plain stamp: no prefix (a facility name has no `[`).
+    } else if rest.first() == Some(&b'<') {
         let end = rest.iter().take(6).position(|&c| c == b'>')?;
         let pri = parse_u64(&rest[1..end]).filter(|n| *n < 192)?;
         p.severity = Some(Severity::from_level(pri as u8));
@@ -164,6 +166,9 @@ fn split_decoded(b: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
 
 /// Reads a stamp at the start of `b` and returns it with the text after it (one space removed).
 fn split_stamp(b: &[u8]) -> Option<(Stamp, &[u8])> {
+    if let Some((nanos, end)) = boot_stamp(b) {
+        return Some((Stamp::Time(RawTime::Boot { nanos }), strip_space(&b[end + 1..])));
+    }
     if b.first() == Some(&b'[') {
         let end = memchr::memchr(b']', &b[..b.len().min(40)])?;
         let inner = &b[1..end];
@@ -182,6 +187,39 @@ fn split_stamp(b: &[u8]) -> Option<(Stamp, &[u8])> {
 
 fn strip_space(r: &[u8]) -> &[u8] {
     r.strip_prefix(b" ").unwrap_or(r)
+}
+
+/// The common stamp `[ 12345.678901]` read in one pass: (nanoseconds since boot, index of `]`).
+/// `None` for any other shape, which [`parse_bracket`] then reads (and which reads this one alike).
+fn boot_stamp(b: &[u8]) -> Option<(i64, usize)> {
+    let [b'[', rest @ ..] = b else { return None };
+    let mut i = rest.iter().take_while(|c| **c == b' ').count();
+    let (mut secs, start) = (0i64, i);
+    while let Some(c) = rest.get(i).filter(|c| c.is_ascii_digit()) {
+        secs = secs * 10 + (c - b'0') as i64;
+        i += 1;
+        if i - start > 10 {
+            return None;
+        }
+    }
+    if i == start || secs >= 1 << 32 || rest.get(i) != Some(&b'.') {
+        return None;
+    }
+    i += 1;
+    let (mut frac, start) = (0i64, i);
+    while let Some(c) = rest.get(i).filter(|c| c.is_ascii_digit()) {
+        frac = frac * 10 + (c - b'0') as i64;
+        i += 1;
+        if i - start > 9 {
+            return None;
+        }
+    }
+    let n = i - start;
+    // The `]` must be the first one within the 40 bytes `split_stamp` looks at.
+    if n == 0 || rest.get(i) != Some(&b']') || i + 1 >= 40 {
+        return None;
+    }
+    Some((secs * 1_000_000_000 + frac * 10i64.pow(9 - n as u32), i + 1))
 }
 
 /// The inside of a `[...]` stamp.
@@ -370,7 +408,8 @@ impl Parser for KernelParser {
                 }
             }
         }
-        if let Some(k) = split_kmsg(line) {
+        // A /dev/kmsg header starts with its priority's digits (dmesg lines start with `[`).
+        if let Some(k) = line.first().filter(|c| c.is_ascii_digit()).and_then(|_| split_kmsg(line)) {
             self.feed_kmsg(at, k, out);
             return;
         }
@@ -434,6 +473,40 @@ mod tests {
         assert_eq!(program.as_deref(), Some("kernel"));
         assert_eq!(fields, &[("caller".to_string(), "C3".to_string())]);
         assert_eq!(strip_caller_id(b"[T12] x"), b" x");
+    }
+
+    #[test]
+    fn boot_stamp_agrees_with_the_general_reading() {
+        let far = format!("[{}1.5] x", " ".repeat(35));
+        for l in ["[    0.000000] x", "[86406.439282] x", "[4294967295.999999999] x", "[1.5]x", "[ 12.3456789] x", &far]
+        {
+            let b = l.as_bytes();
+            let (nanos, end) = boot_stamp(b).expect(l);
+            assert_eq!(b[end], b']');
+            assert_eq!(parse_bracket(&b[1..end]), Some(Stamp::Time(RawTime::Boot { nanos })), "{l}");
+        }
+        // Shapes left to the general reading (which takes some of them).
+        let too_far = format!("[{}1.5] x", " ".repeat(36));
+        for l in [
+            "[\t1.5] x",
+            "[ 1.5 ] x",
+            "[00000000001.5] x",
+            "[1.1234567891] x",
+            "[4294967296.0] x",
+            "[1.] x",
+            "[.5] x",
+            "[+1.5] x",
+            "[ 1.5",
+            "[1x5] x",
+            &too_far,
+        ] {
+            assert_eq!(boot_stamp(l.as_bytes()), None, "{l}");
+        }
+        assert_eq!(
+            split_stamp(b"[1.1234567891] x").map(|s| s.0),
+            Some(Stamp::Time(RawTime::Boot { nanos: 1_123_456_789 }))
+        );
+        assert_eq!(split_stamp(too_far.as_bytes()).map(|s| s.0), None);
     }
 
     #[test]

@@ -76,29 +76,42 @@ fn trim_start(b: &[u8]) -> &[u8] {
 }
 
 fn is_report_start(m: &[u8]) -> bool {
-    const STARTS: &[&[u8]] = &[
-        b"INFO: task ",
-        b"INFO: rcu_sched self-detected stall",
-        b"INFO: rcu_preempt self-detected stall",
-        b"BUG: soft lockup",
-        b"BUG: unable to handle",
-        b"BUG: kernel NULL pointer",
-        b"watchdog: BUG: soft lockup",
-        b"------------[ cut here ]------------",
-        b"Kernel panic - not syncing",
-        b"general protection fault",
-    ];
-    if STARTS.iter().any(|s| m.starts_with(s)) {
-        return true;
-    }
-    // Old hung-task header (before 4.x): "task qemu-system-x86:4242 blocked for more than 120 seconds."
-    if m.starts_with(b"task ") && memchr::memmem::find(m, b" blocked for more than ").is_some() {
+    if is_fixed_header(m) {
         return true;
     }
     // OOM report: "qemu-system-x86 invoked oom-killer: gfp_mask=..." (searched on every kernel line,
     // so the searcher is built once, not per call as `memmem::find` does).
     static OOM: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b" invoked oom-killer: "));
     OOM.find(m).is_some()
+}
+
+/// Report headers that start the message.
+const STARTS: &[&[u8]] = &[
+    b"INFO: task ",
+    b"INFO: rcu_sched self-detected stall",
+    b"INFO: rcu_preempt self-detected stall",
+    b"BUG: soft lockup",
+    b"BUG: unable to handle",
+    b"BUG: kernel NULL pointer",
+    b"watchdog: BUG: soft lockup",
+    b"------------[ cut here ]------------",
+    b"Kernel panic - not syncing",
+    b"general protection fault",
+];
+
+/// The first bytes of [`STARTS`] and of the old hung-task header (`task `).
+const HEADER_FIRST: &[u8] = b"IBw-Kgt";
+
+fn is_fixed_header(m: &[u8]) -> bool {
+    // Most messages are turned away by their first byte, before any prefix comparison.
+    if !m.first().is_some_and(|c| HEADER_FIRST.contains(c)) {
+        return false;
+    }
+    if STARTS.iter().any(|s| m.starts_with(s)) {
+        return true;
+    }
+    // Old hung-task header (before 4.x): "task qemu-system-x86:4242 blocked for more than 120 seconds."
+    m.starts_with(b"task ") && memchr::memmem::find(m, b" blocked for more than ").is_some()
 }
 
 fn is_continuation(m: &[u8]) -> bool {
@@ -166,6 +179,15 @@ mod tests {
         assert_eq!(roles[0], Role::Start);
         assert!(roles[1..9].iter().all(|r| *r == Role::Continue), "{roles:?}");
         assert_eq!(roles[9], Role::Plain);
+    }
+
+    #[test]
+    fn header_first_bytes_cover_every_header() {
+        assert!(STARTS.iter().all(|s| HEADER_FIRST.contains(&s[0])));
+        for s in STARTS {
+            assert!(is_fixed_header(s), "{}", String::from_utf8_lossy(s));
+            assert!(!is_fixed_header(&s[1..]));
+        }
     }
 
     #[test]
