@@ -122,6 +122,10 @@ pub(crate) fn split(line: &[u8]) -> Option<Head<'_>> {
 
 /// The `req-...` token of a request context, else its first token that is not a placeholder.
 fn request_id(ctx: &[u8]) -> Option<&[u8]> {
+    // The common context starts with its `req-` token: that is the answer, found without splitting.
+    if ctx.starts_with(b"req-") {
+        return Some(&ctx[..memchr::memchr(b' ', ctx).unwrap_or(ctx.len())]);
+    }
     let mut toks = ctx.split(|c| *c == b' ').filter(|t| !t.is_empty());
     let first = toks.clone().find(|t| *t != b"-" && *t != b"None");
     toks.find(|t| t.starts_with(b"req-")).or(first)
@@ -194,7 +198,10 @@ impl Parser for OsloParser {
         rec.pid = Some(h.pid);
         rec.severity = h.severity;
         rec.program = Some(text(h.logger));
-        if let Some(r) = h.ctx.and_then(request_id) {
+        let req = h.ctx.and_then(request_id);
+        // Sized up front: `push` on the empty Vec takes the slower growth path.
+        rec.fields = Vec::with_capacity(req.is_some() as usize + inst.is_some() as usize);
+        if let Some(r) = req {
             rec.fields.push((Cow::Borrowed("request_id"), text(r)));
         }
         if let Some(i) = inst {
@@ -262,11 +269,43 @@ mod tests {
     }
 
     #[test]
+    fn request_id_fast_path_agrees() {
+        fn general(ctx: &[u8]) -> Option<&[u8]> {
+            let mut toks = ctx.split(|c| *c == b' ').filter(|t| !t.is_empty());
+            let first = toks.clone().find(|t| *t != b"-" && *t != b"None");
+            toks.find(|t| t.starts_with(b"req-")).or(first)
+        }
+        for ctx in [
+            "req-6c1f 9f0e 1a2b - - default default",
+            "req-0cb93b6e-710c-905f-9725-fdf850106f75 - - - - -",
+            "req-",
+            "req-x",
+            "req- y",
+            "None req-77 admin admin",
+            " req-1 x",
+            "- - - - -",
+            "-",
+            "",
+            "admin req-2",
+        ] {
+            assert_eq!(request_id(ctx.as_bytes()), general(ctx.as_bytes()), "{ctx}");
+        }
+    }
+
+    #[test]
     fn near_misses() {
         assert!(detect(b"2025-10-13 19:46:00.123 1234 INFO nova.compute.manager [-] ok"));
         assert!(!detect(b"2025-10-13 10:56:00.123+0000: 1234: error : virNetSocketReadWire:1791 : EOF"));
         assert!(!detect(b"2025-10-13 19:46:00.123 1234 NOTALEVEL nova [-] x"));
         assert!(!detect(b"2025-10-13 19:46:00,123 - nova - INFO - python logging"));
         assert!(!detect(b"2025-10-13T10:56:00.123456789Z stderr F 1 INFO x"));
+        // The pid and level words at their edges.
+        assert!(!detect(b"2025-10-13 19:46:00.123 12a4 INFO nova [-] x"));
+        assert!(!detect(b"2025-10-13 19:46:00.123 1234"));
+        assert!(!detect(b"2025-10-13 19:46:00.123  1234 INFO nova x"));
+        assert!(!detect(b"2025-10-13 19:46:00.123 1234 CRITICALS nova x"));
+        assert!(!detect(b"2025-10-13 19:46:00.123 1234 INFO"));
+        assert!(detect(b"2025-10-13 19:46:00.123 1234 CRITICAL nova x"));
+        assert!(detect(b"2025-10-13 19:46:00.123 1234 WARN n"));
     }
 }
