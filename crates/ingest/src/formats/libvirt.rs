@@ -99,10 +99,9 @@ fn split_daemon(b: &[u8]) -> Option<(u32, Severity, &[u8], &[u8])> {
     let sp = memchr::memchr(b' ', rest)?;
     let sev = severity(&rest[..sp])?;
     let rest = rest[sp..].strip_prefix(b" : ")?;
-    // The first " : " (a colon between spaces); the location before it is short, so stepping from
-    // colon to colon is cheaper than building a substring searcher for every line.
-    let end =
-        memchr::memchr_iter(b':', rest).find(|&i| i > 0 && rest[i - 1] == b' ' && rest.get(i + 1) == Some(&b' '))? - 1;
+    // The first " : "; the location before it (`virNetSocketReadWire:1791`) has no space, so stepping
+    // from space to space is cheaper than building a substring searcher for every line.
+    let end = memchr::memchr_iter(b' ', rest).find(|&i| rest.get(i + 1..i + 3) == Some(b": "))?;
     Some((thread, sev, &rest[..end], &rest[end + 3..]))
 }
 
@@ -204,7 +203,8 @@ impl Parser for LibvirtParser {
                 rec.pid = Some(thread);
                 rec.severity = Some(severity);
                 rec.program = Some(Cow::Borrowed("libvirtd"));
-                rec.fields.push((Cow::Borrowed("func"), text(func)));
+                // Built at its size: `push` on the empty Vec takes the slower growth path.
+                rec.fields = vec![(Cow::Borrowed("func"), text(func))];
                 rec
             }
             Line::Domain { time, prog, msg, .. } => {
@@ -315,6 +315,32 @@ mod tests {
         );
         assert!(matches!(got[1], Got::Attach(2, _)));
         assert!(matches!(&got[2], Got::Rec { line: 3, time: RawTime::None, .. }));
+    }
+
+    #[test]
+    fn daemon_part_edges() {
+        let ok =
+            |b: &str| split_daemon(b.as_bytes()).map(|(t, s, f, m)| (t, s, text(f).into_owned(), text(m).into_owned()));
+        assert_eq!(
+            ok("1234: error : virNetSocketReadWire:1791 : EOF: x"),
+            Some((1234, Severity::Err, "virNetSocketReadWire:1791".into(), "EOF: x".into()))
+        );
+        assert_eq!(ok("7: warning : a b : c : d"), Some((7, Severity::Warning, "a b".into(), "c : d".into())));
+        assert_eq!(ok("7: info :  : m"), Some((7, Severity::Info, "".into(), "m".into())));
+        for b in [
+            "12a4: error : f:1 : m",
+            ": error : f:1 : m",
+            "1234",
+            "1234:error : f:1 : m",
+            "1234: errors : f:1 : m",
+            "1234: information : f:1 : m",
+            "1234: error: f:1 : m",
+            "1234: error : f:1 :m",
+            "1234: error : f:1",
+            "99999999999: error : f:1 : m",
+        ] {
+            assert_eq!(ok(b), None, "{b}");
+        }
     }
 
     #[test]
