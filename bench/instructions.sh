@@ -29,7 +29,7 @@ for b in "$bin" "$@"; do
   r=$(count "$b" timeline --stats "$corpus")
   t=$(count "$b" timeline "$corpus")
   awk -v b="$b" -v r="$r" -v t="$t" -v e="$events" \
-    'BEGIN { printf "%-40s %16d %16d %12.0f\n", b, r, t, t / e }'
+    'BEGIN { printf "%-40s %16.0f %16.0f %12.0f\n", b, r, t, t / e }'
 done
 echo
 echo "Instructions executed (user space) over the ${mb} MB corpus ($events events); lower is better."
