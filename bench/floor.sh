@@ -25,13 +25,15 @@ declare -A secs mem cpu
 read -r secs[lnav] mem[lnav] cpu[lnav] < <(measure_cpu lnav -n -r -c ';SELECT count(*) FROM all_logs' "$corpus")
 read -r secs[rootline] mem[rootline] cpu[rootline] < <(measure_cpu "$bin" timeline "$corpus")
 read -r secs[floor] mem[floor] cpu[floor] < <(measure_cpu "$floor" full "$corpus")
+read -r secs[merge] mem[merge] cpu[merge] < <(measure_cpu "$floor" merge "$corpus")
 read -r secs[parse] mem[parse] cpu[parse] < <(measure_cpu "$floor" parse "$corpus")
 read -r secs[rg] mem[rg] cpu[rg] < <(measure_cpu rg -c --no-messages "remaining active paths" "$corpus")
-for tool in lnav rootline floor parse rg; do
+for tool in lnav rootline floor merge parse rg; do
   case $tool in
     lnav) label="lnav -n (headless index)" ;;
     rootline) label="rootline timeline >/dev/null" ;;
     floor) label="floor full (parse, merge, print)" ;;
+    merge) label="floor merge (no print)" ;;
     parse) label="floor parse (no merge, no print)" ;;
     rg) label="rg -c LITERAL" ;;
   esac
