@@ -6,7 +6,8 @@
 //! [`rank`] (root-cause hypotheses, confidence, alternatives, unknowns) and [`upgrade`] (what changed
 //! before the first fault) -> [`analysis`] (the `rootline.analysis/v1` document) -> [`text`] (the
 //! terminal rendering). A [`Correlator`] is fed events in timeline order, so memory stays flat: it
-//! keeps findings and the alias graph, not the events.
+//! keeps findings and the alias graph, not the events; [`stream`] feeds it a whole merged timeline
+//! on two threads ([`Correlator::feed_timeline`]).
 //!
 //! ```
 //! use rootline_event::{Event, Format, Provenance};
