@@ -190,8 +190,9 @@ fn strip_space(r: &[u8]) -> &[u8] {
 }
 
 /// The common stamp `[ 12345.678901]` read in one pass: (nanoseconds since boot, index of `]`).
-/// `None` for any other shape, which [`parse_bracket`] then reads (and which reads this one alike).
-fn boot_stamp(b: &[u8]) -> Option<(i64, usize)> {
+/// `None` for any other shape, which [`parse_bracket`] then reads (and which reads this one alike;
+/// so does [`super::syslog::strip_uptime`], which takes this path first too).
+pub(crate) fn boot_stamp(b: &[u8]) -> Option<(i64, usize)> {
     let [b'[', rest @ ..] = b else { return None };
     let mut i = rest.iter().take_while(|c| **c == b' ').count();
     let (mut secs, start) = (0i64, i);
@@ -206,20 +207,13 @@ fn boot_stamp(b: &[u8]) -> Option<(i64, usize)> {
         return None;
     }
     i += 1;
-    let (mut frac, start) = (0i64, i);
-    while let Some(c) = rest.get(i).filter(|c| c.is_ascii_digit()) {
-        frac = frac * 10 + (c - b'0') as i64;
-        i += 1;
-        if i - start > 9 {
-            return None;
-        }
-    }
-    let n = i - start;
+    let (frac, n) = parse_fraction(&rest[i..]);
+    i += n;
     // The `]` must be the first one within the 40 bytes `split_stamp` looks at.
-    if n == 0 || rest.get(i) != Some(&b']') || i + 1 >= 40 {
+    if n == 0 || n > 9 || rest.get(i) != Some(&b']') || i + 1 >= 40 {
         return None;
     }
-    Some((secs * 1_000_000_000 + frac * 10i64.pow(9 - n as u32), i + 1))
+    Some((secs * 1_000_000_000 + frac, i + 1))
 }
 
 /// The inside of a `[...]` stamp.

@@ -211,6 +211,11 @@ fn tag_at(b: &[u8], colon: usize) -> (&[u8], &[u8]) {
 
 /// Strips a kernel `[  57.022491]` uptime stamp (and a `[T1234]`/`[C0]` caller id) from a message.
 pub(crate) fn strip_uptime(msg: &[u8]) -> (Option<i64>, &[u8]) {
+    // The usual shape, read as the kernel parser reads it (the same value as the general code below).
+    if let Some((nanos, end)) = super::kernel::boot_stamp(msg) {
+        let after = super::kernel::strip_caller_id(&msg[end + 1..]);
+        return (Some(nanos), after.strip_prefix(b" ").unwrap_or(after));
+    }
     let Some(rest) = msg.strip_prefix(b"[") else {
         return (None, msg);
     };
@@ -394,6 +399,25 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// The kernel's one-pass stamp reader and the general reading give the same uptime and rest.
+    #[test]
+    fn uptime_stamps_fast_and_general() {
+        let cases: [(&[u8], Option<i64>, &[u8]); 8] = [
+            (b"[   57.022491] sd 2:0:0:1: rejecting I/O", Some(57_022_491_000), b"sd 2:0:0:1: rejecting I/O"),
+            (b"[86406.4][T1234] msg", Some(86_406_400_000_000), b"msg"),
+            (b"[1.123456789] msg", Some(1_123_456_789), b"msg"),
+            // Left to the general reading: past 2^32 seconds, spaces inside, ten fraction digits.
+            (b"[4294967296.5] msg", Some(4_294_967_296_500_000_000), b"msg"),
+            (b"[ 1.5 ] msg", Some(1_500_000_000), b"msg"),
+            (b"[1.1234567891] msg", Some(1_123_456_789), b"msg"),
+            (b"[1.] msg", None, b"[1.] msg"),
+            (b"[T12] msg", None, b"[T12] msg"),
+        ];
+        for (msg, uptime, rest) in cases {
+            assert_eq!(strip_uptime(msg), (uptime, rest), "{}", String::from_utf8_lossy(msg));
+        }
     }
 
     /// A kept text is lent only for the same bytes; invalid UTF-8 keeps `text`'s escaping; a ninth
