@@ -37,8 +37,7 @@ for tool in lnav rootline floor merge parse rg; do
     parse) label="floor parse (no merge, no print)" ;;
     rg) label="rg -c LITERAL" ;;
   esac
-  awk -v t="$label" -v s="${secs[$tool]}" -v c="${cpu[$tool]}" -v m="${mem[$tool]}" -v b="$bytes" -v l="${secs[lnav]}" \
-    'BEGIN { if (s <= 0) s = 0.001; printf "%-36s %9.2f %8.2f %10.0f %11.0f %8.1fx\n", t, s, c, b/1e6/s, m/1024, l/s }'
+  bench_row 36 "$label" "${secs[$tool]}" "${cpu[$tool]}" "${mem[$tool]}" "$bytes" "${secs[lnav]}"
 done
 echo
 echo "${mb} MB corpus; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). vs lnav = lnav's time / the tool's."

@@ -39,8 +39,7 @@ for mb in "${sizes[@]}"; do
       merge) label="  phase: + merge (--grep none)" ;;
       json) label="  rootline timeline --json" ;;
     esac
-    awk -v mb="$mb" -v t="$label" -v s="${secs[$tool]}" -v c="${cpu[$tool]}" -v m="${mem[$tool]}" -v b="$bytes" -v l="${secs[lnav]}" \
-      'BEGIN { if (s <= 0) s = 0.001; printf "%-8s %-30s %9.2f %8.2f %10.0f %11.0f %8.1fx\n", mb "MB", t, s, c, b/1e6/s, m/1024, l/s }'
+    bench_row 39 "$(printf '%-8s %s' "${mb}MB" "$label")" "${secs[$tool]}" "${cpu[$tool]}" "${mem[$tool]}" "$bytes" "${secs[lnav]}"
   done
 done
 echo

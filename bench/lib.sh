@@ -54,3 +54,11 @@ measure_cpu() {
   tail -n1 "$f" | awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }'
   rm -f "$f"
 }
+
+# bench_row WIDTH LABEL SECONDS CPU_SECONDS PEAK_KIB BYTES LNAV_SECONDS: one row of the tables of
+# bench/ingest.sh and bench/floor.sh: LABEL padded to WIDTH, seconds, CPU seconds, MB/s, peak MiB, and
+# lnav's time over this time.
+bench_row() {
+  awk -v w="$1" -v t="$2" -v s="$3" -v c="$4" -v m="$5" -v b="$6" -v l="$7" \
+    'BEGIN { if (s <= 0) s = 0.001; printf("%-" w "s %9.2f %8.2f %10.0f %11.0f %8.1fx\n", t, s, c, b/1e6/s, m/1024, l/s) }'
+}
