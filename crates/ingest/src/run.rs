@@ -13,6 +13,7 @@ use crate::formats::{self, LinePos, Record, Sink, SourceCtx};
 use crate::source::lines::LineReader;
 use crate::source::{Member, Skipped};
 use crate::spill::{Budget, ItemStore, NewItem};
+use crate::time::date_output::DateOutput;
 use crate::time::RawTime;
 
 /// One source's events in file order, with what resolution needs to know about them.
@@ -23,6 +24,8 @@ pub(crate) struct Run {
     pub bundle: usize,
     pub format: Format,
     pub mtime: Option<i64>,
+    /// `mtime` is an archive member's (see [`Member::archived`]).
+    pub archived: bool,
     pub store: ItemStore,
     pub summary: Summary,
     pub lines: u64,
@@ -67,6 +70,9 @@ pub(crate) struct Summary {
     pub kernel_walls: Vec<(u64, RawTime, u16)>,
     /// Kernel messages stamped only in seconds since boot: (seg, headline hash, boot nanos).
     pub kernel_boots: Vec<(u32, u64, i64)>,
+    /// The most a snapshot's records show the capture was taken after boot, in nanoseconds (the
+    /// newest process start of a `/proc/PID/stat` dump).
+    pub taken_after_boot: Option<i64>,
     /// Events earlier than an event before them of the same time kind.
     pub out_of_order: u64,
     /// The largest such step back from the latest time seen, in nanoseconds (`i64::MAX` across a
@@ -259,13 +265,30 @@ pub(crate) enum FactKind {
     Tz(jiff::tz::TimeZone),
     /// Boot time, seconds since the epoch (`/proc/stat` btime).
     BootTime(i64),
+    /// When the capture was taken: a `date` output beside the captured files (a sosreport's
+    /// `sos_commands/date/date`, an operator's `date.txt`) or a rootline manifest's `collected_at`.
+    /// `cite` is `path:line` of the line that says so.
+    Captured {
+        date: DateOutput,
+        cite: String,
+    },
 }
 
 impl Fact {
-    /// True when the fact covers a run of `bundle` at relative path `rel`.
+    /// True when the fact covers a run of `bundle` at relative path `rel` (a leading `./`, as
+    /// `tar -C dir -cf x.tar .` writes member names, is not part of the path).
     pub fn covers(&self, bundle: usize, rel: &str) -> bool {
-        self.bundle == bundle && rel.starts_with(&self.scope)
+        self.bundle == bundle && normal_rel(rel).starts_with(&self.scope)
     }
+}
+
+/// A member path without the `./` that `tar -C dir -cf x.tar .` puts before every name.
+pub(crate) fn normal_rel(rel: &str) -> &str {
+    let mut r = rel;
+    while let Some(x) = r.strip_prefix("./") {
+        r = x;
+    }
+    r
 }
 
 /// The scope a fact file describes: its path minus the known tail (`etc/hostname` -> ``).
@@ -375,6 +398,7 @@ pub(crate) fn read_member(mut m: Member<'_>, bundle: usize, cfg: ReadCfg<'_>, wa
         bundle,
         format,
         mtime: m.mtime,
+        archived: m.archived,
         store: sink.store,
         summary: sink.summary,
         lines: sink.lines,
@@ -385,7 +409,7 @@ pub(crate) fn read_member(mut m: Member<'_>, bundle: usize, cfg: ReadCfg<'_>, wa
 
 /// Recognises members that carry bundle facts rather than logs.
 fn fact(m: &mut Member<'_>, bundle: usize) -> Option<Outcome> {
-    let rel = m.rel.trim_start_matches("./");
+    let rel = normal_rel(m.rel);
     // sosreport roots its files under one directory named after the report; look at the tail.
     let tail = |suffix: &str| rel == suffix || rel.ends_with(&format!("/{suffix}"));
     let tails = ["sos_commands/general/hostname", "sos_commands/host/hostname", "etc/hostname", "hostname"];
@@ -416,6 +440,43 @@ fn fact(m: &mut Member<'_>, bundle: usize) -> Option<Outcome> {
                 reason: format!("not a readable time zone file: {e}"),
             }),
         });
+    }
+    // When the capture was taken. sos runs `date` in its date plugin (sos_commands/date/date, with
+    // a top-level `date` symlink to it; older sos wrote sos_commands/general/date); an operator's
+    // capture folder may hold its own `date` output.
+    // See: sos/report/plugins/date.py (`add_cmd_output('date', root_symlink='date')`).
+    let date_tails = ["sos_commands/date/date", "sos_commands/general/date", "date", "date.txt", "date.out"];
+    if let Some(t) = date_tails.iter().find(|t| tail(t)) {
+        let mut b = Vec::new();
+        if (&mut *m.reader).take(4096).read_to_end(&mut b).is_ok() {
+            let found = b.split(|&c| c == b'\n').enumerate().take(4).find_map(|(i, l)| {
+                let l = l.strip_suffix(b"\r").unwrap_or(l);
+                crate::time::date_output::parse(l).map(|d| (i + 1, d))
+            });
+            if let Some((line, date)) = found {
+                let cite = format!("{}:{line}", m.display);
+                let kind = FactKind::Captured { date, cite };
+                return Some(Outcome::Fact(Fact { bundle, scope: scope_of(rel, t), kind }, skipped("capture time")));
+            }
+        }
+        // Not a `date` output after all; what was read is gone, so say why it was not read as a log.
+        return Some(Outcome::Skipped(Skipped {
+            path: m.display.into(),
+            reason: "named like a `date` output but holds none; not read".into(),
+        }));
+    }
+    if rel.ends_with("rootline-manifest.json") {
+        let mut b = Vec::new();
+        let _ = (&mut *m.reader).take(1 << 20).read_to_end(&mut b);
+        let at = serde_json::from_slice::<serde_json::Value>(&b)
+            .ok()
+            .and_then(|v| v.get("collected_at").and_then(|c| c.as_str()).map(str::to_string));
+        if let Some(date) = at.as_deref().and_then(|a| crate::time::date_output::parse(a.as_bytes())) {
+            let cite = format!("{} (collected_at)", m.display);
+            let kind = FactKind::Captured { date, cite };
+            let scope = scope_of(rel, "rootline-manifest.json");
+            return Some(Outcome::Fact(Fact { bundle, scope, kind }, skipped("capture time")));
+        }
     }
     if tail("proc/stat") {
         let mut b = Vec::new();
@@ -547,6 +608,9 @@ impl Sink for RunSink {
             message: &r.message,
         };
         self.summary.note(&it, kernel);
+        if let Some(t) = r.taken_after_boot {
+            self.summary.taken_after_boot = Some(self.summary.taken_after_boot.map_or(t, |x| x.max(t)));
+        }
         self.store.push(&it);
     }
 

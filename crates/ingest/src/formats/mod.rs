@@ -63,6 +63,9 @@ pub struct Record<'a> {
     pub message: Cow<'a, [u8]>,
     /// Structured fields the format states (`container`, `pod`, `namespace`, `stream`, `unit`, ...).
     pub fields: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// For a state snapshot: the capture was taken at least this long after boot, in nanoseconds
+    /// (a process in a `/proc/PID/stat` dump started that long after boot, so the dump is later).
+    pub taken_after_boot: Option<i64>,
 }
 
 impl<'a> Record<'a> {

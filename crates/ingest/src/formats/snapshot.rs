@@ -443,6 +443,16 @@ fn proc_stat(line: &[u8]) -> Option<Four<'_>> {
     Some((pid, &line[open + 1..close], state, ppid))
 }
 
+/// The start time of a `/proc/PID/stat` line's process after boot, in nanoseconds: field 22,
+/// `starttime`, in clock ticks of `sysconf(_SC_CLK_TCK)`, which Linux fixes at 100 for user space.
+/// See: proc_pid_stat(5), `starttime`; fs/proc/array.c (`nsec_to_clock_t(start_time)`).
+fn proc_start_nanos(line: &[u8]) -> Option<i64> {
+    let close = memchr::memrchr(b')', line)?;
+    let w = words(line[close + 1..].strip_prefix(b" ")?);
+    let ticks = parse_u64(w.get(19)?.1)?;
+    (ticks < 1 << 40).then(|| ticks as i64 * 10_000_000)
+}
+
 /// `mpatha\t(254:0)` -> (name, devt).
 fn dm_ls(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let w = words(line);
@@ -651,6 +661,7 @@ impl SnapshotParser {
             Kind::ProcStat => match proc_stat(line) {
                 Some((pid, comm, state, ppid)) => {
                     let mut r = self.rec(t);
+                    r.taken_after_boot = proc_start_nanos(line);
                     r.pid = parse_u64(pid).and_then(|p| u32::try_from(p).ok());
                     r.fields.push((Cow::Borrowed("pid"), text(pid)));
                     r.fields.push((Cow::Borrowed("comm"), text(comm)));

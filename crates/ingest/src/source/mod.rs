@@ -51,6 +51,9 @@ pub(crate) struct Member<'a> {
     pub rel: &'a str,
     /// Modification time of the file or archive member.
     pub mtime: Option<i64>,
+    /// True when `mtime` is an archive member's: set by the archiver when the capture was packed,
+    /// unlike a loose file's, which a copy or a checkout resets.
+    pub archived: bool,
     /// The decompressed content.
     pub reader: &'a mut dyn BufRead,
 }
@@ -170,12 +173,14 @@ pub(crate) fn read_unit(
             }
         },
     };
-    let mut ctx = Ctx { limits, visit, skipped, warnings };
+    let mut ctx = Ctx { limits, visit, skipped, warnings, unit_display_len: unit.display.len() };
     ctx.stream(reader, &unit.display, &unit.rel, unit.mtime, 0);
 }
 
 struct Ctx<'v> {
     limits: Limits,
+    /// Length of the unit's own display path: a longer one is an archive member (`unit!member`).
+    unit_display_len: usize,
     visit: &'v mut dyn FnMut(Member<'_>),
     skipped: &'v mut Vec<Skipped>,
     warnings: &'v mut Vec<Skipped>,
@@ -262,7 +267,8 @@ impl Ctx<'_> {
                 let whole: Box<dyn Read + '_> = Box::new(Cursor::new(sample).chain(whole));
                 let limited = Bomb { inner: whole, left: self.limits.max_member_bytes, hit: false };
                 let mut br = BufReader::with_capacity(256 * 1024, limited);
-                (self.visit)(Member { display, rel, mtime, reader: &mut br });
+                let archived = display.len() > self.unit_display_len;
+                (self.visit)(Member { display, rel, mtime, archived, reader: &mut br });
                 if br.get_ref().hit {
                     self.warnings.push(Skipped {
                         path: display.into(),
@@ -349,7 +355,7 @@ mod tests {
             let _ = m.reader.read_to_string(&mut s);
             got.push((m.display.to_string(), s));
         };
-        let mut ctx = Ctx { limits, visit: &mut visit, skipped: &mut sk, warnings: &mut wa };
+        let mut ctx = Ctx { limits, visit: &mut visit, skipped: &mut sk, warnings: &mut wa, unit_display_len: 0 };
         ctx.stream(Box::new(Cursor::new(bytes)), "in", "in", None, 0);
         (got, sk, wa)
     }
@@ -426,7 +432,7 @@ mod tests {
             }
             got = buf.len();
         };
-        Ctx { limits, visit: &mut visit, skipped: &mut sk, warnings: &mut wa }.stream(
+        Ctx { limits, visit: &mut visit, skipped: &mut sk, warnings: &mut wa, unit_display_len: 0 }.stream(
             Box::new(Cursor::new(g)),
             "t.gz",
             "t.gz",
@@ -454,7 +460,7 @@ mod tests {
             m.reader.read_to_end(&mut b).unwrap();
             n = b.len();
         };
-        Ctx { limits, visit: &mut visit, skipped: &mut sk, warnings: &mut wa }.stream(
+        Ctx { limits, visit: &mut visit, skipped: &mut sk, warnings: &mut wa, unit_display_len: 0 }.stream(
             Box::new(Cursor::new(vec![b'a'; 100])),
             "b",
             "b",

@@ -101,6 +101,11 @@ pub struct SourceStats {
     pub skew_secs: Option<f64>,
     /// Boot anchors used, one per boot segment, RFC 3339 (empty when the source has no boot times).
     pub boot_anchors: Vec<Option<String>>,
+    /// For a state snapshot (command output with no clock of its own): when it was taken and how
+    /// that was learnt, e.g. `2025-10-14T10:46:02+09:00 from the capture's date output (x/date:1)`.
+    /// The last resort, a loose file's modification time, says so: a copy or checkout resets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_time: Option<String>,
 }
 
 /// How to turn one run's raw items into events.
@@ -108,6 +113,11 @@ pub(crate) struct Plan {
     tz: TimeZone,
     host: Host,
     snapshot: Option<Timestamp>,
+    /// How `snapshot` was learnt (for `--stats`).
+    snapshot_from: Option<String>,
+    /// True when `snapshot` came from a capture fact (a `date` output, a manifest): evidence that
+    /// outranks the newest process start and any file time.
+    snapshot_stated: bool,
     year_base: Option<i64>,
     anchors: Vec<Option<i64>>,
     cache: OffsetCache,
@@ -211,11 +221,33 @@ pub(crate) fn plan(runs: &[Run], facts: &[Fact], o: &ResolveOpts) -> (Vec<Plan>,
                     named.get(&run.bundle).cloned().flatten()
                 }
             });
-            let snapshot = run.mtime.map(|m| {
-                let off = jiff::Timestamp::from_second(m).map(|t| tz.to_offset(t).seconds()).unwrap_or(0);
-                Timestamp::from_unix_nanos(m * NANOS, off)
-            });
-            Plan { tz, host, snapshot, year_base: None, anchors: Vec::new(), cache: OffsetCache::default() }
+            // When a snapshot was taken, most trusted first: the capture's own `date` output or
+            // manifest, then an archive member's time (set when the capture was packed). The
+            // newest process start and a loose file's time are weighed once boots are known.
+            let stated = match find(run, |k| matches!(k, FactKind::Captured { .. })) {
+                Some(FactKind::Captured { date, cite }) => {
+                    date.resolve(&tz).map(|t| (t, format!("the capture's date output ({cite})")))
+                }
+                _ => None,
+            };
+            let snapshot_stated = stated.is_some();
+            let (snapshot, snapshot_from) = match stated {
+                Some((t, how)) => (Some(t), Some(how)),
+                None => match run.mtime.filter(|_| run.archived) {
+                    Some(m) => (Some(at_second(m, &tz)), Some("the archive member's time".to_string())),
+                    None => (None, None),
+                },
+            };
+            Plan {
+                tz,
+                host,
+                snapshot,
+                snapshot_from,
+                snapshot_stated,
+                year_base: None,
+                anchors: Vec::new(),
+                cache: OffsetCache::default(),
+            }
         })
         .collect();
     // The host each run's events mostly carry: their own, else the plan's fallback.
@@ -244,7 +276,8 @@ pub(crate) fn plan(runs: &[Run], facts: &[Fact], o: &ResolveOpts) -> (Vec<Plan>,
     for (i, run) in runs.iter().enumerate() {
         let (Some(first), Some(last)) = (run.summary.yl_first, run.summary.yl_last) else { continue };
         let range = host_range.get(&run_host[i]).copied();
-        plans[i].year_base = Some(year_base(first, last, &plans[i].tz, o, range, run.mtime));
+        let reference = plans[i].snapshot.map(|t| t.unix_nanos.div_euclid(NANOS)).or(run.mtime);
+        plans[i].year_base = Some(year_base(first, last, &plans[i].tz, o, range, reference));
     }
 
     // 3. Boot anchors.
@@ -310,6 +343,41 @@ pub(crate) fn plan(runs: &[Run], facts: &[Fact], o: &ResolveOpts) -> (Vec<Plan>,
         plans[i].anchors = anchors;
     }
 
+    // 3b. Snapshots that state no capture time: a `/proc/PID/stat` dump was taken after its newest
+    // process started, so boot + that start is a time the evidence proves (a lower bound, close to
+    // the capture when the dumping shell's own children are in it). It corrects an archive time
+    // that is earlier still; a loose file's time is only the last resort (a copy resets it).
+    for (i, run) in runs.iter().enumerate() {
+        if run.summary.kinds[5] == 0 || plans[i].snapshot_stated {
+            continue;
+        }
+        if let Some(after) = run.summary.taken_after_boot {
+            let host_boots = boots.get(&run_host[i]).map(Vec::as_slice).unwrap_or(&[]);
+            let range_end = host_range.get(&run_host[i]).map(|r| r.1);
+            if let Some(boot) = boot_of_snapshot(host_boots, after, range_end) {
+                let floor = boot + after;
+                let keep = plans[i].snapshot.is_some_and(|t| t.unix_nanos + NANOS >= floor);
+                if !keep {
+                    let tz = plans[i].tz.clone();
+                    plans[i].snapshot = Some(at_nanos(floor, &tz));
+                    plans[i].snapshot_from = Some(format!(
+                        "its newest process, started {:.2} s after the boot of {}",
+                        after as f64 / NANOS as f64,
+                        at_nanos(boot, &tz).to_rfc3339()
+                    ));
+                }
+            }
+        }
+        if plans[i].snapshot.is_none() {
+            if let Some(m) = run.mtime {
+                let tz = plans[i].tz.clone();
+                plans[i].snapshot = Some(at_second(m, &tz));
+                plans[i].snapshot_from =
+                    Some("the file's modification time (fallback, not evidence: a copy or checkout resets it)".into());
+            }
+        }
+    }
+
     // 4. Statistics.
     let skews = estimate_skew(runs, &mut plans, &run_host);
     let stats = runs
@@ -322,6 +390,33 @@ pub(crate) fn plan(runs: &[Run], facts: &[Fact], o: &ResolveOpts) -> (Vec<Plan>,
         })
         .collect();
     (plans, stats)
+}
+
+/// An instant given in seconds, shown in `tz`.
+fn at_second(secs: i64, tz: &TimeZone) -> Timestamp {
+    at_nanos(secs.saturating_mul(NANOS), tz)
+}
+
+/// An instant given in nanoseconds, shown in `tz`.
+fn at_nanos(nanos: i64, tz: &TimeZone) -> Timestamp {
+    let off = jiff::Timestamp::from_nanosecond(nanos as i128).map(|t| tz.to_offset(t).seconds()).unwrap_or(0);
+    Timestamp::from_unix_nanos(nanos, off)
+}
+
+/// The boot a snapshot taken `after` nanoseconds after boot belongs to: one that had not been
+/// followed by the next before then; of several, the latest whose capture falls within the host's
+/// dated evidence (`range_end`, plus an hour), else the earliest possible.
+fn boot_of_snapshot(boots: &[i64], after: i64, range_end: Option<i64>) -> Option<i64> {
+    let possible: Vec<i64> = boots
+        .iter()
+        .enumerate()
+        .filter(|(k, b)| boots.get(k + 1).is_none_or(|next| **b + after < *next))
+        .map(|(_, b)| *b)
+        .collect();
+    match range_end {
+        Some(end) => possible.iter().rev().find(|b| **b + after <= end + 3600 * NANOS).or(possible.first()).copied(),
+        None => possible.last().copied(),
+    }
 }
 
 fn year_of(unix_secs: i64, tz: &TimeZone) -> (i64, u32, u32) {
@@ -366,6 +461,11 @@ fn year_base(
     let (ry, rm, rd) = year_of(reference, tz);
     let y_last = if (last.1 as u32, last.2 as u32) > (rm, rd + 1) { ry - 1 } else { ry };
     y_last - last.0 as i64
+}
+
+/// The instant of a civil (local) time in `tz`; at a DST change, the earlier offset.
+pub(crate) fn local_time(tz: &TimeZone, civil_nanos: i64) -> Option<Timestamp> {
+    OffsetCache::default().local(tz, civil_nanos)
 }
 
 /// Converts local civil times to instants, caching the zone's offset per civil hour.
@@ -590,12 +690,29 @@ fn stats_of(run: &Run, p: &mut Plan, host: Option<&str>) -> SourceStats {
         out_of_order: s.out_of_order,
         skew_secs: None,
         boot_anchors: p.anchors.iter().map(|a| a.map(|a| Timestamp::from_unix_nanos(a, 0).to_rfc3339())).collect(),
+        snapshot_time: match (&p.snapshot, &p.snapshot_from) {
+            (Some(t), Some(how)) if s.kinds[5] > 0 => Some(format!("{} from {how}", show(*t))),
+            _ => None,
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_snapshot_belongs_to_a_boot_it_can_have_been_taken_in() {
+        let h = 3600 * NANOS;
+        // One boot: that one.
+        assert_eq!(boot_of_snapshot(&[10 * h], 90 * NANOS, None), Some(10 * h));
+        // Two boots: a dump showing 30 h of uptime cannot belong to a boot followed by another 5 h later.
+        assert_eq!(boot_of_snapshot(&[0, 5 * h], 30 * h, Some(40 * h)), Some(5 * h));
+        // Both possible: the latest whose capture falls within the dated evidence.
+        assert_eq!(boot_of_snapshot(&[0, 50 * h], 2 * h, Some(10 * h)), Some(0));
+        assert_eq!(boot_of_snapshot(&[0, 50 * h], 2 * h, Some(60 * h)), Some(50 * h));
+        assert_eq!(boot_of_snapshot(&[], 2 * h, None), None);
+    }
 
     #[test]
     fn clusters_split_boots() {

@@ -324,6 +324,9 @@ fn write_stats(w: &mut dyn Write, s: &rootline_ingest::Stats) -> io::Result<()> 
         if let Some(sk) = src.skew_secs {
             writeln!(w, "    estimated clock skew vs the host's reference source: {sk:+.3} s")?;
         }
+        if let Some(t) = &src.snapshot_time {
+            writeln!(w, "    snapshot taken {t}")?;
+        }
         for (i, a) in src.boot_anchors.iter().enumerate() {
             match a {
                 Some(a) => writeln!(w, "    boot {}: booted at {a}", i + 1)?,

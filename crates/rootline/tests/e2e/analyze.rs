@@ -47,11 +47,15 @@ fn expected_path(dir: &Path) -> PathBuf {
 }
 
 fn check(dir: &Path) -> Vec<String> {
-    let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(expected_path(dir)).expect("expected.json")).unwrap();
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    check_as(dir, &expected_path(dir), &name)
+}
+
+/// Checks the analysis of `dir` against the expectations at `expected`, naming problems `name`.
+fn check_as(dir: &Path, expected: &Path, name: &str) -> Vec<String> {
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(expected).expect("expected.json")).unwrap();
     let a = analyze(dir);
     let mut problems = Vec::new();
-    let name = dir.file_name().unwrap().to_string_lossy().to_string();
     assert_eq!(a["schema"], "rootline.analysis/v1");
     if a["verdict"] != expected["verdict"] {
         problems.push(format!("{name}: verdict {} (expected {})", a["verdict"], expected["verdict"]));
@@ -115,6 +119,46 @@ fn every_bundle_matches_its_expected_analysis() {
     bundles.sort();
     assert!(bundles.len() >= 5, "bundles with expected.json: {bundles:?}");
     let problems: Vec<String> = bundles.iter().flat_map(|b| check(b)).collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Copies `from` into `to` (files only) and sets every file's modification time to `secs`.
+fn copy_with_mtime(from: &Path, to: &Path, secs: u64) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if e.file_type().unwrap().is_dir() {
+            copy_with_mtime(&src, &dst, secs);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+            let f = std::fs::File::options().write(true).open(&dst).unwrap();
+            f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn every_bundle_gives_the_same_analysis_whatever_its_files_mtimes() {
+    // A checkout sets every file's time to the moment of the clone: no analysis may depend on it.
+    // 2019-06-01 and 2031-03-01, far before and after any bundle's evidence.
+    let dir = root().join("examples/incidents");
+    let mut bundles: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("examples/incidents")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && expected_path(p).is_file())
+        .collect();
+    bundles.sort();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut problems = Vec::new();
+    for (secs, year) in [(1_559_347_200u64, "2019"), (1_929_830_400u64, "2031")] {
+        for b in &bundles {
+            let name = b.file_name().unwrap().to_string_lossy().to_string();
+            let copy = tmp.path().join(year).join(&name);
+            copy_with_mtime(b, &copy, secs);
+            problems.extend(check_as(&copy, &expected_path(b), &format!("{name} (files dated {year})")));
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

@@ -117,6 +117,56 @@ fn archives_are_read_as_streams_with_member_paths() {
 }
 
 #[test]
+fn a_sosreport_packed_with_dot_slash_names_keeps_its_zone_and_capture_time() {
+    // `tar -C dir -cJf x.tar.xz .` writes `./sosreport-.../...` member names; the zone, host and
+    // capture time found under the report's root apply to every file under it, and a command
+    // output (no clock of its own) takes the time of the report's `date`, not the members' times.
+    let dir = tempfile::tempdir().unwrap();
+    let zone = std::fs::read(root().join("examples/incidents/seed-37/etc/localtime")).unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in [
+        ("./sosreport-cmp-0412-2025-10-14-xkqbz/etc/localtime", zone),
+        ("./sosreport-cmp-0412-2025-10-14-xkqbz/sos_commands/host/hostname", b"cmp-0412\n".to_vec()),
+        ("./sosreport-cmp-0412-2025-10-14-xkqbz/sos_commands/date/date", b"Tue Oct 14 10:46:02 KST 2025\n".to_vec()),
+        (
+            "./sosreport-cmp-0412-2025-10-14-xkqbz/var/log/nova/nova-compute.log",
+            b"2025-10-14 10:40:00.123 7 ERROR nova.compute.manager [-] Connection to libvirt lost: 1\n".to_vec(),
+        ),
+        (
+            "./sosreport-cmp-0412-2025-10-14-xkqbz/sos_commands/process/ps_auxwww",
+            b"USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\nroot 4711 0.0 0.0 0 0 ? Z 10:02 0:00 [libvirtd] <defunct>\n".to_vec(),
+        ),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_929_830_400); // 2031: the members' times are not the capture's
+        h.set_cksum();
+        b.append_data(&mut h, name, &data[..]).unwrap();
+    }
+    let tar = b.into_inner().unwrap();
+    let path = dir.path().join("sosreport-cmp-0412.tar.gz");
+    std::fs::write(&path, gz(&tar)).unwrap();
+    let o = run(&["timeline", "--json", "--tz", "UTC", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ev = json_lines(&o);
+    let nova = ev.iter().find(|e| e["path"].as_str().unwrap().ends_with("nova-compute.log")).unwrap();
+    // --tz UTC overrides the bundle's zone for naive times ...
+    assert_eq!(nova["time"], "2025-10-14T10:40:00.123Z");
+    let o = run(&["timeline", "--json", path.to_str().unwrap()]);
+    let ev = json_lines(&o);
+    let nova = ev.iter().find(|e| e["path"].as_str().unwrap().ends_with("nova-compute.log")).unwrap();
+    // ... and without it the report's etc/localtime (KST) applies, `./` names or not.
+    assert_eq!(nova["time"], "2025-10-14T10:40:00.123+09:00");
+    assert_eq!(nova["host"], "cmp-0412");
+    let ps = ev.iter().find(|e| e["path"].as_str().unwrap().ends_with("ps_auxwww")).unwrap();
+    assert_eq!(ps["time"], "2025-10-14T10:46:02+09:00", "{ps}");
+    let o = run(&["timeline", "--stats", path.to_str().unwrap()]);
+    let stats = String::from_utf8_lossy(&o.stdout);
+    assert!(stats.contains("snapshot taken 2025-10-14T10:46:02+09:00 from the capture's date output"), "{stats}");
+}
+
+#[test]
 fn bad_input_is_reported_never_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
