@@ -23,19 +23,33 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use regex::Regex;
 use rootline_event::{Event, EventRef};
+use rootline_rules::ties::{Sequencer, TieEdge, Ties};
 use rootline_rules::{Evidence, Finding};
 use serde::Serialize;
 
 /// SCSI disk (`sd`) block majors, in the order disks are numbered: 16 disks of 16 minors each.
 pub const SCSI_DISK_MAJORS: [u32; 16] = [8, 65, 66, 67, 68, 69, 70, 71, 128, 129, 130, 131, 132, 133, 134, 135];
 
-/// Relations that tie storage names (a path to its map, a name to its number, a volume to its map).
-pub const STORAGE_RELATIONS: &[&str] = &["path-of", "same-device", "volume-device"];
+/// Relations that tie storage names (a path to its map, a name to its number, a volume to its map,
+/// an iSCSI session or FC port to the SCSI host and devices it carries).
+pub const STORAGE_RELATIONS: &[&str] = &["path-of", "same-device", "volume-device", "transport-of"];
+
+/// The storage relations that name one device (or a device and its parts): what a finding's own
+/// names are widened by. `transport-of` is not among them: two maps on one SCSI host or iSCSI
+/// target are two devices.
+pub const SAME_DEVICE_RELATIONS: &[&str] = &["path-of", "same-device", "volume-device"];
+
+/// `transport-of` edges point from the carrier to what it carries (a session to its SCSI host, a
+/// host to a device address). A path may climb from a device to its transport, or descend from a
+/// transport to its devices, but not both: climbing and descending would tie two devices because
+/// they share a transport, descending and climbing two transports because they carry one device.
+const TRANSPORT: &str = "transport-of";
 
 /// Relations through a device (storage ties, a process opening a device or a file on it, a mount).
 /// Two processes that touch one device are not thereby related: links between process findings do
 /// not cross these.
-pub const DEVICE_RELATIONS: &[&str] = &["path-of", "same-device", "volume-device", "process-opens", "mounted-on"];
+pub const DEVICE_RELATIONS: &[&str] =
+    &["path-of", "same-device", "volume-device", "transport-of", "process-opens", "mounted-on", "domain-device"];
 
 /// Which relations a path may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,9 +123,10 @@ pub struct Node {
 }
 
 impl Node {
-    /// A node.
+    /// A node, its value in the one spelling of its kind ([`rootline_rules::ties::canonical`]:
+    /// `5:00:0:1` is `5:0:0:1`, `naa.600a...` is the WWID `3600a...`).
     pub fn new(kind: &str, value: &str) -> Node {
-        Node { kind: kind.to_string(), value: value.to_string() }
+        Node { kind: kind.to_string(), value: rootline_rules::ties::canonical(kind, value) }
     }
 }
 
@@ -211,6 +226,45 @@ impl HostGraph {
         &self.edges
     }
 
+    /// Adds the edge a declared tie made; a mount it names becomes a mount point files are read
+    /// under (an NFS export, like a device, carries the processes writing below it).
+    fn add_tie(&mut self, e: &TieEdge, evidence: Evidence, derived: Option<String>) {
+        let (a, b) = (Node::new(&e.a.0, &e.a.1), Node::new(&e.b.0, &e.b.1));
+        if e.relation == "mounted-on" {
+            for (mp, src) in [(&a, &b), (&b, &a)] {
+                if mp.kind == "mount" && !self.mounts.iter().any(|(m, d, _)| *m == mp.value && d == src) {
+                    self.mounts.push((mp.value.clone(), src.clone(), evidence.clone()));
+                }
+            }
+        }
+        self.add(a, b, &e.relation, Some(evidence), derived);
+    }
+
+    /// Applies the naming conventions of `ties` (`connection3:0` is of `session3`, a by-id link
+    /// names its WWID) to every node, and to the nodes that makes, a few rounds deep.
+    pub fn apply_node_ties(&mut self, ties: &Ties) {
+        let mut done = 0;
+        for _ in 0..4 {
+            let upto = self.nodes.len();
+            if done == upto {
+                break;
+            }
+            let mut buf = Vec::new();
+            for i in done..upto {
+                let n = self.nodes[i].clone();
+                if ties.has_node_ties(&n.kind) {
+                    buf.clear();
+                    ties.node_edges(&n.kind, &n.value, &mut buf);
+                    for e in &buf {
+                        let how = format!("naming convention ({})", e.tie);
+                        self.add(Node::new(&e.a.0, &e.a.1), Node::new(&e.b.0, &e.b.1), &e.relation, None, Some(how));
+                    }
+                }
+            }
+            done = upto;
+        }
+    }
+
     /// True when the graph knows `n`.
     pub fn contains(&self, n: &Node) -> bool {
         self.index.contains_key(n)
@@ -276,18 +330,21 @@ impl HostGraph {
         if goals.is_empty() || starts.is_empty() {
             return None;
         }
-        let mut prev: HashMap<usize, (usize, usize)> = HashMap::new();
-        let mut depth: HashMap<usize, usize> = HashMap::new();
+        // States are (node, direction of the transport-of edges taken so far: 0 none, 1 down, 2 up).
+        type State = (usize, u8);
+        let mut prev: HashMap<State, (State, usize)> = HashMap::new();
+        let mut depth: HashMap<State, usize> = HashMap::new();
         let mut q = VecDeque::new();
         for &s in &starts {
-            depth.insert(s, 0);
-            q.push_back(s);
+            depth.insert((s, 0), 0);
+            q.push_back((s, 0));
         }
-        while let Some(u) = q.pop_front() {
-            let d = depth[&u];
+        while let Some(st) = q.pop_front() {
+            let (u, down) = st;
+            let d = depth[&st];
             if goals.contains(&u) {
                 let mut out = Vec::new();
-                let mut cur = u;
+                let mut cur = st;
                 while let Some(&(p, e)) = prev.get(&cur) {
                     out.push(self.edges[e].clone());
                     cur = p;
@@ -309,18 +366,29 @@ impl HostGraph {
                 if !allowed {
                     continue;
                 }
-                let v = if self.index[&edge.a] == u { self.index[&edge.b] } else { self.index[&edge.a] };
-                if let std::collections::hash_map::Entry::Vacant(slot) = depth.entry(v) {
+                let from_a = self.index[&edge.a] == u;
+                let v = if from_a { self.index[&edge.b] } else { self.index[&edge.a] };
+                let dir = if rel == TRANSPORT {
+                    let this = if from_a { 1 } else { 2 };
+                    if down != 0 && down != this {
+                        continue; // the other way along a transport
+                    }
+                    this
+                } else {
+                    down
+                };
+                let ns = (v, dir);
+                if let std::collections::hash_map::Entry::Vacant(slot) = depth.entry(ns) {
                     slot.insert(d + 1);
-                    prev.insert(v, (u, e));
-                    q.push_back(v);
+                    prev.insert(ns, (st, e));
+                    q.push_back(ns);
                 }
             }
         }
         None
     }
 
-    /// Storage nodes tied to `n` through storage relations (including `n`).
+    /// Storage nodes tied to `n` as names of one device (including `n`): [`SAME_DEVICE_RELATIONS`].
     pub fn storage_group(&self, n: &Node) -> Vec<Node> {
         let Some(&s) = self.index.get(n) else { return vec![n.clone()] };
         let mut seen = HashSet::from([s]);
@@ -328,7 +396,7 @@ impl HostGraph {
         while let Some(u) = q.pop_front() {
             for &e in &self.adj[u] {
                 let edge = &self.edges[e];
-                if !STORAGE_RELATIONS.contains(&edge.relation.as_str()) {
+                if !SAME_DEVICE_RELATIONS.contains(&edge.relation.as_str()) {
                     continue;
                 }
                 let v = if self.index[&edge.a] == u { self.index[&edge.b] } else { self.index[&edge.a] };
@@ -584,6 +652,7 @@ struct Patterns {
     volume: Regex,
     dev_dm: Regex,
     dev_mapper: Regex,
+    dev_link: Regex,
     wwn: Regex,
     guest: Regex,
     qemu_uuid: Regex,
@@ -629,6 +698,7 @@ impl Patterns {
             ),
             dev_dm: r(r"/dev/(?P<dm>dm-\d+)\b"),
             dev_mapper: r(r"/dev/mapper/(?P<map>[\w.:-]+)"),
+            dev_link: r(r#"(?P<path>/dev/disk/by-[a-z]+/[^\s,"'\\]+)"#),
             wwn: r(r#"(?:scsi_wwn|multipath_id)['"]?: ['"](?P<wwid>\w{8,})['"]"#),
             guest: r(r"-name (?:guest=)?(?P<domain>[\w.-]+)"),
             qemu_uuid: r(r"-uuid (?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"),
@@ -640,7 +710,7 @@ impl Patterns {
             proc_mounts: r(r"^(?P<dev>/dev/\S+) (?P<mp>/\S*) \S+ \S+ \d+ \d+\s*$"),
             // A task's open file or working directory (`find /proc/PID/fd -printf '%p -> %l'`, `ls -l`).
             fd_link: r(r"(?:^|\s)/proc/(?P<pid>\d+)/(?:fd/\d+|cwd) -> (?P<file>/\S+)\s*$"),
-            file_arg: r(r"(?:^|[\s=])(?P<file>/[\w.+-]+(?:/[\w.+-]+)+)"),
+            file_arg: r(r#"(?:^|[\s="])(?P<file>/[\w.+-]+(?:/[\w.+-]+)+)"#),
             container_id: r(r#"containerID=\\?"(?:containerd://|cri-o://|docker://)?(?P<id>[0-9a-f]{12,64})\\?""#),
             pod: r(r#"\bpod=\\?"(?:(?P<ns>[\w.-]+)/)?(?P<pod>[\w.-]+)\\?""#),
             container_name: r(r#"containerName=\\?"(?P<name>[\w.-]+)\\?""#),
@@ -717,6 +787,7 @@ fn caps<'h>(on: bool, re: &Regex, h: &'h str) -> Option<regex::Captures<'h>> {
 #[derive(Debug, Clone)]
 pub struct Gate {
     prefilter: regex::bytes::Regex,
+    ties: Ties,
 }
 
 impl Default for Gate {
@@ -726,9 +797,14 @@ impl Default for Gate {
 }
 
 impl Gate {
-    /// The gate of [`Learner::feed`].
+    /// The gate of [`Learner::feed`] without declared ties.
     pub fn new() -> Gate {
-        Gate { prefilter: prefilter() }
+        Gate::with_ties(Ties::default())
+    }
+
+    /// The gate of a [`Learner::with_ties`].
+    pub fn with_ties(ties: Ties) -> Gate {
+        Gate { prefilter: prefilter(), ties }
     }
 
     /// Whether [`Learner::feed`] would look at `ev` (a merged event: no entities, so only its
@@ -737,7 +813,7 @@ impl Gate {
         if ev.fields.get("pid").is_some() || ev.fields.get("container_id").is_some() {
             return true;
         }
-        self.prefilter.is_match(ev.message)
+        self.prefilter.is_match(ev.message) || self.ties.wants(ev.message)
     }
 }
 
@@ -754,6 +830,10 @@ pub struct Learner {
     /// Graphs by host (`None`: events without a host name).
     pub hosts: HashMap<Option<String>, HostGraph>,
     sandboxes: HashMap<String, (Node, Evidence)>,
+    /// The pack's ties (`rules/ties/`): which lines tie which names.
+    ties: Ties,
+    sequencer: Sequencer,
+    tie_buf: Vec<TieEdge>,
 }
 
 impl Default for Learner {
@@ -777,22 +857,62 @@ fn ent<'a>(ev: &'a Event, kind: &str) -> Option<&'a str> {
 }
 
 impl Learner {
-    /// A learner with no evidence yet.
+    /// A learner with no evidence yet and no declared ties (only the built-in mechanisms).
     pub fn new() -> Learner {
-        Learner { p: Patterns::new(), hosts: HashMap::new(), sandboxes: HashMap::new() }
+        Learner::with_ties(Ties::default())
+    }
+
+    /// A learner that also applies the pack's declared ties.
+    pub fn with_ties(ties: Ties) -> Learner {
+        let sequencer = ties.sequencer();
+        Learner {
+            p: Patterns::new(),
+            hosts: HashMap::new(),
+            sandboxes: HashMap::new(),
+            ties,
+            sequencer,
+            tie_buf: Vec::new(),
+        }
     }
 
     /// Learns what one event says about names.
     pub fn feed(&mut self, ev: &Event) {
         let is_ps = ev.field("pid").is_some() && ev.field("container_id").is_none();
-        if !is_ps && ent(ev, "container_id").is_none() && !self.p.prefilter.is_match(&ev.message) {
+        if !is_ps
+            && ent(ev, "container_id").is_none()
+            && !self.p.prefilter.is_match(&ev.message)
+            && !self.ties.wants(&ev.message)
+        {
             return;
         }
         self.feed_wanted(ev);
     }
 
+    /// What the pack's declared ties say about `ev`: line ties, and kernel sequences it completes.
+    fn learn_ties(&mut self, ev: &Event) {
+        let mut buf = std::mem::take(&mut self.tie_buf);
+        buf.clear();
+        self.ties.line_edges(ev, &mut buf);
+        let seq = self.sequencer.feed(&self.ties, ev);
+        if buf.is_empty() && seq.is_empty() {
+            self.tie_buf = buf;
+            return;
+        }
+        let host = ev.host.as_deref().map(str::to_string);
+        let g = self.hosts.entry(host).or_default();
+        for e in &buf {
+            g.add_tie(e, evidence(ev), None);
+        }
+        for s in &seq {
+            let how = format!("{} s after {} ({})", round2(s.delay_secs), s.after, s.edge.tie);
+            g.add_tie(&s.edge, evidence(ev), Some(how));
+        }
+        self.tie_buf = buf;
+    }
+
     /// [`Learner::feed`] for an event [`Gate::wants`] admitted (the gate is not run again).
     pub fn feed_wanted(&mut self, ev: &Event) {
+        self.learn_ties(ev);
         let is_ps = ev.field("pid").is_some() && ev.field("container_id").is_none();
         let cri_id = ent(ev, "container_id").map(str::to_string);
         let host = ev.host.as_deref().map(str::to_string);
@@ -1014,8 +1134,17 @@ impl Learner {
 
     /// Learns the ties a finding's own captures state: values of its grouping kinds were named with
     /// every other storage value it captured, a zombie's pid with its parent, a libvirtd with its pid.
+    /// The objects it names that a naming convention reads (`conn 3:0`, a by-id link) join the
+    /// graph, so the convention ties them even when no other line names them.
     pub fn learn_finding(&mut self, f: &Finding, group_by: &[String]) {
         let g = self.hosts.entry(f.host.clone()).or_default();
+        for (k, vals) in &f.entities {
+            if self.ties.has_node_ties(k) {
+                for v in vals {
+                    g.id(&Node::new(k, v));
+                }
+            }
+        }
         let storage = ["dm", "devt", "map", "wwid", "disk", "path"];
         let kind = |k: &str| if k == "path" { "devt".to_string() } else { k.to_string() };
         let key: Vec<(String, String)> = group_by
@@ -1065,7 +1194,9 @@ impl Learner {
             }
         }
         for g in self.hosts.values_mut() {
+            g.apply_node_ties(&self.ties);
             g.finish();
+            g.apply_node_ties(&self.ties);
         }
         if std::env::var_os("ROOTLINE_DEBUG_ALIASES").is_some() {
             for (h, g) in &self.hosts {
@@ -1097,11 +1228,26 @@ fn device_node(p: &Patterns, dev: &str) -> Option<Node> {
     if let Some(c) = p.dev_dm.captures(dev) {
         return Some(Node::new("dm", &c["dm"]));
     }
+    if let Some(link) = by_link(dev) {
+        return Some(Node::new("devlink", link));
+    }
     let name = dev.strip_prefix("/dev/")?;
-    if name.starts_with("sd") {
+    if name.starts_with("sd") || name.starts_with("nvme") {
         return Some(Node::new("disk", name));
     }
     None
+}
+
+/// The link name of a udev path (`/dev/disk/by-id/dm-uuid-mpath-36...` -> `dm-uuid-mpath-36...`):
+/// the names are unique across the by-* folders, and the pack's ties read what they denote.
+fn by_link(dev: &str) -> Option<&str> {
+    let rest = dev.strip_prefix("/dev/disk/by-")?;
+    let (_, name) = rest.split_once('/')?;
+    (!name.is_empty() && !name.contains('/')).then_some(name)
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 fn learn_args(p: &Patterns, g: &mut HostGraph, pn: &Node, args: &str, ev: &Event) {
@@ -1120,6 +1266,12 @@ fn learn_args(p: &Patterns, g: &mut HostGraph, pn: &Node, args: &str, ev: &Event
     }
     for c in p.dev_mapper.captures_iter(args) {
         g.add(pn.clone(), Node::new("map", &c["map"]), "process-opens", Some(evd()), None);
+    }
+    // qemu's `-drive file=/dev/disk/by-id/...` and `-blockdev {"filename":"/dev/disk/by-id/..."}`.
+    for c in p.dev_link.captures_iter(args) {
+        if let Some(link) = by_link(&c["path"]) {
+            g.add(pn.clone(), Node::new("devlink", link), "process-opens", Some(evd()), None);
+        }
     }
     for c in p.file_arg.captures_iter(args) {
         let f = &c["file"];
@@ -1271,6 +1423,50 @@ mod tests {
         assert!(text.iter().any(|t| t.contains("mpathb is named on 2")), "{text:?}");
         assert!(text.iter().any(|t| t.contains("two device-mapper majors")), "{text:?}");
         assert!(g.conflicts.iter().all(|c| !c.evidence.is_empty()));
+    }
+
+    #[test]
+    fn a_transport_reaches_its_devices_but_does_not_tie_two_maps() {
+        let ties = rootline_rules::Pack::builtin().unwrap().ties;
+        let mut l = Learner::with_ties(ties);
+        let k = |l: &mut Learner, n: u64, t: i64, msg: &str| {
+            let mut ev = line("kern", n, msg);
+            ev.time = Some(rootline_event::Timestamp::from_unix_nanos(t * 1_000_000_000, 0));
+            l.feed(&ev);
+        };
+        k(&mut l, 1, 10, "sd 5:0:0:1: [sdc] Attached SCSI disk");
+        k(&mut l, 2, 10, "sd 5:0:0:2: [sde] Attached SCSI disk");
+        k(&mut l, 3, 100, "session3: session recovery timed out after 120 secs");
+        let f = Finding {
+            id: "iscsi.connection-error#1".into(),
+            signature: "iscsi.connection-error".into(),
+            kind: rootline_rules::Kind::Fault,
+            severity: rootline_rules::RuleSeverity::Error,
+            host: Some("h".into()),
+            first: None,
+            last: None,
+            count: 1,
+            entities: [("conn".to_string(), vec!["3:0".to_string()])].into_iter().collect(),
+            evidence: Vec::new(),
+        };
+        l.learn_finding(&f, &[]);
+        k(&mut l, 4, 100, "sd 5:0:0:1: rejecting I/O to offline device");
+        l.feed(&line("ll", 5, "mpathb (3600a098038303053453f463045535a74) dm-3 NETAPP,LUN C-Mode\n|- 5:0:0:1 sdc 8:32 failed faulty running"));
+        l.feed(&line("ll", 6, "mpathc (3600a098038303053453f463045535a75) dm-4 NETAPP,LUN C-Mode\n|- 5:0:0:2 sde 8:64 active ready running"));
+        let g = l.finish().remove(&Some("h".to_string())).unwrap();
+        // The session's connection reaches the map through its SCSI host, the device and the disk.
+        let p =
+            g.path(&[Node::new("conn", "3:0")], &[Node::new("map", "mpathb")], Via::Storage, 6).expect("conn -> map");
+        assert!(
+            p.iter().any(|e| e.derived.as_deref().is_some_and(|d| d.contains("tie.iscsi-recovery-offlines-devices"))),
+            "{p:?}"
+        );
+        // Two maps on one SCSI host are two devices: no path from one to the other.
+        let bad = g.path(&[Node::new("map", "mpathb")], &[Node::new("map", "mpathc")], Via::Storage, 8);
+        assert!(bad.is_none(), "{bad:#?}");
+        assert!(!g.storage_group(&Node::new("map", "mpathb")).contains(&Node::new("map", "mpathc")));
+        // Spellings meet: iscsiadm's `Channel 00` and the kernel's `5:0:0:1`.
+        assert_eq!(Node::new("hctl", "5:00:0:1"), Node::new("hctl", "5:0:0:1"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rootline_rules::{Aliases, Finding, Kind, Pack, Share};
 
-use crate::alias::{HostGraph, Node, Via, STORAGE_RELATIONS};
+use crate::alias::{HostGraph, Node, Via, SAME_DEVICE_RELATIONS};
 use crate::analysis::{ChainLink, Rejected};
 
 /// Entity kinds that name an object the alias graph knows.
@@ -35,10 +35,23 @@ pub const LINK_KINDS: &[&str] = &[
     "pod",
     "container",
     "daemon",
+    "hctl",
+    "scsi_host",
+    "sid",
+    "conn",
+    "target",
+    "portal",
+    "rport",
+    "ctrl",
+    "nfs_server",
+    "nfs_export",
+    "mount",
+    "devlink",
 ];
 
-/// Most alias edges between the two ends of one link.
-pub const MAX_HOPS: usize = 4;
+/// Most alias edges between the two ends of one link: a transport fault reaches a map through its
+/// connection, session, SCSI host, device address, disk and map (`conn~sid~scsi_host~hctl~disk~map`).
+pub const MAX_HOPS: usize = 6;
 
 /// Families whose findings are about a device: only their links may reach a process through the
 /// device it opens (a stale map explains a task blocked on it; a hung task does not explain another
@@ -77,7 +90,7 @@ pub struct Linked {
 fn storage_aliases(g: &HostGraph) -> Aliases {
     let mut a = Aliases::default();
     for e in g.edges() {
-        if STORAGE_RELATIONS.contains(&e.relation.as_str()) {
+        if SAME_DEVICE_RELATIONS.contains(&e.relation.as_str()) {
             a.union(&e.a.value, &e.b.value);
         }
     }

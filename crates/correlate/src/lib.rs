@@ -60,7 +60,7 @@ impl<'e> Correlator<'e> {
         Correlator {
             engine,
             matcher: Matcher::new(engine),
-            learner: Learner::new(),
+            learner: Learner::with_ties(engine.pack().ties.clone()),
             novelty: novelty::Novelty::default(),
             hosts: BTreeSet::new(),
             peers: None,

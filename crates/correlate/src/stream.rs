@@ -95,7 +95,7 @@ impl Correlator<'_> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
             let scanner = s.spawn(move || {
                 let mut scratch = Scratch::default();
-                let gate = alias::Gate::new();
+                let gate = alias::Gate::with_ties(engine.pack().ties.clone());
                 let mut batch = Batch::default();
                 let mut hits = Vec::new();
                 let (mut skipped, mut last_time) = (0u64, None);

@@ -283,6 +283,8 @@ pub struct Pack {
     pub signatures: Vec<Signature>,
     /// Links in id order.
     pub links: Vec<Link>,
+    /// Ties (which lines tie which names), in id order.
+    pub ties: crate::ties::Ties,
     /// Built-in ids a user pack replaced: (id, user file).
     pub overridden: Vec<(String, String)>,
 }
@@ -318,9 +320,23 @@ impl Pack {
         let mut links: BTreeMap<String, Link> = BTreeMap::new();
         let mut overridden = Vec::new();
         let mut seen_in_layer: HashMap<(String, bool), String> = HashMap::new();
+        let mut ties: BTreeMap<String, crate::ties::Tie> = BTreeMap::new();
         for src in &sources {
             let is_link = src.path.split(['/', '\\']).any(|c| c == "links");
-            let id = if is_link {
+            let is_tie = src.path.split(['/', '\\']).any(|c| c == "ties");
+            let id = if is_tie {
+                match serde_yaml::from_str::<crate::ties::TieSpec>(&src.text) {
+                    Ok(spec) => crate::ties::compile_tie(spec, &src.path, &mut problems).map(|t| {
+                        let id = t.id.clone();
+                        ties.insert(id.clone(), t);
+                        id
+                    }),
+                    Err(e) => {
+                        problems.push(yaml_problem(&src.path, &e));
+                        None
+                    }
+                }
+            } else if is_link {
                 match serde_yaml::from_str::<LinkSpec>(&src.text) {
                     Ok(spec) => compile_link(spec, &src.path, &mut problems).map(|l| {
                         let id = l.id.clone();
@@ -393,7 +409,12 @@ impl Pack {
         if !problems.is_empty() {
             return Err(CompileError { problems });
         }
-        Ok(Pack { signatures: sigs.into_values().collect(), links: links.into_values().collect(), overridden })
+        Ok(Pack {
+            signatures: sigs.into_values().collect(),
+            links: links.into_values().collect(),
+            ties: crate::ties::Ties::new(ties.into_values().collect()),
+            overridden,
+        })
     }
 }
 

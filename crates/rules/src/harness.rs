@@ -80,6 +80,8 @@ impl fmt::Display for Failure {
 pub struct Report {
     /// Rules tested.
     pub rules: usize,
+    /// Ties tested (`rules/ties/`).
+    pub ties: usize,
     /// Cases run.
     pub cases: usize,
     /// Fires cases run.
@@ -104,6 +106,7 @@ pub fn test_pack(engine: &Engine) -> Report {
     for sig in &pack.signatures {
         test_rule(engine, sig, &mut rep);
     }
+    crate::ties::test_ties(&pack.ties, None, &mut rep);
     rep
 }
 

@@ -30,12 +30,14 @@ pub mod harness;
 pub mod links;
 pub mod lint;
 pub mod spec;
+pub mod ties;
 pub mod window;
 
 pub use compile::{CompileError, Kind, Link, Pack, Problem, RuleSeverity, Share, Signature, Source};
 pub use engine::{Engine, Hit, Scratch};
 pub use finding::{Evidence, Finding};
 pub use links::{connect, Edge};
+pub use ties::{Tie, TieEdge, Ties};
 pub use window::{Aliases, Analysis, Matcher};
 
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));

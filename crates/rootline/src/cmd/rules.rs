@@ -125,13 +125,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 rep.rules += 1;
                 harness::test_rule(&engine, sig, &mut rep);
             }
+            rootline_rules::ties::test_ties(&engine.pack().ties, only.as_deref(), &mut rep);
             for f in &rep.failures {
                 writeln!(w, "{f}\n")?;
             }
             writeln!(
                 w,
-                "{} rules, {} cases ({} fires, {} quiet): {} passed, {} failed",
+                "{} rules and {} ties, {} cases ({} fires, {} quiet): {} passed, {} failed",
                 rep.rules,
+                rep.ties,
                 rep.cases,
                 rep.fires,
                 rep.quiet,

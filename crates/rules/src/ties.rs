@@ -1,0 +1,839 @@
+//! Ties: which lines say that two names denote one object, or objects tied to each other.
+//!
+//! Operators and daemons name one device many ways (`sd 3:0:0:1`, `sdc`, `8:32`, `connection1:0`,
+//! `session1`, `host3`, `mpathb`, its WWID, `/dev/disk/by-id/dm-uuid-mpath-<WWID>`), and one workload
+//! several more (a thread `rpc-libvirtd`, its daemon, the container it runs in). Which line says what
+//! about which names is knowledge that grows with the field, so it is data, like the signatures:
+//! `rules/ties/<name>.yaml`, each with its documentation and its own test cases. The correlator owns
+//! the mechanism (the alias graph, the numbering of SCSI disks and device-mapper minors, paths between
+//! findings); a tie file says:
+//!
+//! - `match`: a line that names two (or more) things together: a pattern with named groups (and
+//!   `set` templates, `fields` copied from the event), and `ties: [[a, b, relation], ...]` between
+//!   the names captured. `kinds` maps a capture name to the kind of object it names when they differ
+//!   (`tgid: pid`);
+//! - `node`: a naming convention read off one name alone (`connection1:0` belongs to `session1`;
+//!   `/dev/disk/by-id/dm-uuid-mpath-<WWID>` is the map of that WWID): `kind` and a `pattern` over its
+//!   value; the name itself is `self` in `ties`;
+//! - `sequence`: a fixed sequence the kernel prints, where the first line names one object and the
+//!   next lines another (`session1: session recovery timed out` and, in the same second, `sd
+//!   3:0:0:1: rejecting I/O to offline device`): `first`, `then` and `within`. A sequence ties the two
+//!   only when it is unambiguous (one `first` in the window), and its edge cites both lines.
+//!
+//! Relations are a fixed vocabulary ([`RELATIONS`]): the correlator knows which of them carry a
+//! storage fault (a path to its map) and which only a process relation (a thread to its daemon).
+
+use std::collections::{BTreeMap, HashMap};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::Regex;
+use rootline_event::{Event, Format};
+use serde::{Deserialize, Serialize};
+
+use crate::compile::{build_regex, Problem};
+use crate::spec::{parse_duration, CaseSpec, Text};
+
+/// Relations a tie may declare. Storage relations tie names of one device or its transport; the
+/// others tie processes, containers and mounts.
+pub const RELATIONS: &[&str] = &[
+    // storage
+    "path-of",
+    "same-device",
+    "volume-device",
+    "transport-of",
+    // processes, files, containers
+    "process-opens",
+    "mounted-on",
+    "thread-of",
+    "child-of",
+    "runs-in",
+    "container-of",
+    "process-domain",
+    "process-instance",
+    "serves-domain",
+    "instance-volume",
+    "domain-device",
+];
+
+/// The one spelling of a name of `kind`, so that every source's spelling meets in one object:
+/// an H:C:T:L without leading zeros (`iscsiadm` prints `Channel 00`); a WWID in lower case, with the
+/// designator-type digit multipath and udev's scsi_id put before an NAA (`3`), EUI-64 (`2`) or T10
+/// (`1`) identifier when a source writes it `naa.`/`eui.`/`t10.`/`0x`; a disk without `/dev/`.
+/// See: multipath-tools libmultipath/discovery.c (uid from VPD page 0x83), sg3_utils sg_vpd
+/// designator types.
+pub fn canonical(kind: &str, value: &str) -> String {
+    match kind {
+        "hctl" => {
+            let parts: Vec<&str> = value.split(':').collect();
+            if parts.len() == 4 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit())) {
+                parts
+                    .iter()
+                    .map(|p| p.trim_start_matches('0'))
+                    .map(|p| if p.is_empty() { "0" } else { p })
+                    .collect::<Vec<_>>()
+                    .join(":")
+            } else {
+                value.to_string()
+            }
+        }
+        "wwid" => {
+            let v = value.to_ascii_lowercase();
+            for (prefix, digit) in [("naa.", "3"), ("0x", "3"), ("eui.", "2"), ("t10.", "1")] {
+                if let Some(rest) = v.strip_prefix(prefix) {
+                    return format!("{digit}{rest}");
+                }
+            }
+            v
+        }
+        "disk" => value.strip_prefix("/dev/").unwrap_or(value).to_string(),
+        "scsi_host" => value.strip_prefix("host").unwrap_or(value).to_string(),
+        "sid" => value.strip_prefix("session").unwrap_or(value).to_string(),
+        "conn" => value.strip_prefix("connection").unwrap_or(value).to_string(),
+        _ => value.to_string(),
+    }
+}
+
+/// A tie file as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TieSpec {
+    /// `tie.kebab-name`.
+    pub id: String,
+    /// Why the line ties the names: the program and version that prints it, the convention.
+    pub doc: Text,
+    /// A line naming the objects together.
+    #[serde(default, rename = "match")]
+    pub line: Option<TieMatchSpec>,
+    /// A naming convention read off one name.
+    #[serde(default)]
+    pub node: Option<NodeSpec>,
+    /// A kernel sequence tying the object of one line to the object of the lines after it.
+    #[serde(default)]
+    pub sequence: Option<SequenceSpec>,
+    /// `[a, b, relation]` between capture names.
+    pub ties: Vec<(String, String, String)>,
+    /// Capture name -> object kind, where they differ (`tgid: pid`).
+    #[serde(default)]
+    pub kinds: BTreeMap<String, String>,
+    /// Test cases.
+    #[serde(default)]
+    pub tests: TieTests,
+}
+
+/// Which lines, and the patterns run on them.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TieMatchSpec {
+    /// Formats; empty = any.
+    #[serde(default)]
+    pub format: Vec<String>,
+    /// Regex on the program; absent = any.
+    #[serde(default)]
+    pub program: Option<String>,
+    /// Patterns (every match of every pattern counts; named groups are names, `_x` are helpers).
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// Names computed from captures (`hctl: "${_h}:${_c}:${_t}:${_l}"`).
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// Names copied from the event's fields (name -> field); an event lacking one is not a match.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A naming convention: a pattern over the value of every object of one kind.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// The kind of object (`conn`, `devpath`, `hctl`).
+    pub kind: String,
+    /// A pattern over its value (anchored by the author); named groups are names.
+    pub pattern: String,
+    /// Names computed from captures.
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+}
+
+/// A kernel sequence.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceSpec {
+    /// The line that starts it.
+    pub first: TieMatchSpec,
+    /// The lines that follow it.
+    pub then: TieMatchSpec,
+    /// How long after `first` a `then` line still belongs to it (`2s`).
+    pub within: String,
+}
+
+/// A tie's test cases.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TieTests {
+    /// Cases that must produce every listed tie.
+    #[serde(default)]
+    pub fires: Vec<TieCase>,
+    /// Cases that must produce no tie of this file; the first is a near miss.
+    #[serde(default)]
+    pub quiet: Vec<TieCase>,
+}
+
+/// One case: events as the rule harness makes them, or one value for a `node` tie.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TieCase {
+    /// One event (continuation lines after `\n`).
+    #[serde(default)]
+    pub line: Option<String>,
+    /// Several events in order.
+    #[serde(default)]
+    pub lines: Vec<String>,
+    /// Program when the line has no syslog header.
+    #[serde(default)]
+    pub program: Option<String>,
+    /// Format of the events.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Event fields.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// For a `node` tie: the value of the object.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Ties that must be made, `kind=value ~ kind=value` (fires cases).
+    #[serde(default)]
+    pub ties: Vec<String>,
+    /// Where the line or convention comes from.
+    #[serde(default)]
+    pub from: Option<String>,
+}
+
+/// A compiled line matcher.
+#[derive(Debug, Clone)]
+struct LineMatch {
+    formats: Vec<Format>,
+    program: Option<regex::Regex>,
+    patterns: Vec<Regex>,
+    set: Vec<(String, String)>,
+    fields: Vec<(String, String)>,
+}
+
+/// What a tie is read from.
+#[derive(Debug, Clone)]
+enum How {
+    Line(LineMatch),
+    Node { kind: String, pattern: Regex, set: Vec<(String, String)> },
+    Sequence { first: LineMatch, then: LineMatch, within: i64 },
+}
+
+/// A compiled tie.
+#[derive(Debug, Clone)]
+pub struct Tie {
+    /// `tie.name`.
+    pub id: String,
+    /// Why it holds.
+    pub doc: Text,
+    /// The file it came from.
+    pub path: String,
+    /// The declared form (for tests and docs).
+    pub spec: TieSpec,
+    how: How,
+    ties: Vec<(String, String, String)>,
+    kinds: BTreeMap<String, String>,
+}
+
+/// One tie made: two objects (kind, value) and their relation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TieEdge {
+    /// One end: (kind, value).
+    pub a: (String, String),
+    /// The other end.
+    pub b: (String, String),
+    /// The relation ([`RELATIONS`]).
+    pub relation: String,
+    /// The tie file that made it.
+    pub tie: String,
+}
+
+fn compile_line(m: &TieMatchSpec, path: &str, field: &str, problems: &mut Vec<Problem>) -> LineMatch {
+    let mut out =
+        LineMatch { formats: Vec::new(), program: None, patterns: Vec::new(), set: Vec::new(), fields: Vec::new() };
+    for f in &m.format {
+        match Format::from_name(f) {
+            Some(x) => out.formats.push(x),
+            None => problems.push(Problem {
+                file: path.into(),
+                field: format!("{field}.format"),
+                message: format!("unknown format `{f}`"),
+            }),
+        }
+    }
+    if let Some(p) = &m.program {
+        match regex::Regex::new(p) {
+            Ok(r) => out.program = Some(r),
+            Err(e) => problems.push(Problem {
+                file: path.into(),
+                field: format!("{field}.program"),
+                message: format!("not a regex: {e}"),
+            }),
+        }
+    }
+    for (i, p) in m.patterns.iter().enumerate() {
+        match build_regex(p) {
+            Ok(r) => out.patterns.push(r),
+            Err(e) => problems.push(Problem {
+                file: path.into(),
+                field: format!("{field}.patterns[{i}]"),
+                message: format!("not a regex: {e}"),
+            }),
+        }
+    }
+    if m.patterns.is_empty() && m.fields.is_empty() {
+        problems.push(Problem {
+            file: path.into(),
+            field: field.into(),
+            message: "needs `patterns` or `fields`".into(),
+        });
+    }
+    out.set = m.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    out.fields = m.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    out
+}
+
+/// Compiles a tie file; problems are appended.
+pub(crate) fn compile_tie(spec: TieSpec, path: &str, problems: &mut Vec<Problem>) -> Option<Tie> {
+    let before = problems.len();
+    let problem = |field: &str, message: String| Problem { file: path.into(), field: field.into(), message };
+    if !spec.id.starts_with("tie.") {
+        problems.push(problem("id", format!("`{}`: a tie id starts with `tie.`", spec.id)));
+    }
+    if spec.doc.en.trim().is_empty() {
+        problems.push(problem("doc.en", "say why the line ties the names (program, version)".into()));
+    }
+    let how = match (&spec.line, &spec.node, &spec.sequence) {
+        (Some(m), None, None) => How::Line(compile_line(m, path, "match", problems)),
+        (None, Some(n), None) => match build_regex(&n.pattern) {
+            Ok(pattern) => How::Node {
+                kind: n.kind.clone(),
+                pattern,
+                set: n.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            },
+            Err(e) => {
+                problems.push(problem("node.pattern", format!("not a regex: {e}")));
+                return None;
+            }
+        },
+        (None, None, Some(s)) => {
+            let within = parse_duration(&s.within).unwrap_or_else(|| {
+                problems.push(problem("sequence.within", format!("`{}` is not a duration (2s, 500ms)", s.within)));
+                0
+            });
+            How::Sequence {
+                first: compile_line(&s.first, path, "sequence.first", problems),
+                then: compile_line(&s.then, path, "sequence.then", problems),
+                within,
+            }
+        }
+        _ => {
+            problems.push(problem("", "give exactly one of `match`, `node` and `sequence`".into()));
+            return None;
+        }
+    };
+    if spec.ties.is_empty() {
+        problems.push(problem("ties", "no ties declared".into()));
+    }
+    for (i, (a, b, rel)) in spec.ties.iter().enumerate() {
+        if !RELATIONS.contains(&rel.as_str()) {
+            problems.push(problem(
+                &format!("ties[{i}]"),
+                format!("unknown relation `{rel}` (one of: {})", RELATIONS.join(", ")),
+            ));
+        }
+        for n in [a, b] {
+            if n.starts_with('_') {
+                problems.push(problem(&format!("ties[{i}]"), format!("`{n}` is a helper capture, not a name")));
+            }
+        }
+    }
+    if problems.len() > before {
+        return None;
+    }
+    Some(Tie {
+        id: spec.id.clone(),
+        doc: spec.doc.clone(),
+        path: path.to_string(),
+        ties: spec.ties.clone(),
+        kinds: spec.kinds.clone(),
+        how,
+        spec,
+    })
+}
+
+/// Names captured by one match: (name, value).
+type Names = Vec<(String, String)>;
+
+fn captures_all(re: &Regex, set: &[(String, String)], text: &[u8], out: &mut Vec<Names>) {
+    for c in re.captures_iter(text) {
+        let mut names: Names = Vec::new();
+        for name in re.capture_names().flatten() {
+            if let Some(m) = c.name(name) {
+                names.push((name.to_string(), String::from_utf8_lossy(m.as_bytes()).into_owned()));
+            }
+        }
+        for (k, tmpl) in set {
+            // A template whose groups did not take part is skipped.
+            let used: Vec<&str> = tmpl.split("${").skip(1).filter_map(|s| s.split('}').next()).collect();
+            if used.iter().all(|g| c.name(g).is_some()) {
+                let mut dst = Vec::new();
+                c.expand(tmpl.as_bytes(), &mut dst);
+                names.push((k.clone(), String::from_utf8_lossy(&dst).into_owned()));
+            }
+        }
+        out.push(names);
+    }
+}
+
+impl LineMatch {
+    fn admits(&self, ev: &Event) -> bool {
+        if !self.formats.is_empty() && !self.formats.contains(&ev.format) {
+            return false;
+        }
+        match &self.program {
+            Some(re) => ev.program.as_deref().is_some_and(|p| re.is_match(p)),
+            None => true,
+        }
+    }
+
+    /// Every set of names this line gives.
+    fn run(&self, ev: &Event) -> Vec<Names> {
+        if !self.admits(ev) {
+            return Vec::new();
+        }
+        let mut from_fields: Names = Vec::new();
+        for (name, field) in &self.fields {
+            match ev.field(field).filter(|v| !v.is_empty()) {
+                Some(v) => from_fields.push((name.clone(), v.to_string())),
+                None => return Vec::new(),
+            }
+        }
+        if self.patterns.is_empty() {
+            return vec![from_fields];
+        }
+        let mut out = Vec::new();
+        for re in &self.patterns {
+            captures_all(re, &self.set, &ev.message, &mut out);
+        }
+        for names in &mut out {
+            names.extend(from_fields.iter().cloned());
+        }
+        out
+    }
+}
+
+impl Tie {
+    /// The kind of object a name denotes: `kinds`, else the name; `self` is the object a `node`
+    /// tie reads (`self_kind`).
+    fn kind_of<'a>(&'a self, name: &'a str, self_kind: Option<&'a str>) -> &'a str {
+        match (name, self_kind) {
+            ("self", Some(k)) => k,
+            _ => self.kinds.get(name).map(String::as_str).unwrap_or(name),
+        }
+    }
+
+    /// The edges `names` give (a tie whose names were not all captured gives none for that pair).
+    fn edges(&self, names: &Names, self_kind: Option<&str>, out: &mut Vec<TieEdge>) {
+        let get = |n: &str| names.iter().find(|(k, v)| k == n && !v.is_empty()).map(|(_, v)| v.clone());
+        for (a, b, rel) in &self.ties {
+            if let (Some(va), Some(vb)) = (get(a), get(b)) {
+                let (ka, kb) = (self.kind_of(a, self_kind), self.kind_of(b, self_kind));
+                out.push(TieEdge {
+                    a: (ka.to_string(), canonical(ka, &va)),
+                    b: (kb.to_string(), canonical(kb, &vb)),
+                    relation: rel.clone(),
+                    tie: self.id.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Every compiled tie of a pack, with a literal prefilter over their line patterns.
+#[derive(Debug, Clone, Default)]
+pub struct Ties {
+    /// The ties, in id order.
+    pub ties: Vec<Tie>,
+    ac: Option<AhoCorasick>,
+    /// Line and sequence ties that have no usable literal or match on fields only: run on every event.
+    unfiltered: bool,
+}
+
+impl Ties {
+    /// Builds the prefilter.
+    pub fn new(ties: Vec<Tie>) -> Ties {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut unfiltered = false;
+        let mut add = |m: &LineMatch| {
+            if m.patterns.is_empty() {
+                unfiltered = true;
+            }
+            for p in &m.patterns {
+                match crate::engine::necessary_literals(p.as_str()) {
+                    Some(l) => literals.extend(l),
+                    None => unfiltered = true,
+                }
+            }
+        };
+        for t in &ties {
+            match &t.how {
+                How::Line(m) => add(m),
+                How::Sequence { first, then, .. } => {
+                    add(first);
+                    add(then);
+                }
+                How::Node { .. } => {}
+            }
+        }
+        literals.sort();
+        literals.dedup();
+        let ac = (!literals.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(&literals)
+                .expect("tie literals build an automaton")
+        });
+        Ties { ties, ac, unfiltered }
+    }
+
+    /// True when some line or sequence tie may match a message (cheap: one automaton pass).
+    pub fn wants(&self, message: &[u8]) -> bool {
+        self.unfiltered || self.ac.as_ref().is_some_and(|ac| ac.is_match(message))
+    }
+
+    /// The edges the line ties make from `ev`.
+    pub fn line_edges(&self, ev: &Event, out: &mut Vec<TieEdge>) {
+        if !self.wants(&ev.message) {
+            return;
+        }
+        for t in &self.ties {
+            if let How::Line(m) = &t.how {
+                for names in m.run(ev) {
+                    t.edges(&names, None, out);
+                }
+            }
+        }
+    }
+
+    /// The edges the naming conventions make from one object.
+    pub fn node_edges(&self, kind: &str, value: &str, out: &mut Vec<TieEdge>) {
+        for t in &self.ties {
+            if let How::Node { kind: k, pattern, set } = &t.how {
+                if k != kind {
+                    continue;
+                }
+                let mut all = Vec::new();
+                captures_all(pattern, set, value.as_bytes(), &mut all);
+                for mut names in all {
+                    names.push(("self".into(), value.to_string()));
+                    t.edges(&names, Some(kind), out);
+                }
+            }
+        }
+    }
+
+    /// True when any tie reads names off objects of `kind`.
+    pub fn has_node_ties(&self, kind: &str) -> bool {
+        self.ties.iter().any(|t| matches!(&t.how, How::Node { kind: k, .. } if k == kind))
+    }
+
+    /// A fresh state for the sequence ties (one per stream of events).
+    pub fn sequencer(&self) -> Sequencer {
+        Sequencer { open: HashMap::new() }
+    }
+}
+
+/// The `first` lines of sequences still open, per tie and host.
+#[derive(Debug, Default)]
+pub struct Sequencer {
+    open: HashMap<(usize, Option<String>), Vec<Opened>>,
+}
+
+#[derive(Debug, Clone)]
+struct Opened {
+    time: i64,
+    names: Names,
+    path: String,
+    line: u64,
+}
+
+/// A tie a sequence made, with the `first` line it follows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceEdge {
+    /// The edge.
+    pub edge: TieEdge,
+    /// `path:line` of the sequence's first line.
+    pub after: String,
+    /// Seconds from the first line to this one.
+    pub delay_secs: f64,
+}
+
+impl Sequencer {
+    /// Feeds one event (timeline order); returns the edges of sequences it completes.
+    pub fn feed(&mut self, ties: &Ties, ev: &Event) -> Vec<SequenceEdge> {
+        let mut out = Vec::new();
+        if !ties.wants(&ev.message) {
+            return out;
+        }
+        let Some(t) = ev.time.map(|t| t.unix_nanos) else { return out };
+        let host = ev.host.as_deref().map(str::to_string);
+        for (ti, tie) in ties.ties.iter().enumerate() {
+            let How::Sequence { first, then, within } = &tie.how else { continue };
+            let key = (ti, host.clone());
+            for names in then.run(ev) {
+                let Some(open) = self.open.get_mut(&key) else { break };
+                open.retain(|o| t - o.time <= *within && t >= o.time);
+                // Unambiguous only: one sequence open in the window.
+                if let [o] = open.as_slice() {
+                    let mut all = o.names.clone();
+                    all.extend(names);
+                    let mut edges = Vec::new();
+                    tie.edges(&all, None, &mut edges);
+                    for edge in edges {
+                        out.push(SequenceEdge {
+                            edge,
+                            after: format!("{}:{}", o.path, o.line),
+                            delay_secs: (t - o.time) as f64 / 1e9,
+                        });
+                    }
+                }
+            }
+            for names in first.run(ev) {
+                let open = self.open.entry(key.clone()).or_default();
+                open.retain(|o| t - o.time <= *within);
+                open.push(Opened { time: t, names, path: ev.provenance.path.to_string(), line: ev.provenance.line });
+            }
+        }
+        out
+    }
+}
+
+/// Parses `kind=value ~ kind=value` of a test case.
+fn parse_expected(s: &str) -> Option<((String, String), (String, String))> {
+    let (a, b) = s.split_once(" ~ ")?;
+    let one = |x: &str| x.trim().split_once('=').map(|(k, v)| (k.to_string(), v.to_string()));
+    Some((one(a)?, one(b)?))
+}
+
+fn same_pair(e: &TieEdge, want: &((String, String), (String, String))) -> bool {
+    (e.a == want.0 && e.b == want.1) || (e.a == want.1 && e.b == want.0)
+}
+
+/// Runs every case of every tie whose id starts with `only` (all when `None`), appending failures
+/// to `rep`.
+pub fn test_ties(ties: &Ties, only: Option<&str>, rep: &mut crate::harness::Report) {
+    use crate::harness::{Failure, FailureKind};
+    for t in &ties.ties {
+        if only.is_some_and(|o| !t.id.starts_with(o)) {
+            continue;
+        }
+        rep.ties += 1;
+        let only = Ties::new(vec![t.clone()]);
+        let run = |c: &TieCase| -> Vec<TieEdge> {
+            let mut out = Vec::new();
+            if let Some(v) = &c.value {
+                if let How::Node { kind, .. } = &t.how {
+                    only.node_edges(kind, v, &mut out);
+                }
+                return out;
+            }
+            let case = CaseSpec {
+                line: c.line.clone(),
+                lines: c.lines.clone(),
+                program: c.program.clone(),
+                format: c.format.clone(),
+                severity: None,
+                fields: c.fields.clone(),
+                entities: BTreeMap::new(),
+                from: c.from.clone(),
+            };
+            let events = crate::harness::case_events(&case, &t.path);
+            let mut seq = only.sequencer();
+            for ev in &events {
+                only.line_edges(ev, &mut out);
+                out.extend(seq.feed(&only, ev).into_iter().map(|s| s.edge));
+            }
+            out
+        };
+        let show = |e: &TieEdge| format!("{}={} ~ {}={}", e.a.0, e.a.1, e.b.0, e.b.1);
+        let first_line = |c: &TieCase| {
+            c.value
+                .clone()
+                .or_else(|| c.line.clone())
+                .or_else(|| c.lines.first().cloned())
+                .unwrap_or_default()
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        };
+        let mut fail = |kind, case: String, c: &TieCase, detail: String| {
+            rep.failures.push(Failure {
+                kind,
+                rule: t.id.clone(),
+                file: t.path.clone(),
+                case,
+                line: first_line(c),
+                detail,
+            })
+        };
+        for (ci, c) in t.spec.tests.fires.iter().enumerate() {
+            rep.cases += 1;
+            rep.fires += 1;
+            let case = format!("tests.fires[{ci}]");
+            let got = run(c);
+            if c.ties.is_empty() {
+                fail(FailureKind::Wrong, case.clone(), c, "the case lists no expected `ties`".into());
+            }
+            for want in &c.ties {
+                match parse_expected(want) {
+                    Some(w) if got.iter().any(|e| same_pair(e, &w)) => {}
+                    Some(_) => fail(
+                        FailureKind::Missing,
+                        case.clone(),
+                        c,
+                        format!("expected `{want}`; made: {}", got.iter().map(show).collect::<Vec<_>>().join("; ")),
+                    ),
+                    None => {
+                        fail(FailureKind::Wrong, case.clone(), c, format!("`{want}` is not `kind=value ~ kind=value`"))
+                    }
+                }
+            }
+            if c.from.as_deref().is_none_or(|f| f.trim().is_empty()) {
+                fail(FailureKind::Wrong, case.clone(), c, "no `from:` saying where the line comes from".into());
+            }
+        }
+        for (ci, c) in t.spec.tests.quiet.iter().enumerate() {
+            rep.cases += 1;
+            rep.quiet += 1;
+            if let Some(e) = run(c).first() {
+                fail(FailureKind::Noisy, format!("tests.quiet[{ci}]"), c, format!("made {}", show(e)));
+            }
+        }
+        let none = TieCase::default();
+        if t.spec.tests.fires.is_empty() {
+            fail(FailureKind::Missing, "tests".into(), &none, "no fires case".into());
+        }
+        if t.spec.tests.quiet.is_empty() && !matches!(t.how, How::Node { .. }) {
+            fail(
+                FailureKind::Missing,
+                "tests".into(),
+                &none,
+                "no quiet case (the first quiet case is a near miss)".into(),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(yaml: &str) -> Result<Tie, Vec<Problem>> {
+        let spec: TieSpec = serde_yaml::from_str(yaml).expect("yaml");
+        let mut p = Vec::new();
+        compile_tie(spec, "rules/ties/t.yaml", &mut p).ok_or(p)
+    }
+
+    #[test]
+    fn a_line_tie_makes_an_edge_per_match() {
+        let t = compile(
+            r#"
+id: tie.t
+doc: {en: x}
+match:
+  patterns: ['(?P<_h>\d+):(?P<_c>\d+):(?P<_t>\d+):(?P<_l>\d+)\s+(?P<disk>sd[a-z]+)\s']
+  set: {hctl: '${_h}:${_c}:${_t}:${_l}'}
+ties: [[hctl, disk, same-device]]
+"#,
+        )
+        .unwrap();
+        let ties = Ties::new(vec![t]);
+        let mut ev = Event::new(Format::Plain, rootline_event::Provenance::new("x", 1, 0));
+        ev.set_message(b"mpatha (3600) dm-3 X,Y\n|- 3:0:0:1 sdc 8:32 active ready running\n`- 4:0:0:1 sdd 8:48 active");
+        let mut out = Vec::new();
+        ties.line_edges(&ev, &mut out);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[1].a, ("hctl".to_string(), "4:0:0:1".to_string()));
+        assert_eq!(out[1].b, ("disk".to_string(), "sdd".to_string()));
+    }
+
+    #[test]
+    fn node_ties_read_a_name() {
+        let t = compile(
+            r#"
+id: tie.c
+doc: {en: x}
+node: {kind: conn, pattern: '^(?P<sid>\d+):\d+$'}
+ties: [[self, sid, transport-of]]
+"#,
+        )
+        .unwrap();
+        let ties = Ties::new(vec![t]);
+        let mut out = Vec::new();
+        ties.node_edges("conn", "12:0", &mut out);
+        assert_eq!(
+            out,
+            vec![TieEdge {
+                a: ("conn".into(), "12:0".into()),
+                b: ("sid".into(), "12".into()),
+                relation: "transport-of".into(),
+                tie: "tie.c".into()
+            }]
+        );
+        ties.node_edges("conn", "x", &mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn sequences_tie_only_when_unambiguous() {
+        let t = compile(
+            r#"
+id: tie.s
+doc: {en: x}
+sequence:
+  first: {patterns: ['session(?P<sid>\d+): session recovery timed out']}
+  then: {patterns: ['sd (?P<_h>\d+):\d+:\d+:\d+: rejecting I/O'], set: {scsi_host: '${_h}'}}
+  within: 2s
+ties: [[sid, scsi_host, transport-of]]
+"#,
+        )
+        .unwrap();
+        let ties = Ties::new(vec![t]);
+        let ev = |t: i64, msg: &str| {
+            let mut e = Event::new(Format::Kernel, rootline_event::Provenance::new("k", t as u64, 0));
+            e.time = Some(rootline_event::Timestamp::from_unix_nanos(t * 1_000_000_000, 0));
+            e.set_message(msg.as_bytes());
+            e
+        };
+        let mut s = ties.sequencer();
+        assert!(s.feed(&ties, &ev(100, "session1: session recovery timed out after 120 secs")).is_empty());
+        let got = s.feed(&ties, &ev(100, "sd 3:0:0:1: rejecting I/O to offline device"));
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].edge.b, ("scsi_host".into(), "3".into()));
+        assert_eq!(got[0].after, "k:100");
+        // Too late.
+        assert!(s.feed(&ties, &ev(103, "sd 4:0:0:1: rejecting I/O to offline device")).is_empty());
+        // Two sessions in the window: ambiguous, no tie.
+        s.feed(&ties, &ev(200, "session1: session recovery timed out after 120 secs"));
+        s.feed(&ties, &ev(200, "session2: session recovery timed out after 120 secs"));
+        assert!(s.feed(&ties, &ev(200, "sd 3:0:0:1: rejecting I/O to offline device")).is_empty());
+    }
+
+    #[test]
+    fn bad_ties_are_reported_with_their_field() {
+        let p = compile("id: x\ndoc: {en: x}\nmatch: {patterns: ['(']}\nties: [[a, b, owns]]\n").unwrap_err();
+        let text: Vec<String> = p.iter().map(|p| p.to_string()).collect();
+        assert!(text.iter().any(|t| t.contains("id") && t.contains("tie.")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("match.patterns[0]")), "{text:?}");
+        assert!(text.iter().any(|t| t.contains("ties[0]") && t.contains("unknown relation")), "{text:?}");
+    }
+}
