@@ -1445,6 +1445,7 @@ mod tests {
             host: Some("h".into()),
             first: None,
             last: None,
+            onset: None,
             count: 1,
             entities: [("conn".to_string(), vec!["3:0".to_string()])].into_iter().collect(),
             evidence: Vec::new(),

@@ -211,3 +211,82 @@ impl Verdict {
         }
     }
 }
+
+/// Shows every time of an analysis in one zone (the same instants; the offsets of `zone`), so a
+/// report never mixes `10:46:02Z` with `+09:00` times.
+pub mod zone {
+    use rootline_ingest::Zone;
+    use rootline_rules::{Evidence, Finding};
+
+    use super::Analysis;
+
+    /// A finding's times, and its evidence's.
+    pub fn finding(f: &mut Finding, z: &Zone) {
+        for t in [&mut f.first, &mut f.last, &mut f.onset] {
+            *t = t.map(|t| z.show(t));
+        }
+        for e in &mut f.evidence {
+            evidence(e, z);
+        }
+    }
+
+    /// An evidence line's time.
+    pub fn evidence(e: &mut Evidence, z: &Zone) {
+        e.time = e.time.map(|t| z.show(t));
+    }
+
+    /// An RFC 3339 time written as text.
+    fn text(s: &mut Option<String>, z: &Zone) {
+        if let Some(v) = s.as_deref() {
+            if let Ok(t) = v.parse::<jiff::Timestamp>() {
+                let off = z.tz.to_offset(t).seconds();
+                let ts = rootline_event::Timestamp::from_unix_nanos(t.as_nanosecond() as i64, off);
+                *s = Some(ts.to_rfc3339());
+            }
+        }
+    }
+
+    /// Everything in `a`.
+    pub fn analysis(a: &mut Analysis, z: &Zone) {
+        for f in &mut a.findings {
+            finding(f, z);
+        }
+        for i in &mut a.incidents {
+            text(&mut i.start, z);
+            text(&mut i.end, z);
+            i.root_cause.evidence.iter_mut().for_each(|e| evidence(e, z));
+            for l in &mut i.chain {
+                l.evidence.iter_mut().for_each(|e| evidence(e, z));
+                for v in &mut l.via {
+                    v.evidence.iter_mut().for_each(|e| evidence(e, z));
+                }
+            }
+            for c in &mut i.context {
+                text(&mut c.time, z);
+                c.evidence.iter_mut().for_each(|e| evidence(e, z));
+            }
+            i.leads.iter_mut().for_each(|l| evidence(&mut l.evidence, z));
+        }
+        for c in &mut a.changes {
+            text(&mut c.time, z);
+            c.evidence.iter_mut().for_each(|e| evidence(e, z));
+        }
+        for h in &mut a.aliases {
+            for v in &mut h.edges {
+                v.evidence.iter_mut().for_each(|e| evidence(e, z));
+            }
+            for c in &mut h.conflicts {
+                c.evidence.iter_mut().for_each(|e| evidence(e, z));
+            }
+        }
+        if let Some(w) = &mut a.why_only_this_node {
+            for f in w.only_here.iter_mut().chain(w.shared.iter_mut()).chain(w.differences.iter_mut()) {
+                f.evidence.iter_mut().for_each(|e| evidence(e, z));
+            }
+            if let Some(win) = &mut w.window {
+                text(&mut win.since, z);
+                text(&mut win.until, z);
+            }
+        }
+    }
+}

@@ -113,7 +113,7 @@ pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>,
     let mut index: HashMap<(Option<&str>, &str), Timed> = HashMap::new();
     for (i, f) in findings.iter().enumerate() {
         if in_chain(f) {
-            let t = f.first.map(|t| t.unix_nanos).unwrap_or(i64::MIN);
+            let t = f.began().map(|t| t.unix_nanos).unwrap_or(i64::MIN);
             index.entry((f.host.as_deref(), f.signature.as_str())).or_default().push((t, i));
         }
     }
@@ -134,7 +134,7 @@ pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>,
                         break;
                     }
                     let list = index.get(&(*h, sig.as_str())).unwrap_or(&no_host);
-                    match c.first {
+                    match c.began() {
                         Some(t0) => {
                             let lo = t0.unix_nanos.saturating_sub(link.tolerance);
                             let hi = t0.unix_nanos.saturating_add(link.max_delay);
@@ -219,8 +219,8 @@ pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>,
     for (a, b) in keys {
         if a < b {
             if let (Some(x), Some(y)) = (best.get(&(a, b)), best.get(&(b, a))) {
-                let ta = findings[a].first.map(|t| t.unix_nanos);
-                let tb = findings[b].first.map(|t| t.unix_nanos);
+                let ta = findings[a].began().map(|t| t.unix_nanos);
+                let tb = findings[b].began().map(|t| t.unix_nanos);
                 let keep_ab = match (ta, tb) {
                     (Some(ta), Some(tb)) if ta != tb => ta < tb,
                     _ => x.prior >= y.prior,

@@ -134,7 +134,10 @@ impl<'e> Correlator<'e> {
         let pack = self.engine.pack();
         let rules = self.matcher.finish();
         lap("findings");
-        let findings = rules.findings;
+        let mut findings = rules.findings;
+        for f in &mut findings {
+            analysis::zone::finding(f, &stats.zone);
+        }
         let mut learner = self.learner;
         for f in &findings {
             if let Some(s) = pack.signatures.iter().find(|s| s.id == f.signature) {
@@ -306,7 +309,7 @@ impl<'e> Correlator<'e> {
                 conflicts: g.conflicts.clone(),
             });
         }
-        Analysis {
+        let mut out = Analysis {
             schema: SCHEMA,
             inputs: Inputs {
                 files: stats.files,
@@ -330,7 +333,9 @@ impl<'e> Correlator<'e> {
                 w.lowered = lowered;
                 w
             }),
-        }
+        };
+        analysis::zone::analysis(&mut out, &stats.zone);
+        out
     }
 }
 

@@ -46,7 +46,7 @@ pub struct Ranked {
 pub const FOUND_AT: f64 = 0.5;
 
 fn t(f: &Finding) -> i64 {
-    f.first.map(|t| t.unix_nanos).unwrap_or(i64::MAX)
+    f.began().map(|t| t.unix_nanos).unwrap_or(i64::MAX)
 }
 
 /// Ranks the hypotheses of `group`; `rejected` are the rejected links that touch its members.
@@ -256,6 +256,7 @@ mod tests {
             host: Some("h".into()),
             first: Some(Timestamp::from_unix_nanos(secs * 1_000_000_000, 0)),
             last: None,
+            onset: None,
             count: 1,
             entities: BTreeMap::new(),
             evidence: Vec::new(),

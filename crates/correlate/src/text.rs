@@ -67,10 +67,11 @@ pub fn duration(secs: f64) -> String {
     }
 }
 
-fn hms(t: Option<Timestamp>, offset: i32) -> String {
+/// `HH:MM:SS` of `t` in the offset it carries (an analysis shows all its times in one zone).
+fn hms(t: Option<Timestamp>) -> String {
     match t {
         Some(t) => {
-            let (_, _, _, h, m, s, _) = t.with_offset(offset).civil();
+            let (_, _, _, h, m, s, _) = t.civil();
             format!("{h:02}:{m:02}:{s:02}")
         }
         None => "--:--:--".into(),
@@ -152,7 +153,6 @@ pub fn render(a: &Analysis, lang: Lang) -> String {
 
 fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L) {
     let rc = &i.root_cause;
-    let offset = by_id.get(rc.finding.as_str()).and_then(|f| f.first).map(|t| t.offset_secs).unwrap_or(0);
     let _ = writeln!(o, "\n{} (confidence {:.2}, {}):", l.root, rc.confidence, rc.finding);
     let _ = writeln!(o, "  {}", rc.summary);
     for e in rc.evidence.iter().take(4) {
@@ -203,10 +203,10 @@ fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L
         let _ = writeln!(
             o,
             "{pad}{} {}{} -> {} {}{}",
-            hms(cf.and_then(|f| f.first), offset),
+            hms(cf.and_then(|f| f.first)),
             c.cause,
             cf.map(|f| repeats(f)).unwrap_or_default(),
-            hms(ef.and_then(|f| f.first), offset),
+            hms(ef.and_then(|f| f.first)),
             c.effect,
             ef.map(|f| repeats(f)).unwrap_or_default(),
         );

@@ -34,7 +34,7 @@ pub use merge::Merged;
 pub use query::Query;
 pub use rootline_event::{Event, Format};
 pub use source::Skipped;
-pub use stats::Stats;
+pub use stats::{Stats, Zone};
 pub use time::resolve::{ResolveOpts, SourceStats};
 
 use rayon::prelude::*;
@@ -155,6 +155,7 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
         facts.extend(r.facts);
     }
     let (plans, sources) = time::resolve::plan(&runs, &facts, &opts.time);
-    let stats = Stats::new(sources, skipped, warnings);
+    let zone = time::resolve::display_zone(&facts, &opts.time);
+    let stats = Stats::new(sources, skipped, warnings, zone);
     Timeline { runs, plans, stats }
 }

@@ -22,10 +22,39 @@ pub struct Stats {
     pub warnings: Vec<Skipped>,
     /// One entry per source read.
     pub sources: Vec<SourceStats>,
+    /// The zone an analysis shows its times in: `--tz`, else the bundle's own zone (its
+    /// `etc/localtime`, when the bundles agree on one), else the machine's.
+    pub zone: Zone,
+}
+
+/// A zone to show times in, and where it came from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Zone {
+    /// The IANA name, or how the zone was found (`etc/localtime of the bundle`).
+    pub name: String,
+    /// The zone.
+    #[serde(skip)]
+    pub tz: jiff::tz::TimeZone,
+}
+
+impl Default for Zone {
+    fn default() -> Self {
+        Zone { name: "UTC".into(), tz: jiff::tz::TimeZone::UTC }
+    }
+}
+
+impl Zone {
+    /// `t` as the wall time of this zone (the same instant, its offset there).
+    pub fn show(&self, t: rootline_event::Timestamp) -> rootline_event::Timestamp {
+        let off = jiff::Timestamp::from_nanosecond(t.unix_nanos as i128)
+            .map(|x| self.tz.to_offset(x).seconds())
+            .unwrap_or(t.offset_secs);
+        t.with_offset(off)
+    }
 }
 
 impl Stats {
-    pub(crate) fn new(sources: Vec<SourceStats>, skipped: Vec<Skipped>, warnings: Vec<Skipped>) -> Self {
+    pub(crate) fn new(sources: Vec<SourceStats>, skipped: Vec<Skipped>, warnings: Vec<Skipped>, zone: Zone) -> Self {
         Stats {
             files: sources.len() as u64,
             lines: sources.iter().map(|s| s.lines).sum(),
@@ -35,6 +64,7 @@ impl Stats {
             skipped,
             warnings,
             sources,
+            zone,
         }
     }
 }

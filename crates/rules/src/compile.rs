@@ -191,6 +191,8 @@ pub struct Signature {
     /// (entity kind, event field name) pairs copied from the event's fields.
     pub(crate) fields: Vec<(String, String)>,
     pub(crate) frequency: Option<(u32, i64)>,
+    /// How long before its line the condition began: a duration template over the captures.
+    pub(crate) onset_before: Option<String>,
     pub(crate) absence: Option<Absence>,
     pub(crate) state: Option<State>,
 }
@@ -611,6 +613,15 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
             None
         }
     });
+    let onset_before = spec.onset.as_ref().and_then(|o| {
+        let t = o.before.trim();
+        if t.contains('$') || parse_duration(t).is_some() {
+            Some(t.to_string())
+        } else {
+            bad("onset.before", format!("`{t}` is not a duration (120s) or a template over captures (${{_secs}}s)"));
+            None
+        }
+    });
     if absence.is_some() {
         // A derived finding carries the entities of the hit that started the clock.
         produced.extend(spec.entities.iter().cloned());
@@ -654,6 +665,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         set,
         fields,
         frequency,
+        onset_before,
         absence,
         state,
     })

@@ -27,6 +27,8 @@ pub struct Hit {
     pub entities: Vec<(String, String)>,
     /// 0-based index of the message line the match starts on (0 = the headline).
     pub line_index: u32,
+    /// How long before this line the condition began, in nanoseconds (the rule's `onset`).
+    pub before: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -287,6 +289,18 @@ fn entities_of(sig: &Signature, re: &Regex, caps: &Captures<'_>) -> Vec<(String,
     ents
 }
 
+/// How long before its line the condition of a hit began: the rule's `onset.before`, expanded
+/// with the captures (`${_secs}s`) and read as a duration.
+fn onset_of(sig: &Signature, re: &Regex, caps: &Captures<'_>) -> Option<i64> {
+    let tmpl = sig.onset_before.as_deref()?;
+    if !template_complete(re, caps, tmpl) {
+        return None;
+    }
+    let mut dst = Vec::new();
+    caps.expand(tmpl.as_bytes(), &mut dst);
+    crate::spec::parse_duration(std::str::from_utf8(&dst).ok()?)
+}
+
 /// True when every group the template names (`${name}` or `$name`) took part in the match; a group
 /// the pattern does not define counts as missing.
 fn template_complete(_re: &Regex, caps: &Captures<'_>, tmpl: &str) -> bool {
@@ -313,7 +327,12 @@ fn pattern_hits(si: usize, sig: &Signature, re: &Regex, text: &[u8], out: &mut V
     let start = out.len();
     for caps in re.captures_iter(text) {
         let at = caps.get(0).map(|m| m.start()).unwrap_or(0);
-        let hit = Hit { sig: si, entities: entities_of(sig, re, &caps), line_index: line_of(text, at) };
+        let hit = Hit {
+            sig: si,
+            entities: entities_of(sig, re, &caps),
+            line_index: line_of(text, at),
+            before: onset_of(sig, re, &caps),
+        };
         if !out[start..].iter().any(|h| h.entities == hit.entities) {
             out.push(hit);
         }
@@ -330,7 +349,7 @@ fn state_hits(si: usize, sig: &Signature, text: &[u8], out: &mut Vec<Hit>) {
     let flush = |cur: &mut Option<Open>, out: &mut Vec<Hit>| {
         if let Some((ents, line, items, ok)) = cur.take() {
             if st.all.is_some() && ok && items >= st.min_items {
-                out.push(Hit { sig: si, entities: ents, line_index: line });
+                out.push(Hit { sig: si, entities: ents, line_index: line, before: None });
             }
         }
     };
@@ -354,7 +373,7 @@ fn state_hits(si: usize, sig: &Signature, text: &[u8], out: &mut Vec<Hit>) {
                     None => {
                         let mut ents = c.0.clone();
                         ents.extend(item_ents);
-                        out.push(Hit { sig: si, entities: ents, line_index: ln as u32 });
+                        out.push(Hit { sig: si, entities: ents, line_index: ln as u32, before: None });
                     }
                 }
             }

@@ -48,6 +48,10 @@ pub struct Finding {
     /// Time of the last hit.
     #[serde(serialize_with = "ser_time")]
     pub last: Option<Timestamp>,
+    /// When the condition began, where its first line reports it only after a timeout (a hung
+    /// task `hung_task_timeout_secs` after it blocked): earlier than `first`, or absent.
+    #[serde(serialize_with = "ser_time", skip_serializing_if = "Option::is_none")]
+    pub onset: Option<Timestamp>,
     /// Number of hits merged into this finding.
     pub count: u64,
     /// Entities captured, by kind, values in order of first appearance.
@@ -57,6 +61,11 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// When the condition began: its onset when its lines say it began earlier, else its first line.
+    pub fn began(&self) -> Option<Timestamp> {
+        self.onset.or(self.first)
+    }
+
     /// True when the finding captured `value` for entity kind `kind`.
     pub fn has(&self, kind: &str, value: &str) -> bool {
         self.entities.get(kind).is_some_and(|v| v.iter().any(|x| x == value))

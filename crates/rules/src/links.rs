@@ -61,7 +61,9 @@ pub fn try_link(link: &Link, c: &Finding, e: &Finding, aliases: &Aliases) -> Opt
             return None;
         }
     }
-    let delay = match (c.first, e.first) {
+    // From when each condition began (a hung task blocked `hung_task_timeout_secs` before its
+    // report), so a symptom logged before its cause's first line can still follow its onset.
+    let delay = match (c.began(), e.began()) {
         (Some(a), Some(b)) => {
             let d = b.unix_nanos - a.unix_nanos;
             if d > link.max_delay || d < -link.tolerance {

@@ -62,6 +62,10 @@ pub struct SignatureSpec {
     /// A predicate over a state snapshot (`multipath -ll`, `ps`) carried in one event.
     #[serde(default)]
     pub state: Option<StateSpec>,
+    /// When the condition began, for messages printed only after a timeout (a hung-task report
+    /// `hung_task_timeout_secs` after the task blocked).
+    #[serde(default)]
+    pub onset: Option<OnsetSpec>,
     /// The rule's documentation.
     pub doc: DocSpec,
     /// The rule's own test cases.
@@ -102,6 +106,14 @@ pub struct MatchSpec {
     /// Match only the first line (the record's own line), not attached continuation lines.
     #[serde(default)]
     pub headline_only: bool,
+}
+
+/// How long before its line a condition began.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnsetSpec {
+    /// A duration, fixed (`120s`) or read from the line's captures (`${_secs}s`).
+    pub before: String,
 }
 
 /// `count >= N within T` per group.

@@ -118,6 +118,7 @@ struct Agg {
     host: Option<String>,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
+    onset: Option<Timestamp>,
     count: u64,
     entities: BTreeMap<String, Vec<String>>,
     evidence: Vec<Evidence>,
@@ -224,7 +225,7 @@ impl<'e> Matcher<'e> {
                     evidence: evidence.clone(),
                 });
             }
-            self.add(h.sig, host, ev.time.or(self.last_time), &h.entities, evidence);
+            self.add(h.sig, host, ev.time.or(self.last_time), h.before, &h.entities, evidence);
         }
         hits.len()
     }
@@ -234,6 +235,7 @@ impl<'e> Matcher<'e> {
         sig: usize,
         host: Option<String>,
         time: Option<Timestamp>,
+        before: Option<i64>,
         ents: &[(String, String)],
         evidence: Evidence,
     ) {
@@ -252,6 +254,7 @@ impl<'e> Matcher<'e> {
                 host,
                 first: None,
                 last: None,
+                onset: None,
                 count: 0,
                 entities: BTreeMap::new(),
                 evidence: Vec::new(),
@@ -268,6 +271,12 @@ impl<'e> Matcher<'e> {
         if let Some(t) = time {
             if a.first.is_none_or(|f| t.unix_nanos < f.unix_nanos) {
                 a.first = Some(t);
+            }
+            if let Some(b) = before.filter(|b| *b > 0) {
+                let o = Timestamp::from_unix_nanos(t.unix_nanos.saturating_sub(b), t.offset_secs);
+                if a.onset.is_none_or(|x| o.unix_nanos < x.unix_nanos) {
+                    a.onset = Some(o);
+                }
             }
             if a.last.is_none_or(|l| t.unix_nanos >= l.unix_nanos) {
                 a.last = Some(t);
@@ -338,7 +347,7 @@ impl<'e> Matcher<'e> {
         }
         for (si, m) in derived {
             self.nhits += 1;
-            self.add(si, m.host, m.time, &m.entities, m.evidence);
+            self.add(si, m.host, m.time, None, &m.entities, m.evidence);
         }
         let mut aggs: Vec<Agg> = self.aggs.into_iter().filter(|a| a.armed).collect();
         aggs.sort_by_key(|a| (a.first.map(|t| t.unix_nanos).unwrap_or(i64::MIN), a.order));
@@ -357,6 +366,7 @@ impl<'e> Matcher<'e> {
                     host: a.host,
                     first: a.first,
                     last: a.last,
+                    onset: a.onset.filter(|o| a.first.is_some_and(|f| o.unix_nanos < f.unix_nanos)),
                     count: a.count,
                     entities: a.entities,
                     evidence: a.evidence,

@@ -51,3 +51,24 @@ fn rule_pages_are_current() {
         stale.join(", ")
     );
 }
+
+#[test]
+fn a_hung_task_began_its_timeout_before_its_report() {
+    // `blocked for more than 120 seconds` at 20:02:15 means blocked since 20:00:15 or earlier.
+    let mut ev = rootline_event::Event::new(rootline_event::Format::Syslog, rootline_event::Provenance::new("m", 1, 0));
+    ev.program = Some("kernel".into());
+    ev.time = Some(rootline_event::Timestamp::from_unix_nanos(1_000_000 * 1_000_000_000, 0));
+    ev.set_message(b"INFO: task qemu-kvm:4242 blocked for more than 120 seconds.");
+    let engine = engine();
+    let a = rootline_rules::window::run(&engine, [&ev]);
+    let f = a.findings.iter().find(|f| f.signature == "kernel.hung-task").expect("hung task");
+    assert_eq!(f.onset.map(|t| t.unix_nanos), Some((1_000_000 - 120) * 1_000_000_000));
+    assert_eq!(f.began(), f.onset);
+    // A finding whose rule declares no onset began with its first line.
+    let mut ev2 = ev.clone();
+    ev2.program = Some("multipathd".into());
+    ev2.set_message(b"mpatha: remaining active paths: 0");
+    let a = rootline_rules::window::run(&engine, [&ev2]);
+    let f = a.findings.iter().find(|f| f.signature == "multipath.all-paths-down").unwrap();
+    assert_eq!((f.onset, f.began()), (None, f.first));
+}

@@ -392,6 +392,36 @@ pub(crate) fn plan(runs: &[Run], facts: &[Fact], o: &ResolveOpts) -> (Vec<Plan>,
     (plans, stats)
 }
 
+/// The zone to show times in: `--tz`, else the bundles' `etc/localtime` when they agree on one,
+/// else the machine's.
+pub(crate) fn display_zone(facts: &[Fact], o: &ResolveOpts) -> crate::stats::Zone {
+    let name_of = |tz: &TimeZone, how: &str| {
+        tz.iana_name().filter(|n| *n != "localtime").map(str::to_string).unwrap_or_else(|| how.to_string())
+    };
+    if let Some(tz) = &o.tz {
+        return crate::stats::Zone { name: name_of(tz, "--tz"), tz: tz.clone() };
+    }
+    let mut zones = facts.iter().filter_map(|f| match &f.kind {
+        FactKind::Tz(tz) => Some(tz),
+        _ => None,
+    });
+    if let Some(first) = zones.next() {
+        // Compared by what they say of a year of instants, not by name (a tzif file has none).
+        let probe: Vec<i64> = (0..12).map(|m| 1_735_689_600 + m * 30 * 86_400).collect();
+        let same = |a: &TimeZone, b: &TimeZone| {
+            probe.iter().all(|s| {
+                let t = jiff::Timestamp::from_second(*s).expect("in range");
+                a.to_offset(t) == b.to_offset(t)
+            })
+        };
+        if zones.all(|z| same(z, first)) {
+            return crate::stats::Zone { name: name_of(first, "etc/localtime of the bundle"), tz: first.clone() };
+        }
+    }
+    let sys = TimeZone::system();
+    crate::stats::Zone { name: name_of(&sys, "the machine's zone"), tz: sys }
+}
+
 /// An instant given in seconds, shown in `tz`.
 fn at_second(secs: i64, tz: &TimeZone) -> Timestamp {
     at_nanos(secs.saturating_mul(NANOS), tz)
