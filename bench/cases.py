@@ -127,6 +127,7 @@ def score_case(name, meta, analysis):
         row["family_ok"] = got == meta["family"]
         incidents = analysis.get("incidents") or []
         row["top_root_cause"] = incidents[0]["root_cause"]["signature"] if incidents else None
+        row["root_cause_visible"] = meta.get("root_cause_visible", True)
     return row
 
 
@@ -162,6 +163,8 @@ def main(argv):
     must_hits = sum(r["recall_hits"] for r in rows)
     raised_n = sum(1 for r in quiet if r["raised"])
     family = fam_ok / len(incidents) if incidents else 0.0
+    visible = [r for r in incidents if r["root_cause_visible"]]
+    vis_ok = sum(1 for r in visible if r["family_ok"])
     recall = must_hits / must_total if must_total else 0.0
     summary = {
         "cases": len(rows),
@@ -169,6 +172,7 @@ def main(argv):
         "lookalikes": len(quiet),
         "family_accuracy": round(family, 3),
         "family_right": fam_ok,
+        "family_accuracy_visible_root_cause": round(vis_ok / len(visible), 3) if visible else 0.0,
         "signature_recall": round(recall, 3),
         "signatures_found": must_hits,
         "signatures_expected": must_total,
@@ -201,6 +205,10 @@ def main(argv):
     print(
         "family accuracy:   %.2f  (%d of %d)   goal >= %.2f  %s"
         % (family, fam_ok, len(incidents), GOAL_FAMILY, "met" if family >= GOAL_FAMILY else "NOT MET")
+    )
+    print(
+        "                   %.2f  (%d of %d) on the cases whose stated root cause shows in the lines"
+        % (vis_ok / len(visible) if visible else 0.0, vis_ok, len(visible))
     )
     print(
         "signature recall:  %.2f  (%d of %d; %d of the misses are ids the pack lacks)   goal >= %.2f  %s"
