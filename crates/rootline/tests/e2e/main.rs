@@ -7,5 +7,6 @@ mod fleet;
 mod fleet_report;
 mod lab;
 mod report;
+mod scripts;
 mod support;
 mod timeline;
