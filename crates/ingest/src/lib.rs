@@ -132,12 +132,20 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
         .map(|(ui, unit)| {
             let mut r = UnitResult { index: ui, ..UnitResult::default() };
             let mut visit = |m: source::Member<'_>| match run::read_member(m, unit.bundle, cfg, &mut r.warnings) {
-                run::Outcome::Run(run) => r.runs.push(*run),
+                run::Outcome::Run(run) => {
+                    let lines = run.lines;
+                    r.runs.push(*run);
+                    lines
+                }
                 run::Outcome::Fact(f, note) => {
                     r.facts.push(f);
                     r.skipped.push(note);
+                    0
                 }
-                run::Outcome::Skipped(s) => r.skipped.push(s),
+                run::Outcome::Skipped(s) => {
+                    r.skipped.push(s);
+                    0
+                }
             };
             let (mut sk, mut wa) = (Vec::new(), Vec::new());
             source::read_unit(unit, limits, &mut visit, &mut sk, &mut wa);
