@@ -84,12 +84,36 @@ pub(crate) fn enumerate(args: &[PathBuf], skipped: &mut Vec<Skipped>) -> Vec<Uni
                 bundle,
                 mtime: mtime_of(&md),
             }),
-            Ok(_) => skipped
-                .push(Skipped { path: arg.display().to_string(), reason: "not a regular file or directory".into() }),
+            // A FIFO (`<(journalctl ...)`, `mkfifo`) or a character device (`/dev/stdin` on a
+            // terminal) is read once as a stream, like `-`: no modification time, format from its
+            // first bytes.
+            Ok(md) if is_stream(&md) => units.push(Unit {
+                path: UnitPath::File(arg.clone()),
+                display: arg.display().to_string(),
+                rel: arg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                bundle,
+                mtime: None,
+            }),
+            Ok(_) => skipped.push(Skipped {
+                path: arg.display().to_string(),
+                reason: "not a regular file, directory, FIFO or character device".into(),
+            }),
             Err(e) => skipped.push(Skipped { path: arg.display().to_string(), reason: format!("cannot read: {e}") }),
         }
     }
     units
+}
+
+/// A FIFO or a character device: read once from its first byte, like standard input.
+#[cfg(unix)]
+fn is_stream(md: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    md.file_type().is_fifo() || md.file_type().is_char_device()
+}
+
+#[cfg(not(unix))]
+fn is_stream(_: &std::fs::Metadata) -> bool {
+    false
 }
 
 fn mtime_of(md: &std::fs::Metadata) -> Option<i64> {
@@ -147,7 +171,8 @@ fn walk_dir(root: &Path, dir: &Path, bundle: usize, skipped: &mut Vec<Skipped>, 
         } else {
             skipped.push(Skipped {
                 path: p.display().to_string(),
-                reason: "not a regular file (device, socket or fifo)".into(),
+                // Inside a directory a FIFO is not opened: with no writer it would wait forever.
+                reason: "not a regular file (device, socket or FIFO inside a directory)".into(),
             });
         }
     }
@@ -804,6 +829,26 @@ mod tests {
         assert_eq!(got[0].1, a);
         assert_eq!(wa.len(), 1, "{wa:?}");
         assert!(wa[0].reason.starts_with("gzip stream cut short at byte "), "{wa:?}");
+    }
+
+    #[test]
+    fn fifos_and_character_devices_given_by_name_are_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("journal.fifo");
+        let st = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+        assert!(st.success());
+        let mut skipped = Vec::new();
+        // Named: read (enumerating does not open it, so no writer is needed here).
+        let units = enumerate(&[fifo.clone(), PathBuf::from("/dev/null")], &mut skipped);
+        assert!(skipped.is_empty(), "{skipped:?}");
+        assert_eq!(units.len(), 2);
+        assert!(matches!(&units[0].path, UnitPath::File(p) if *p == fifo));
+        assert_eq!((units[0].display.as_str(), units[0].mtime), (fifo.to_str().unwrap(), None));
+        assert_eq!(units[1].bundle, 1);
+        // Inside a directory: not opened (with no writer it would wait forever).
+        let units = enumerate(&[dir.path().to_path_buf()], &mut skipped);
+        assert!(units.is_empty());
+        assert!(skipped.len() == 1 && skipped[0].reason.contains("FIFO inside a directory"), "{skipped:?}");
     }
 
     #[test]

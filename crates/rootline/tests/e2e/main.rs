@@ -5,6 +5,7 @@ mod analyze;
 mod doctor;
 mod fleet;
 mod fleet_report;
+mod inputs;
 mod lab;
 mod report;
 mod scripts;
