@@ -162,7 +162,10 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
         warnings.extend(r.warnings);
         facts.extend(r.facts);
     }
+    let cut_lines = runs.iter().map(|r| r.cut_lines).sum();
     let (plans, sources) = time::resolve::plan(&runs, &facts, &opts.time);
-    let stats = Stats::new(sources, skipped, warnings);
+    let mut stats = Stats::new(sources, skipped, warnings);
+    stats.cut_lines = cut_lines;
+    stats.max_line = opts.max_line as u64;
     Timeline { runs, plans, stats }
 }

@@ -29,6 +29,47 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// What kind of input a skipped entry's reason describes, as a stable key for summaries ("2 binary
+/// files"): `metadata` (a bundle fact file, read as such), `binary`, `journal` (a binary systemd
+/// journal), `empty`, `damaged` (nothing readable before the damage), `unreadable`, `documentation`,
+/// `captured` (/proc or /sys state, read by `doctor --root`), `special` (devices, sockets, FIFOs in a
+/// directory), `nested` (archives nested too deep), `symlink` (a link to a directory), else `other`.
+pub fn skip_kind(reason: &str) -> &'static str {
+    let starts = |p: &str| reason.starts_with(p);
+    if starts("read as bundle metadata") {
+        "metadata"
+    } else if starts("binary systemd journal") {
+        "journal"
+    } else if starts("binary file") {
+        "binary"
+    } else if reason == "empty file" {
+        "empty"
+    } else if starts(DAMAGED) {
+        "damaged"
+    } else if starts("cannot ") {
+        "unreadable"
+    } else if starts("documentation") {
+        "documentation"
+    } else if starts("captured /proc") || starts("rootline bundle metadata") {
+        "captured"
+    } else if starts("not a regular file") {
+        "special"
+    } else if starts("nested more than") {
+        "nested"
+    } else if starts("symbolic link to a directory") {
+        "symlink"
+    } else {
+        "other"
+    }
+}
+
+/// True for a warning about lines cut to the line limit (they are counted in `Stats::cut_lines`;
+/// the warnings name the first few).
+pub fn is_cut_line_warning(reason: &str) -> bool {
+    (reason.starts_with("line ") && reason.contains(" bytes long; cut to "))
+        || reason.contains(" lines in all were cut to ")
+}
+
 /// One top-level input, read by one worker.
 #[derive(Debug, Clone)]
 pub(crate) struct Unit {
