@@ -14,8 +14,8 @@ mb=${1:-1024}
 source bench/lib.sh
 bench_need rg:ripgrep lnav:lnav time:time
 bench_build
-cargo build --release -q --manifest-path bench/floor/Cargo.toml --target-dir bench/out/floor-target
-floor=bench/out/floor-target/release/rootline-floor
+cargo build --release -q --manifest-path bench/floor/Cargo.toml --target-dir "$target/bench-floor"
+floor=$target/bench-floor/release/rootline-floor
 corpus=$(bench_corpus "$mb")
 bytes=$(du -sb "$corpus" | cut -f1)
 cat "$corpus"/*/* >/dev/null

@@ -1,5 +1,7 @@
 # Shared by the bench/*.sh scripts (sourced, not run): tool installation, the release build, the
-# generated corpus, and measuring one command's time and peak memory.
+# generated corpus, and measuring one command's time and peak memory. Run from the workspace root.
+
+source scripts/target-dir.sh
 
 # bench_need CMD:PACKAGE ...: installs with apt-get the packages whose command is missing.
 bench_need() {
@@ -18,10 +20,11 @@ bench_need() {
   fi
 }
 
-# bench_build: builds the release binary; sets $bin.
+# bench_build: builds the release binary; sets $bin to it and $target to cargo's target directory.
 bench_build() {
   cargo build --release -q -p rootline
-  bin=${CARGO_TARGET_DIR:-target}/release/rootline
+  target=$(cargo_target_dir)
+  bin=$target/release/rootline
   mkdir -p bench/out
 }
 

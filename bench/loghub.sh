@@ -9,7 +9,7 @@
 # 2. Through the command line: the same contents, one per line, go through
 #    `rootline templates --format plain --per-line`, and its output is evaluated the same way, so
 #    anyone can recompute the accuracy from the per-line JSON with their own evaluator
-#    (files kept in $OUT, default target/loghub-bench).
+#    (files kept in $OUT, default loghub-bench/ in cargo's target directory).
 # 3. Speed: the 16 x 2,000 contents replicated to 2,000,000 lines, mined on one core (best of 3).
 #
 # Drain's GA figures are from Zhu et al., "Tools and Benchmarks for Automated Log Parsing",
@@ -18,16 +18,16 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 data="${1:-$root/../shared/data/loghub-2k}"
-out="${OUT:-$root/target/loghub-bench}"
 if [ ! -d "$data" ]; then
     echo "loghub.sh: no Loghub-2k data at $data" >&2
     exit 2
 fi
 
 cd "$root"
+source scripts/target-dir.sh
 cargo build --release -q -p rootline -p rootline-template --example loghub
-target="${CARGO_TARGET_DIR:-$root/target}"
-case "$target" in /*) ;; *) target="$root/$target" ;; esac
+target=$(cargo_target_dir)
+out="${OUT:-$target/loghub-bench}"
 bin="$target/release/examples/loghub"
 rootline="$target/release/rootline"
 

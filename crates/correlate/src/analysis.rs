@@ -22,8 +22,18 @@ pub struct Inputs {
     pub events: u64,
     /// Lines no parser could read.
     pub unparsed_lines: u64,
+    /// Lines longer than `max_line` bytes, cut to it.
+    pub cut_lines: u64,
+    /// The line limit in bytes.
+    pub max_line: u64,
+    /// Earliest event time read (RFC 3339), when any event has a time.
+    pub first: Option<String>,
+    /// Latest event time read.
+    pub last: Option<String>,
     /// Inputs not read, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Inputs read only in part or with a problem (damaged archives, cut lines), with the reason.
+    pub warnings: Vec<Skipped>,
 }
 
 /// An input not read.

@@ -316,8 +316,17 @@ impl<'e> Correlator<'e> {
                 lines: stats.lines,
                 events: stats.events,
                 unparsed_lines: stats.unparsed_lines,
+                cut_lines: stats.cut_lines,
+                max_line: stats.max_line,
+                first: stats.first.clone(),
+                last: stats.last.clone(),
                 skipped: stats
                     .skipped
+                    .iter()
+                    .map(|s| Skipped { path: s.path.clone(), reason: s.reason.clone() })
+                    .collect(),
+                warnings: stats
+                    .warnings
                     .iter()
                     .map(|s| Skipped { path: s.path.clone(), reason: s.reason.clone() })
                     .collect(),

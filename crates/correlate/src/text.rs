@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use rootline_event::{cut, Timestamp};
+use rootline_event::{cut, thousands, Timestamp};
 use rootline_rules::{Evidence, Finding, Lang};
 
 use crate::analysis::{Analysis, Incident};
@@ -36,7 +36,7 @@ const EN: L = L {
     leads: "Leads: lines new in the incident window that no rule knows (hypotheses, not links)",
     others: "Other incidents",
     conflicts: "Conflicting alias evidence",
-    none: "No incident: only context and benign lines.",
+    none: "only context and benign lines.",
     why: "Why only this node (fleet comparison, same window)",
 };
 
@@ -51,7 +51,7 @@ const KO: L = L {
     leads: "단서: incident 구간에 처음 나타났지만 어떤 rule에도 해당하지 않는 로그 (가설, 인과 연결 아님)",
     others: "다른 incident",
     conflicts: "서로 모순되는 alias 증거",
-    none: "incident 없음: context와 정상 로그만 있습니다.",
+    none: "context와 정상 로그만 있습니다.",
     why: "왜 이 노드만 (fleet 비교, 같은 시간 구간)",
 };
 
@@ -91,17 +91,185 @@ pub fn repeats(f: &Finding) -> String {
     }
 }
 
+/// A byte count as people write limits: `1 MiB`, `64 KiB`, else `1,000 bytes`.
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", thousands(bytes >> 20))
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", thousands(bytes >> 10))
+    } else {
+        format!("{} bytes", thousands(bytes))
+    }
+}
+
+/// The words for a kind of skipped input ([`rootline_ingest::source::skip_kind`]): singular, plural.
+fn kind_words(kind: &str, lang: Lang) -> (&'static str, &'static str) {
+    match lang {
+        Lang::En => match kind {
+            "binary" => ("binary file", "binary files"),
+            "journal" => ("binary journal file", "binary journal files"),
+            "empty" => ("empty file", "empty files"),
+            "damaged" => ("damaged file with no readable line", "damaged files with no readable line"),
+            "unreadable" => ("unreadable path", "unreadable paths"),
+            "documentation" => ("documentation file", "documentation files"),
+            "captured" => ("captured /proc or /sys file", "captured /proc or /sys files"),
+            "special" => ("special file", "special files"),
+            "nested" => ("archive nested too deep", "archives nested too deep"),
+            "symlink" => ("symbolic link to a directory", "symbolic links to directories"),
+            _ => ("other input", "other inputs"),
+        },
+        Lang::Ko => match kind {
+            "binary" => ("바이너리 파일", "바이너리 파일"),
+            "journal" => ("바이너리 journal 파일", "바이너리 journal 파일"),
+            "empty" => ("빈 파일", "빈 파일"),
+            "damaged" => ("읽을 줄이 없는 손상된 파일", "읽을 줄이 없는 손상된 파일"),
+            "unreadable" => ("읽을 수 없는 경로", "읽을 수 없는 경로"),
+            "documentation" => ("문서 파일", "문서 파일"),
+            "captured" => ("수집된 /proc·/sys 파일", "수집된 /proc·/sys 파일"),
+            "special" => ("특수 파일", "특수 파일"),
+            "nested" => ("너무 깊이 중첩된 archive", "너무 깊이 중첩된 archive"),
+            "symlink" => ("디렉터리 심볼릭 링크", "디렉터리 심볼릭 링크"),
+            _ => ("기타 입력", "기타 입력"),
+        },
+    }
+}
+
+/// `n` things in words: `1 binary file`, `2 binary files` (Korean: `바이너리 파일 2개`).
+fn count(n: u64, (one, many): (&str, &str), lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{} {}", thousands(n), if n == 1 { one } else { many }),
+        Lang::Ko => format!("{one} {}개", thousands(n)),
+    }
+}
+
+/// What was not read in full, in one line: the inputs skipped by kind, the lines cut to the line
+/// limit, the inputs read only in part (damaged or cut-short archives, with where they stopped).
+/// `None` when everything was read. `skipped` and `warnings` are (path, reason) pairs as in the
+/// analysis's `inputs`; files set aside on purpose (bundle facts, notes, captured /proc state) do
+/// not count. Shared by the terminal text and the postmortem.
+pub fn inputs_note<'a>(
+    skipped: impl IntoIterator<Item = (&'a str, &'a str)>,
+    warnings: impl IntoIterator<Item = (&'a str, &'a str)>,
+    cut_lines: u64,
+    max_line: u64,
+    lang: Lang,
+) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut kinds: Vec<(&str, u64)> = Vec::new();
+    for (_, reason) in skipped {
+        let k = rootline_ingest::source::skip_kind(reason);
+        // Files set aside on purpose are no gap in the evidence: bundle facts (read as such), notes
+        // (a README) and captured /proc or /sys state (read by `doctor --root`).
+        if matches!(k, "metadata" | "documentation" | "captured") {
+            continue;
+        }
+        match kinds.iter_mut().find(|(x, _)| *x == k) {
+            Some(e) => e.1 += 1,
+            None => kinds.push((k, 1)),
+        }
+    }
+    if !kinds.is_empty() {
+        let total: u64 = kinds.iter().map(|k| k.1).sum();
+        let each: Vec<String> = kinds.iter().map(|(k, n)| count(*n, kind_words(k, lang), lang)).collect();
+        parts.push(match lang {
+            Lang::En => format!("{} skipped: {}", count(total, ("input", "inputs"), lang), each.join(", ")),
+            Lang::Ko => format!("건너뛴 입력 {}개: {}", thousands(total), each.join(", ")),
+        });
+    }
+    if cut_lines > 0 {
+        let limit = size(max_line);
+        parts.push(match lang {
+            Lang::En => format!("{} cut to {limit}", count(cut_lines, ("line", "lines"), lang)),
+            Lang::Ko => format!("{limit}보다 긴 줄 {}개를 잘라서 읽음", thousands(cut_lines)),
+        });
+    }
+    let mut partial: Vec<(&str, &str)> = Vec::new();
+    for (path, reason) in warnings {
+        if !rootline_ingest::source::is_cut_line_warning(reason) && !partial.iter().any(|p| p.0 == path) {
+            partial.push((path, reason));
+        }
+    }
+    if !partial.is_empty() {
+        let shown: Vec<String> = partial.iter().take(2).map(|(p, r)| format!("{p} ({r})")).collect();
+        let rest = partial.len().saturating_sub(2);
+        let more = match (rest, lang) {
+            (0, _) => String::new(),
+            (n, Lang::En) => format!(" and {n} more"),
+            (n, Lang::Ko) => format!(" 외 {n}개"),
+        };
+        parts.push(match lang {
+            Lang::En => format!(
+                "{} read in part: {}{more}",
+                count(partial.len() as u64, ("input", "inputs"), lang),
+                shown.join("; ")
+            ),
+            Lang::Ko => format!("일부만 읽은 입력 {}개: {}{more}", partial.len(), shown.join("; ")),
+        });
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// What a `no_incident` verdict rests on: `No incident in 1,234 events over 3.2 h (FIRST .. LAST)
+/// from node-a, node-b`. Shared by the terminal text and the postmortem.
+pub fn no_incident_basis(events: u64, first: Option<&str>, last: Option<&str>, hosts: &[String], lang: Lang) -> String {
+    let at = |s: Option<&str>| s.and_then(|s| s.parse::<jiff::Timestamp>().ok());
+    let span = match (first, last, at(first), at(last)) {
+        (Some(f), Some(l), Some(a), Some(b)) => {
+            let secs = (b.as_nanosecond() - a.as_nanosecond()) as f64 / 1e9;
+            Some((duration(secs), f, l))
+        }
+        _ => None,
+    };
+    let mut named: Vec<&str> = hosts.iter().take(6).map(String::as_str).collect();
+    let more = hosts.len().saturating_sub(named.len());
+    match lang {
+        Lang::En => {
+            let when = match &span {
+                Some((d, f, l)) => format!(" over {d} ({f} .. {l})"),
+                None => " (none with a time)".into(),
+            };
+            let from = if named.is_empty() {
+                "from no named host".to_string()
+            } else {
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                format!("from {}{more}", named.join(", "))
+            };
+            format!("No incident in {}{when} {from}", count(events, ("event", "events"), lang))
+        }
+        Lang::Ko => {
+            let when = match &span {
+                Some((d, f, l)) => format!(", {d} 동안 ({f} .. {l})"),
+                None => ", 시각 없음".into(),
+            };
+            if more > 0 {
+                named.push("…");
+            }
+            let from = if named.is_empty() { "host 이름 없음".to_string() } else { named.join(", ") };
+            format!("incident 없음: {from}의 event {}개{when}", thousands(events))
+        }
+    }
+}
+
 fn cite(e: &Evidence) -> String {
     format!("{}:{}", e.path, e.line)
 }
 
 /// Renders `a` for a terminal.
-pub fn render(a: &Analysis, lang: Lang) -> String {
+pub fn render<'a>(a: &'a Analysis, lang: Lang) -> String {
     let l = match lang {
         Lang::Ko => &KO,
         Lang::En => &EN,
     };
     let mut o = String::new();
+    let inp = &a.inputs;
+    let pairs = |v: &'a [crate::analysis::Skipped]| v.iter().map(|s| (s.path.as_str(), s.reason.as_str()));
+    if let Some(note) = inputs_note(pairs(&inp.skipped), pairs(&inp.warnings), inp.cut_lines, inp.max_line, lang) {
+        let more = match lang {
+            Lang::En => "details: --format json",
+            Lang::Ko => "자세히: --format json",
+        };
+        let _ = writeln!(o, "rootline analyze: {note} ({more})");
+    }
     let _ = writeln!(
         o,
         "rootline analyze: {} {} ({} files, {} events, {} findings)",
@@ -112,7 +280,8 @@ pub fn render(a: &Analysis, lang: Lang) -> String {
         a.findings.len()
     );
     if a.incidents.is_empty() {
-        let _ = writeln!(o, "{}", l.none);
+        let basis = no_incident_basis(inp.events, inp.first.as_deref(), inp.last.as_deref(), &a.hosts, lang);
+        let _ = writeln!(o, "{basis}: {}", l.none);
         return o;
     }
     let by_id: HashMap<&str, &Finding> = a.findings.iter().map(|f| (f.id.as_str(), f)).collect();
@@ -292,5 +461,77 @@ fn why_only(o: &mut String, w: &crate::peers::WhyOnlyThisNode, l: &L) {
     }
     for x in &w.lowered {
         let _ = writeln!(o, "  - lowered: {x}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BINARY: &str = "binary file (NUL bytes in its first 8 KiB)";
+
+    #[test]
+    fn the_inputs_note_counts_kinds_with_plurals() {
+        let skipped = [
+            ("a", BINARY),
+            ("b", "empty file"),
+            ("c", BINARY),
+            ("n/hostname", "read as bundle metadata (host name)"),
+            ("README.md", "documentation (Markdown), not evidence"),
+        ];
+        let note = inputs_note(skipped, [], 0, 1 << 20, Lang::En).unwrap();
+        assert_eq!(note, "3 inputs skipped: 2 binary files, 1 empty file");
+        let note = inputs_note(skipped, [], 1, 1 << 20, Lang::En).unwrap();
+        assert_eq!(note, "3 inputs skipped: 2 binary files, 1 empty file; 1 line cut to 1 MiB");
+        let note = inputs_note(skipped, [], 3, 1 << 20, Lang::Ko).unwrap();
+        assert_eq!(note, "건너뛴 입력 3개: 바이너리 파일 2개, 빈 파일 1개; 1 MiB보다 긴 줄 3개를 잘라서 읽음");
+        // Files set aside on purpose, and cut-line warnings (counted, not listed): nothing to say.
+        let cut = [("x.log", "line 4 is 2000 bytes long; cut to 1000 bytes")];
+        assert_eq!(inputs_note(skipped[3..].iter().copied(), cut, 0, 1000, Lang::En), None);
+    }
+
+    #[test]
+    fn the_inputs_note_names_inputs_read_in_part() {
+        let w = [
+            (
+                "a.gz",
+                "gzip stream cut short at byte 1,450 (incomplete deflate stream); kept the 97 lines read before it",
+            ),
+            ("a.gz", "cut after 10 decompressed bytes (limit)"),
+            (
+                "b.tar",
+                "tar archive cut short at byte 2,048 (unexpected EOF during skip); kept the 3 lines read before it",
+            ),
+            ("c.xz", "xz stream damaged at byte 9 (corrupt data); kept the line read before it"),
+        ];
+        let note = inputs_note([], w, 2000, 1000, Lang::En).unwrap();
+        assert_eq!(
+            note,
+            "2,000 lines cut to 1,000 bytes; 3 inputs read in part: a.gz (gzip stream cut short at byte 1,450 \
+             (incomplete deflate stream); kept the 97 lines read before it); b.tar (tar archive cut short at byte \
+             2,048 (unexpected EOF during skip); kept the 3 lines read before it) and 1 more"
+        );
+    }
+
+    #[test]
+    fn the_no_incident_basis_names_events_hours_and_hosts() {
+        let hosts: Vec<String> = ["node-a", "node-b"].map(String::from).to_vec();
+        let (f, l) = ("2025-10-13T10:00:00+09:00", "2025-10-13T13:12:00+09:00");
+        assert_eq!(
+            no_incident_basis(1234, Some(f), Some(l), &hosts, Lang::En),
+            format!("No incident in 1,234 events over 3.2 h ({f} .. {l}) from node-a, node-b")
+        );
+        assert_eq!(
+            no_incident_basis(1, None, None, &[], Lang::En),
+            "No incident in 1 event (none with a time) from no named host"
+        );
+        let many: Vec<String> = (1..=8).map(|i| format!("n{i}")).collect();
+        assert!(no_incident_basis(5, Some(f), Some(f), &many, Lang::En).ends_with(
+            "over 0 s (2025-10-13T10:00:00+09:00 .. 2025-10-13T10:00:00+09:00) from n1, n2, n3, n4, n5, n6 and 2 more"
+        ));
+        assert_eq!(
+            no_incident_basis(1234, Some(f), Some(l), &hosts, Lang::Ko),
+            format!("incident 없음: node-a, node-b의 event 1,234개, 3.2 h 동안 ({f} .. {l})")
+        );
     }
 }

@@ -23,6 +23,7 @@ mod view;
 use std::sync::Arc;
 
 pub use format::{Format, Severity, TimeKind};
+pub use text::thousands;
 pub use text::{cut, json_text, lossless_str};
 pub use time::{civil_from_days, days_from_civil, Timestamp};
 pub use view::{EventRef, Fields, FieldsIter};

@@ -58,9 +58,31 @@ pub fn cut(s: &str, n: usize) -> String {
     }
 }
 
+/// `n` with commas between groups of three digits (`18,432`), for counts and offsets in messages.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(18_432), "18,432");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn cut_counts_characters() {

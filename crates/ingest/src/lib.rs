@@ -132,12 +132,20 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
         .map(|(ui, unit)| {
             let mut r = UnitResult { index: ui, ..UnitResult::default() };
             let mut visit = |m: source::Member<'_>| match run::read_member(m, unit.bundle, cfg, &mut r.warnings) {
-                run::Outcome::Run(run) => r.runs.push(*run),
+                run::Outcome::Run(run) => {
+                    let lines = run.lines;
+                    r.runs.push(*run);
+                    lines
+                }
                 run::Outcome::Fact(f, note) => {
                     r.facts.push(f);
                     r.skipped.push(note);
+                    0
                 }
-                run::Outcome::Skipped(s) => r.skipped.push(s),
+                run::Outcome::Skipped(s) => {
+                    r.skipped.push(s);
+                    0
+                }
             };
             let (mut sk, mut wa) = (Vec::new(), Vec::new());
             source::read_unit(unit, limits, &mut visit, &mut sk, &mut wa);
@@ -154,8 +162,11 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
         warnings.extend(r.warnings);
         facts.extend(r.facts);
     }
+    let cut_lines = runs.iter().map(|r| r.cut_lines).sum();
     let (plans, sources) = time::resolve::plan(&runs, &facts, &opts.time);
     let zone = time::resolve::display_zone(&facts, &opts.time);
-    let stats = Stats::new(sources, skipped, warnings, zone);
+    let mut stats = Stats::new(sources, skipped, warnings, zone);
+    stats.cut_lines = cut_lines;
+    stats.max_line = opts.max_line as u64;
     Timeline { runs, plans, stats }
 }

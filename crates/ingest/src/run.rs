@@ -31,6 +31,8 @@ pub(crate) struct Run {
     pub lines: u64,
     pub unparsed: u64,
     pub bytes: u64,
+    /// Lines cut to the line limit.
+    pub cut_lines: u64,
 }
 
 /// Caps on the samples a summary keeps, so a huge run has a bounded summary.
@@ -404,6 +406,7 @@ pub(crate) fn read_member(mut m: Member<'_>, bundle: usize, cfg: ReadCfg<'_>, wa
         lines: sink.lines,
         unparsed: sink.unparsed,
         bytes: lr.position(),
+        cut_lines: cut,
     }))
 }
 

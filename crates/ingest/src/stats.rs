@@ -16,6 +16,14 @@ pub struct Stats {
     pub unparsed_lines: u64,
     /// Decompressed bytes read.
     pub bytes: u64,
+    /// Lines longer than `max_line` bytes, cut to it (each kept, the first few named in `warnings`).
+    pub cut_lines: u64,
+    /// The line limit in bytes (`--max-line`).
+    pub max_line: u64,
+    /// Earliest event time of any source (RFC 3339 in the source's zone), when any has a time.
+    pub first: Option<String>,
+    /// Latest event time of any source.
+    pub last: Option<String>,
     /// Inputs not read as logs, with the reason.
     pub skipped: Vec<Skipped>,
     /// Problems met while reading (cut lines, damaged archives, truncated streams).
@@ -55,16 +63,29 @@ impl Zone {
 
 impl Stats {
     pub(crate) fn new(sources: Vec<SourceStats>, skipped: Vec<Skipped>, warnings: Vec<Skipped>, zone: Zone) -> Self {
+        let instant = |s: &String| s.parse::<jiff::Timestamp>().ok().map(|t| (t, s.clone()));
+        let first = sources.iter().filter_map(|s| s.first.as_ref().and_then(instant)).min_by_key(|x| x.0).map(|x| x.1);
+        let last = sources.iter().filter_map(|s| s.last.as_ref().and_then(instant)).max_by_key(|x| x.0).map(|x| x.1);
         Stats {
             files: sources.len() as u64,
             lines: sources.iter().map(|s| s.lines).sum(),
             events: sources.iter().map(|s| s.events).sum(),
             unparsed_lines: sources.iter().map(|s| s.unparsed_lines).sum(),
             bytes: sources.iter().map(|s| s.bytes).sum(),
+            cut_lines: 0,
+            max_line: 0,
+            first,
+            last,
             skipped,
             warnings,
             sources,
             zone,
         }
+    }
+
+    /// True when not one file or member was read as a log: every input was skipped, or the inputs
+    /// hold no files (an empty directory). Commands then exit 2 with "nothing could be read".
+    pub fn nothing_read(&self) -> bool {
+        self.files == 0
     }
 }

@@ -62,3 +62,50 @@ fn skipped_files_are_listed_in_input_order_whatever_thread_finishes_first() {
         assert_eq!(got, want);
     }
 }
+
+#[test]
+fn every_skip_reason_has_its_kind() {
+    // The kinds summaries count by ("2 binary files") come from the reasons the reader writes.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("a-empty.log"), "").unwrap();
+    std::fs::write(d.join("b-core"), [0x7f, b'E', b'L', b'F', 0, 0, 0, 0]).unwrap();
+    std::fs::write(d.join("c-notes.md"), "# notes\n").unwrap();
+    std::fs::write(d.join("d-system.journal"), b"LPKSHHRH\0\0\0\0").unwrap();
+    std::fs::write(d.join("e-cut.gz"), [0x1f, 0x8b, 8, 0, 0, 0]).unwrap();
+    std::fs::create_dir_all(d.join("f/proc/412")).unwrap();
+    std::fs::write(d.join("f/proc/412/stat"), "412 (qemu-kvm) D 1\n").unwrap();
+    std::fs::write(d.join("hostname"), "node-a\n").unwrap();
+    std::os::unix::fs::symlink(d.join("f"), d.join("g-link")).unwrap();
+    let t = read(&[d.to_path_buf()], &Options::default());
+    let kinds: Vec<(String, &str)> = t
+        .stats
+        .skipped
+        .iter()
+        .map(|s| (s.path.rsplit('/').next().unwrap().to_string(), rootline_ingest::source::skip_kind(&s.reason)))
+        .collect();
+    let want = [
+        ("a-empty.log", "empty"),
+        ("b-core", "binary"),
+        ("c-notes.md", "documentation"),
+        ("d-system.journal", "journal"),
+        ("e-cut.gz", "damaged"),
+        ("stat", "captured"),
+        ("g-link", "symlink"),
+        ("hostname", "metadata"),
+    ];
+    let mut kinds = kinds;
+    kinds.sort_by_key(|k| want.iter().position(|w| w.0 == k.0));
+    let want: Vec<(String, &str)> = want.iter().map(|(p, k)| (p.to_string(), *k)).collect();
+    assert_eq!(kinds, want);
+    assert_eq!(rootline_ingest::source::skip_kind("cannot read: Permission denied (os error 13)"), "unreadable");
+
+    // Cut lines: every warning the reader writes about them is known as one (the first three by
+    // line, then the count), and the count is in the stats.
+    let long = dir.path().join("long.log");
+    std::fs::write(&long, format!("2025-10-13T10:56:00Z {}\n", "x".repeat(200)).repeat(5)).unwrap();
+    let t = read(&[long], &Options { max_line: 100, ..Options::default() });
+    assert_eq!((t.stats.cut_lines, t.stats.max_line), (5, 100));
+    assert_eq!(t.stats.warnings.len(), 4, "{:?}", t.stats.warnings);
+    assert!(t.stats.warnings.iter().all(|w| rootline_ingest::source::is_cut_line_warning(&w.reason)));
+}

@@ -47,6 +47,8 @@ pub struct Catalog {
     pub sum_context: &'static str,
     pub sum_uncertain: &'static str,
     pub sum_none: &'static str,
+    /// What was not read in full: {0} the inputs note.
+    pub sum_inputs: &'static str,
     /// Verdicts.
     pub v_found: &'static str,
     pub v_uncertain: &'static str,
@@ -243,7 +245,8 @@ pub const EN: Catalog = Catalog {
     sum_context: "Before the first fault: {0}. These are context, not proof.",
     sum_uncertain: "On {0} rootline found faults or symptoms but no chain strong enough to name a root cause. \
                     The strongest candidate is {1} (confidence {2}).",
-    sum_none: "No incident: the evidence holds only context and benign lines.",
+    sum_none: "{0}: the evidence holds only context and benign lines.",
+    sum_inputs: "Not all the evidence given was read: {0}. The analysis JSON lists each input with its reason.",
     v_found: "root cause found",
     v_uncertain: "uncertain",
     v_none: "no incident",
@@ -414,7 +417,8 @@ pub const KO: Catalog = Catalog {
     sum_context: "첫 fault 전 변경 사항: {0}. 이는 context이며 증거가 아닙니다.",
     sum_uncertain: "{0}에서 fault 또는 증상은 발견되었지만, 근본 원인을 지목할 만큼 강한 인과 사슬은 없습니다. 가장 유력한 \
                     후보는 {1} (신뢰도 {2})입니다.",
-    sum_none: "incident 없음: 증거에는 context와 정상 로그만 있습니다.",
+    sum_none: "{0}: 증거에는 context와 정상 로그만 있습니다.",
+    sum_inputs: "주어진 증거를 모두 읽지는 못했습니다: {0}. 입력별 이유는 분석 JSON에 있습니다.",
     v_found: "근본 원인 확인",
     v_uncertain: "불확실",
     v_none: "incident 없음",

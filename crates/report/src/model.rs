@@ -238,6 +238,35 @@ pub struct Inputs {
     /// Events made.
     #[serde(default)]
     pub events: u64,
+    /// Lines cut to the line limit.
+    #[serde(default)]
+    pub cut_lines: u64,
+    /// The line limit in bytes.
+    #[serde(default)]
+    pub max_line: u64,
+    /// Earliest event time read (RFC 3339).
+    #[serde(default)]
+    pub first: Option<String>,
+    /// Latest event time read.
+    #[serde(default)]
+    pub last: Option<String>,
+    /// Inputs not read, with the reason.
+    #[serde(default)]
+    pub skipped: Vec<InputNote>,
+    /// Inputs read only in part or with a problem, with the reason.
+    #[serde(default)]
+    pub warnings: Vec<InputNote>,
+}
+
+/// An input not read, or read only in part, and why.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct InputNote {
+    /// Display path.
+    #[serde(default)]
+    pub path: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// The analysis document.

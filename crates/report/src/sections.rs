@@ -452,7 +452,7 @@ fn pct(x: f64) -> String {
 }
 
 /// Builds the report of an analysis in `lang`.
-pub fn build(a: &Analysis, pack: &Pack, lang: Lang) -> Report {
+pub fn build<'a>(a: &'a Analysis, pack: &Pack, lang: Lang) -> Report {
     let cat = catalog::get(lang);
     let ctx = Ctx {
         a,
@@ -499,7 +499,33 @@ pub fn build(a: &Analysis, pack: &Pack, lang: Lang) -> Report {
     };
     match inc {
         Some(i) => incident_sections(&ctx, i, &host, &mut r),
-        None => r.summary.push(Rich::parse(cat.sum_none)),
+        None => {
+            let inp = &a.inputs;
+            let basis = rootline_correlate::text::no_incident_basis(
+                inp.events,
+                inp.first.as_deref(),
+                inp.last.as_deref(),
+                &a.hosts,
+                lang,
+            );
+            // Host names and times are data: plain text, never markup.
+            let mut p = Rich::default();
+            p.text(&fill(cat.sum_none, &[&basis]));
+            r.summary.push(p);
+        }
+    }
+    let pairs = |v: &'a [crate::model::InputNote]| v.iter().map(|n| (n.path.as_str(), n.reason.as_str()));
+    let inp = &a.inputs;
+    if let Some(note) = rootline_correlate::text::inputs_note(
+        pairs(&inp.skipped),
+        pairs(&inp.warnings),
+        inp.cut_lines,
+        inp.max_line,
+        lang,
+    ) {
+        let mut p = Rich::default();
+        p.text(&fill(cat.sum_inputs, &[&note]));
+        r.summary.push(p);
     }
     if let Some(w) = &a.why_only_this_node {
         r.peers = Some(peers(&ctx, w));

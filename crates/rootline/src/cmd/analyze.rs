@@ -14,7 +14,8 @@ use super::usage;
 /// output, as the product contract says.
 #[derive(clap::Args, Debug)]
 #[command(mut_arg("format", |a| a.long("input-format")))]
-#[command(after_help = "Exit codes: 0 analysis done (any verdict), 2 usage or input error.\n\n\
+#[command(after_help = "Exit codes: 0 analysis done (any verdict), 2 usage or input error, or nothing could be \
+    read (every input skipped, or no files).\n\n\
     Example:  rootline analyze examples/incidents/seed-37\n          \
     rootline analyze examples/incidents/seed-37 --format json -o analysis.json")]
 pub struct Args {
@@ -53,6 +54,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let timeline = rootline_ingest::read(&a.input.paths, &opts);
     let stats = timeline.stats.clone();
+    // With nothing read there is nothing to analyse: "no incident" would tell an operator who
+    // pointed at the wrong path that the node is fine.
+    if let Some(code) = super::common::nothing_read(&stats, false) {
+        return Ok(code);
+    }
     let mut c = rootline_correlate::Correlator::new(&engine);
     c.feed_timeline(timeline.into_events());
     if std::env::var_os("ROOTLINE_DEBUG_TIMING").is_some() {

@@ -217,6 +217,31 @@ pub fn load_pack(dirs: &[PathBuf]) -> anyhow::Result<Pack> {
     Pack::load(&refs).map_err(|e| UsageError(format!("{e}")).into())
 }
 
+/// Exit 2 with "nothing could be read" when not one file or member was read as a log: every input
+/// was skipped (an empty or binary file, a stream damaged before its first line) or the inputs hold
+/// no files (an empty directory). The reasons go to stderr first, up to five, unless the caller has
+/// shown them already. `None` when something was read. Shared by every command that reads evidence,
+/// so all of them answer an unreadable input the same way.
+pub fn nothing_read(stats: &rootline_ingest::Stats, reasons_shown: bool) -> Option<std::process::ExitCode> {
+    if !stats.nothing_read() {
+        return None;
+    }
+    if !reasons_shown {
+        for k in stats.skipped.iter().take(5) {
+            eprintln!("rootline: skipped {}: {}", k.path, k.reason);
+        }
+        if stats.skipped.len() > 5 {
+            eprintln!("rootline: ... and {} more skipped", stats.skipped.len() - 5);
+        }
+    }
+    if stats.skipped.is_empty() {
+        eprintln!("rootline: nothing could be read: the inputs hold no files");
+    } else {
+        eprintln!("rootline: nothing could be read: every input was skipped (details: rootline timeline --stats)");
+    }
+    Some(std::process::ExitCode::from(2))
+}
+
 /// Writes a command's output to `-o FILE`, or to standard output.
 pub fn write_output(path: Option<&std::path::Path>, body: &str) -> anyhow::Result<()> {
     use std::io::Write;

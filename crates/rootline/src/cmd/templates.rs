@@ -192,12 +192,7 @@ fn max_time(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     }
 }
 
-/// Exit 2 when nothing at all could be read (every input skipped); 0 otherwise.
+/// Exit 2 when nothing at all could be read; 0 otherwise.
 fn exit_for(stats: &rootline_ingest::Stats) -> ExitCode {
-    if stats.files == 0 && !stats.skipped.is_empty() {
-        eprintln!("rootline: nothing could be read: every input was skipped (see rootline timeline --stats)");
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    }
+    super::common::nothing_read(stats, false).unwrap_or(ExitCode::SUCCESS)
 }

@@ -251,14 +251,10 @@ fn repeats_json(r: &Repeats<LineRef>) -> serde_json::Value {
     })
 }
 
-/// Exit 2 when nothing at all could be read (every input skipped); 0 otherwise.
+/// Exit 2 when nothing at all could be read (the reasons were shown by `note` or `--stats`); 0
+/// otherwise.
 fn exit_for(stats: &rootline_ingest::Stats) -> ExitCode {
-    if stats.files == 0 && !stats.skipped.is_empty() {
-        eprintln!("rootline: nothing could be read: every input was skipped (see the reasons above or --stats)");
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    }
+    super::common::nothing_read(stats, true).unwrap_or(ExitCode::SUCCESS)
 }
 
 /// A one-line reminder on stderr when something was skipped, cut or unparsed.
