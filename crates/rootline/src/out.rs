@@ -1,6 +1,6 @@
 //! Writing to the terminal or a pipe: colour decisions, event lines, JSON, broken pipes.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
 use rootline_event::{json_text, lossless_str, EventRef, Severity, TimeKind};
 
@@ -17,14 +17,27 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// Whether to colour standard output.
-    pub fn enabled(self) -> bool {
+    /// Whether to colour output that goes to a terminal (`to_terminal`) or not.
+    pub fn enabled(self, to_terminal: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
         }
     }
+}
+
+/// The `--color` of this run (a global option: every command accepts it).
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+
+/// Records the run's `--color` (once, from `main`).
+pub fn set_color(c: ColorChoice) {
+    let _ = COLOR.set(c);
+}
+
+/// Whether to colour output going to a terminal (`to_terminal`) or elsewhere, as `--color` says.
+pub fn color(to_terminal: bool) -> bool {
+    COLOR.get().copied().unwrap_or_default().enabled(to_terminal)
 }
 
 /// True when `e` is (or wraps) a closed-pipe write error: the reader went away, which is success.

@@ -1,15 +1,15 @@
 //! `rootline timeline PATH...`: the merged timeline, as text columns or JSON lines, or `--stats`.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use super::common::{FilterArgs, InputArgs};
+use super::common::{FilterArgs, InputArgs, OutputArgs};
 use std::sync::Arc;
 
 use rootline_event::{Event, Format, Provenance, TimeKind, Timestamp};
 use rootline_template::collapse::{Collapser, Offer, Repeats};
 
-use crate::out::{write_event_json, ColorChoice, TextWriter};
+use crate::out::{write_event_json, TextWriter};
 
 /// Lines per batch handed from the collapsing thread to the printing one.
 const BATCH: usize = 1024;
@@ -25,16 +25,19 @@ const OUT: usize = 256 * 1024;
 #[command(after_help = "Examples:\n  \
     rootline timeline examples/incidents/seed-37 --since '2025-10-13 19:40' --until '2025-10-13 20:10'\n  \
     rootline timeline sosreport-node37.tar.xz --grep 'dm-21|sd[st]\\b' --json | jq .\n  \
-    rootline timeline /var/log/messages dmesg.txt --stats")]
+    rootline timeline /var/log/messages dmesg.txt --stats\n  \
+    rootline timeline --input-format syslog remote.log -o timeline.txt\n\n\
+    Exit codes: 0 done, 2 usage or input error (nothing could be read).")]
+#[command(mut_arg("format", |a| a.help("Output format: text (default, aligned columns) or json (one JSON object per \
+    event: time, time_kind, host, format, program, pid, severity, message, path, line, byte_offset, fields; \
+    see docs/guide.md); with --stats, the statistics as text or one JSON object")))]
 pub struct Args {
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     filter: FilterArgs,
-    /// One JSON object per event (time, host, format, program, pid, severity, message, path, line,
-    /// byte_offset); with --stats, the statistics as one JSON object.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Print what was read instead of the timeline: files, lines, events, unparsed lines, skipped
     /// files with reasons, per-source time range, boot anchors and estimated clock skew.
     #[arg(long)]
@@ -44,21 +47,18 @@ pub struct Args {
     /// (`... x45 more over 90 s`) where they stop. Default window when given without a value: 60 s.
     #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "60")]
     collapse: Option<u64>,
-    /// Colour the output.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
 }
 
 /// Runs the command.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let json = a.output.format(&["text", "json"], true)? == "json";
     let opts = a.input.options()?;
     let query = a.filter.query(&a.input.zone()?)?;
     let timeline = rootline_ingest::read(&a.input.paths, &opts);
     let stats = timeline.stats.clone();
-    let stdout = io::stdout();
-    let mut w = BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let mut w = a.output.writer()?;
     if a.stats {
-        if a.json {
+        if json {
             serde_json::to_writer_pretty(&mut w, &stats)?;
             writeln!(w)?;
         } else {
@@ -67,9 +67,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         w.flush()?;
         return Ok(exit_for(&stats));
     }
-    let mut text = TextWriter::new(a.color.enabled());
+    let mut text = TextWriter::new(crate::out::color(a.output.to_terminal()));
     let mut shown = 0u64;
-    let json = a.json;
     let mut events = timeline.into_events();
     let mut out = Vec::with_capacity(OUT + 64 * 1024);
     let Some(collapse) = a.collapse else {

@@ -215,10 +215,10 @@ fn usage_errors_exit_2_with_a_message() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such/path: no such file or directory"));
     let o = run(&["timeline", "--tz", "Mars/Olympus", "-"]);
     assert_eq!(o.status.code(), Some(2));
-    let o = run(&["timeline", "--format", "nope", "-"]);
+    let o = run(&["timeline", "--input-format", "nope", "-"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("unknown format; known:") && err.contains("syslog"), "{err}");
+    assert!(err.contains("unknown input format; known:") && err.contains("syslog"), "{err}");
 }
 
 #[test]
