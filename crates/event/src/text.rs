@@ -37,17 +37,14 @@ fn escape_invalid(mut bytes: &[u8]) -> String {
     }
 }
 
-/// The JSON value for a byte string: a JSON string when valid UTF-8, otherwise
-/// `{"text": <lossless_str>, "bytes_base64": <base64 of the exact bytes>}` so nothing is lost.
-pub fn json_text(bytes: &[u8]) -> serde_json::Value {
+/// The exact bytes as standard base64 when they are not valid UTF-8, else `None`.
+///
+/// JSON output writes a byte string as two fields of fixed types: `<name>`, always a string (the
+/// [`lossless_str`] text), and, only when the bytes are not UTF-8, `<name>_base64` with the exact
+/// bytes, so nothing is lost and `jq .message` never meets an object.
+pub fn base64_if_invalid(bytes: &[u8]) -> Option<String> {
     use base64::Engine;
-    match std::str::from_utf8(bytes) {
-        Ok(s) => serde_json::Value::String(s.to_owned()),
-        Err(_) => serde_json::json!({
-            "text": escape_invalid(bytes),
-            "bytes_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
-        }),
-    }
+    std::str::from_utf8(bytes).is_err().then(|| base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
 /// `s` cut to `n` characters with `…` when longer (for one-line displays; JSON keeps text whole).
@@ -82,9 +79,8 @@ mod tests {
 
     #[test]
     fn json_keeps_exact_bytes() {
-        let v = json_text(b"x\xfe");
-        assert_eq!(v["text"], "x\\xFE");
-        assert_eq!(v["bytes_base64"], "eP4=");
-        assert_eq!(json_text(b"ok"), serde_json::json!("ok"));
+        assert_eq!(base64_if_invalid(b"x\xfe").as_deref(), Some("eP4="));
+        assert_eq!(base64_if_invalid(b"ok"), None);
+        assert_eq!(base64_if_invalid("한".as_bytes()), None);
     }
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use rootline_event::{json_text, lossless_str, Event, Timestamp};
+use rootline_event::{base64_if_invalid, lossless_str, Event, Timestamp};
 use rootline_template::{Config, Miner, Template, TemplateId};
 
 use super::common::{FilterArgs, InputArgs, OutputArgs};
@@ -134,17 +134,20 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         if json {
             let hosts: serde_json::Map<String, serde_json::Value> =
                 s.hosts.iter().map(|(h, n)| (h.to_string(), serde_json::Value::from(*n))).collect();
-            let obj = serde_json::json!({
+            let mut obj = serde_json::json!({
                 "template_id": id.0,
                 "template": text,
                 "count": s.count,
                 "first": s.first.map(|t| t.to_rfc3339()),
                 "last": s.last.map(|t| t.to_rfc3339()),
                 "hosts": hosts,
-                "example": json_text(s.example.headline()),
+                "example": lossless_str(s.example.headline()),
                 "path": &*s.example.provenance.path,
                 "line": s.example.provenance.line,
             });
+            if let Some(b) = base64_if_invalid(s.example.headline()) {
+                obj["example_base64"] = b.into();
+            }
             serde_json::to_writer(&mut w, &obj)?;
             w.write_all(b"\n")?;
         } else {
