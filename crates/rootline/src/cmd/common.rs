@@ -205,8 +205,7 @@ pub fn parse_time_arg(what: &str, s: &str, tz: &TimeZone) -> anyhow::Result<i64>
 impl InputArgs {
     /// The ingest options these arguments ask for.
     pub fn options(&self) -> anyhow::Result<Options> {
-        let mut o = Options::default();
-        o.format = parse_input_format(self.input_format.as_deref())?;
+        let mut o = Options { format: parse_input_format(self.input_format.as_deref())?, ..Options::default() };
         if let Some(tz) = &self.tz {
             o.time.tz = Some(parse_tz(tz)?);
         }

@@ -51,7 +51,8 @@ pub struct Args {
     /// Year for lines that carry none.
     #[arg(long, value_name = "YYYY")]
     year: Option<i16>,
-    /// Read every file as this input format instead of detecting it (see `rootline timeline --help`).
+    /// Read every file as this input format instead of detecting it: syslog, journal, kernel, klog,
+    /// logfmt, cri, oslo, libvirt, k8s-events, jsonlines, snapshot, command-log, generic, plain.
     #[arg(long = "input-format", value_name = "FORMAT")]
     input_format: Option<String>,
     /// Language of the target's analysis: en or ko.

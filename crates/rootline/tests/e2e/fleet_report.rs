@@ -1,4 +1,4 @@
-//! `rootline fleet --report md|html`: the target's postmortem with its "Why only this node" section,
+//! `rootline fleet --format md|html`: the target's postmortem with its "Why only this node" section,
 //! in both languages, every evidence link of the section resolving to a row of the evidence index; the
 //! same document as `rootline report` on the fleet's analysis; and no such section without peers.
 

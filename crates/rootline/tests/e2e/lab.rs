@@ -63,7 +63,12 @@ fn findings<'a>(doc: &'a Value, id: &str) -> Vec<&'a Value> {
 }
 
 fn ids(doc: &Value) -> Vec<String> {
-    doc["findings"].as_array().into_iter().flatten().filter_map(|f| f["signature"].as_str().map(str::to_string)).collect()
+    doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["signature"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// Entity values of a finding as strings (numbers are accepted too).

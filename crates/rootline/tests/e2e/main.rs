@@ -2,6 +2,7 @@
 //! codes and output checked. One module per command; `support` holds what they share.
 
 mod analyze;
+mod contract;
 mod doctor;
 mod fleet;
 mod fleet_report;
