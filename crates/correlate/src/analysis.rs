@@ -24,6 +24,8 @@ pub struct Inputs {
     pub unparsed_lines: u64,
     /// Inputs not read, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Files read as facts about their bundle (host name, time zone, boot time), not as logs.
+    pub metadata: Vec<Skipped>,
 }
 
 /// An input not read.

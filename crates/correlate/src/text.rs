@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use rootline_event::{cut, Timestamp};
+use rootline_event::{count, cut, Timestamp};
 use rootline_rules::{Evidence, Finding, Lang};
 
 use crate::analysis::{Analysis, Incident};
@@ -103,12 +103,12 @@ pub fn render(a: &Analysis, lang: Lang) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "rootline analyze: {} {} ({} files, {} events, {} findings)",
+        "rootline analyze: {} {} ({}, {}, {})",
         l.verdict,
         a.verdict.as_str(),
-        a.inputs.files,
-        a.inputs.events,
-        a.findings.len()
+        count(a.inputs.files, "file"),
+        count(a.inputs.events, "event"),
+        count(a.findings.len() as u64, "finding")
     );
     if a.incidents.is_empty() {
         let _ = writeln!(o, "{}", l.none);
@@ -126,12 +126,12 @@ pub fn render(a: &Analysis, lang: Lang) -> String {
             let f = by_id.get(i.root_cause.finding.as_str());
             let _ = writeln!(
                 o,
-                "  {} {} (confidence {:.2}, {} findings, {} links){}",
+                "  {} {} (confidence {:.2}, {}, {}){}",
                 i.start.as_deref().unwrap_or("-"),
                 i.root_cause.finding,
                 i.root_cause.confidence,
-                i.findings.len(),
-                i.chain.len(),
+                count(i.findings.len() as u64, "finding"),
+                count(i.chain.len() as u64, "link"),
                 f.map(|f| repeats(f)).unwrap_or_default()
             );
             if let Some(e) = i.root_cause.evidence.first() {
@@ -222,7 +222,8 @@ fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L
         }
     }
     if i.chain.len() > links_shown {
-        let _ = writeln!(o, "  ({} more links allowed by the evidence: --format json)", i.chain.len() - links_shown);
+        let more = (i.chain.len() - links_shown) as u64;
+        let _ = writeln!(o, "  ({} allowed by the evidence: --format json)", count(more, "more link"));
     }
     if !i.alternatives.is_empty() {
         let _ = writeln!(o, "\n{}:", l.alts);
@@ -276,7 +277,8 @@ fn why_only(o: &mut String, w: &crate::peers::WhyOnlyThisNode, l: &L) {
     let fact = |o: &mut String, f: &crate::peers::PeerFact| {
         let at = f.evidence.first().map(|e| format!("  {}", cite(e))).unwrap_or_default();
         let note = f.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
-        let _ = writeln!(o, "  - {} {}: seen on {} of {} nodes{note}{at}", f.kind, cut(&f.what, 90), f.seen_on, f.of);
+        let of = count(f.of as u64, "node");
+        let _ = writeln!(o, "  - {} {}: seen on {} of {of}{note}{at}", f.kind, cut(&f.what, 90), f.seen_on);
     };
     for f in w.only_here.iter().take(12) {
         fact(o, f);

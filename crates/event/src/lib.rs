@@ -23,7 +23,7 @@ mod view;
 use std::sync::Arc;
 
 pub use format::{Format, Severity, TimeKind};
-pub use text::{base64_if_invalid, cut, lossless_str};
+pub use text::{base64_if_invalid, count, cut, lossless_str, plural};
 pub use time::{civil_from_days, days_from_civil, Timestamp};
 pub use view::{EventRef, Fields, FieldsIter};
 

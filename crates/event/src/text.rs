@@ -47,6 +47,30 @@ pub fn base64_if_invalid(bytes: &[u8]) -> Option<String> {
     std::str::from_utf8(bytes).is_err().then(|| base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
+/// `n` and an English noun, plural unless `n` is 1: `count(1, "template")` is `1 template`,
+/// `count(2, "template")` `2 templates`, `count(3, "process")` `3 processes`, `count(0, "entry")`
+/// `0 entries`. The noun may be a phrase whose last word counts (`count(2, "unparsed line")`).
+/// Every count in rootline's English text goes through it, so none reads "1 templates".
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{n} {}", plural(n, noun))
+}
+
+/// The noun (or phrase) as [`count`] writes it after `n`, without the number.
+pub fn plural(n: u64, noun: &str) -> Cow<'_, str> {
+    if n == 1 || noun.is_empty() {
+        return Cow::Borrowed(noun);
+    }
+    let b = noun.as_bytes();
+    let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
+    if noun.ends_with('y') && b.len() >= 2 && !vowel(b[b.len() - 2]) {
+        return Cow::Owned(format!("{}ies", &noun[..noun.len() - 1]));
+    }
+    if ["s", "x", "z", "ch", "sh"].iter().any(|e| noun.ends_with(e)) {
+        return Cow::Owned(format!("{noun}es"));
+    }
+    Cow::Owned(format!("{noun}s"))
+}
+
 /// `s` cut to `n` characters with `…` when longer (for one-line displays; JSON keeps text whole).
 pub fn cut(s: &str, n: usize) -> String {
     match s.char_indices().nth(n) {
@@ -58,6 +82,19 @@ pub fn cut(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_plural_unless_one() {
+        assert_eq!(count(1, "template"), "1 template");
+        assert_eq!(count(2, "template"), "2 templates");
+        assert_eq!(count(0, "finding"), "0 findings");
+        assert_eq!(count(3, "process"), "3 processes");
+        assert_eq!(count(2, "entry"), "2 entries");
+        assert_eq!(count(2, "day"), "2 days");
+        assert_eq!(count(5, "unparsed line"), "5 unparsed lines");
+        assert_eq!(count(1, "unparsed line"), "1 unparsed line");
+        assert_eq!(count(2, "more link"), "2 more links");
+    }
 
     #[test]
     fn cut_counts_characters() {

@@ -105,6 +105,7 @@ struct UnitResult {
     index: usize,
     runs: Vec<run::Run>,
     skipped: Vec<Skipped>,
+    metadata: Vec<Skipped>,
     warnings: Vec<Skipped>,
     facts: Vec<run::Fact>,
 }
@@ -135,7 +136,7 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
                 run::Outcome::Run(run) => r.runs.push(*run),
                 run::Outcome::Fact(f, note) => {
                     r.facts.push(f);
-                    r.skipped.push(note);
+                    r.metadata.push(note);
                 }
                 run::Outcome::Skipped(s) => r.skipped.push(s),
             };
@@ -147,14 +148,15 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
         })
         .collect();
     per_unit.sort_by_key(|r| r.index);
-    let (mut runs, mut warnings, mut facts) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut runs, mut metadata, mut warnings, mut facts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in per_unit {
         runs.extend(r.runs);
         skipped.extend(r.skipped);
+        metadata.extend(r.metadata);
         warnings.extend(r.warnings);
         facts.extend(r.facts);
     }
     let (plans, sources) = time::resolve::plan(&runs, &facts, &opts.time);
-    let stats = Stats::new(sources, skipped, warnings);
+    let stats = Stats::new(sources, skipped, metadata, warnings);
     Timeline { runs, plans, stats }
 }

@@ -16,8 +16,12 @@ pub struct Stats {
     pub unparsed_lines: u64,
     /// Decompressed bytes read.
     pub bytes: u64,
-    /// Inputs not read as logs, with the reason.
+    /// Inputs not read, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Files read as facts about their bundle folder rather than as logs (a host name, a time zone,
+    /// a boot time), with the fact each gave as its reason. Neither logs nor skipped: counted apart,
+    /// so that every count of `skipped` means the same.
+    pub metadata: Vec<Skipped>,
     /// Problems met while reading (cut lines, damaged archives, truncated streams).
     pub warnings: Vec<Skipped>,
     /// One entry per source read.
@@ -25,7 +29,12 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub(crate) fn new(sources: Vec<SourceStats>, skipped: Vec<Skipped>, warnings: Vec<Skipped>) -> Self {
+    pub(crate) fn new(
+        sources: Vec<SourceStats>,
+        skipped: Vec<Skipped>,
+        metadata: Vec<Skipped>,
+        warnings: Vec<Skipped>,
+    ) -> Self {
         Stats {
             files: sources.len() as u64,
             lines: sources.iter().map(|s| s.lines).sum(),
@@ -33,6 +42,7 @@ impl Stats {
             unparsed_lines: sources.iter().map(|s| s.unparsed_lines).sum(),
             bytes: sources.iter().map(|s| s.bytes).sum(),
             skipped,
+            metadata,
             warnings,
             sources,
         }

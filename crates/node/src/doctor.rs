@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use rootline_event::cut;
+use rootline_event::{count, cut};
 use serde::Serialize;
 
 use crate::block::{self, DmOutputs, Map};
@@ -743,12 +743,12 @@ pub fn render_text(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "checked: {} maps, {} processes, {} in D state ({} more only briefly), {} zombies",
-        r.maps.len(),
-        r.counts.processes,
+        "checked: {}, {}, {} in D state ({} more only briefly), {}",
+        count(r.maps.len() as u64, "map"),
+        count(r.counts.processes as u64, "process"),
         r.counts.d_state,
         r.counts.d_state_transient,
-        r.counts.zombies
+        count(r.counts.zombies as u64, "zombie")
     );
     if !r.commands.is_empty() {
         let cs: Vec<String> = r.commands.iter().map(|c| format!("{}: {}", c.line(), c.describe())).collect();
@@ -760,15 +760,15 @@ pub fn render_text(r: &Report) -> String {
     let n = |sev| r.findings.iter().filter(|f| f.severity == sev).count();
     let _ = writeln!(
         s,
-        "status: {} ({} failures, {} warnings, {} notes; exit {})",
+        "status: {} ({}, {}, {}; exit {})",
         match r.status {
             Health::Healthy => "HEALTHY",
             Health::Warning => "WARNING",
             Health::Failure => "FAILURE",
         },
-        n(Severity::Failure),
-        n(Severity::Warning),
-        n(Severity::Info),
+        count(n(Severity::Failure) as u64, "failure"),
+        count(n(Severity::Warning) as u64, "warning"),
+        count(n(Severity::Info) as u64, "note"),
         r.exit_code()
     );
     s

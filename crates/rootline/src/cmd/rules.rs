@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use rootline_event::count;
 use rootline_rules::{docs, harness, lint, Engine, Lang};
 
 use super::common::{InputArgs, OutputArgs};
@@ -136,10 +137,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
             writeln!(
                 w,
-                "{} rules and {} ties, {} cases ({} fires, {} quiet): {} passed, {} failed",
-                rep.rules,
-                rep.ties,
-                rep.cases,
+                "{} and {}, {} ({} fires, {} quiet): {} passed, {} failed",
+                count(rep.rules as u64, "rule"),
+                count(rep.ties as u64, "tie"),
+                count(rep.cases as u64, "case"),
                 rep.fires,
                 rep.quiet,
                 rep.cases - rep.failures.len(),
@@ -161,11 +162,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
             writeln!(
                 w,
-                "{} rules, {} links, {} prefilter literals: {errors} error(s), {} warning(s)",
-                engine.pack().signatures.len(),
-                engine.pack().links.len(),
-                engine.literals().len(),
-                issues.len() - errors
+                "{}, {}, {}: {}, {}",
+                count(engine.pack().signatures.len() as u64, "rule"),
+                count(engine.pack().links.len() as u64, "link"),
+                count(engine.literals().len() as u64, "prefilter literal"),
+                count(errors as u64, "error"),
+                count((issues.len() - errors) as u64, "warning")
             )?;
             if errors > 0 {
                 ExitCode::from(1)
@@ -195,7 +197,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             } else {
                 if !check {
-                    writeln!(w, "wrote {} pages to {}", pages.len(), out.display())?;
+                    writeln!(w, "wrote {} to {}", count(pages.len() as u64, "page"), out.display())?;
                 }
                 ExitCode::SUCCESS
             }
@@ -229,14 +231,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             if stats {
                 let mbs = |secs: f64| bytes as f64 / 1e6 / secs.max(1e-9);
                 eprintln!(
-                    "rootline: {} events, {} message bytes; read {:.3}s; match {:.3}s ({:.0} MB/s of messages), {} hits, {} findings",
-                    events.len(),
-                    bytes,
+                    "rootline: {}, {}; read {:.3}s; match {:.3}s ({:.0} MB/s of messages), {}, {}",
+                    count(events.len() as u64, "event"),
+                    count(bytes, "message byte"),
                     (t1 - t0).as_secs_f64(),
                     (t2 - t1).as_secs_f64(),
                     mbs((t2 - t1).as_secs_f64()),
-                    analysis.hits,
-                    analysis.findings.len()
+                    count(analysis.hits as u64, "hit"),
+                    count(analysis.findings.len() as u64, "finding")
                 );
             }
             if json {

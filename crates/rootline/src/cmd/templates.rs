@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use rootline_event::{base64_if_invalid, lossless_str, Event, Timestamp};
+use rootline_event::{base64_if_invalid, count, lossless_str, Event, Timestamp};
 use rootline_template::{Config, Miner, Template, TemplateId};
 
 use super::common::{FilterArgs, InputArgs, OutputArgs};
@@ -173,10 +173,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     drop(w);
     if stats.unparsed_lines > 0 || !stats.skipped.is_empty() {
         eprintln!(
-            "rootline: {} templates over {} events; {} files read, {} skipped (details: rootline timeline --stats)",
-            rows.len(),
-            stats.events,
-            stats.files,
+            "rootline: {} over {}; {} read, {} skipped (details: rootline timeline --stats)",
+            count(rows.len() as u64, "template"),
+            count(stats.events, "event"),
+            count(stats.files, "file"),
             stats.skipped.len()
         );
     }
@@ -199,7 +199,7 @@ fn max_time(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 
 /// Exit 2 when nothing at all could be read (every input skipped); 0 otherwise.
 fn exit_for(stats: &rootline_ingest::Stats) -> ExitCode {
-    if stats.files == 0 && !stats.skipped.is_empty() {
+    if stats.files == 0 && (!stats.skipped.is_empty() || !stats.metadata.is_empty()) {
         eprintln!("rootline: nothing could be read: every input was skipped (see rootline timeline --stats)");
         ExitCode::from(2)
     } else {

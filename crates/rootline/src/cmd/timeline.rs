@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::common::{FilterArgs, InputArgs, OutputArgs};
 use std::sync::Arc;
 
-use rootline_event::{Event, Format, Provenance, TimeKind, Timestamp};
+use rootline_event::{count, Event, Format, Provenance, TimeKind, Timestamp};
 use rootline_template::collapse::{Collapser, Offer, Repeats};
 
 use crate::out::{write_event_json, TextWriter};
@@ -129,6 +129,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                             text.push(&mut out, ev.into());
                         }
                     }
+                    Line::Held(_) => {}
                     Line::Repeats(r) => {
                         if json {
                             serde_json::to_writer(&mut out, &repeats_json(r))?;
@@ -150,10 +151,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     Ok(exit_for(&stats))
 }
 
-/// What the merging thread hands the printer.
+/// What the merging thread hands the printer (and, while it waits in the queue, a held line).
 enum Line {
     Event(Event),
     Repeats(Repeats<LineRef>),
+    /// The first repeat of a run, kept until the run ends: printed if it stays the only one.
+    Held(Event),
 }
 
 /// How a collapsed line is referred to: its file, line, position in the stream, and UTC offset.
@@ -176,6 +179,17 @@ impl Collapsing {
     fn place(&mut self, closed: Vec<Repeats<LineRef>>) {
         for r in closed {
             let at = self.queue.partition_point(|e| e.0 <= r.last_ref.2);
+            // One repeat is not summarised: the held line itself is shown where it stands. It is
+            // still queued: a line leaves the queue a window after its time, and its run (whose last
+            // line it is) closes a window after that same time, before the queue moves past it.
+            if r.hidden == 1 && at > 0 {
+                if let Some(e) = self.queue.get_mut(at - 1).filter(|e| e.0 == r.last_ref.2) {
+                    if let Line::Held(ev) = std::mem::replace(&mut e.2, Line::Repeats(r)) {
+                        e.2 = Line::Event(ev);
+                    }
+                    continue;
+                }
+            }
             self.queue.insert(at, (r.last_ref.2, Some(r.last), Line::Repeats(r)));
         }
     }
@@ -190,14 +204,17 @@ impl Collapsing {
         let at = (ev.provenance.path.clone(), ev.provenance.line, seq, ev.time.map_or(0, |t| t.offset_secs));
         let (offer, closed) = self.c.offer(&group, t, ev.headline(), at);
         self.place(closed);
-        if offer == Offer::Show {
-            self.queue.push_back((seq, t, Line::Event(ev)));
+        match offer {
+            Offer::Show => self.queue.push_back((seq, t, Line::Event(ev))),
+            Offer::Hold => self.queue.push_back((seq, t, Line::Held(ev))),
+            Offer::Hide => {}
         }
         let Some(t) = t else { return true };
         // Nothing can be placed before a line older than one window: it is final.
         while self.queue.front().is_some_and(|f| f.1.is_none_or(|ft| ft < t.saturating_sub(self.window))) {
             let (_, _, line) = self.queue.pop_front().expect("front exists");
-            if !out(line) {
+            // A held line still held here is counted in its run's summary.
+            if !matches!(line, Line::Held(_)) && !out(line) {
                 return false;
             }
         }
@@ -208,7 +225,7 @@ impl Collapsing {
         let closed = self.c.finish();
         self.place(closed);
         while let Some((_, _, line)) = self.queue.pop_front() {
-            if !out(line) {
+            if !matches!(line, Line::Held(_)) && !out(line) {
                 return;
             }
         }
@@ -252,7 +269,7 @@ fn repeats_json(r: &Repeats<LineRef>) -> serde_json::Value {
 
 /// Exit 2 when nothing at all could be read (every input skipped); 0 otherwise.
 fn exit_for(stats: &rootline_ingest::Stats) -> ExitCode {
-    if stats.files == 0 && !stats.skipped.is_empty() {
+    if stats.files == 0 && (!stats.skipped.is_empty() || !stats.metadata.is_empty()) {
         eprintln!("rootline: nothing could be read: every input was skipped (see the reasons above or --stats)");
         ExitCode::from(2)
     } else {
@@ -262,7 +279,7 @@ fn exit_for(stats: &rootline_ingest::Stats) -> ExitCode {
 
 /// A one-line reminder on stderr when something was skipped, cut or unparsed.
 fn note(s: &rootline_ingest::Stats, shown: u64) {
-    let skipped: Vec<_> = s.skipped.iter().filter(|k| !k.reason.starts_with("read as bundle metadata")).collect();
+    let skipped = &s.skipped;
     if skipped.is_empty() && s.warnings.is_empty() && s.unparsed_lines == 0 && !io::stderr().is_terminal() {
         return;
     }
@@ -273,14 +290,14 @@ fn note(s: &rootline_ingest::Stats, shown: u64) {
         eprintln!("rootline: warning: {}: {}", k.path, k.reason);
     }
     eprintln!(
-        "rootline: {} events shown; read {} files, {} lines, {} events, {} unparsed lines, {} skipped, {} warnings (details: --stats)",
-        shown,
-        s.files,
-        s.lines,
-        s.events,
-        s.unparsed_lines,
+        "rootline: {} shown; read {}, {}, {}, {}, {} skipped, {} (details: --stats)",
+        count(shown, "event"),
+        count(s.files, "file"),
+        count(s.lines, "line"),
+        count(s.events, "event"),
+        count(s.unparsed_lines, "unparsed line"),
         skipped.len(),
-        s.warnings.len()
+        count(s.warnings.len() as u64, "warning")
     );
 }
 
@@ -292,6 +309,10 @@ fn write_stats(w: &mut dyn Write, s: &rootline_ingest::Stats) -> io::Result<()> 
     writeln!(w, "bytes           {}", s.bytes)?;
     writeln!(w, "skipped         {}", s.skipped.len())?;
     for k in &s.skipped {
+        writeln!(w, "  {}: {}", k.path, k.reason)?;
+    }
+    writeln!(w, "metadata        {}", s.metadata.len())?;
+    for k in &s.metadata {
         writeln!(w, "  {}: {}", k.path, k.reason)?;
     }
     writeln!(w, "warnings        {}", s.warnings.len())?;
@@ -316,8 +337,9 @@ fn write_stats(w: &mut dyn Write, s: &rootline_ingest::Stats) -> io::Result<()> 
         if src.out_of_order > 0 {
             writeln!(
                 w,
-                "    {} lines earlier than the line before them (clock jump or interleaving); sorted",
-                src.out_of_order
+                "    {} earlier than the line before {} (clock jump or interleaving); sorted",
+                count(src.out_of_order, "line"),
+                if src.out_of_order == 1 { "it" } else { "them" }
             )?;
         }
         if let Some(sk) = src.skew_secs {

@@ -10,3 +10,4 @@ mod lab;
 mod report;
 mod support;
 mod timeline;
+mod wording;
