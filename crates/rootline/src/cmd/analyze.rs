@@ -25,8 +25,9 @@ pub struct Args {
     /// Extra rule directory (adds rules, or replaces built-in rules with the same id).
     #[arg(long = "rules", value_name = "DIR")]
     rules: Vec<PathBuf>,
-    /// Replace host names, IP addresses, volume and instance ids with stable pseudonyms and drop
-    /// secrets, in the text and the evidence alike (json, md and html).
+    /// Replace host names, IP addresses, volume and instance ids, storage ids (WWIDs, IQNs, NQNs, FC
+    /// WWNs, serial numbers) with stable pseudonyms and drop secrets, in the text and the evidence
+    /// alike, in every output format (see docs/report.md).
     #[arg(long)]
     redact: bool,
 }
@@ -35,9 +36,6 @@ pub struct Args {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let lang = super::common::parse_lang(a.lang.as_deref())?;
     let format = a.output.format(&["text", "json", "md", "html"], true)?;
-    if format == "text" && a.redact {
-        return super::usage("--redact: write --format json, md or html");
-    }
     let opts = a.input.options()?;
     let pack = super::common::load_pack(&a.rules)?;
     let engine = Engine::new(pack);
@@ -67,6 +65,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             let format = rootline_report::Format::parse(format).expect("checked above");
             let opts = rootline_report::Options { format, lang, redact: a.redact };
             rootline_report::render(&analysis, engine.pack(), &opts)?
+        }
+        _ if a.redact => {
+            // The text is rendered from the analysis, then redacted with the pseudonyms its JSON
+            // document gets, so the two outputs name every host, address and device alike.
+            let text = rootline_correlate::text::render(&analysis, lang);
+            let mut doc = rootline_report::analysis_value(&analysis);
+            rootline_report::redact::redact_with_text(&mut doc, &text)
         }
         _ => rootline_correlate::text::render(&analysis, lang),
     };

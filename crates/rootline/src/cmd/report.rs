@@ -23,8 +23,9 @@ pub struct Args {
     /// Language of the text: en or ko (default from LC_ALL / LC_MESSAGES / LANG).
     #[arg(long, value_name = "LANG")]
     lang: Option<String>,
-    /// Replace host names, IP addresses, volume and instance ids with stable pseudonyms and drop
-    /// secrets, in the text and the evidence alike.
+    /// Replace host names, IP addresses, volume and instance ids, storage ids (WWIDs, IQNs, NQNs, FC
+    /// WWNs, serial numbers) with stable pseudonyms and drop secrets, in the text and the evidence
+    /// alike (see docs/report.md).
     #[arg(long)]
     redact: bool,
     /// Extra rule directory, for the titles and advice of rules that are not built in.
