@@ -7,7 +7,7 @@
 # 1. In-process: the library mines each dataset's `Content` column (default parameters, the same for
 #    every dataset) and the example binary evaluates it.
 # 2. Through the command line: the same contents, one per line, go through
-#    `rootline templates --format plain --per-line`, and its output is evaluated the same way, so
+#    `rootline templates --input-format plain --per-line`, and its output is evaluated the same way, so
 #    anyone can recompute the accuracy from the per-line JSON with their own evaluator
 #    (files kept in $OUT, default loghub-bench/ in cargo's target directory).
 # 3. Speed: the 16 x 2,000 contents replicated to 2,000,000 lines, mined on one core (best of 3).
@@ -35,11 +35,11 @@ echo "== in-process (library)"
 "$bin" accuracy "$data"
 
 echo
-echo "== through 'rootline templates --format plain --per-line' (output in $out)"
+echo "== through 'rootline templates --input-format plain --per-line' (output in $out)"
 mkdir -p "$out"
 for d in HDFS Hadoop Spark Zookeeper BGL HPC Thunderbird Windows Linux Android HealthApp Apache OpenSSH OpenStack Mac Proxifier; do
     "$bin" content "$data/$d/${d}_2k.log_structured_corrected.csv" > "$out/$d.txt"
-    "$rootline" templates --format plain --per-line "$out/$d.txt" > "$out/$d.jsonl"
+    "$rootline" templates --input-format plain --per-line "$out/$d.txt" > "$out/$d.jsonl"
 done
 "$bin" accuracy "$data" --per-line "$out"
 

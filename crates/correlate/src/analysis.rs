@@ -34,6 +34,8 @@ pub struct Inputs {
     pub skipped: Vec<Skipped>,
     /// Inputs read only in part or with a problem (damaged archives, cut lines), with the reason.
     pub warnings: Vec<Skipped>,
+    /// Files read as facts about their bundle (host name, time zone, boot time), not as logs.
+    pub metadata: Vec<Skipped>,
 }
 
 /// An input not read.

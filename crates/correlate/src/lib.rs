@@ -330,6 +330,11 @@ impl<'e> Correlator<'e> {
                     .iter()
                     .map(|s| Skipped { path: s.path.clone(), reason: s.reason.clone() })
                     .collect(),
+                metadata: stats
+                    .metadata
+                    .iter()
+                    .map(|s| Skipped { path: s.path.clone(), reason: s.reason.clone() })
+                    .collect(),
             },
             hosts: self.hosts.into_iter().collect(),
             findings,

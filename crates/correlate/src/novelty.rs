@@ -11,11 +11,16 @@
 //!
 //! "New" needs a baseline: when the host's evidence starts less than [`MIN_BASELINE_SECS`] before the
 //! incident, every template looks new, and the analysis says so instead of listing leads.
+//!
+//! The operator's own actions are not leads: a capture's command lines and shell prompts (see
+//! [`is_operator_action`]) say what someone typed while looking at the fault, not what the fault did,
+//! and they are new in the window by construction. They are not mined at all.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use rootline_event::{Event, EventRef, Severity, Timestamp};
+use regex::bytes::Regex;
+use rootline_event::{Event, EventRef, Format, Severity, Timestamp};
 use rootline_rules::Evidence;
 use rootline_template::token::FxBuild;
 use rootline_template::{Miner, TemplateId};
@@ -75,6 +80,43 @@ pub struct Line<'a> {
     pub line: u64,
     /// The first line of its message.
     pub headline: &'a [u8],
+    /// A command or prompt the operator typed ([`is_operator_action`]): not mined, never a lead.
+    pub operator: bool,
+}
+
+/// True when the line records what the operator did rather than what the node did:
+/// - a command log's own records (program `command-log`): its `=== <time> # <command>` headers and
+///   its notes (`evidence collection on ... (operator)`); the outputs under them keep the program of
+///   their command and stay evidence;
+/// - in a capture (command output, plain or generic text), a shell prompt line, with or without the
+///   command typed after it: `root@node37:~# multipath -ll`, `(venv) stack@node37:/opt$ nova list`,
+///   `[root@node37 ~]# date`, and the bare `# date` / `$ uptime` of `sh`.
+///
+/// See: Debian's /etc/profile and /etc/skel/.bashrc, `PS1='${debian_chroot:+($debian_chroot)}\u@\h:\w\$ '`
+/// (and `PS1='# '` for root, `'$ '` for others, under plain `sh`); Fedora and RHEL's /etc/bashrc,
+/// `PS1="[\u@\h \W]\\$ "`; bash(1), PROMPTING: `\$` is `#` for uid 0, else `$`. A prompt is only
+/// looked for in captures: a log line whose message happens to start with `# ` is the log's.
+pub fn is_operator_action(format: Format, program: Option<&str>, headline: &[u8]) -> bool {
+    if program == Some("command-log") {
+        return true;
+    }
+    if !matches!(format, Format::Snapshot | Format::CommandLog | Format::Generic | Format::Plain)
+        || memchr::memchr2(b'#', b'$', headline).is_none()
+    {
+        return false;
+    }
+    static PROMPT: OnceLock<Regex> = OnceLock::new();
+    let re = PROMPT.get_or_init(|| {
+        Regex::new(
+            r"(?x-u)^ (?:\([^)\s]+\)\ )?    # a virtualenv, conda env or debian_chroot
+                (?: (?: [A-Za-z_][A-Za-z0-9_.-]* @ [A-Za-z0-9][A-Za-z0-9_.-]* : [^\s\#$]* [\#$]      # user@host:dir$
+                      | \[ [A-Za-z_][A-Za-z0-9_.-]* @ [A-Za-z0-9][A-Za-z0-9_.-]* \ [^\]]* \] [\#$] # [user@host dir]#
+                    ) (?:\ |$)
+                  | [\#$] \ \S )                  # sh's bare prompt, a command after it",
+        )
+        .expect("static regex")
+    });
+    re.is_match(headline)
 }
 
 /// Mines templates per host while events stream by.
@@ -153,6 +195,7 @@ impl Novelty {
             path: ev.path,
             line: ev.line,
             headline: ev.headline(),
+            operator: is_operator_action(ev.format, ev.program, ev.headline()),
         };
         self.feed_line(&line, matched);
     }
@@ -162,6 +205,9 @@ impl Novelty {
         let host = self.host_of(ev.host);
         if let Some(t) = ev.time {
             self.hosts[host as usize].1.get_or_insert(t);
+        }
+        if ev.operator {
+            return;
         }
         let headline = ev.headline;
         let id = self.miner.observe(headline);
@@ -329,6 +375,61 @@ mod tests {
         assert_eq!(fp.signatures, ["multipath.all-paths-down"]);
         assert_eq!(fp.templates.len(), 2, "the matched line's template and the lead's");
         assert!(!n.has_baseline(&host, Timestamp::from_unix_nanos(100_000_000_000, 0)));
+    }
+
+    #[test]
+    fn prompts_and_command_log_records_are_the_operator_s() {
+        use Format::*;
+        for (f, line) in [
+            (Generic, "root@s-dcn37-com604-krw1a:~# multipath -ll"),
+            (Plain, "stack@node37:/opt/stack$ openstack server list"),
+            (Snapshot, "(venv) stack@node37:~$ nova list"),
+            (Generic, "[root@node37 ~]# date"),
+            (Generic, "[root@node37 log]# "),
+            (Plain, "root@node37:~#"),
+            (Generic, "# date"),
+            (Snapshot, "$ uptime"),
+        ] {
+            assert!(is_operator_action(f, None, line.as_bytes()), "{line}");
+        }
+        assert!(is_operator_action(CommandLog, Some("command-log"), b"# date"));
+        assert!(is_operator_action(CommandLog, Some("command-log"), b"evidence collection on n37 (operator)"));
+        for (f, p, line) in [
+            (CommandLog, Some("date"), "Mon Oct 13 21:27:01 KST 2025"),
+            (CommandLog, Some("multipath -ll"), "mpathb (36001405f3a8e0b1c2d3e4f5a6b7c8d9e) dm-21 LIO-ORG,TCMU device"),
+            (Syslog, Some("sshd"), "# date"),
+            (Syslog, Some("sudo"), "root@node37:~# ls"),
+            (Generic, None, "#"),
+            (Generic, None, "## heading"),
+            (Generic, None, "$5 charge"),
+            (Generic, None, "user@example.com: mail delivered"),
+            (Kernel, None, "sd 7:0:0:1: [sdk] tag#12 FAILED Result: hostbyte=DID_TRANSPORT_DISRUPTED"),
+        ] {
+            assert!(!is_operator_action(f, p, line.as_bytes()), "{line}");
+        }
+    }
+
+    #[test]
+    fn operator_lines_are_never_leads() {
+        let mut n = Novelty::default();
+        for i in 0..50 {
+            n.feed(&ev(i * 10, i as u64 + 1, &format!("Started Session {i} of user stack.")), false);
+        }
+        let mut typed = ev(605, 70, "root@n1:~# multipath -ll");
+        typed.format = Format::Generic;
+        n.feed(&typed, false);
+        let mut header = ev(606, 71, "# date");
+        header.format = Format::CommandLog;
+        header.program = Some("command-log".into());
+        n.feed(&header, false);
+        n.feed(&ev(610, 61, "rbd: rbd0: encountered watch error: -107"), false);
+        n.settle();
+        let (start, end) =
+            (Timestamp::from_unix_nanos(600_000_000_000, 0), Timestamp::from_unix_nanos(700_000_000_000, 0));
+        let (leads, _) = n.for_incident(&Some("n1".to_string()), start, end, Vec::<String>::new());
+        let texts: Vec<&str> = leads.iter().map(|l| l.template.as_str()).collect();
+        assert_eq!(texts.len(), 1, "{texts:?}");
+        assert!(texts[0].contains("watch error"));
     }
 
     #[test]

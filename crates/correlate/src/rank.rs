@@ -182,14 +182,15 @@ pub fn rank_with_peers(
     for &(c, s, cov, rival) in scored.iter().skip(1) {
         let f = &findings[c];
         let conf = if s1 > 0.0 { (confidence * s / s1 * 0.9 * 100.0).round() / 100.0 } else { 0.0 };
+        let n = rootline_event::count(members.len() as u64, "finding");
         let why = if root_down.contains_key(&c) {
             format!("explained by {} (a link leads from it to {})", rf.id, f.id)
         } else if rival {
-            format!("itself explained by an earlier fault; ties {cov} of {} findings against {cov1}", members.len())
+            format!("itself explained by an earlier fault; ties {cov} of {n} against {cov1}")
         } else if t(f) > t(rf) {
-            format!("later than {} and ties {cov} of {} findings against {cov1}", rf.id, members.len())
+            format!("later than {} and ties {cov} of {n} against {cov1}", rf.id)
         } else {
-            format!("ties {cov} of {} findings against {cov1} for {}", members.len(), rf.id)
+            format!("ties {cov} of {n} against {cov1} for {}", rf.id)
         };
         alternatives.push((c, conf, why));
     }
@@ -218,9 +219,9 @@ pub fn rank_with_peers(
                 let k = p.with_signature.get(sig).copied().unwrap_or(0);
                 if k > 0 {
                     lowered.push(format!(
-                        "{}: {sig} was seen on {k} of {} peers too; its score was multiplied by {:.2}",
+                        "{}: {sig} was seen on {k} of {} too; its score was multiplied by {:.2}",
                         findings[c].id,
-                        p.peers,
+                        rootline_event::count(p.peers as u64, "peer"),
                         p.factor(sig)
                     ));
                 }

@@ -36,6 +36,7 @@ struct LineRec {
     line: u64,
     end: u32,
     matched: bool,
+    operator: bool,
 }
 
 impl Batch {
@@ -60,6 +61,7 @@ impl Batch {
             line: ev.line,
             end: self.text.len() as u32,
             matched,
+            operator: novelty::is_operator_action(ev.format, ev.program, ev.headline()),
         });
     }
 
@@ -133,6 +135,7 @@ impl Correlator<'_> {
                         path,
                         line: l.line,
                         headline: &batch.text[start..l.end as usize],
+                        operator: l.operator,
                     };
                     novelty.feed_line(&line, l.matched);
                 }

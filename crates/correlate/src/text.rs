@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use rootline_event::{cut, thousands, Timestamp};
+use rootline_event::{count, cut, thousands, Timestamp};
 use rootline_rules::{Evidence, Finding, Lang};
 
 use crate::analysis::{Analysis, Incident};
@@ -135,7 +135,7 @@ fn kind_words(kind: &str, lang: Lang) -> (&'static str, &'static str) {
 }
 
 /// `n` things in words: `1 binary file`, `2 binary files` (Korean: `바이너리 파일 2개`).
-fn count(n: u64, (one, many): (&str, &str), lang: Lang) -> String {
+fn count_words(n: u64, (one, many): (&str, &str), lang: Lang) -> String {
     match lang {
         Lang::En => format!("{} {}", thousands(n), if n == 1 { one } else { many }),
         Lang::Ko => format!("{one} {}개", thousands(n)),
@@ -170,16 +170,16 @@ pub fn inputs_note<'a>(
     }
     if !kinds.is_empty() {
         let total: u64 = kinds.iter().map(|k| k.1).sum();
-        let each: Vec<String> = kinds.iter().map(|(k, n)| count(*n, kind_words(k, lang), lang)).collect();
+        let each: Vec<String> = kinds.iter().map(|(k, n)| count_words(*n, kind_words(k, lang), lang)).collect();
         parts.push(match lang {
-            Lang::En => format!("{} skipped: {}", count(total, ("input", "inputs"), lang), each.join(", ")),
+            Lang::En => format!("{} skipped: {}", count_words(total, ("input", "inputs"), lang), each.join(", ")),
             Lang::Ko => format!("건너뛴 입력 {}개: {}", thousands(total), each.join(", ")),
         });
     }
     if cut_lines > 0 {
         let limit = size(max_line);
         parts.push(match lang {
-            Lang::En => format!("{} cut to {limit}", count(cut_lines, ("line", "lines"), lang)),
+            Lang::En => format!("{} cut to {limit}", count_words(cut_lines, ("line", "lines"), lang)),
             Lang::Ko => format!("{limit}보다 긴 줄 {}개를 잘라서 읽음", thousands(cut_lines)),
         });
     }
@@ -200,7 +200,7 @@ pub fn inputs_note<'a>(
         parts.push(match lang {
             Lang::En => format!(
                 "{} read in part: {}{more}",
-                count(partial.len() as u64, ("input", "inputs"), lang),
+                count_words(partial.len() as u64, ("input", "inputs"), lang),
                 shown.join("; ")
             ),
             Lang::Ko => format!("일부만 읽은 입력 {}개: {}{more}", partial.len(), shown.join("; ")),
@@ -234,7 +234,7 @@ pub fn no_incident_basis(events: u64, first: Option<&str>, last: Option<&str>, h
                 let more = if more > 0 { format!(" and {more} more") } else { String::new() };
                 format!("from {}{more}", named.join(", "))
             };
-            format!("No incident in {}{when} {from}", count(events, ("event", "events"), lang))
+            format!("No incident in {}{when} {from}", count_words(events, ("event", "events"), lang))
         }
         Lang::Ko => {
             let when = match &span {
@@ -272,12 +272,12 @@ pub fn render<'a>(a: &'a Analysis, lang: Lang) -> String {
     }
     let _ = writeln!(
         o,
-        "rootline analyze: {} {} ({} files, {} events, {} findings)",
+        "rootline analyze: {} {} ({}, {}, {})",
         l.verdict,
         a.verdict.as_str(),
-        a.inputs.files,
-        a.inputs.events,
-        a.findings.len()
+        count(a.inputs.files, "file"),
+        count(a.inputs.events, "event"),
+        count(a.findings.len() as u64, "finding")
     );
     if a.incidents.is_empty() {
         let basis = no_incident_basis(inp.events, inp.first.as_deref(), inp.last.as_deref(), &a.hosts, lang);
@@ -296,12 +296,12 @@ pub fn render<'a>(a: &'a Analysis, lang: Lang) -> String {
             let f = by_id.get(i.root_cause.finding.as_str());
             let _ = writeln!(
                 o,
-                "  {} {} (confidence {:.2}, {} findings, {} links){}",
+                "  {} {} (confidence {:.2}, {}, {}){}",
                 i.start.as_deref().unwrap_or("-"),
                 i.root_cause.finding,
                 i.root_cause.confidence,
-                i.findings.len(),
-                i.chain.len(),
+                count(i.findings.len() as u64, "finding"),
+                count(i.chain.len() as u64, "link"),
                 f.map(|f| repeats(f)).unwrap_or_default()
             );
             if let Some(e) = i.root_cause.evidence.first() {
@@ -391,7 +391,8 @@ fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L
         }
     }
     if i.chain.len() > links_shown {
-        let _ = writeln!(o, "  ({} more links allowed by the evidence: --format json)", i.chain.len() - links_shown);
+        let more = (i.chain.len() - links_shown) as u64;
+        let _ = writeln!(o, "  ({} allowed by the evidence: --format json)", count(more, "more link"));
     }
     if !i.alternatives.is_empty() {
         let _ = writeln!(o, "\n{}:", l.alts);
@@ -445,7 +446,8 @@ fn why_only(o: &mut String, w: &crate::peers::WhyOnlyThisNode, l: &L) {
     let fact = |o: &mut String, f: &crate::peers::PeerFact| {
         let at = f.evidence.first().map(|e| format!("  {}", cite(e))).unwrap_or_default();
         let note = f.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
-        let _ = writeln!(o, "  - {} {}: seen on {} of {} nodes{note}{at}", f.kind, cut(&f.what, 90), f.seen_on, f.of);
+        let of = count(f.of as u64, "node");
+        let _ = writeln!(o, "  - {} {}: seen on {} of {of}{note}{at}", f.kind, cut(&f.what, 90), f.seen_on);
     };
     for f in w.only_here.iter().take(12) {
         fact(o, f);

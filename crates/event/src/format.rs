@@ -31,7 +31,7 @@ pub enum Format {
     CommandLog,
     /// Any other text; lines with an ISO 8601 / RFC 3339 stamp are timed, the rest follow the previous.
     Generic,
-    /// Each line is a bare message with no header (`--format plain`).
+    /// Each line is a bare message with no header (`--input-format plain`).
     Plain,
 }
 

@@ -23,8 +23,7 @@ mod view;
 use std::sync::Arc;
 
 pub use format::{Format, Severity, TimeKind};
-pub use text::thousands;
-pub use text::{cut, json_text, lossless_str};
+pub use text::{base64_if_invalid, count, cut, lossless_str, plural, thousands};
 pub use time::{civil_from_days, days_from_civil, Timestamp};
 pub use view::{EventRef, Fields, FieldsIter};
 
@@ -62,7 +61,7 @@ pub struct Entity {
 /// One log record (with any continuation lines attached) or one item of a state snapshot.
 ///
 /// The message keeps the original bytes: invalid UTF-8 is not replaced here, only when displayed
-/// (see [`lossless_str`] and [`json_text`]).
+/// (see [`lossless_str`] and [`base64_if_invalid`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// Wall-clock time, or `None` when the line carried no usable time (its order is still kept).

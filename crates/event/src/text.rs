@@ -37,17 +37,38 @@ fn escape_invalid(mut bytes: &[u8]) -> String {
     }
 }
 
-/// The JSON value for a byte string: a JSON string when valid UTF-8, otherwise
-/// `{"text": <lossless_str>, "bytes_base64": <base64 of the exact bytes>}` so nothing is lost.
-pub fn json_text(bytes: &[u8]) -> serde_json::Value {
+/// The exact bytes as standard base64 when they are not valid UTF-8, else `None`.
+///
+/// JSON output writes a byte string as two fields of fixed types: `<name>`, always a string (the
+/// [`lossless_str`] text), and, only when the bytes are not UTF-8, `<name>_base64` with the exact
+/// bytes, so nothing is lost and `jq .message` never meets an object.
+pub fn base64_if_invalid(bytes: &[u8]) -> Option<String> {
     use base64::Engine;
-    match std::str::from_utf8(bytes) {
-        Ok(s) => serde_json::Value::String(s.to_owned()),
-        Err(_) => serde_json::json!({
-            "text": escape_invalid(bytes),
-            "bytes_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
-        }),
+    std::str::from_utf8(bytes).is_err().then(|| base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// `n` and an English noun, plural unless `n` is 1: `count(1, "template")` is `1 template`,
+/// `count(2, "template")` `2 templates`, `count(3, "process")` `3 processes`, `count(0, "entry")`
+/// `0 entries`. The noun may be a phrase whose last word counts (`count(2, "unparsed line")`).
+/// Every count in rootline's English text goes through it, so none reads "1 templates".
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{n} {}", plural(n, noun))
+}
+
+/// The noun (or phrase) as [`count`] writes it after `n`, without the number.
+pub fn plural(n: u64, noun: &str) -> Cow<'_, str> {
+    if n == 1 || noun.is_empty() {
+        return Cow::Borrowed(noun);
     }
+    let b = noun.as_bytes();
+    let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
+    if noun.ends_with('y') && b.len() >= 2 && !vowel(b[b.len() - 2]) {
+        return Cow::Owned(format!("{}ies", &noun[..noun.len() - 1]));
+    }
+    if ["s", "x", "z", "ch", "sh"].iter().any(|e| noun.ends_with(e)) {
+        return Cow::Owned(format!("{noun}es"));
+    }
+    Cow::Owned(format!("{noun}s"))
 }
 
 /// `s` cut to `n` characters with `…` when longer (for one-line displays; JSON keeps text whole).
@@ -85,6 +106,19 @@ mod tests {
     }
 
     #[test]
+    fn counts_are_plural_unless_one() {
+        assert_eq!(count(1, "template"), "1 template");
+        assert_eq!(count(2, "template"), "2 templates");
+        assert_eq!(count(0, "finding"), "0 findings");
+        assert_eq!(count(3, "process"), "3 processes");
+        assert_eq!(count(2, "entry"), "2 entries");
+        assert_eq!(count(2, "day"), "2 days");
+        assert_eq!(count(5, "unparsed line"), "5 unparsed lines");
+        assert_eq!(count(1, "unparsed line"), "1 unparsed line");
+        assert_eq!(count(2, "more link"), "2 more links");
+    }
+
+    #[test]
     fn cut_counts_characters() {
         assert_eq!(cut("dm-21", 10), "dm-21");
         assert_eq!(cut("abcdef", 3), "abc…");
@@ -104,9 +138,8 @@ mod tests {
 
     #[test]
     fn json_keeps_exact_bytes() {
-        let v = json_text(b"x\xfe");
-        assert_eq!(v["text"], "x\\xFE");
-        assert_eq!(v["bytes_base64"], "eP4=");
-        assert_eq!(json_text(b"ok"), serde_json::json!("ok"));
+        assert_eq!(base64_if_invalid(b"x\xfe").as_deref(), Some("eP4="));
+        assert_eq!(base64_if_invalid(b"ok"), None);
+        assert_eq!(base64_if_invalid("한".as_bytes()), None);
     }
 }

@@ -155,8 +155,8 @@ pub fn rank(s: &[NodeSummary]) -> Vec<RankedNode> {
                     score += add;
                     let ex = only.first().and_then(|(h, _)| n.detail.get(*h));
                     reasons.push(format!(
-                        "{} templates seen on this node only{}",
-                        only.len(),
+                        "{} seen on this node only{}",
+                        rootline_event::count(only.len() as u64, "template"),
                         ex.map(|d| format!(", e.g. `{}` [{}]", cut(&d.text, 80), cite(&d.example))).unwrap_or_default()
                     ));
                 }

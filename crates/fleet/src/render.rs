@@ -5,14 +5,14 @@
 use std::fmt::Write;
 
 use rootline_correlate::peers::PeerFact;
-use rootline_event::cut;
+use rootline_event::{count, cut};
 
 use crate::Fleet;
 
 fn fact(o: &mut String, f: &PeerFact) {
     let note = f.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
     let what = if f.kind == "template" { format!("`{}`", cut(&f.what, 100)) } else { f.what.clone() };
-    let _ = writeln!(o, "  {} {what}: seen on {} of {} nodes{note}", f.kind, f.seen_on, f.of);
+    let _ = writeln!(o, "  {} {what}: seen on {} of {}{note}", f.kind, f.seen_on, count(f.of as u64, "node"));
     for e in f.evidence.iter().take(1) {
         let _ = writeln!(o, "      {}:{}  {}", e.path, e.line, cut(&e.text, 110));
     }
@@ -21,7 +21,7 @@ fn fact(o: &mut String, f: &PeerFact) {
 /// Renders `f` for a terminal.
 pub fn render(f: &Fleet) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "rootline fleet: {} nodes compared; target {}", f.nodes, f.target);
+    let _ = writeln!(o, "rootline fleet: {} compared; target {}", count(f.nodes as u64, "node"), f.target);
     let _ = writeln!(
         o,
         "window {} .. {}: {}",
@@ -48,7 +48,8 @@ pub fn render(f: &Fleet) -> String {
         }
     }
     let c = &f.contrast;
-    let _ = writeln!(o, "\nOnly on {} (absent or rare on its {} peers):", c.target, c.nodes.saturating_sub(1));
+    let peers = count(c.nodes.saturating_sub(1) as u64, "peer");
+    let _ = writeln!(o, "\nOnly on {} (absent or rare on its {peers}):", c.target);
     if c.only_target.is_empty() {
         let _ = writeln!(o, "  nothing: every signature and template it logged in the window was logged by peers too");
     }
@@ -61,13 +62,14 @@ pub fn render(f: &Fleet) -> String {
         fact(&mut o, x);
     }
     if tpls.len() > 10 {
-        let _ = writeln!(o, "  … {} more templates (--json)", tpls.len() - 10);
+        let _ = writeln!(o, "  … {} (--json)", count((tpls.len() - 10) as u64, "more template"));
     }
     let _ = writeln!(o, "\nCommon to all {} nodes (so not what broke the target):", c.nodes);
     for x in &c.common {
         fact(&mut o, x);
     }
-    let _ = writeln!(o, "  {} message templates logged by every node in the window", c.common_templates);
+    let _ =
+        writeln!(o, "  {} logged by every node in the window", count(c.common_templates as u64, "message template"));
     if !c.differences.is_empty() {
         let _ = writeln!(o, "\nVersions and upgrade timing (facts; as causes, hypotheses only):");
         for x in &c.differences {

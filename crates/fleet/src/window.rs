@@ -51,10 +51,10 @@ impl Window {
                 until: Some(end.unix_nanos),
                 offset: start.offset_secs,
                 how: format!(
-                    "incident window of {host} ({} .. {}, {} findings, root cause {}), opened {} h earlier for the changes before it",
+                    "incident window of {host} ({} .. {}, {}, root cause {}), opened {} h earlier for the changes before it",
                     start.to_rfc3339(),
                     end.to_rfc3339(),
-                    i.findings.len(),
+                    rootline_event::count(i.findings.len() as u64, "finding"),
                     i.root_cause.finding,
                     LEAD_SECS / 3600
                 ),

@@ -105,6 +105,7 @@ struct UnitResult {
     index: usize,
     runs: Vec<run::Run>,
     skipped: Vec<Skipped>,
+    metadata: Vec<Skipped>,
     warnings: Vec<Skipped>,
     facts: Vec<run::Fact>,
 }
@@ -139,7 +140,7 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
                 }
                 run::Outcome::Fact(f, note) => {
                     r.facts.push(f);
-                    r.skipped.push(note);
+                    r.metadata.push(note);
                     0
                 }
                 run::Outcome::Skipped(s) => {
@@ -155,17 +156,18 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
         })
         .collect();
     per_unit.sort_by_key(|r| r.index);
-    let (mut runs, mut warnings, mut facts) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut runs, mut metadata, mut warnings, mut facts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in per_unit {
         runs.extend(r.runs);
         skipped.extend(r.skipped);
+        metadata.extend(r.metadata);
         warnings.extend(r.warnings);
         facts.extend(r.facts);
     }
     let cut_lines = runs.iter().map(|r| r.cut_lines).sum();
     let (plans, sources) = time::resolve::plan(&runs, &facts, &opts.time);
     let zone = time::resolve::display_zone(&facts, &opts.time);
-    let mut stats = Stats::new(sources, skipped, warnings, zone);
+    let mut stats = Stats::new(sources, skipped, metadata, warnings, zone);
     stats.cut_lines = cut_lines;
     stats.max_line = opts.max_line as u64;
     Timeline { runs, plans, stats }

@@ -24,8 +24,12 @@ pub struct Stats {
     pub first: Option<String>,
     /// Latest event time of any source.
     pub last: Option<String>,
-    /// Inputs not read as logs, with the reason.
+    /// Inputs not read, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Files read as facts about their bundle folder rather than as logs (a host name, a time zone,
+    /// a boot time), with the fact each gave as its reason. Neither logs nor skipped: counted apart,
+    /// so that every count of `skipped` means the same.
+    pub metadata: Vec<Skipped>,
     /// Problems met while reading (cut lines, damaged archives, truncated streams).
     pub warnings: Vec<Skipped>,
     /// One entry per source read.
@@ -62,7 +66,13 @@ impl Zone {
 }
 
 impl Stats {
-    pub(crate) fn new(sources: Vec<SourceStats>, skipped: Vec<Skipped>, warnings: Vec<Skipped>, zone: Zone) -> Self {
+    pub(crate) fn new(
+        sources: Vec<SourceStats>,
+        skipped: Vec<Skipped>,
+        metadata: Vec<Skipped>,
+        warnings: Vec<Skipped>,
+        zone: Zone,
+    ) -> Self {
         let instant = |s: &String| s.parse::<jiff::Timestamp>().ok().map(|t| (t, s.clone()));
         let first = sources.iter().filter_map(|s| s.first.as_ref().and_then(instant)).min_by_key(|x| x.0).map(|x| x.1);
         let last = sources.iter().filter_map(|s| s.last.as_ref().and_then(instant)).max_by_key(|x| x.0).map(|x| x.1);
@@ -77,6 +87,7 @@ impl Stats {
             first,
             last,
             skipped,
+            metadata,
             warnings,
             sources,
             zone,

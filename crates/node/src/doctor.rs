@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use rootline_event::cut;
+use rootline_event::{count, cut};
 use serde::Serialize;
 
 use crate::block::{self, DmOutputs, Map};
@@ -96,11 +96,15 @@ pub struct Step {
     pub command: Option<String>,
 }
 
-/// One finding.
+/// One finding. Its names are the analysis JSON's: `signature` is the catalogue's rule id, `id` this
+/// finding's own (`multipath.stale-map#1`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// The signature catalogue's id (`multipath.stale-map`), or `node.command-timeout`.
+    /// `<signature>#<n>`, `n` counting from 1 per signature in the report's order, as finding ids of
+    /// the analysis are.
     pub id: String,
+    /// The signature catalogue's id (`multipath.stale-map`), or `node.command-timeout`.
+    pub signature: String,
     pub severity: Severity,
     pub title: String,
     pub entities: BTreeMap<String, Vec<String>>,
@@ -117,9 +121,10 @@ pub struct Finding {
 
 impl Finding {
     /// A finding with no details, hypotheses or reboot (set them after, where they apply).
-    fn new(id: &str, severity: Severity, title: String, entities: BTreeMap<String, Vec<String>>) -> Finding {
+    fn new(signature: &str, severity: Severity, title: String, entities: BTreeMap<String, Vec<String>>) -> Finding {
         Finding {
-            id: id.into(),
+            id: String::new(),
+            signature: signature.into(),
             severity,
             title,
             entities,
@@ -655,7 +660,7 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
     }
     // libvirtd itself stuck.
     for t in table.notable.iter().filter(|t| t.comm == "libvirtd" && t.tid.is_none() && t.state == "D") {
-        if out.iter().any(|f| f.id == "libvirt.daemon-unresponsive") {
+        if out.iter().any(|f| f.signature == "libvirt.daemon-unresponsive") {
             break;
         }
         let title = format!("libvirtd ({}) is in D state: it cannot answer clients", t.pid);
@@ -668,6 +673,12 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
         out.push(f.with(vec![stat_evidence(t)], vec![next]));
     }
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let mut n: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &mut out {
+        let k = n.entry(f.signature.clone()).or_default();
+        *k += 1;
+        f.id = format!("{}#{k}", f.signature);
+    }
     out
 }
 
@@ -695,7 +706,7 @@ pub fn render_text(r: &Report) -> String {
             Severity::Warning => "WARN",
             Severity::Info => "INFO",
         };
-        let _ = writeln!(s, "{tag}  {}  {}", f.id, f.title);
+        let _ = writeln!(s, "{tag}  {}  {}", f.signature, f.title);
         for d in &f.details {
             let _ = writeln!(s, "      {d}");
         }
@@ -732,12 +743,12 @@ pub fn render_text(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "checked: {} maps, {} processes, {} in D state ({} more only briefly), {} zombies",
-        r.maps.len(),
-        r.counts.processes,
+        "checked: {}, {}, {} in D state ({} more only briefly), {}",
+        count(r.maps.len() as u64, "map"),
+        count(r.counts.processes as u64, "process"),
         r.counts.d_state,
         r.counts.d_state_transient,
-        r.counts.zombies
+        count(r.counts.zombies as u64, "zombie")
     );
     if !r.commands.is_empty() {
         let cs: Vec<String> = r.commands.iter().map(|c| format!("{}: {}", c.line(), c.describe())).collect();
@@ -749,15 +760,15 @@ pub fn render_text(r: &Report) -> String {
     let n = |sev| r.findings.iter().filter(|f| f.severity == sev).count();
     let _ = writeln!(
         s,
-        "status: {} ({} failures, {} warnings, {} notes; exit {})",
+        "status: {} ({}, {}, {}; exit {})",
         match r.status {
             Health::Healthy => "HEALTHY",
             Health::Warning => "WARNING",
             Health::Failure => "FAILURE",
         },
-        n(Severity::Failure),
-        n(Severity::Warning),
-        n(Severity::Info),
+        count(n(Severity::Failure) as u64, "failure"),
+        count(n(Severity::Warning) as u64, "warning"),
+        count(n(Severity::Info) as u64, "note"),
         r.exit_code()
     );
     s

@@ -17,8 +17,8 @@ fn check(root: &Root) -> Report {
 }
 
 fn one<'a>(r: &'a Report, id: &str) -> &'a Finding {
-    let f: Vec<&Finding> = r.findings.iter().filter(|f| f.id == id).collect();
-    assert_eq!(f.len(), 1, "{id}: {:#?}", r.findings.iter().map(|f| (&f.id, &f.title)).collect::<Vec<_>>());
+    let f: Vec<&Finding> = r.findings.iter().filter(|f| f.signature == id).collect();
+    assert_eq!(f.len(), 1, "{id}: {:#?}", r.findings.iter().map(|f| (&f.signature, &f.title)).collect::<Vec<_>>());
     f[0]
 }
 

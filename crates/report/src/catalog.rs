@@ -241,7 +241,7 @@ pub const EN: Catalog = Catalog {
     h_prevention: "Prevention",
     h_appendix: "Appendix: evidence index",
     sum_root: "On {0} the root cause is {1} ({2}), from {3}. Confidence {4}; verdict: {5}.",
-    sum_chain: "It explains {0} of the incident's {1} findings through {2} evidence-linked links: {3}.",
+    sum_chain: "It explains {0} of the incident's {1:finding} through {2:evidence-linked link}: {3}.",
     sum_context: "Before the first fault: {0}. These are context, not proof.",
     sum_uncertain: "On {0} rootline found faults or symptoms but no chain strong enough to name a root cause. \
                     The strongest candidate is {1} (confidence {2}).",
@@ -286,7 +286,7 @@ pub const EN: Catalog = Catalog {
     o_scope_one: "host {0}, the only host in the evidence; no peer nodes were given, so \"1 of N nodes\" cannot be stated",
     o_scope_many: "{0} of {1} hosts in the evidence ({2})",
     o_severity_v: "{0} (highest rule severity in the incident); verdict {1}, confidence {2}",
-    o_read_v: "{0} files, {1} lines, {2} events, {3} findings",
+    o_read_v: "{0:file}, {1:line}, {2:event}, {3:finding}",
     o_impact_none: "the evidence names no VM, volume or pod",
     o_zone_v: "{0} (the offset most evidence was logged in)",
     e_volume: "volumes",
@@ -322,7 +322,7 @@ pub const EN: Catalog = Catalog {
     h_peers_shared: "What every node shared (not the cause)",
     h_peers_diff: "Other differences (hypotheses at most)",
     h_peers_lowered: "Candidates lowered by the peers",
-    peers_intro: "{0} was compared with its {1} peers ({2} nodes in all) over the same window. What it logged and \
+    peers_intro: "{0} was compared with its {1:peer} ({2} nodes in all) over the same window. What it logged and \
                   they did not, going through the same hours, is the evidence for why only this node broke.",
     peers_window: "Window: {0} to {1}. How it was chosen: {2}.",
     peers_seen: "seen on {0} of {1} nodes",
@@ -570,9 +570,19 @@ pub fn fill(template: &str, args: &[&str]) -> String {
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        match after.find('}').and_then(|j| after[..j].parse::<usize>().ok().map(|n| (n, j))) {
-            Some((n, j)) if n < args.len() => {
+        let slot = after.find('}').and_then(|j| {
+            let (n, noun) = after[..j].split_once(':').unwrap_or((&after[..j], ""));
+            n.parse::<usize>().ok().map(|n| (n, noun, j))
+        });
+        match slot {
+            Some((n, noun, j)) if n < args.len() => {
                 out.push_str(args[n]);
+                if !noun.is_empty() {
+                    // `{1:finding}`: the count and its noun, plural unless the count is 1.
+                    let k = if args[n] == "1" { 1 } else { 2 };
+                    out.push(' ');
+                    out.push_str(&rootline_event::plural(k, noun));
+                }
                 rest = &after[j + 1..];
             }
             _ => {
@@ -614,13 +624,18 @@ mod tests {
     fn fill_orders_freely() {
         assert_eq!(fill("{1} 이후 {0}", &["b", "a"]), "a 이후 b");
         assert_eq!(fill("{x} {0} {9}", &["a"]), "{x} a {9}");
+        assert_eq!(fill("{0:finding}, {1:link}", &["1", "2"]), "1 finding, 2 links");
+        assert_eq!(fill("{0:evidence-linked link}", &["0"]), "0 evidence-linked links");
     }
 
     #[test]
     fn templates_use_the_same_arguments_in_both_languages() {
         let args = |s: &str| {
-            let mut v: Vec<usize> =
-                regex::Regex::new(r"\{(\d)\}").unwrap().captures_iter(s).map(|c| c[1].parse().unwrap()).collect();
+            let mut v: Vec<usize> = regex::Regex::new(r"\{(\d)(?::[a-z -]+)?\}")
+                .unwrap()
+                .captures_iter(s)
+                .map(|c| c[1].parse().unwrap())
+                .collect();
             v.sort();
             v.dedup();
             v

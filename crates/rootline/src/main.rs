@@ -32,6 +32,9 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour text output: auto (when writing to a terminal and NO_COLOR is unset), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = out::ColorChoice::Auto, global = true)]
+    color: out::ColorChoice,
 }
 
 #[derive(Subcommand, Debug)]
@@ -57,6 +60,7 @@ enum Command {
 fn main() -> ExitCode {
     no_transparent_huge_pages();
     let cli = Cli::parse();
+    out::set_color(cli.color);
     let result = match cli.command {
         Command::Timeline(a) => cmd::timeline::run(a),
         Command::Templates(a) => cmd::templates::run(a),

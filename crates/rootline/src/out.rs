@@ -1,8 +1,8 @@
 //! Writing to the terminal or a pipe: colour decisions, event lines, JSON, broken pipes.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 
-use rootline_event::{json_text, lossless_str, EventRef, Severity, TimeKind};
+use rootline_event::{base64_if_invalid, lossless_str, EventRef, Severity, TimeKind};
 
 /// When to colour output.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,14 +17,27 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// Whether to colour standard output.
-    pub fn enabled(self) -> bool {
+    /// Whether to colour output that goes to a terminal (`to_terminal`) or not.
+    pub fn enabled(self, to_terminal: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
         }
     }
+}
+
+/// The `--color` of this run (a global option: every command accepts it).
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+
+/// Records the run's `--color` (once, from `main`).
+pub fn set_color(c: ColorChoice) {
+    let _ = COLOR.set(c);
+}
+
+/// Whether to colour output going to a terminal (`to_terminal`) or elsewhere, as `--color` says.
+pub fn color(to_terminal: bool) -> bool {
+    COLOR.get().copied().unwrap_or_default().enabled(to_terminal)
 }
 
 /// True when `e` is (or wraps) a closed-pipe write error: the reader went away, which is success.
@@ -184,14 +197,24 @@ pub fn write_event_json(w: &mut Vec<u8>, ev: EventRef<'_>) -> io::Result<()> {
     opt_str(w, ev.host.map(|h| &**h));
     key(w, false, "line");
     val(w, &ev.line)?;
+    // `message` is always a string; bytes that are not UTF-8 are written `\xNN` there and exactly,
+    // as base64, in `message_base64` (only then present).
     key(w, false, "message");
+    let mut exact = None;
     if ev.plain {
         json_escaped(w, ev.message);
     } else {
         match std::str::from_utf8(ev.message) {
             Ok(s) => json_str(w, s),
-            Err(_) => val(w, &json_text(ev.message))?,
+            Err(_) => {
+                json_str(w, &lossless_str(ev.message));
+                exact = base64_if_invalid(ev.message);
+            }
         }
+    }
+    if let Some(b) = exact {
+        key(w, false, "message_base64");
+        json_str(w, &b);
     }
     key(w, false, "path");
     json_str(w, ev.path);
@@ -332,7 +355,7 @@ mod tests {
         for (k, v) in &ev.fields {
             fields.insert(k.to_string(), serde_json::Value::String(v.to_string()));
         }
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "time": ev.time.map(|t| t.to_rfc3339()),
             "time_kind": ev.time_kind.as_str(),
             "boot_seconds": ev.boot_nanos.map(|b| b as f64 / 1e9),
@@ -341,13 +364,17 @@ mod tests {
             "program": ev.program.as_deref(),
             "pid": ev.pid,
             "severity": ev.severity.map(|s| s.as_str()),
-            "message": json_text(&ev.message),
+            "message": lossless_str(&ev.message),
             "attached_lines": ev.attached,
             "path": &*ev.provenance.path,
             "line": ev.provenance.line,
             "byte_offset": ev.provenance.byte_offset,
             "fields": fields,
-        })
+        });
+        if let Some(b) = base64_if_invalid(&ev.message) {
+            v["message_base64"] = b.into();
+        }
+        v
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub struct CompileError {
 
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} problem(s) in the rule pack", self.problems.len())?;
+        write!(f, "{} in the rule pack", rootline_event::count(self.problems.len() as u64, "problem"))?;
         for p in &self.problems {
             write!(f, "\n  {p}")?;
         }

@@ -64,7 +64,7 @@ pub fn rule_markdown(sig: &Signature, lang: Lang) -> String {
         );
     }
     if let Some((n, w)) = sig.frequency() {
-        let _ = writeln!(s, "| frequency | {n} hits within {}s |", w / 1_000_000_000);
+        let _ = writeln!(s, "| frequency | {} within {}s |", rootline_event::count(n as u64, "hit"), w / 1_000_000_000);
     }
     if let Some((after, unless, w)) = sig.absence() {
         let _ = writeln!(s, "| absence | `{after}` not followed by `{unless}` within {}s |", w / 1_000_000_000);
@@ -87,7 +87,7 @@ fn case_line(c: &CaseSpec) -> String {
     let first = text.lines().next().unwrap_or("");
     let more = text.lines().count().saturating_sub(1);
     if more > 0 {
-        format!("{first} (+{more} lines)")
+        format!("{first} (+{})", rootline_event::count(more as u64, "line"))
     } else {
         first.to_string()
     }

@@ -8,7 +8,7 @@
 //!
 //! `accuracy` mines each dataset's `Content` column with the default parameters (the same for every
 //! dataset) and prints GA and PA beside Drain's published GA. With `--per-line DIR` it instead reads
-//! `DIR/<D>.jsonl`, the output of `rootline templates --format plain --per-line` over the contents
+//! `DIR/<D>.jsonl`, the output of `rootline templates --input-format plain --per-line` over the contents
 //! written by `content`, so the command line itself is what gets evaluated.
 
 use std::collections::HashMap;

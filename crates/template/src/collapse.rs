@@ -7,16 +7,22 @@
 //! collapse into one run. The summary of a run is handed back when the stream has moved past the
 //! run's window, so a caller printing in time order can print it in place.
 //!
+//! A summary never stands for a single line (`x1 more` would replace one line by another): the first
+//! repeat a run would hide is offered as [`Offer::Hold`]. The caller keeps it; if the run ends with
+//! it alone, the closed run has `hidden == 1` and the caller prints the held line instead of a
+//! summary; if more repeats follow, the held line is counted in the summary and dropped.
+//!
 //! ```
 //! use rootline_template::collapse::{Collapser, Offer};
 //! let mut c = Collapser::<u64>::new(30_000_000_000);
 //! let s = 1_000_000_000i64;
 //! assert!(matches!(c.offer("n1 multipathd", Some(0), b"mpatha: sda - path offline", 7).0, Offer::Show));
 //! assert!(matches!(c.offer("n1 multipathd", Some(s), b"mpatha: sdb - path offline", 8).0, Offer::Show));
-//! assert!(matches!(c.offer("n1 multipathd", Some(2 * s), b"mpatha: sda - path offline", 8).0, Offer::Hide));
-//! let (_, closed) = c.offer("n1 kernel", Some(100 * s), b"something else", 9);
-//! assert_eq!(closed[0].hidden, 1);
-//! assert_eq!(closed[0].last_ref, 8);
+//! assert!(matches!(c.offer("n1 multipathd", Some(2 * s), b"mpatha: sda - path offline", 8).0, Offer::Hold));
+//! assert!(matches!(c.offer("n1 multipathd", Some(3 * s), b"mpatha: sdb - path offline", 9).0, Offer::Hide));
+//! let (_, closed) = c.offer("n1 kernel", Some(100 * s), b"something else", 10);
+//! assert_eq!(closed[0].hidden, 2);
+//! assert_eq!(closed[0].last_ref, 9);
 //! ```
 
 use std::collections::{BTreeSet, HashMap};
@@ -28,6 +34,10 @@ use crate::{Miner, TemplateId};
 pub enum Offer {
     /// Show it: the first of its kind in a while, or it has no time.
     Show,
+    /// Keep it aside: the first repeat a run hides. If the run ends with no other, the run comes back
+    /// with `hidden == 1` and this line is to be shown where it stands; otherwise it is counted in
+    /// the run's summary like the hidden ones.
+    Hold,
     /// Hide it: a repeat inside an open run (it will be counted in the run's summary).
     Hide,
 }
@@ -39,7 +49,8 @@ pub struct Repeats<R> {
     pub group: String,
     /// The template text.
     pub template: String,
-    /// Lines hidden (not counting the first, which was shown).
+    /// Lines hidden (not counting the first, which was shown). 1 means: no summary, show the line
+    /// that was held ([`Offer::Hold`], referred to by `last_ref`) in its place.
     pub hidden: u64,
     /// Time of the first (shown) line, nanoseconds since the epoch.
     pub first: i64,
@@ -105,7 +116,7 @@ impl<R> Collapser<R> {
                 }
                 run.hidden += 1;
                 run.last_ref = reference;
-                (Offer::Hide, closed)
+                (if run.hidden == 1 { Offer::Hold } else { Offer::Hide }, closed)
             }
             None => {
                 self.expiry.insert((t.saturating_add(self.window), key.0.clone(), key.1));
@@ -179,10 +190,11 @@ mod tests {
     fn a_gap_longer_than_the_window_starts_a_new_run() {
         let mut c = Collapser::<u64>::new(5 * S).show_first(1);
         assert_eq!(c.offer("g", Some(0), b"path down", 1).0, Offer::Show);
-        assert_eq!(c.offer("g", Some(3 * S), b"path down", 2).0, Offer::Hide);
+        assert_eq!(c.offer("g", Some(3 * S), b"path down", 2).0, Offer::Hold);
         let (o, cl) = c.offer("g", Some(60 * S), b"path down", 3);
         assert_eq!(o, Offer::Show);
-        assert_eq!(cl[0].hidden, 1);
+        assert_eq!(cl[0].hidden, 1, "one held line: the caller shows it");
+        assert_eq!(cl[0].last_ref, 2);
         assert!(c.finish().is_empty(), "the new run hid nothing");
     }
 

@@ -2,7 +2,7 @@
 //! (`2025-10-13T19:51:02Z ...`, `[2025-10-13 19:51:02,123] ...`) is timed; every other line is an
 //! event without a time that keeps its place after the nearest earlier line. Nothing is unparsed.
 //!
-//! Also the `plain` format (`--format plain`): every line is a bare message, no header at all.
+//! Also the `plain` format (`--input-format plain`): every line is a bare message, no header at all.
 
 use super::{LinePos, Parser, Record, Sink, SourceCtx};
 use crate::time::civil::parse_iso;

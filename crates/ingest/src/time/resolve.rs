@@ -92,7 +92,9 @@ pub struct SourceStats {
     pub first: Option<String>,
     /// Latest resolved time.
     pub last: Option<String>,
-    /// How times were obtained: kind name and count.
+    /// How times were obtained: kind name and count (in JSON an object, kind to count, so that every
+    /// value has one type).
+    #[serde(serialize_with = "pairs_as_object")]
     pub time_kinds: Vec<(String, u64)>,
     /// Events whose time went backwards relative to the one before (clock jumps, interleaving);
     /// such sources are sorted before merging.
@@ -106,6 +108,15 @@ pub struct SourceStats {
     /// The last resort, a loose file's modification time, says so: a copy or checkout resets it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot_time: Option<String>,
+}
+
+fn pairs_as_object<S: serde::Serializer>(pairs: &[(String, u64)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(pairs.len()))?;
+    for (k, n) in pairs {
+        m.serialize_entry(k, n)?;
+    }
+    m.end()
 }
 
 /// How to turn one run's raw items into events.

@@ -119,9 +119,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         std::fs::rename(&partial, &path)?;
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         eprintln!(
-            "rootline collect: {} ({} files, {:.1} MB compressed, {} skipped, {:.1} s; node status: {:?})",
+            "rootline collect: {} ({}, {:.1} MB compressed, {} skipped, {:.1} s; node status: {:?})",
             path.display(),
-            m.files.len(),
+            rootline_event::count(m.files.len() as u64, "file"),
             bytes as f64 / 1e6,
             m.skipped.len(),
             m.elapsed_ms as f64 / 1000.0,

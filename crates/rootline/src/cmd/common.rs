@@ -16,10 +16,10 @@ pub struct InputArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Read every file as this format instead of detecting it: syslog, journal, kernel, klog, logfmt,
-    /// cri, oslo, libvirt, k8s-events, jsonlines, snapshot, command-log, generic, plain.
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
+    /// Read every file as this input format instead of detecting it: syslog, journal, kernel, klog,
+    /// logfmt, cri, oslo, libvirt, k8s-events, jsonlines, snapshot, command-log, generic, plain.
+    #[arg(long = "input-format", value_name = "FORMAT")]
+    pub input_format: Option<String>,
 
     /// Zone for times written without an offset: an IANA name (Asia/Seoul), UTC, or +09:00.
     /// Default: the bundle's etc/localtime when present, else this machine's zone.
@@ -76,6 +76,84 @@ pub struct FilterArgs {
     pub sources: Vec<String>,
 }
 
+/// Parses `--input-format`: a name of [`Format::ALL`], or none (detect per file).
+pub fn parse_input_format(name: Option<&str>) -> anyhow::Result<Option<Format>> {
+    let Some(f) = name else { return Ok(None) };
+    match Format::from_name(f) {
+        Some(f) => Ok(Some(f)),
+        None => {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+            usage(format!("--input-format {f}: unknown input format; known: {}", names.join(", ")))
+        }
+    }
+}
+
+/// How a command writes what it prints: `--format` (the output format; each command lists its own),
+/// `--json` (short for `--format json`) and `-o FILE`. `--color` is global (see `main.rs`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OutputArgs {
+    /// Output format (the values are listed per command).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Short for --format json.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the output to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// The output format asked for, one of `allowed` (the first is the default). A name of an input
+    /// format (`--format syslog`, the old spelling of `timeline --input-format syslog`) is a usage
+    /// error that names `--input-format` where the command reads logs (`reads_logs`).
+    pub fn format(&self, allowed: &[&'static str], reads_logs: bool) -> anyhow::Result<&'static str> {
+        let list = allowed.join(", ");
+        let asked = match (&self.format, self.json) {
+            (None, false) => return Ok(allowed[0]),
+            (None, true) => "json",
+            (Some(f), json) => {
+                if json && f != "json" {
+                    return usage(format!("--json and --format {f} disagree: --json is short for --format json"));
+                }
+                f.as_str()
+            }
+        };
+        if let Some(f) = allowed.iter().find(|f| **f == asked) {
+            return Ok(f);
+        }
+        if Format::from_name(asked).is_some() && reads_logs {
+            return usage(format!(
+                "--format {asked}: --format chooses the output ({list}); to read every file as {asked}, \
+                 write --input-format {asked}"
+            ));
+        }
+        usage(format!("--format {asked}: write one of {list}"))
+    }
+
+    /// Where the output goes: the `-o` file (created or truncated), or standard output.
+    pub fn writer(&self) -> anyhow::Result<Box<dyn std::io::Write>> {
+        match &self.output {
+            Some(p) if p.as_os_str() != "-" => match std::fs::File::create(p) {
+                Ok(f) => Ok(Box::new(std::io::BufWriter::with_capacity(256 * 1024, f))),
+                Err(e) => usage(format!("-o {}: {e}", p.display())),
+            },
+            _ => Ok(Box::new(std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout().lock()))),
+        }
+    }
+
+    /// True when the output is a terminal (not `-o FILE`): what `--color auto` asks.
+    pub fn to_terminal(&self) -> bool {
+        use std::io::IsTerminal;
+        self.output.as_ref().is_none_or(|p| p.as_os_str() == "-") && std::io::stdout().is_terminal()
+    }
+
+    /// Writes a whole body to `-o FILE` or standard output.
+    pub fn write(&self, body: &str) -> anyhow::Result<()> {
+        write_output(self.output.as_deref().filter(|p| p.as_os_str() != "-"), body)
+    }
+}
+
 /// Parses a zone argument.
 pub fn parse_tz(s: &str) -> anyhow::Result<TimeZone> {
     if let Some((off, n)) = parse_offset(s) {
@@ -127,16 +205,7 @@ pub fn parse_time_arg(what: &str, s: &str, tz: &TimeZone) -> anyhow::Result<i64>
 impl InputArgs {
     /// The ingest options these arguments ask for.
     pub fn options(&self) -> anyhow::Result<Options> {
-        let mut o = Options::default();
-        if let Some(f) = &self.format {
-            o.format = Some(match Format::from_name(f) {
-                Some(f) => f,
-                None => {
-                    let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
-                    return usage(format!("--format {f}: unknown format; known: {}", names.join(", ")));
-                }
-            });
-        }
+        let mut o = Options { format: parse_input_format(self.input_format.as_deref())?, ..Options::default() };
         if let Some(tz) = &self.tz {
             o.time.tz = Some(parse_tz(tz)?);
         }

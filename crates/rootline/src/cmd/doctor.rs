@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use rootline_node::doctor::{self, Options};
 use rootline_node::root::Root;
 
-use super::common::{parse_duration_arg, write_output};
+use super::common::{parse_duration_arg, OutputArgs};
 use super::usage;
 
 /// Check this node for the failure's precursors: multipath maps with no active path, failed paths,
@@ -28,15 +28,16 @@ use super::usage;
     rootline doctor --json | jq .findings    machine-readable\n  \
     rootline doctor --root bundle.tar.zst    re-check the state captured by `rootline collect`\n  \
     rootline doctor --root DIR               a captured tree: DIR/proc/..., DIR/sys/...")]
+#[command(mut_arg("format", |a| a.help("Output format: text (default) or json (schema rootline.doctor/v1, see \
+    docs/doctor.md)")))]
 pub struct Args {
     /// Read a captured tree instead of the live system: a directory holding proc/ and sys/ (an
     /// unpacked bundle), or a bundle archive from `rootline collect`.
     #[arg(long, value_name = "DIR|BUNDLE")]
     pub root: Option<PathBuf>,
 
-    /// Print the report as JSON (schema rootline.doctor/v1).
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// Time limit for each external command; it is killed with its process group on expiry.
     #[arg(long, value_name = "DURATION", default_value = "5s")]
@@ -49,13 +50,10 @@ pub struct Args {
     /// Do not run any external command: /proc and /sys only.
     #[arg(long)]
     pub no_commands: bool,
-
-    /// Write the report to this file instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let json = a.output.format(&["text", "json"], false)? == "json";
     let opts = Options {
         command_timeout: parse_duration_arg("--timeout", &a.timeout)?,
         deadline: parse_duration_arg("--deadline", &a.deadline)?,
@@ -76,13 +74,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         ));
     }
     let report = doctor::check(&root, label, &opts);
-    let body = if a.json {
+    let body = if json {
         let mut s = serde_json::to_string_pretty(&report)?;
         s.push('\n');
         s
     } else {
         doctor::render_text(&report)
     };
-    write_output(a.output.as_deref(), &body)?;
+    a.output.write(&body)?;
     Ok(ExitCode::from(report.exit_code()))
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use rootline_rules::Engine;
 
-use super::common::{parse_time_arg, parse_tz};
+use super::common::{parse_input_format, parse_time_arg, parse_tz, OutputArgs};
 use super::usage;
 
 /// Compare nodes: one directory, archive or bundle per node, or one directory of node folders.
@@ -17,7 +17,11 @@ use super::usage;
 #[command(after_help = "Exit codes: 0 comparison done, 2 usage or input error.\n\n\
     Example:  rootline fleet examples/fleets/upgrade-wave\n          \
     rootline fleet examples/fleets/upgrade-wave --target s-dcn37-com604-krw1a --json\n          \
-    rootline fleet examples/fleets/upgrade-wave --report html -o why-only-37.html")]
+    rootline fleet examples/fleets/upgrade-wave --format html -o why-only-37.html")]
+#[command(mut_arg("format", |a| a.help("Output format: text (default), json (rootline.fleet/v1: ranking, \
+    contrast, per-node summaries, the target's analysis), or the target's postmortem with its \"Why only this \
+    node\" section as md or html (rendered as `rootline report` renders a saved analysis; --lang sets its \
+    language)")))]
 pub struct Args {
     /// Node directories, archives or bundles, or one directory of node folders.
     #[arg(required = true, value_name = "DIR")]
@@ -32,25 +36,25 @@ pub struct Args {
     /// Compare until this time.
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
-    /// Write JSON (`rootline.fleet/v1`: ranking, contrast, per-node summaries, the target's analysis).
-    #[arg(long)]
-    json: bool,
-    /// Also print the target's full analysis (the chain, and its "why only this node" section).
+    #[command(flatten)]
+    output: OutputArgs,
+    /// With the text output, also print the target's full analysis (the chain, and its "why only
+    /// this node" section).
     #[arg(long)]
     analysis: bool,
-    /// Write the target's postmortem instead, with its "Why only this node" section: md or html
-    /// (rendered as `rootline report` renders a saved analysis; --lang sets its language).
-    #[arg(long, value_name = "FORMAT", conflicts_with_all = ["json", "analysis"])]
+    /// The former spelling of `--format md|html`.
+    #[arg(long, value_name = "FORMAT", hide = true, conflicts_with = "format")]
     report: Option<String>,
-    /// Write the output to this file instead of standard output.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    output: Option<PathBuf>,
     /// Zone for times written without an offset, in the evidence and in --since/--until.
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
     /// Year for lines that carry none.
     #[arg(long, value_name = "YYYY")]
     year: Option<i16>,
+    /// Read every file as this input format instead of detecting it: syslog, journal, kernel, klog,
+    /// logfmt, cri, oslo, libvirt, k8s-events, jsonlines, snapshot, command-log, generic, plain.
+    #[arg(long = "input-format", value_name = "FORMAT")]
+    input_format: Option<String>,
     /// Language of the target's analysis: en or ko.
     #[arg(long, value_name = "LANG")]
     lang: Option<String>,
@@ -62,11 +66,15 @@ pub struct Args {
 /// Runs `rootline fleet`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let lang = super::common::parse_lang(a.lang.as_deref())?;
-    let report = match a.report.as_deref().map(|f| (f, rootline_report::Format::parse(f))) {
-        None => None,
-        Some((_, Some(f))) => Some(f),
-        Some((f, None)) => return usage(format!("--report {f}: write md or html")),
-    };
+    let mut output = a.output.clone();
+    if a.report.is_some() {
+        output.format = a.report.clone();
+    }
+    let format = output.format(&["text", "json", "md", "html"], true)?;
+    if a.analysis && format != "text" {
+        return usage(format!("--analysis adds the target's analysis to the text output; with --format {format} it is already there or does not apply"));
+    }
+    let report = rootline_report::Format::parse(format);
     let nodes = match rootline_fleet::discover(&a.paths) {
         Ok(n) => n,
         Err(e) => return usage(e),
@@ -87,6 +95,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         None => jiff::tz::TimeZone::system(),
     };
     ingest.time.year = a.year;
+    ingest.format = parse_input_format(a.input_format.as_deref())?;
     // Two nodes are read at a time on two cores: keep each one's in-memory share modest.
     ingest.memory_budget = ingest.memory_budget.min(64 << 20);
     let since = a.since.as_deref().map(|s| parse_time_arg("--since", s, &zone)).transpose()?;
@@ -104,7 +113,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let doc = rootline_report::analysis_value(&fleet.analysis);
         let opts = rootline_report::Options { format, lang, redact: false };
         rootline_report::render_value(doc, engine.pack(), &opts)?
-    } else if a.json {
+    } else if format == "json" {
         let mut s = serde_json::to_string_pretty(&fleet)?;
         s.push('\n');
         s
@@ -116,6 +125,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     } else {
         rootline_fleet::render::render(&fleet)
     };
-    super::common::write_output(a.output.as_deref(), &body)?;
+    output.write(&body)?;
     Ok(ExitCode::SUCCESS)
 }

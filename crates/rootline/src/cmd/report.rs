@@ -5,28 +5,27 @@ use std::process::ExitCode;
 
 use rootline_report::{Format, Options};
 
-use super::usage;
+use super::common::OutputArgs;
 
 /// Render a saved analysis (`rootline analyze --format json`) as a postmortem.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Exit codes: 0 written, 2 usage or input error (not an analysis, unreadable file).\n\n\
     Example:  rootline analyze examples/incidents/seed-37 --format json -o analysis.json\n          \
     rootline report analysis.json --format html --lang ko -o postmortem.html")]
+#[command(mut_arg("format", |a| a.help("Output format: md (default, Markdown) or html (one self-contained file)")))]
+#[command(mut_arg("json", |a| a.hide(true)))]
 pub struct Args {
     /// The analysis (rootline.analysis/v1 JSON); `-` reads standard input.
     #[arg(value_name = "ANALYSIS.json")]
     input: PathBuf,
-    /// Output format: md (default) or html (one self-contained file).
-    #[arg(long, value_name = "FORMAT", default_value = "md")]
-    format: String,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Language of the text: en or ko (default from LC_ALL / LC_MESSAGES / LANG).
     #[arg(long, value_name = "LANG")]
     lang: Option<String>,
-    /// Write the report to this file instead of standard output.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Replace host names, IP addresses, volume and instance ids with stable pseudonyms and drop
-    /// secrets, in the text and the evidence alike.
+    /// Replace host names, IP addresses, volume and instance ids, storage ids (WWIDs, IQNs, NQNs, FC
+    /// WWNs, serial numbers) with stable pseudonyms and drop secrets, in the text and the evidence
+    /// alike (see docs/report.md).
     #[arg(long)]
     redact: bool,
     /// Extra rule directory, for the titles and advice of rules that are not built in.
@@ -37,9 +36,7 @@ pub struct Args {
 /// Runs `rootline report`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let lang = super::common::parse_lang(a.lang.as_deref())?;
-    let Some(format) = Format::parse(&a.format) else {
-        return usage(format!("--format {}: write md or html", a.format));
-    };
+    let format = Format::parse(a.output.format(&["md", "html"], false)?).expect("md or html");
     let json = if a.input.as_os_str() == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut s)?;
@@ -51,6 +48,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let opts = Options { format, lang, redact: a.redact };
     let body = rootline_report::render_json(&json, &pack, &opts)
         .map_err(|e| super::UsageError(format!("{}: {e}", a.input.display())))?;
-    super::common::write_output(a.output.as_deref(), &body)?;
+    a.output.write(&body)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
+use rootline_event::count;
 use rootline_rules::{docs, harness, lint, Engine, Lang};
 
-use super::common::InputArgs;
+use super::common::{InputArgs, OutputArgs};
 use super::usage;
 
 /// The rule pack: list, show, test, lint, generate docs, or scan inputs with it.
@@ -18,7 +19,8 @@ use super::usage;
     rootline rules show multipath.stale-map --lang ko\n  \
     rootline rules test --rules ./my-rules\n  \
     rootline rules docs -o docs/rules\n  \
-    rootline rules scan examples/incidents/lab-offline-queue --json")]
+    rootline rules scan examples/incidents/lab-offline-queue --json\n\n\
+    Exit codes: 0 done, 1 a rule test or lint failed (test, lint, docs --check), 2 usage or input error.")]
 pub struct Args {
     #[command(subcommand)]
     cmd: Sub,
@@ -31,10 +33,11 @@ pub struct Args {
 #[derive(clap::Subcommand, Debug)]
 enum Sub {
     /// List the rules: id, family, kind, title.
+    #[command(mut_arg("format", |a| a.help("Output format: text (default) or json (one JSON object per rule: id, \
+        family, kind, severity, title, title_ko, entities, file)")))]
     List {
-        /// One JSON object per rule.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Show one rule's documentation.
     Show {
@@ -55,7 +58,7 @@ enum Sub {
     /// Write the rule pages (one per rule, an index, the links) into a directory.
     Docs {
         /// Output directory.
-        #[arg(short, long, value_name = "DIR")]
+        #[arg(short, long, visible_alias = "output", value_name = "DIR")]
         out: PathBuf,
         /// Compare instead of writing; exit 1 when a page differs.
         #[arg(long)]
@@ -64,12 +67,13 @@ enum Sub {
     /// Print every pattern of the pack, one per line, capture groups made non-capturing (for `rg -f`).
     Patterns,
     /// Read inputs and print the findings (and candidate causal edges with --links).
+    #[command(mut_arg("format", |a| a.help("Output format: text (default) or json (one object with `findings`, as \
+        in the analysis JSON, and `edges`)")))]
     Scan {
         #[command(flatten)]
         input: InputArgs,
-        /// Print findings as JSON (an object with `findings` and `edges`).
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArgs,
         /// Print the candidate causal edges too.
         #[arg(long)]
         links: bool,
@@ -83,9 +87,11 @@ enum Sub {
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let pack = super::common::load_pack(&a.rules)?;
     let stdout = io::stdout();
-    let mut w = BufWriter::new(stdout.lock());
+    let mut w: Box<dyn Write> = Box::new(BufWriter::new(stdout.lock()));
     let code = match a.cmd {
-        Sub::List { json } => {
+        Sub::List { output } => {
+            let json = output.format(&["text", "json"], false)? == "json";
+            w = output.writer()?;
             for s in &pack.signatures {
                 if json {
                     let v = serde_json::json!({
@@ -131,10 +137,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
             writeln!(
                 w,
-                "{} rules and {} ties, {} cases ({} fires, {} quiet): {} passed, {} failed",
-                rep.rules,
-                rep.ties,
-                rep.cases,
+                "{} and {}, {} ({} fires, {} quiet): {} passed, {} failed",
+                count(rep.rules as u64, "rule"),
+                count(rep.ties as u64, "tie"),
+                count(rep.cases as u64, "case"),
                 rep.fires,
                 rep.quiet,
                 rep.cases - rep.failures.len(),
@@ -156,11 +162,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
             writeln!(
                 w,
-                "{} rules, {} links, {} prefilter literals: {errors} error(s), {} warning(s)",
-                engine.pack().signatures.len(),
-                engine.pack().links.len(),
-                engine.literals().len(),
-                issues.len() - errors
+                "{}, {}, {}: {}, {}",
+                count(engine.pack().signatures.len() as u64, "rule"),
+                count(engine.pack().links.len() as u64, "link"),
+                count(engine.literals().len() as u64, "prefilter literal"),
+                count(errors as u64, "error"),
+                count((issues.len() - errors) as u64, "warning")
             )?;
             if errors > 0 {
                 ExitCode::from(1)
@@ -190,7 +197,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             } else {
                 if !check {
-                    writeln!(w, "wrote {} pages to {}", pages.len(), out.display())?;
+                    writeln!(w, "wrote {} to {}", count(pages.len() as u64, "page"), out.display())?;
                 }
                 ExitCode::SUCCESS
             }
@@ -204,8 +211,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
             ExitCode::SUCCESS
         }
-        Sub::Scan { input, json, links, stats } => {
+        Sub::Scan { input, output, links, stats } => {
+            let json = output.format(&["text", "json"], true)? == "json";
             let opts = input.options()?;
+            w = output.writer()?;
             let engine = Engine::new(pack);
             let t0 = Instant::now();
             let timeline = rootline_ingest::read(&input.paths, &opts);
@@ -222,14 +231,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             if stats {
                 let mbs = |secs: f64| bytes as f64 / 1e6 / secs.max(1e-9);
                 eprintln!(
-                    "rootline: {} events, {} message bytes; read {:.3}s; match {:.3}s ({:.0} MB/s of messages), {} hits, {} findings",
-                    events.len(),
-                    bytes,
+                    "rootline: {}, {}; read {:.3}s; match {:.3}s ({:.0} MB/s of messages), {}, {}",
+                    count(events.len() as u64, "event"),
+                    count(bytes, "message byte"),
                     (t1 - t0).as_secs_f64(),
                     (t2 - t1).as_secs_f64(),
                     mbs((t2 - t1).as_secs_f64()),
-                    analysis.hits,
-                    analysis.findings.len()
+                    count(analysis.hits as u64, "hit"),
+                    count(analysis.findings.len() as u64, "finding")
                 );
             }
             if json {

@@ -3,14 +3,14 @@
 //! template.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use rootline_event::{json_text, lossless_str, Event, Timestamp};
+use rootline_event::{base64_if_invalid, count, lossless_str, Event, Timestamp};
 use rootline_template::{Config, Miner, Template, TemplateId};
 
-use super::common::{FilterArgs, InputArgs};
+use super::common::{FilterArgs, InputArgs, OutputArgs};
 
 /// Mine message templates: which lines are the same event with different values.
 ///
@@ -21,16 +21,18 @@ use super::common::{FilterArgs, InputArgs};
 #[command(after_help = "Examples:\n  \
     rootline templates examples/incidents/seed-37 | head -30\n  \
     rootline templates /var/log/messages --host node37 --json | jq .\n  \
-    rootline templates --format plain --per-line messages.txt > per-line.jsonl")]
+    rootline templates --input-format plain --per-line messages.txt -o per-line.jsonl\n\n\
+    Exit codes: 0 done, 2 usage or input error (nothing could be read).")]
+#[command(mut_arg("format", |a| a.help("Output format: text (default) or json (one JSON object per template: \
+    template_id, template, count, first, last, hosts, example, path, line; most frequent first; see \
+    docs/guide.md)")))]
 pub struct Args {
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     filter: FilterArgs,
-    /// One JSON object per template (id, template, count, first, last, hosts, example with its path
-    /// and line), most frequent first.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Instead of the templates, one JSON object per input event in input order (by file, then line):
     /// {"path", "line", "template_id", "template"}.
     #[arg(long)]
@@ -51,6 +53,7 @@ struct Seen {
 
 /// Runs the command.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let json = a.output.format(&["text", "json"], true)? == "json";
     let opts = a.input.options()?;
     let query = a.filter.query(&a.input.zone()?)?;
     let timeline = rootline_ingest::read(&a.input.paths, &opts);
@@ -94,8 +97,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             None => (r, String::new()),
         }
     };
-    let stdout = io::stdout();
-    let mut w = BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let mut w = a.output.writer()?;
     if a.per_line {
         lines.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
         let mut cache: HashMap<TemplateId, (TemplateId, String)> = HashMap::new();
@@ -129,20 +131,23 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut rows: Vec<(TemplateId, String, Seen)> = merged.into_iter().map(|(id, s)| (id, text_of(id).1, s)).collect();
     rows.sort_by(|x, y| y.2.count.cmp(&x.2.count).then(x.0.cmp(&y.0)));
     for (id, text, s) in &rows {
-        if a.json {
+        if json {
             let hosts: serde_json::Map<String, serde_json::Value> =
                 s.hosts.iter().map(|(h, n)| (h.to_string(), serde_json::Value::from(*n))).collect();
-            let obj = serde_json::json!({
+            let mut obj = serde_json::json!({
                 "template_id": id.0,
                 "template": text,
                 "count": s.count,
                 "first": s.first.map(|t| t.to_rfc3339()),
                 "last": s.last.map(|t| t.to_rfc3339()),
                 "hosts": hosts,
-                "example": json_text(s.example.headline()),
+                "example": lossless_str(s.example.headline()),
                 "path": &*s.example.provenance.path,
                 "line": s.example.provenance.line,
             });
+            if let Some(b) = base64_if_invalid(s.example.headline()) {
+                obj["example_base64"] = b.into();
+            }
             serde_json::to_writer(&mut w, &obj)?;
             w.write_all(b"\n")?;
         } else {
@@ -168,10 +173,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     drop(w);
     if stats.unparsed_lines > 0 || !stats.skipped.is_empty() {
         eprintln!(
-            "rootline: {} templates over {} events; {} files read, {} skipped (details: rootline timeline --stats)",
-            rows.len(),
-            stats.events,
-            stats.files,
+            "rootline: {} over {}; {} read, {} skipped (details: rootline timeline --stats)",
+            count(rows.len() as u64, "template"),
+            count(stats.events, "event"),
+            count(stats.files, "file"),
             stats.skipped.len()
         );
     }

@@ -1,15 +1,15 @@
 //! `rootline timeline PATH...`: the merged timeline, as text columns or JSON lines, or `--stats`.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use super::common::{FilterArgs, InputArgs};
+use super::common::{FilterArgs, InputArgs, OutputArgs};
 use std::sync::Arc;
 
-use rootline_event::{Event, Format, Provenance, TimeKind, Timestamp};
+use rootline_event::{count, Event, Format, Provenance, TimeKind, Timestamp};
 use rootline_template::collapse::{Collapser, Offer, Repeats};
 
-use crate::out::{write_event_json, ColorChoice, TextWriter};
+use crate::out::{write_event_json, TextWriter};
 
 /// Lines per batch handed from the collapsing thread to the printing one.
 const BATCH: usize = 1024;
@@ -25,16 +25,19 @@ const OUT: usize = 256 * 1024;
 #[command(after_help = "Examples:\n  \
     rootline timeline examples/incidents/seed-37 --since '2025-10-13 19:40' --until '2025-10-13 20:10'\n  \
     rootline timeline sosreport-node37.tar.xz --grep 'dm-21|sd[st]\\b' --json | jq .\n  \
-    rootline timeline /var/log/messages dmesg.txt --stats")]
+    rootline timeline /var/log/messages dmesg.txt --stats\n  \
+    rootline timeline --input-format syslog remote.log -o timeline.txt\n\n\
+    Exit codes: 0 done, 2 usage or input error (nothing could be read).")]
+#[command(mut_arg("format", |a| a.help("Output format: text (default, aligned columns) or json (one JSON object per \
+    event: time, time_kind, host, format, program, pid, severity, message, path, line, byte_offset, fields; \
+    see docs/guide.md); with --stats, the statistics as text or one JSON object")))]
 pub struct Args {
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     filter: FilterArgs,
-    /// One JSON object per event (time, host, format, program, pid, severity, message, path, line,
-    /// byte_offset); with --stats, the statistics as one JSON object.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Print what was read instead of the timeline: files, lines, events, unparsed lines, skipped
     /// files with reasons, per-source time range, boot anchors and estimated clock skew.
     #[arg(long)]
@@ -44,21 +47,18 @@ pub struct Args {
     /// (`... x45 more over 90 s`) where they stop. Default window when given without a value: 60 s.
     #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "60")]
     collapse: Option<u64>,
-    /// Colour the output.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
 }
 
 /// Runs the command.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let json = a.output.format(&["text", "json"], true)? == "json";
     let opts = a.input.options()?;
     let query = a.filter.query(&a.input.zone()?)?;
     let timeline = rootline_ingest::read(&a.input.paths, &opts);
     let stats = timeline.stats.clone();
-    let stdout = io::stdout();
-    let mut w = BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let mut w = a.output.writer()?;
     if a.stats {
-        if a.json {
+        if json {
             serde_json::to_writer_pretty(&mut w, &stats)?;
             writeln!(w)?;
         } else {
@@ -67,9 +67,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         w.flush()?;
         return Ok(exit_for(&stats));
     }
-    let mut text = TextWriter::new(a.color.enabled());
+    let mut text = TextWriter::new(crate::out::color(a.output.to_terminal()));
     let mut shown = 0u64;
-    let json = a.json;
     let mut events = timeline.into_events();
     let mut out = Vec::with_capacity(OUT + 64 * 1024);
     let Some(collapse) = a.collapse else {
@@ -130,6 +129,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                             text.push(&mut out, ev.into());
                         }
                     }
+                    Line::Held(_) => {}
                     Line::Repeats(r) => {
                         if json {
                             serde_json::to_writer(&mut out, &repeats_json(r))?;
@@ -151,10 +151,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     Ok(exit_for(&stats))
 }
 
-/// What the merging thread hands the printer.
+/// What the merging thread hands the printer (and, while it waits in the queue, a held line).
 enum Line {
     Event(Event),
     Repeats(Repeats<LineRef>),
+    /// The first repeat of a run, kept until the run ends: printed if it stays the only one.
+    Held(Event),
 }
 
 /// How a collapsed line is referred to: its file, line, position in the stream, and UTC offset.
@@ -177,6 +179,17 @@ impl Collapsing {
     fn place(&mut self, closed: Vec<Repeats<LineRef>>) {
         for r in closed {
             let at = self.queue.partition_point(|e| e.0 <= r.last_ref.2);
+            // One repeat is not summarised: the held line itself is shown where it stands. It is
+            // still queued: a line leaves the queue a window after its time, and its run (whose last
+            // line it is) closes a window after that same time, before the queue moves past it.
+            if r.hidden == 1 && at > 0 {
+                if let Some(e) = self.queue.get_mut(at - 1).filter(|e| e.0 == r.last_ref.2) {
+                    if let Line::Held(ev) = std::mem::replace(&mut e.2, Line::Repeats(r)) {
+                        e.2 = Line::Event(ev);
+                    }
+                    continue;
+                }
+            }
             self.queue.insert(at, (r.last_ref.2, Some(r.last), Line::Repeats(r)));
         }
     }
@@ -191,14 +204,17 @@ impl Collapsing {
         let at = (ev.provenance.path.clone(), ev.provenance.line, seq, ev.time.map_or(0, |t| t.offset_secs));
         let (offer, closed) = self.c.offer(&group, t, ev.headline(), at);
         self.place(closed);
-        if offer == Offer::Show {
-            self.queue.push_back((seq, t, Line::Event(ev)));
+        match offer {
+            Offer::Show => self.queue.push_back((seq, t, Line::Event(ev))),
+            Offer::Hold => self.queue.push_back((seq, t, Line::Held(ev))),
+            Offer::Hide => {}
         }
         let Some(t) = t else { return true };
         // Nothing can be placed before a line older than one window: it is final.
         while self.queue.front().is_some_and(|f| f.1.is_none_or(|ft| ft < t.saturating_sub(self.window))) {
             let (_, _, line) = self.queue.pop_front().expect("front exists");
-            if !out(line) {
+            // A held line still held here is counted in its run's summary.
+            if !matches!(line, Line::Held(_)) && !out(line) {
                 return false;
             }
         }
@@ -209,7 +225,7 @@ impl Collapsing {
         let closed = self.c.finish();
         self.place(closed);
         while let Some((_, _, line)) = self.queue.pop_front() {
-            if !out(line) {
+            if !matches!(line, Line::Held(_)) && !out(line) {
                 return;
             }
         }
@@ -259,7 +275,7 @@ fn exit_for(stats: &rootline_ingest::Stats) -> ExitCode {
 
 /// A one-line reminder on stderr when something was skipped, cut or unparsed.
 fn note(s: &rootline_ingest::Stats, shown: u64) {
-    let skipped: Vec<_> = s.skipped.iter().filter(|k| !k.reason.starts_with("read as bundle metadata")).collect();
+    let skipped = &s.skipped;
     if skipped.is_empty() && s.warnings.is_empty() && s.unparsed_lines == 0 && !io::stderr().is_terminal() {
         return;
     }
@@ -270,14 +286,14 @@ fn note(s: &rootline_ingest::Stats, shown: u64) {
         eprintln!("rootline: warning: {}: {}", k.path, k.reason);
     }
     eprintln!(
-        "rootline: {} events shown; read {} files, {} lines, {} events, {} unparsed lines, {} skipped, {} warnings (details: --stats)",
-        shown,
-        s.files,
-        s.lines,
-        s.events,
-        s.unparsed_lines,
+        "rootline: {} shown; read {}, {}, {}, {}, {} skipped, {} (details: --stats)",
+        count(shown, "event"),
+        count(s.files, "file"),
+        count(s.lines, "line"),
+        count(s.events, "event"),
+        count(s.unparsed_lines, "unparsed line"),
         skipped.len(),
-        s.warnings.len()
+        count(s.warnings.len() as u64, "warning")
     );
 }
 
@@ -289,6 +305,10 @@ fn write_stats(w: &mut dyn Write, s: &rootline_ingest::Stats) -> io::Result<()> 
     writeln!(w, "bytes           {}", s.bytes)?;
     writeln!(w, "skipped         {}", s.skipped.len())?;
     for k in &s.skipped {
+        writeln!(w, "  {}: {}", k.path, k.reason)?;
+    }
+    writeln!(w, "metadata        {}", s.metadata.len())?;
+    for k in &s.metadata {
         writeln!(w, "  {}: {}", k.path, k.reason)?;
     }
     writeln!(w, "warnings        {}", s.warnings.len())?;
@@ -313,8 +333,9 @@ fn write_stats(w: &mut dyn Write, s: &rootline_ingest::Stats) -> io::Result<()> 
         if src.out_of_order > 0 {
             writeln!(
                 w,
-                "    {} lines earlier than the line before them (clock jump or interleaving); sorted",
-                src.out_of_order
+                "    {} earlier than the line before {} (clock jump or interleaving); sorted",
+                count(src.out_of_order, "line"),
+                if src.out_of_order == 1 { "it" } else { "them" }
             )?;
         }
         if let Some(sk) = src.skew_secs {

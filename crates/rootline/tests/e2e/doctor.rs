@@ -52,7 +52,7 @@ fn fake_bin(dir: &Path, name: &str, script: &str) {
 }
 
 fn findings<'a>(doc: &'a Value, id: &str) -> Vec<&'a Value> {
-    doc["findings"].as_array().unwrap().iter().filter(|f| f["id"] == id).collect()
+    doc["findings"].as_array().unwrap().iter().filter(|f| f["signature"] == id).collect()
 }
 
 #[test]

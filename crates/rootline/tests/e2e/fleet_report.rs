@@ -1,4 +1,4 @@
-//! `rootline fleet --report md|html`: the target's postmortem with its "Why only this node" section,
+//! `rootline fleet --format md|html`: the target's postmortem with its "Why only this node" section,
 //! in both languages, every evidence link of the section resolving to a row of the evidence index; the
 //! same document as `rootline report` on the fleet's analysis; and no such section without peers.
 
@@ -57,7 +57,7 @@ fn check(md: &str, heading: &str, seen: &str, scope: &str) {
 
 #[test]
 fn the_fleet_report_explains_why_only_this_node_in_english() {
-    let md = stdout(&["fleet", FLEET, "--report", "md", "--lang", "en"]);
+    let md = stdout(&["fleet", FLEET, "--format", "md", "--lang", "en"]);
     check(&md, "Why only this node", "seen on 1 of 8 nodes", "1 of 8 nodes compared showed the root cause");
     let s = section(&md, "peers");
     assert!(s.contains("### What every node shared (not the cause)"), "{s}");
@@ -67,7 +67,7 @@ fn the_fleet_report_explains_why_only_this_node_in_english() {
 
 #[test]
 fn the_fleet_report_explains_why_only_this_node_in_korean() {
-    let md = stdout(&["fleet", FLEET, "--report", "md", "--lang", "ko"]);
+    let md = stdout(&["fleet", FLEET, "--format", "md", "--lang", "ko"]);
     check(&md, "왜 이 node에서만 발생했는가", "8대 중 1대에서 관찰", "비교한 node 8대 중 1대에서 근본 원인");
     let s = section(&md, "peers");
     assert!(s.contains("### 모든 node에 공통 (원인 아님)"), "{s}");
@@ -81,13 +81,13 @@ fn the_fleet_report_is_the_report_of_the_fleet_analysis() {
     let json = dir.path().join("analysis.json");
     std::fs::write(&json, serde_json::to_string(&v["analysis"]).unwrap()).unwrap();
     let html = dir.path().join("fleet.html");
-    rootline(&["fleet", FLEET, "--report", "html", "--lang", "en", "-o", html.to_str().unwrap()]);
+    rootline(&["fleet", FLEET, "--format", "html", "--lang", "en", "-o", html.to_str().unwrap()]);
     let direct = std::fs::read_to_string(&html).unwrap();
     let saved = stdout(&["report", json.to_str().unwrap(), "--format", "html", "--lang", "en"]);
     assert_eq!(direct, saved, "one way to render");
     assert!(direct.contains(r#"<section id="peers"><h2><span class="num">7.</span>Why only this node</h2>"#));
     assert!(direct.contains(r##"<a href="#peers">Why only this node</a>"##));
-    let md = stdout(&["fleet", FLEET, "--report", "md", "--lang", "en"]);
+    let md = stdout(&["fleet", FLEET, "--format", "md", "--lang", "en"]);
     assert_eq!(md, stdout(&["report", json.to_str().unwrap(), "--format", "md", "--lang", "en"]));
     let out = Command::new(env!("CARGO_BIN_EXE_rootline"))
         .current_dir(root())

@@ -59,11 +59,16 @@ fn is_qemu(comm: &str) -> bool {
 }
 
 fn findings<'a>(doc: &'a Value, id: &str) -> Vec<&'a Value> {
-    doc["findings"].as_array().into_iter().flatten().filter(|f| f["id"] == id).collect()
+    doc["findings"].as_array().into_iter().flatten().filter(|f| f["signature"] == id).collect()
 }
 
 fn ids(doc: &Value) -> Vec<String> {
-    doc["findings"].as_array().into_iter().flatten().filter_map(|f| f["id"].as_str().map(str::to_string)).collect()
+    doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["signature"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// Entity values of a finding as strings (numbers are accepted too).

@@ -3,6 +3,7 @@
 
 mod analyze;
 mod cases;
+mod contract;
 mod doctor;
 mod fleet;
 mod fleet_report;
@@ -12,3 +13,4 @@ mod report;
 mod scripts;
 mod support;
 mod timeline;
+mod wording;

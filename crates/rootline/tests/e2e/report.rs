@@ -204,3 +204,115 @@ fn redact_leaves_no_host_name_ip_or_secret() {
     // Stable: the same input gives the same pseudonyms.
     assert_eq!(outputs[1].1, stdout(&["analyze", SEED, "--format", "md", "--lang", "en", "--redact"]));
 }
+
+/// The LUN ids written in a bundle's files: multipath's WWIDs (`3` + 16 or 32 hex digits) and the
+/// kernel's sysfs `naa.` ids, as their hex digits (the part every form of one id shares).
+fn lun_ids(dir: &Path) -> BTreeSet<String> {
+    let re = Regex::new(r"(?i)\b(?:3|naa\.)((?:[0-9a-f]{32}|[0-9a-f]{16}))\b").unwrap();
+    let mut ids = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else if let Ok(text) = std::fs::read(&p) {
+            for c in re.captures_iter(&String::from_utf8_lossy(&text)) {
+                if !c[1].bytes().all(|b| b.is_ascii_digit()) {
+                    ids.insert(c[1].to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    ids
+}
+
+/// `--redact` replaces multipath WWIDs and sysfs NAA ids in every output format of every example
+/// bundle that has them, with one pseudonym per LUN across entities, alias edges and evidence lines;
+/// the HTML's evidence links still resolve.
+#[test]
+fn redact_replaces_lun_ids_in_every_format() {
+    let mut checked = 0;
+    let pseudonym = Regex::new(r"^wwid-\d+$").unwrap();
+    for bundle in ["seed-37", "lab-offline-queue", "lab-offline-npr10"] {
+        let dir = root().join("examples/incidents").join(bundle);
+        let ids = lun_ids(&dir);
+        assert!(!ids.is_empty(), "{bundle} names its LUNs");
+        let path = format!("examples/incidents/{bundle}");
+        let plain = stdout(&["analyze", &path, "--format", "json"]).to_ascii_lowercase();
+        let shown: Vec<&String> = ids.iter().filter(|id| plain.contains(id.as_str())).collect();
+        assert!(!shown.is_empty(), "{bundle}: the analysis cites a LUN id, so there is something to redact");
+        for format in ["text", "json", "md", "html"] {
+            let out = stdout(&["analyze", &path, "--format", format, "--lang", "en", "--redact"]);
+            let lower = out.to_ascii_lowercase();
+            for id in &ids {
+                assert!(!lower.contains(id.as_str()), "{bundle} {format}: {id} survived --redact");
+            }
+            assert!(out.contains("wwid-1"), "{bundle} {format}: no LUN pseudonym");
+            if format == "html" {
+                check_anchors(&out);
+            }
+            checked += 1;
+        }
+        // One pseudonym per LUN: what the alias graph calls the map's WWID is what its lines show.
+        let doc: Value = serde_json::from_str(&stdout(&["analyze", &path, "--format", "json", "--redact"])).unwrap();
+        let text = doc.to_string();
+        let mut wwids = BTreeSet::new();
+        for h in doc["aliases"].as_array().unwrap() {
+            for e in h["edges"].as_array().unwrap() {
+                for end in ["a", "b"] {
+                    if e[end]["kind"] == "wwid" {
+                        wwids.insert(e[end]["value"].as_str().unwrap().to_string());
+                    }
+                }
+            }
+        }
+        for w in &wwids {
+            assert!(pseudonym.is_match(w), "{bundle}: alias node {w}");
+            assert!(text.matches(w.as_str()).count() > 1, "{bundle}: {w} appears in the alias graph only");
+        }
+    }
+    assert_eq!(checked, 12);
+}
+
+/// iSCSI target and initiator names, NVMe NQNs, FC port names and disk serial numbers planted in a
+/// saved analysis's evidence are gone from `report --redact` in both formats, and one target keeps
+/// one pseudonym whether written alone or in a by-path link.
+#[test]
+fn redact_replaces_iqns_nqns_wwpns_and_serials() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("analysis.json");
+    rootline(&["analyze", SEED, "--format", "json", "-o", json.to_str().unwrap()]);
+    let mut a: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let planted = [
+        "iscsiadm: Login to [iface: default, target: iqn.2010-10.org.openstack:volume-4f2f8a10-6c3e-4b7d-9e21-0a5b7c9d1e32, portal: 10.20.0.15,3260] successful.",
+        "InitiatorName=iqn.1994-05.com.redhat:5e1f9b2c7d3a",
+        "/dev/disk/by-path/ip-10.20.0.15:3260-iscsi-iqn.2010-10.org.openstack:volume-4f2f8a10-6c3e-4b7d-9e21-0a5b7c9d1e32-lun-1",
+        "nvme nvme1: new ctrl: NQN \"nqn.1992-08.com.netapp:sn.8c1f2e3d4b5a69788796a5b4c3d2e1f0:subsystem.k8s\", addr 10.20.0.16:4420",
+        "lpfc 0000:3b:00.0: 0:1305 Link Up Event x1 received Data: rport WWPN 0x500a09818d4c6e5f",
+        "E: ID_SERIAL=3600a098038303053453f463045535a74 E: ID_SCSI_SERIAL=80TSEZt$F0ESZ",
+    ];
+    let ev = a["findings"][0]["evidence"].as_array_mut().unwrap();
+    for (i, p) in planted.iter().enumerate() {
+        let mut e = ev[0].clone();
+        e["text"] = Value::String(p.to_string());
+        e["line"] = Value::from(9000 + i as u64);
+        ev.push(e);
+    }
+    let planted_json = dir.path().join("planted.json");
+    std::fs::write(&planted_json, serde_json::to_string(&a).unwrap()).unwrap();
+    for format in ["md", "html"] {
+        let out = stdout(&["report", planted_json.to_str().unwrap(), "--format", format, "--lang", "en", "--redact"]);
+        for gone in ["iqn.", "5e1f9b2c7d3a", "4f2f8a10", "nqn.1992", "8c1f2e3d4b5a", "500a0981", "600a0980", "80TSEZt"]
+        {
+            assert!(!out.contains(gone), "report {format}: {gone} survived --redact");
+        }
+        assert!(
+            out.contains("target: iqn-1") && out.contains("-iscsi-iqn-1-lun-1"),
+            "report {format}: one target, one name"
+        );
+        assert!(out.contains("InitiatorName=iqn-2"), "report {format}");
+        assert!(out.contains("nqn-1") && out.contains("wwn-1") && out.contains("serial-1"), "report {format}");
+        if format == "html" {
+            check_anchors(&out);
+        }
+    }
+}

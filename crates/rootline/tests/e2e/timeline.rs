@@ -184,8 +184,10 @@ fn bad_input_is_reported_never_fatal() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ev = json_lines(&o);
     let latin = ev.iter().find(|e| e["path"].as_str().unwrap().ends_with("latin1.log")).unwrap();
-    assert_eq!(latin["message"]["text"], "caf\\xE9 \\xFF");
-    assert_eq!(latin["message"]["bytes_base64"], "Y2Fm6SD/");
+    assert_eq!(latin["message"], "caf\\xE9 \\xFF", "message is always a string");
+    assert_eq!(latin["message_base64"], "Y2Fm6SD/", "with the exact bytes beside it");
+    assert!(ev.iter().filter(|e| e["message"].is_string()).count() == ev.len());
+    assert!(ev.iter().filter(|e| e.get("message_base64").is_some()).count() == 1);
     let long = ev.iter().find(|e| e["path"].as_str().unwrap().ends_with("long.log")).unwrap();
     assert!(long["message"].as_str().unwrap().len() < 100_000);
     let kept = ev.iter().filter(|e| e["message"] == "kept before the damage").count();
@@ -215,10 +217,10 @@ fn usage_errors_exit_2_with_a_message() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such/path: no such file or directory"));
     let o = run(&["timeline", "--tz", "Mars/Olympus", "-"]);
     assert_eq!(o.status.code(), Some(2));
-    let o = run(&["timeline", "--format", "nope", "-"]);
+    let o = run(&["timeline", "--input-format", "nope", "-"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("unknown format; known:") && err.contains("syslog"), "{err}");
+    assert!(err.contains("unknown input format; known:") && err.contains("syslog"), "{err}");
 }
 
 #[test]
@@ -274,4 +276,35 @@ fn collapse_counts_repeats_and_keeps_time_order() {
     assert_eq!(shown, 2);
     let times: Vec<&str> = lines.iter().map(|l| l["time"].as_str().or(l["last"].as_str()).unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "summaries sit in time order: {times:?}");
+}
+
+/// A run with one repeat beyond the lines shown prints that line itself, never `... x1 more`; two or
+/// more are summarised, and the summary counts every one of them.
+#[test]
+fn collapse_never_summarises_a_single_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("messages");
+    let mut text = String::new();
+    // Three "path offline" lines (two shown, one more), then four "checker failed" (two shown, two more).
+    for (s, msg) in [(0, "sda - path offline"), (1, "sdb - path offline"), (2, "sdc - path offline")] {
+        text.push_str(&format!("2025-10-13T10:00:0{s}Z node1 multipathd[7]: mpatha: {msg}\n"));
+    }
+    for s in 3..7 {
+        text.push_str(&format!("2025-10-13T10:00:0{s}Z node1 multipathd[7]: checker failed path 8:{s}\n"));
+    }
+    text.push_str("2025-10-13T10:09:00Z node1 kernel: something else much later\n");
+    std::fs::write(&f, text).unwrap();
+    let o = run(&["timeline", "--collapse", "30", f.to_str().unwrap()]);
+    assert!(o.status.success());
+    let s = stdout(&o);
+    assert!(!s.contains("x1 more"), "{s}");
+    assert!(s.contains("sdc - path offline"), "the single repeat is printed as itself: {s}");
+    assert!(s.contains("... x2 more"), "{s}");
+    assert_eq!(s.lines().count(), 3 + 2 + 1 + 1, "{s}");
+    let o = run(&["timeline", "--json", "--collapse", "30", f.to_str().unwrap()]);
+    let lines = json_lines(&o);
+    let repeats: Vec<u64> = lines.iter().filter_map(|l| l["repeats"].as_u64()).collect();
+    assert_eq!(repeats, [2]);
+    let times: Vec<&str> = lines.iter().map(|l| l["time"].as_str().or(l["last"].as_str()).unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }
