@@ -6,6 +6,18 @@
 //! - `chain`: every (cause signature, effect signature) pair is an edge of the top incident's chain;
 //! - `no_link`: no incident has such an edge;
 //! - `context`: each signature is among the changes reported before the top incident's first fault.
+//!
+//! Keys for the analyses that must hold one whole episode (all optional):
+//! - `root_cause.first`: the RFC 3339 time of the root cause's first line (the first evidenced
+//!   transport fault), to within a second;
+//! - `one_incident: true`: every fault and symptom finding is in the top incident;
+//! - `reaches`: for each (cause, effect) signature pair, the top incident's chain leads from a finding
+//!   of the cause to a finding of the effect through one or more links (the shape in between is free);
+//! - `times`: for each `{signature, first}`, the earliest `first` among the top incident's findings of
+//!   that signature is that time, to within a second (naive times read in the wrong zone, or a capture
+//!   dated by its file's mtime, are hours or months off);
+//! - `not_in_chain`: `{kind: [values]}`, entity values (a healthy map, its disks, another pod) that no
+//!   finding of the top incident, no link of its chain and not its root cause may carry.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,6 +56,120 @@ fn pairs(incident: &Value) -> Vec<(String, String)> {
 fn expected_path(dir: &Path) -> PathBuf {
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     dir.with_file_name(format!("{name}.expected.json"))
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time (`2025-03-11T08:58:12.418934+05:30`).
+fn epoch_ms(v: &Value) -> Option<i64> {
+    v.as_str()?.parse::<jiff::Timestamp>().ok().map(|t| t.as_millisecond())
+}
+
+/// Whether two RFC 3339 times are the same to within a second: one event seen by two sources (the
+/// journal's receive time, the kernel's own stamp placed through the boot time) differs by less.
+fn same_time(got: &Value, want: &Value) -> bool {
+    matches!((epoch_ms(got), epoch_ms(want)), (Some(g), Some(w)) if (g - w).abs() <= 1000)
+}
+
+/// The analysis' finding records by id.
+fn findings_by_id(a: &Value) -> std::collections::HashMap<String, &Value> {
+    a["findings"].as_array().into_iter().flatten().filter_map(|f| Some((f["id"].as_str()?.to_string(), f))).collect()
+}
+
+/// The ids of the top incident's findings.
+fn incident_ids(inc: &Value) -> Vec<String> {
+    inc["findings"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(str::to_string)).collect()
+}
+
+/// Whether the chain of `inc` leads from a finding of signature `from` to one of signature `to`.
+fn reaches(inc: &Value, from: &str, to: &str) -> bool {
+    let links: Vec<(String, String, String, String)> = inc["chain"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let s = |k: &str| l[k].as_str().unwrap_or("").to_string();
+            (s("cause"), s("effect"), s("cause_signature"), s("effect_signature"))
+        })
+        .collect();
+    let mut todo: Vec<String> = links.iter().filter(|l| l.2 == from).map(|l| l.0.clone()).collect();
+    let mut seen: std::collections::HashSet<String> = todo.iter().cloned().collect();
+    while let Some(id) = todo.pop() {
+        for l in links.iter().filter(|l| l.0 == id) {
+            if l.3 == to {
+                return true;
+            }
+            if seen.insert(l.1.clone()) {
+                todo.push(l.1.clone());
+            }
+        }
+    }
+    false
+}
+
+/// The checks of the episode keys (`root_cause.first`, `one_incident`, `reaches`, `times`,
+/// `not_in_chain`); see the module comment.
+fn check_episode(name: &str, expected: &Value, a: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let top = &a["incidents"][0];
+    let by_id = findings_by_id(a);
+    let ids = incident_ids(top);
+    if let Some(want) = expected["root_cause"].get("first").filter(|v| !v.is_null()) {
+        let got = top["root_cause"]["finding"].as_str().and_then(|id| by_id.get(id)).map(|f| &f["first"]);
+        if !got.is_some_and(|g| same_time(g, want)) {
+            problems.push(format!("{name}: root cause first {} (expected {want})", got.unwrap_or(&Value::Null)));
+        }
+    }
+    if expected["one_incident"] == Value::Bool(true) {
+        for (id, f) in &by_id {
+            let kind = f["kind"].as_str().unwrap_or("");
+            if (kind == "fault" || kind == "symptom") && !ids.contains(id) {
+                problems.push(format!("{name}: {id} ({kind}, first {}) is not in the top incident", f["first"]));
+            }
+        }
+    }
+    for p in expected["reaches"].as_array().into_iter().flatten() {
+        let (from, to) = (p[0].as_str().unwrap_or(""), p[1].as_str().unwrap_or(""));
+        if !reaches(top, from, to) {
+            problems.push(format!("{name}: chain does not lead from {from} to {to}"));
+        }
+    }
+    for t in expected["times"].as_array().into_iter().flatten() {
+        let sig = t["signature"].as_str().unwrap_or("");
+        let first = ids
+            .iter()
+            .filter_map(|id| by_id.get(id))
+            .filter(|f| f["signature"] == sig)
+            .filter_map(|f| Some((epoch_ms(&f["first"])?, &f["first"])))
+            .min_by_key(|(ms, _)| *ms);
+        match first {
+            None => {
+                problems.push(format!("{name}: no {sig} finding in the top incident (expected first {})", t["first"]))
+            }
+            Some((_, got)) if !same_time(got, &t["first"]) => {
+                problems.push(format!("{name}: {sig} first {got} (expected {})", t["first"]))
+            }
+            Some(_) => {}
+        }
+    }
+    for (kind, vals) in expected["not_in_chain"].as_object().into_iter().flatten() {
+        for v in vals.as_array().into_iter().flatten() {
+            let carries = |f: &Value| f["entities"][kind].as_array().is_some_and(|a| a.contains(v));
+            for id in &ids {
+                if by_id.get(id).is_some_and(|f| carries(f)) {
+                    problems.push(format!("{name}: {id} of the top incident carries {kind}={v}"));
+                }
+            }
+            if carries(&top["root_cause"]) {
+                problems.push(format!("{name}: the root cause carries {kind}={v}"));
+            }
+            let tag = format!("{kind}={}", v.as_str().unwrap_or(""));
+            for l in top["chain"].as_array().into_iter().flatten() {
+                if l["entities"].as_array().is_some_and(|e| e.iter().any(|x| x.as_str() == Some(tag.as_str()))) {
+                    problems.push(format!("{name}: link {} -> {} carries {tag}", l["cause"], l["effect"]));
+                }
+            }
+        }
+    }
+    problems
 }
 
 fn check(dir: &Path) -> Vec<String> {
@@ -97,6 +223,7 @@ fn check_as(dir: &Path, expected: &Path, name: &str) -> Vec<String> {
             problems.push(format!("{name}: context lacks {s}"));
         }
     }
+    problems.extend(check_episode(name, &expected, &a));
     // Every link carries evidence at both ends.
     for inc in a["incidents"].as_array().into_iter().flatten() {
         for l in inc["chain"].as_array().into_iter().flatten() {
