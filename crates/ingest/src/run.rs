@@ -346,17 +346,28 @@ pub(crate) fn read_member(mut m: Member<'_>, bundle: usize, cfg: ReadCfg<'_>, wa
             reason: "binary file (NUL bytes in its first 8 KiB)".into(),
         });
     }
-    let format = cfg.format.unwrap_or_else(|| {
-        let mut sample: Vec<&[u8]> = head.split(|&c| c == b'\n').take(40).collect();
-        if head.len() >= crate::source::SAMPLE_BYTES && sample.len() > 1 {
-            sample.pop(); // the last piece may be a partial line
+    // The format, and for lines behind a collector's stamps (`kubectl logs --timestamps`) the
+    // format of what follows the stamps.
+    let (format, behind_stamps) = match cfg.format {
+        Some(f) => (f, None),
+        None => {
+            let mut sample: Vec<&[u8]> = head.split(|&c| c == b'\n').take(40).collect();
+            if head.len() >= crate::source::SAMPLE_BYTES && sample.len() > 1 {
+                sample.pop(); // the last piece may be a partial line
+            }
+            let sample: Vec<&[u8]> = sample.into_iter().map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
+            match formats::prefixed::inner_format(m.rel, &sample) {
+                Some(inner) => (inner, Some(inner)),
+                None => (formats::detect(m.rel, &sample), None),
+            }
         }
-        let sample: Vec<&[u8]> = sample.into_iter().map(|l| l.strip_suffix(b"\r").unwrap_or(l)).collect();
-        formats::detect(m.rel, &sample)
-    });
+    };
     let ctx =
         SourceCtx { path: m.display.to_string(), mtime: m.mtime, now: cfg.now, json_fields: cfg.json_fields.clone() };
-    let mut parser = (formats::spec(format).parser)(&ctx);
+    let mut parser = match behind_stamps {
+        Some(inner) => formats::prefixed::parser(inner, &ctx),
+        None => (formats::spec(format).parser)(&ctx),
+    };
     let path: Arc<str> = Arc::from(m.display);
     let mut sink = RunSink::new(cfg.budget.clone());
     let mut lr = LineReader::new(m.reader, cfg.max_line);

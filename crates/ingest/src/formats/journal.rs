@@ -102,6 +102,54 @@ struct JournalParser {
     /// Hosts and programs of short lines.
     hosts: Recent,
     programs: Recent,
+    /// The dates journalctl's header says the output spans (`-- Journal begins at Mon 2025-01-20
+    /// 20:47:35 IST, ends at Tue 2025-03-11 09:55:00 IST. --`): the year of the short forms' lines.
+    span: Option<((i64, u32, u32), (i64, u32, u32))>,
+}
+
+/// The first and last date of a journalctl header line, as (year, month, day).
+/// See: systemd journalctl.c (`-- Logs begin at %s, end at %s. --` before v250, `-- Journal begins
+/// at %s, ends at %s. --` from v250), dates in `%a %Y-%m-%d %H:%M:%S %Z`.
+fn header_span(line: &[u8]) -> Option<((i64, u32, u32), (i64, u32, u32))> {
+    let mut dates = Vec::new();
+    let mut i = 0;
+    while i + 10 <= line.len() && dates.len() < 2 {
+        if line[i].is_ascii_digit() && (i == 0 || line[i - 1] == b' ') {
+            if let Some(days) = crate::time::civil::parse_ymd(&line[i..]) {
+                dates.push(rootline_event::civil_from_days(days));
+                i += 10;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    match dates.as_slice() {
+        [a, b] => Some((*a, *b)),
+        [a] => Some((*a, *a)),
+        _ => None,
+    }
+}
+
+/// A year-less time of a line inside `span`: the year that puts the date within it (the end's year
+/// when both could), as a naive local time.
+fn in_span(t: RawTime, span: ((i64, u32, u32), (i64, u32, u32))) -> RawTime {
+    let RawTime::YearLess { month, day, nanos_of_day } = t else { return t };
+    let ((y0, m0, d0), (y1, m1, d1)) = span;
+    let key = (month as u32, day as u32);
+    let year = (y0..=y1)
+        .rev()
+        .find(|y| {
+            let after = *y > y0 || key >= (m0, d0);
+            let before = *y < y1 || key <= (m1, d1);
+            after && before && crate::time::civil::valid_date(*y, key.0, key.1)
+        })
+        // A line outside the span (a clock step): the year whose date is nearest its end.
+        .unwrap_or(if key > (m1, d1) { y1 - 1 } else { y1 });
+    if !crate::time::civil::valid_date(year, key.0, key.1) {
+        return t;
+    }
+    let civil = rootline_event::days_from_civil(year, key.0, key.1) * 86_400_000_000_000 + nanos_of_day;
+    RawTime::Naive { civil_nanos: civil }
 }
 
 /// A marker line.
@@ -458,7 +506,13 @@ impl JournalParser {
             }
         } else {
             match super::syslog::split(line) {
-                Some(p) if !p.host.is_empty() => (p.time, None, p.host, p.tag, p.msg),
+                Some(p) if !p.host.is_empty() => {
+                    let time = match self.span {
+                        Some(span) => in_span(p.time, span),
+                        None => p.time,
+                    };
+                    (time, None, p.host, p.tag, p.msg)
+                }
                 _ => return false,
             }
         };
@@ -505,7 +559,11 @@ impl Parser for JournalParser {
             b'-' => {
                 if let Some(m) = marker(line) {
                     match m {
-                        Marker::Header => {}
+                        Marker::Header => {
+                            if let Some(span) = header_span(line) {
+                                self.span = Some(span);
+                            }
+                        }
                         Marker::Boot(id) => self.boot = Some(text(id).into_owned()),
                         Marker::Reboot => {
                             self.reboots += 1;
@@ -772,8 +830,10 @@ mod tests {
         assert_eq!(got[0], Got::Skip(1));
         let r = records(&got);
         assert_eq!(r.len(), 5);
-        assert_eq!(r[0].0, RawTime::YearLess { month: 10, day: 13, nanos_of_day: 71_462_000_000_000 });
-        assert_eq!(r[1].0, RawTime::YearLess { month: 10, day: 13, nanos_of_day: 71_462_123_456_000 });
+        // The header's dates give the short lines their year: naive local times of 2025-10-13.
+        let day = rootline_event::days_from_civil(2025, 10, 13) * 86_400_000_000_000;
+        assert_eq!(r[0].0, RawTime::Naive { civil_nanos: day + 71_462_000_000_000 });
+        assert_eq!(r[1].0, RawTime::Naive { civil_nanos: day + 71_462_123_456_000 });
         assert_eq!(r[2].0, RawTime::Exact { unix_nanos: 1_760_352_663_000_000_000, offset_secs: 32_400 });
         assert_eq!(r[2].2, "\"SyncLoop\"");
         assert!(matches!(&got[3], Got::Rec { severity: Some(Severity::Info), pid: Some(1234), .. }));
@@ -782,6 +842,28 @@ mod tests {
         assert_eq!((*time, *boot), (RawTime::Boot { nanos: 5_123_456_789_000 }, Some(5_123_456_789_000)));
         assert_eq!((host.as_deref(), program.as_deref()), (Some("s-dcn37-com604-krw1a"), Some("kernel")));
         assert_eq!(message, "device-mapper: multipath: 253:21: Failing path 65:48.");
+    }
+
+    #[test]
+    fn the_header_dates_lines_across_a_new_year() {
+        let got = run(
+            p(),
+            "-- Journal begins at Mon 2024-12-30 20:47:35 IST, ends at Tue 2025-01-02 09:55:00 IST. --\n\
+             Dec 31 23:59:59.000001 h a[1]: old year\n\
+             Jan 01 00:00:01.000001 h a[1]: new year\n",
+        );
+        let r = records(&got);
+        let at =
+            |y, m, d, s: i64| rootline_event::days_from_civil(y, m, d) * 86_400_000_000_000 + s * 1_000_000_000 + 1_000;
+        assert_eq!(r[0].0, RawTime::Naive { civil_nanos: at(2024, 12, 31, 86_399) });
+        assert_eq!(r[1].0, RawTime::Naive { civil_nanos: at(2025, 1, 1, 1) });
+        // Without a header the year is left to the resolver.
+        let r = records(&run(p(), "Dec 31 23:59:59.000001 h a[1]: x\n"));
+        assert!(matches!(r[0].0, RawTime::YearLess { .. }));
+        assert_eq!(
+            header_span(b"-- Logs begin at Mon 2025-10-13 09:00:01 KST, end at Mon 2025-10-13 21:30:00 KST. --"),
+            Some(((2025, 10, 13), (2025, 10, 13)))
+        );
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod ktrace;
 pub mod libvirt;
 pub mod logfmt;
 pub mod oslo;
+pub mod prefixed;
 pub mod snapshot;
 pub mod syslog;
 
