@@ -290,6 +290,7 @@ impl HostGraph {
         let kind = match kind {
             "path" => "devt",
             "ppid" => "pid",
+            "session" => "sid",
             k => k,
         };
         if kind == "container_id" {
@@ -386,6 +387,40 @@ impl HostGraph {
             }
         }
         None
+    }
+
+    /// The devices a transport carries (an iSCSI connection's session, its SCSI host, the device
+    /// addresses on it, their disks and maps), and their names: `transport-of` edges followed
+    /// downwards only, with the names of each device. Empty for an object that carries nothing.
+    pub fn carried(&self, n: &Node) -> Vec<Node> {
+        let Some(&s) = self.index.get(n) else { return Vec::new() };
+        let mut seen = HashSet::from([s]);
+        let mut q = VecDeque::from([s]);
+        let mut descended = false;
+        while let Some(u) = q.pop_front() {
+            for &e in &self.adj[u] {
+                let edge = &self.edges[e];
+                let from_a = self.index[&edge.a] == u;
+                let ok = match edge.relation.as_str() {
+                    TRANSPORT => from_a,
+                    r => SAME_DEVICE_RELATIONS.contains(&r),
+                };
+                if !ok {
+                    continue;
+                }
+                descended |= edge.relation == TRANSPORT;
+                let v = if from_a { self.index[&edge.b] } else { self.index[&edge.a] };
+                if seen.insert(v) {
+                    q.push_back(v);
+                }
+            }
+        }
+        if !descended {
+            return Vec::new();
+        }
+        let mut out: Vec<Node> = seen.into_iter().map(|i| self.nodes[i].clone()).collect();
+        out.sort();
+        out
     }
 
     /// Storage nodes tied to `n` as names of one device (including `n`): [`SAME_DEVICE_RELATIONS`].
@@ -904,7 +939,9 @@ impl Learner {
             g.add_tie(e, evidence(ev), None);
         }
         for s in &seq {
-            let how = format!("{} s after {} ({})", round2(s.delay_secs), s.after, s.edge.tie);
+            let group =
+                if s.of_group > 1 { format!(", one of {} that began together", s.of_group) } else { String::new() };
+            let how = format!("{} s after {}{group} ({})", round2(s.delay_secs), s.after, s.edge.tie);
             g.add_tie(&s.edge, evidence(ev), Some(how));
         }
         self.tie_buf = buf;

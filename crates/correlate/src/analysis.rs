@@ -196,6 +196,10 @@ pub struct Analysis {
     pub rejected_links: Vec<Rejected>,
     /// Changes seen (upgrade phases), in time order.
     pub changes: Vec<Change>,
+    /// Transient faults that recovered by themselves (not incidents): a path that failed and was
+    /// reinstated while its map kept serving.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recovered: Vec<Recovered>,
     /// What this node showed that its peers did not (only with a fleet comparison: `rootline fleet`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why_only_this_node: Option<crate::peers::WhyOnlyThisNode>,
@@ -220,6 +224,45 @@ impl Verdict {
             Verdict::RootCauseFound => "root_cause_found",
             Verdict::Uncertain => "uncertain",
             Verdict::NoIncident => "no_incident",
+        }
+    }
+}
+
+/// A group of transient faults that recovered by itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recovered {
+    /// Host.
+    pub host: Option<String>,
+    /// First line of the fault.
+    pub start: Option<String>,
+    /// The recovery's line.
+    pub end: Option<String>,
+    /// The fault's findings.
+    pub findings: Vec<String>,
+    /// The recovery finding.
+    pub recovery: String,
+    /// Seconds from the fault's first line to its recovery.
+    pub lasted_secs: Option<f64>,
+    /// The recovery's first line.
+    pub evidence: Option<Evidence>,
+}
+
+impl Recovered {
+    /// The record of group `g`, recovered by finding `r`.
+    pub fn new(findings: &[Finding], g: &crate::incident::Group, r: usize) -> Recovered {
+        let first = g.members.iter().filter_map(|&i| findings[i].first).min();
+        let rf = &findings[r];
+        Recovered {
+            host: g.host.clone(),
+            start: first.map(|t| t.to_rfc3339()),
+            end: rf.first.map(|t| t.to_rfc3339()),
+            findings: g.members.iter().map(|&i| findings[i].id.clone()).collect(),
+            recovery: rf.id.clone(),
+            lasted_secs: match (first, rf.first) {
+                (Some(a), Some(b)) => Some((b.unix_nanos - a.unix_nanos) as f64 / 1e9),
+                _ => None,
+            },
+            evidence: rf.evidence.first().cloned(),
         }
     }
 }
@@ -278,6 +321,11 @@ pub mod zone {
                 c.evidence.iter_mut().for_each(|e| evidence(e, z));
             }
             i.leads.iter_mut().for_each(|l| evidence(&mut l.evidence, z));
+        }
+        for r in &mut a.recovered {
+            text(&mut r.start, z);
+            text(&mut r.end, z);
+            r.evidence.iter_mut().for_each(|e| evidence(e, z));
         }
         for c in &mut a.changes {
             text(&mut c.time, z);

@@ -38,6 +38,7 @@ pub const LINK_KINDS: &[&str] = &[
     "hctl",
     "scsi_host",
     "sid",
+    "session",
     "conn",
     "target",
     "portal",

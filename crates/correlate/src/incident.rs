@@ -59,3 +59,51 @@ pub fn group(findings: &[Finding], links: &[ChainLink]) -> Vec<Group> {
     }
     groups
 }
+
+/// Signatures that say storage failed for good (a map with no path left, a map left behind, a map
+/// that will not go): a group holding one of them never recovered by itself.
+const LASTING: &[&str] = &[
+    "multipath.all-paths-down",
+    "multipath.stale-map",
+    "multipath.queueing-no-path",
+    "multipath.flush-failed",
+    "fs.read-only-remount",
+];
+
+/// Families of a transient storage fault: a path, a device or a connection that can fail and come
+/// back while the device above it (a multipath map) keeps serving.
+const TRANSIENT_FAMILIES: &[&str] = &["iscsi", "scsi", "block", "fc", "nvme", "net", "multipath", "nfs"];
+
+/// Recovery signatures that end a transient fault (not a boot or a daemon start).
+fn ends_a_fault(f: &Finding) -> bool {
+    f.kind == Kind::Recovery && !matches!(f.signature.as_str(), "kernel.booted" | "multipath.daemon-started")
+}
+
+/// A group that recovered by itself: every member is a transient storage fault or its symptom
+/// (no map lost all its paths, no process or workload suffered), and a recovery of one of its
+/// objects (`reinstated`, a connection operational again) came after its last line, within
+/// `within` nanoseconds. Returns the index of that recovery. A flap that keeps failing after it
+/// recovered is not recovered.
+pub fn recovered(findings: &[Finding], g: &Group, graph: &crate::alias::HostGraph, within: i64) -> Option<usize> {
+    let members: Vec<&Finding> = g.members.iter().map(|&i| &findings[i]).collect();
+    if members.is_empty()
+        || members.iter().any(|f| {
+            LASTING.contains(&f.signature.as_str())
+                || !TRANSIENT_FAMILIES.contains(&f.signature.split('.').next().unwrap_or(""))
+        })
+    {
+        return None;
+    }
+    let last = members.iter().filter_map(|f| f.last.or(f.first)).map(|t| t.unix_nanos).max()?;
+    let nodes: Vec<crate::alias::Node> = members.iter().flat_map(|f| crate::chain::nodes_of(f, graph)).collect();
+    findings
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| ends_a_fault(r) && r.host == g.host)
+        .filter(|(_, r)| r.first.is_some_and(|t| t.unix_nanos >= last && t.unix_nanos - last <= within))
+        .find(|(_, r)| {
+            let rn = crate::chain::nodes_of(r, graph);
+            graph.path(&rn, &nodes, crate::alias::Via::Storage, crate::chain::MAX_HOPS).is_some()
+        })
+        .map(|(i, _)| i)
+}

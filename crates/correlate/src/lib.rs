@@ -167,6 +167,22 @@ impl<'e> Correlator<'e> {
             }
         }
         let mut lowered: Vec<String> = Vec::new();
+        // Transient storage faults that recovered by themselves (a path that failed and was
+        // reinstated seconds later while the map kept serving) are not incidents.
+        let mut recovered: Vec<analysis::Recovered> = Vec::new();
+        let groups: Vec<incident::Group> = groups
+            .into_iter()
+            .filter(|g| {
+                let graph = graphs.get(&g.host).unwrap_or(&empty);
+                match incident::recovered(&findings, g, graph, RECOVERED_WITHIN) {
+                    Some(r) => {
+                        recovered.push(analysis::Recovered::new(&findings, g, r));
+                        false
+                    }
+                    None => true,
+                }
+            })
+            .collect();
         for g in &groups {
             let mut rejected: Vec<analysis::Rejected> = Vec::new();
             for m in &g.members {
@@ -275,7 +291,11 @@ impl<'e> Correlator<'e> {
                 .then((b.1 as f64 * b.2.root_cause.confidence).total_cmp(&(a.1 as f64 * a.2.root_cause.confidence)))
         });
         lap("incidents and ranking");
-        let any_problem = findings.iter().any(|f| matches!(f.kind, Kind::Fault | Kind::Symptom));
+        let recovered_ids: std::collections::HashSet<&str> =
+            recovered.iter().flat_map(|r| r.findings.iter().map(String::as_str)).collect();
+        let any_problem = findings
+            .iter()
+            .any(|f| matches!(f.kind, Kind::Fault | Kind::Symptom) && !recovered_ids.contains(f.id.as_str()));
         let verdict = if !any_problem {
             Verdict::NoIncident
         } else if incidents.iter().any(|i| i.0) {
@@ -343,6 +363,7 @@ impl<'e> Correlator<'e> {
             aliases,
             rejected_links: linked.rejected,
             changes: changes.into_iter().map(|x| x.1).collect(),
+            recovered,
             why_only_this_node: self.peers.and_then(|p| p.why).map(|mut w| {
                 w.lowered = lowered;
                 w
@@ -352,6 +373,14 @@ impl<'e> Correlator<'e> {
         out
     }
 }
+
+/// How long after a transient fault's last line its recovery may come for the fault to count as
+/// recovered by itself (10 minutes).
+const RECOVERED_WITHIN: i64 = 600 * 1_000_000_000;
+
+/// Entity kinds that name a transport: what carries devices rather than being one.
+const TRANSPORT_KINDS: &[&str] =
+    &["conn", "sid", "session", "scsi_host", "rport", "ctrl", "target", "portal", "nfs_server", "nfs_export"];
 
 /// The finding's entities, widened by the storage objects its names are aliases of.
 fn widen(f: &Finding, g: &HostGraph) -> BTreeMap<String, Vec<String>> {
@@ -371,6 +400,24 @@ fn widen(f: &Finding, g: &HostGraph) -> BTreeMap<String, Vec<String>> {
             }
         }
     }
+    // A transport fault (a connection, a session, a SCSI host, an NFS server) names the devices it
+    // carries: their disks, maps and WWIDs.
+    let mut carried: Vec<Node> = Vec::new();
+    for (k, vals) in &f.entities {
+        if TRANSPORT_KINDS.contains(&k.as_str()) {
+            for v in vals {
+                for n in g.nodes_of(k, v) {
+                    carried.extend(g.carried(&n));
+                }
+            }
+        }
+    }
+    for n in &carried {
+        if n.kind == "disk" {
+            add("disk", &n.value);
+        }
+    }
+    seeds.extend(carried);
     let mut seen: HashMap<Node, ()> = HashMap::new();
     for s in seeds {
         for n in g.storage_group(&s) {

@@ -282,6 +282,7 @@ pub fn render<'a>(a: &'a Analysis, lang: Lang) -> String {
     if a.incidents.is_empty() {
         let basis = no_incident_basis(inp.events, inp.first.as_deref(), inp.last.as_deref(), &a.hosts, lang);
         let _ = writeln!(o, "{basis}: {}", l.none);
+        recovered(&mut o, a, lang);
         return o;
     }
     let by_id: HashMap<&str, &Finding> = a.findings.iter().map(|f| (f.id.as_str(), f)).collect();
@@ -309,6 +310,7 @@ pub fn render<'a>(a: &'a Analysis, lang: Lang) -> String {
             }
         }
     }
+    recovered(&mut o, a, lang);
     let conflicts: Vec<_> = a.aliases.iter().flat_map(|h| h.conflicts.iter()).collect();
     if !conflicts.is_empty() {
         let _ = writeln!(o, "\n{}:", l.conflicts);
@@ -466,6 +468,29 @@ fn why_only(o: &mut String, w: &crate::peers::WhyOnlyThisNode, l: &L) {
     }
 }
 
+/// Transient faults that recovered by themselves: listed, never counted as incidents.
+fn recovered(o: &mut String, a: &Analysis, lang: Lang) {
+    if a.recovered.is_empty() {
+        return;
+    }
+    let head = match lang {
+        Lang::En => "Recovered by themselves (not incidents)",
+        Lang::Ko => "스스로 복구됨 (incident 아님)",
+    };
+    let _ = writeln!(o, "\n{head}:");
+    for r in &a.recovered {
+        let lasted = r.lasted_secs.map(duration).unwrap_or_else(|| "-".into());
+        let at = r.evidence.as_ref().map(|e| format!("  {}  {}", cite(e), cut(&e.text, 90))).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  - {} {} -> {} after {lasted}{at}",
+            r.start.as_deref().unwrap_or("-"),
+            r.findings.join(", "),
+            r.recovery
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,3 +562,4 @@ mod tests {
         );
     }
 }
+

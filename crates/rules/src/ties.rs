@@ -17,8 +17,9 @@
 //!   value; the name itself is `self` in `ties`;
 //! - `sequence`: a fixed sequence the kernel prints, where the first line names one object and the
 //!   next lines another (`session1: session recovery timed out` and, in the same second, `sd
-//!   3:0:0:1: rejecting I/O to offline device`): `first`, `then` and `within`. A sequence ties the two
-//!   only when it is unambiguous (one `first` in the window), and its edge cites both lines.
+//!   3:0:0:1: rejecting I/O to offline device`): `first`, `then` and `within`. Its edge cites both
+//!   lines; when several `first` lines are open in the window, the line is tied to each and the edge
+//!   says it is one of a group.
 //!
 //! Relations are a fixed vocabulary ([`RELATIONS`]): the correlator knows which of them carry a
 //! storage fault (a path to its map) and which only a process relation (a thread to its daemon).
@@ -45,6 +46,7 @@ pub const RELATIONS: &[&str] = &[
     "process-opens",
     "mounted-on",
     "thread-of",
+    "probes",
     "child-of",
     "runs-in",
     "container-of",
@@ -574,6 +576,9 @@ pub struct SequenceEdge {
     pub after: String,
     /// Seconds from the first line to this one.
     pub delay_secs: f64,
+    /// How many sequences were open when this line came (more than one: the pairing is one of a
+    /// group that started together, not proven one to one).
+    pub of_group: usize,
 }
 
 impl Sequencer {
@@ -591,10 +596,13 @@ impl Sequencer {
             for names in then.run(ev) {
                 let Some(open) = self.open.get_mut(&key) else { break };
                 open.retain(|o| t - o.time <= *within && t >= o.time);
-                // Unambiguous only: one sequence open in the window.
-                if let [o] = open.as_slice() {
+                // Several sequences open in the window (two sessions timing out in one moment): the
+                // line follows one of them, which one the kernel does not say. It is tied to each,
+                // and the edge says it is one of a group.
+                let n = open.len();
+                for o in open.iter() {
                     let mut all = o.names.clone();
-                    all.extend(names);
+                    all.extend(names.iter().cloned());
                     let mut edges = Vec::new();
                     tie.edges(&all, None, &mut edges);
                     for edge in edges {
@@ -602,6 +610,7 @@ impl Sequencer {
                             edge,
                             after: format!("{}:{}", o.path, o.line),
                             delay_secs: (t - o.time) as f64 / 1e9,
+                            of_group: n,
                         });
                     }
                 }
@@ -822,10 +831,12 @@ ties: [[sid, scsi_host, transport-of]]
         assert_eq!(got[0].after, "k:100");
         // Too late.
         assert!(s.feed(&ties, &ev(103, "sd 4:0:0:1: rejecting I/O to offline device")).is_empty());
-        // Two sessions in the window: ambiguous, no tie.
+        // Two sessions in the window: tied to both, as one of a group.
         s.feed(&ties, &ev(200, "session1: session recovery timed out after 120 secs"));
         s.feed(&ties, &ev(200, "session2: session recovery timed out after 120 secs"));
-        assert!(s.feed(&ties, &ev(200, "sd 3:0:0:1: rejecting I/O to offline device")).is_empty());
+        let got = s.feed(&ties, &ev(200, "sd 3:0:0:1: rejecting I/O to offline device"));
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(|g| g.of_group == 2));
     }
 
     #[test]

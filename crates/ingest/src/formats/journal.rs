@@ -104,13 +104,19 @@ struct JournalParser {
     programs: Recent,
     /// The dates journalctl's header says the output spans (`-- Journal begins at Mon 2025-01-20
     /// 20:47:35 IST, ends at Tue 2025-03-11 09:55:00 IST. --`): the year of the short forms' lines.
-    span: Option<((i64, u32, u32), (i64, u32, u32))>,
+    span: Option<Span>,
 }
+
+/// A calendar date: (year, month, day).
+type Date = (i64, u32, u32);
+
+/// The first and last date of a journal's output.
+type Span = (Date, Date);
 
 /// The first and last date of a journalctl header line, as (year, month, day).
 /// See: systemd journalctl.c (`-- Logs begin at %s, end at %s. --` before v250, `-- Journal begins
 /// at %s, ends at %s. --` from v250), dates in `%a %Y-%m-%d %H:%M:%S %Z`.
-fn header_span(line: &[u8]) -> Option<((i64, u32, u32), (i64, u32, u32))> {
+fn header_span(line: &[u8]) -> Option<Span> {
     let mut dates = Vec::new();
     let mut i = 0;
     while i + 10 <= line.len() && dates.len() < 2 {
@@ -132,7 +138,7 @@ fn header_span(line: &[u8]) -> Option<((i64, u32, u32), (i64, u32, u32))> {
 
 /// A year-less time of a line inside `span`: the year that puts the date within it (the end's year
 /// when both could), as a naive local time.
-fn in_span(t: RawTime, span: ((i64, u32, u32), (i64, u32, u32))) -> RawTime {
+fn in_span(t: RawTime, span: Span) -> RawTime {
     let RawTime::YearLess { month, day, nanos_of_day } = t else { return t };
     let ((y0, m0, d0), (y1, m1, d1)) = span;
     let key = (month as u32, day as u32);

@@ -105,7 +105,7 @@ pub struct SourceStats {
     pub boot_anchors: Vec<Option<String>>,
     /// For a state snapshot (command output with no clock of its own): when it was taken and how
     /// that was learnt, e.g. `2025-10-14T10:46:02+09:00 from the capture's date output (x/date:1)`.
-    /// The last resort, a loose file's modification time, says so: a copy or checkout resets it.
+    /// A snapshot with no capture time says why (a loose file's modification time is never used).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot_time: Option<String>,
 }
@@ -379,13 +379,14 @@ pub(crate) fn plan(runs: &[Run], facts: &[Fact], o: &ResolveOpts) -> (Vec<Plan>,
                 }
             }
         }
+        // A loose file's modification time is not evidence (a copy or a checkout resets it): such a
+        // snapshot keeps its place in the file's order with no time, and --stats says why.
         if plans[i].snapshot.is_none() {
-            if let Some(m) = run.mtime {
-                let tz = plans[i].tz.clone();
-                plans[i].snapshot = Some(at_second(m, &tz));
-                plans[i].snapshot_from =
-                    Some("the file's modification time (fallback, not evidence: a copy or checkout resets it)".into());
-            }
+            plans[i].snapshot_from = Some(
+                "nowhere: no command log, date output, manifest or archive time covers it, and a loose \
+                 file's modification time is not used (a copy or checkout resets it)"
+                    .into(),
+            );
         }
     }
 
@@ -733,6 +734,7 @@ fn stats_of(run: &Run, p: &mut Plan, host: Option<&str>) -> SourceStats {
         boot_anchors: p.anchors.iter().map(|a| a.map(|a| Timestamp::from_unix_nanos(a, 0).to_rfc3339())).collect(),
         snapshot_time: match (&p.snapshot, &p.snapshot_from) {
             (Some(t), Some(how)) if s.kinds[5] > 0 => Some(format!("{} from {how}", show(*t))),
+            (None, Some(how)) if s.kinds[5] > 0 => Some(format!("unknown: its time comes from {how}")),
             _ => None,
         },
     }
