@@ -8,6 +8,10 @@
 //! (exit status 0)
 //! ```
 //!
+//! Other collection scripts mark their steps with `### `, `--- `, `>>> ` (three to five of the same
+//! character) and write the time as `date -Is` or `date` prints it (`### 2025-06-17T04:22:31-05:00 #
+//! uptime`); such headers are read the same way.
+//!
 //! Each `=== <local time> [<seconds since boot>]` header is a record (program `command-log`) carrying
 //! both the wall time and `boot_nanos`, so it anchors the same host's kernel ring buffer. A header
 //! with `# cmd` starts a section whose output is read by [`super::snapshot::for_command`] and stamped
@@ -51,12 +55,31 @@ struct Header<'a> {
     text: &'a [u8],
 }
 
-fn header(line: &[u8]) -> Option<Header<'_>> {
-    let rest = line.strip_prefix(b"=== ")?;
-    let (time, n) = parse_iso(rest)?;
-    if n < 19 {
+/// The marker a collection script puts before each step: three to five of `=`, `#`, `-`, `*`, `+`
+/// or `>` and a space (`=== `, `### `, `>>> `), as `echo "### $(date -Is) # $cmd"` writes it.
+fn marker(line: &[u8]) -> Option<&[u8]> {
+    let c = *line.first()?;
+    if !matches!(c, b'=' | b'#' | b'-' | b'*' | b'+' | b'>') {
         return None;
     }
+    let n = line.iter().take_while(|&&b| b == c).count();
+    (3..=5).contains(&n).then(|| line[n..].strip_prefix(b" ")).flatten()
+}
+
+/// The time at the start of a header: ISO 8601 / RFC 3339 (`date -Is`, `date '+%F %T'`), or what
+/// `date` prints by default before ` # ` or ` [` (`Tue Jun 17 04:22:31 CDT 2025 # uptime`).
+fn header_time(rest: &[u8]) -> Option<(RawTime, usize)> {
+    if let Some((t, n)) = parse_iso(rest) {
+        return (n >= 19).then_some((t, n));
+    }
+    let end = memchr::memmem::find(rest, b" # ").or_else(|| memchr::memmem::find(rest, b" ["))?;
+    let d = crate::time::date_output::parse(&rest[..end])?;
+    Some((d.raw(), end))
+}
+
+fn header(line: &[u8]) -> Option<Header<'_>> {
+    let rest = marker(line)?;
+    let (time, n) = header_time(rest)?;
     let mut rest = rest[n..].strip_prefix(b" ").unwrap_or(&rest[n..]);
     let mut boot = None;
     if let Some(r) = rest.strip_prefix(b"[") {
@@ -189,6 +212,26 @@ mod tests {
         assert!(fields.contains(&("pid".into(), "416".into())));
         assert!(matches!(&got[3], Got::Rec { line: 4, .. }));
         assert!(matches!(&got[4], Got::Attach(5, _)));
+    }
+
+    #[test]
+    fn collection_scripts_mark_their_steps_in_other_ways() {
+        let got = run(
+            parser(&SourceCtx::default()),
+            "### 2025-06-17T04:22:31-05:00 # uptime\n\
+             \x2004:22:31 up 38 days, 11:02,  2 users,  load average: 41.22, 40.87, 39.95\n\
+             >>> Tue Jun 17 04:22:32 CDT 2025 # multipath -ll\n\
+             mpathg (36005076812808052a8000000000004f7) dm-5 IBM,2145\n",
+        );
+        let Got::Rec { time, message, .. } = &got[0] else { panic!("{got:?}") };
+        assert_eq!(*time, RawTime::Exact { unix_nanos: 1_750_152_151_000_000_000, offset_secs: -18_000 });
+        assert_eq!(message, "# uptime");
+        let r = records(&got);
+        let mp = r.iter().find(|x| x.2.starts_with("mpathg")).expect("map record");
+        assert_eq!(mp.0, RawTime::Exact { unix_nanos: 1_750_152_152_000_000_000, offset_secs: -18_000 });
+        assert!(!detect(b"### Installation"));
+        assert!(!detect(b"-- Logs begin at Mon 2025-10-13 09:00:01 KST. --"));
+        assert!(!detect(b"###### 2025-06-17T04:22:31-05:00 # uptime"));
     }
 
     #[test]
