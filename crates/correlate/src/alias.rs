@@ -32,7 +32,7 @@ pub const SCSI_DISK_MAJORS: [u32; 16] = [8, 65, 66, 67, 68, 69, 70, 71, 128, 129
 
 /// Relations that tie storage names (a path to its map, a name to its number, a volume to its map,
 /// an iSCSI session or FC port to the SCSI host and devices it carries).
-pub const STORAGE_RELATIONS: &[&str] = &["path-of", "same-device", "volume-device", "transport-of"];
+pub const STORAGE_RELATIONS: &[&str] = &["path-of", "same-device", "volume-device", "transport-of", "may-carry"];
 
 /// The storage relations that name one device (or a device and its parts): what a finding's own
 /// names are widened by. `transport-of` is not among them: two maps on one SCSI host or iSCSI
@@ -45,11 +45,24 @@ pub const SAME_DEVICE_RELATIONS: &[&str] = &["path-of", "same-device", "volume-d
 /// they share a transport, descending and climbing two transports because they carry one device.
 const TRANSPORT: &str = "transport-of";
 
+/// A transport that may carry a device by naming convention but is not proven to (an FC remote
+/// port numbered like the SCSI target it usually is): followed like `transport-of` between two
+/// findings, never to widen a finding's names.
+const MAY_CARRY: &str = "may-carry";
+
 /// Relations through a device (storage ties, a process opening a device or a file on it, a mount).
 /// Two processes that touch one device are not thereby related: links between process findings do
 /// not cross these.
-pub const DEVICE_RELATIONS: &[&str] =
-    &["path-of", "same-device", "volume-device", "transport-of", "process-opens", "mounted-on", "domain-device"];
+pub const DEVICE_RELATIONS: &[&str] = &[
+    "path-of",
+    "same-device",
+    "volume-device",
+    "transport-of",
+    "may-carry",
+    "process-opens",
+    "mounted-on",
+    "domain-device",
+];
 
 /// Which relations a path may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,7 +382,7 @@ impl HostGraph {
                 }
                 let from_a = self.index[&edge.a] == u;
                 let v = if from_a { self.index[&edge.b] } else { self.index[&edge.a] };
-                let dir = if rel == TRANSPORT {
+                let dir = if rel == TRANSPORT || rel == MAY_CARRY {
                     let this = if from_a { 1 } else { 2 };
                     if down != 0 && down != this {
                         continue; // the other way along a transport

@@ -43,6 +43,7 @@ pub const LINK_KINDS: &[&str] = &[
     "target",
     "portal",
     "rport",
+    "scsi_target",
     "ctrl",
     "nfs_server",
     "nfs_export",

@@ -208,7 +208,32 @@ impl<'e> Correlator<'e> {
                     }
                 }
             }
-            let entities = widen(rf, graph);
+            let mut entities = widen(rf, graph);
+            // A transport fault names the devices its links lead to: the paths whose failures it
+            // explains, and their maps (an FC remote port's devices are tied to it only by such
+            // links, not by a name).
+            if TRANSPORT_FAMILIES.contains(&rf.signature.split('.').next().unwrap_or("")) {
+                for &li in &g.links {
+                    let l = &linked.links[li];
+                    let path_level =
+                        ["scsi.", "block.", "multipath.path-"].iter().any(|p| l.effect_signature.starts_with(p));
+                    if l.cause == rf.id && path_level {
+                        if let Some(&e) = pos.get(l.effect.as_str()) {
+                            for (k, vals) in widen(&findings[e], graph) {
+                                if ["disk", "map", "dm", "wwid", "volume"].contains(&k.as_str()) {
+                                    let slot = entities.entry(k).or_default();
+                                    for v in vals {
+                                        if !slot.contains(&v) {
+                                            slot.push(v);
+                                        }
+                                    }
+                                    slot.sort();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             let title = pack
                 .signatures
                 .iter()
@@ -378,9 +403,14 @@ impl<'e> Correlator<'e> {
 /// recovered by itself (10 minutes).
 const RECOVERED_WITHIN: i64 = 600 * 1_000_000_000;
 
-/// Entity kinds that name a transport: what carries devices rather than being one.
-const TRANSPORT_KINDS: &[&str] =
-    &["conn", "sid", "session", "scsi_host", "rport", "ctrl", "target", "portal", "nfs_server", "nfs_export"];
+/// Families of transport faults: what carries the devices (a connection, a port, a link, a server).
+const TRANSPORT_FAMILIES: &[&str] = &["iscsi", "fc", "nvme", "nfs", "net"];
+
+/// Entity kinds of a transport that carries its devices alone (an iSCSI session has a SCSI host of
+/// its own; an NVMe controller its namespaces; an NFS server its exports), so a fault of it names
+/// all they carry. A SCSI host, an FC port or an iSCSI target is shared by healthy and failed
+/// devices alike: a fault of one of those names the devices its links lead to instead.
+const TRANSPORT_KINDS: &[&str] = &["conn", "sid", "session", "ctrl", "nfs_server", "nfs_export"];
 
 /// The finding's entities, widened by the storage objects its names are aliases of.
 fn widen(f: &Finding, g: &HostGraph) -> BTreeMap<String, Vec<String>> {

@@ -138,26 +138,54 @@ pub fn rank_with_peers(
         seen
     };
     let n = members.len().max(1) as f64;
+    // Sources: candidates no other candidate leads to. The root cause is a source: a fault that
+    // another fault explains (a stale map behind a lost transport) is never the root while that
+    // transport fault is in the incident. Sources of one signature (the four remote ports of an
+    // array lost together, two sessions of one target) are one fault: they share their coverage.
+    let ups: HashMap<usize, HashSet<usize>> = candidates.iter().map(|&c| (c, ancestors(c))).collect();
+    let downs: HashMap<usize, HashMap<usize, f64>> = candidates.iter().map(|&c| (c, reach(c))).collect();
+    let is_source = |c: usize| !ups[&c].iter().any(|a| *a != c && candidates.contains(a) && !downs[&c].contains_key(a));
+    let sources: Vec<usize> = candidates.iter().copied().filter(|&c| is_source(c)).collect();
+    let siblings = |r: usize| -> Vec<usize> {
+        if !sources.contains(&r) {
+            return vec![r];
+        }
+        sources.iter().copied().filter(|&c| findings[c].signature == findings[r].signature).collect()
+    };
     let mut scored: Vec<(usize, f64, usize, bool)> = Vec::new();
     for &r in &candidates {
-        let down = reach(r);
-        let up = ancestors(r);
-        let explained_by_rival = up.iter().any(|a| candidates.contains(a) && *a != r && !down.contains_key(a));
+        let sib = siblings(r);
+        let mut down: HashMap<usize, f64> = HashMap::new();
+        for s in &sib {
+            for (k, v) in &downs[s] {
+                let e = down.entry(*k).or_insert(0.0);
+                *e = e.max(*v);
+            }
+        }
+        let up = &ups[&r];
+        let explained_by_rival = !is_source(r);
         let mut covered: HashSet<usize> = down.keys().copied().collect();
         covered.extend(up.iter().copied());
-        let strength = if down.len() > 1 {
-            down.iter().filter(|(k, _)| **k != r).map(|(_, s)| *s).sum::<f64>() / (down.len() - 1) as f64
+        let strength = if down.len() > sib.len() {
+            down.iter().filter(|(k, _)| !sib.contains(k)).map(|(_, s)| *s).sum::<f64>()
+                / (down.len() - sib.len()) as f64
         } else {
             0.0
         };
         let penalty = if explained_by_rival { 0.6 } else { 1.0 };
         let peer_factor = peers.map_or(1.0, |p| p.factor(&findings[r].signature));
         let score = (covered.len() as f64 / n) * (0.5 + 0.5 * strength) * penalty * peer_factor;
+        // Rounded: sums over hash maps differ in their last bits from run to run, and equal scores
+        // must tie (then the earliest wins).
+        let score = (score * 1e9).round() / 1e9;
         scored.push((r, score, covered.len(), explained_by_rival));
     }
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(t(&findings[a.0]).cmp(&t(&findings[b.0]))));
+    // Sources first, then by score, then the earliest.
+    scored.sort_by(|a, b| a.3.cmp(&b.3).then(b.1.total_cmp(&a.1)).then(t(&findings[a.0]).cmp(&t(&findings[b.0]))));
     let (root, s1, cov1, _) = scored[0];
-    let s2 = scored.get(1).map(|x| x.1).unwrap_or(0.0);
+    let root_siblings = siblings(root);
+    // The runner-up is the best other fault, not a part of the same one.
+    let s2 = scored.iter().skip(1).find(|x| !root_siblings.contains(&x.0)).map(|x| x.1).unwrap_or(0.0);
     let margin = if s1 > 0.0 { (s1 - s2) / s1 } else { 0.0 };
     let mut confidence = (s1 * (0.6 + 0.4 * margin)).clamp(0.0, 0.99);
     if group.links.is_empty() {
@@ -183,7 +211,12 @@ pub fn rank_with_peers(
         let f = &findings[c];
         let conf = if s1 > 0.0 { (confidence * s / s1 * 0.9 * 100.0).round() / 100.0 } else { 0.0 };
         let n = rootline_event::count(members.len() as u64, "finding");
-        let why = if root_down.contains_key(&c) {
+        let why = if root_siblings.contains(&c) {
+            format!(
+                "the same fault as {} ({}), on another object; {} is the first line of it",
+                rf.id, rf.signature, rf.id
+            )
+        } else if root_down.contains_key(&c) {
             format!("explained by {} (a link leads from it to {})", rf.id, f.id)
         } else if rival {
             format!("itself explained by an earlier fault; ties {cov} of {n} against {cov1}")

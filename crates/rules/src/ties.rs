@@ -42,6 +42,7 @@ pub const RELATIONS: &[&str] = &[
     "same-device",
     "volume-device",
     "transport-of",
+    "may-carry",
     // processes, files, containers
     "process-opens",
     "mounted-on",
