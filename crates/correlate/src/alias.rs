@@ -1019,6 +1019,14 @@ impl Learner {
         }
         for c in caps_iter(m.matched(set::DM_FAILING), &p.dm_failing, &msg) {
             g.add(Node::new("devt", &c["devt"]), Node::new("devt", &c["path"]), "path-of", Some(evd()), None);
+            // dm-mpath names its own device by number (`253:4: Failing path`): that major is
+            // device-mapper's, so 253:4 is dm-4. See: drivers/md/dm-mpath.c fail_path (DMWARN("%s:
+            // Failing path %s.", dm_table_device_name(...), ...)).
+            if let Some((major, _)) = split_devt(&c["devt"]) {
+                if !SCSI_DISK_MAJORS.contains(&major) && !g.dm_majors.iter().any(|(m, _)| *m == major) {
+                    g.dm_majors.push((major, evd()));
+                }
+            }
         }
         // OpenStack: instance, volume, device, request.
         let req = caps(m.matched(set::REQ), &p.req, &msg)

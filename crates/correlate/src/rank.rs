@@ -8,7 +8,8 @@
 //! Each candidate `r` scores `coverage x (0.5 + 0.5 x strength) x penalty`:
 //! - coverage: the share of the incident's findings `r` is tied to in causal direction (itself, its
 //!   onset and causes of the same object, everything reachable from it by links);
-//! - strength: the mean, over what it explains, of the best product of link priors along a path;
+//! - strength: the mean, over what it explains, of the best path's weakest link prior (a chain is
+//!   as strong as its weakest link; depth alone does not weaken it);
 //! - penalty 0.6 when another candidate explains `r` (it is not the earliest fault).
 //!
 //! Ties go to the earlier finding. The top score becomes the confidence, lowered by how close the
@@ -116,7 +117,9 @@ pub fn rank_with_peers(
         while let Some(u) = q.pop_front() {
             let su = best[&u];
             for &(v, p) in out_adj.get(&u).map(|v| v.as_slice()).unwrap_or(&[]) {
-                let s = su * p;
+                // A chain is as strong as its weakest link: every link is evidenced on its own, so
+                // a deeper chain (a transport under a map under a task) is not weaker for its depth.
+                let s = su.min(p);
                 if best.get(&v).is_none_or(|&old| s > old + 1e-12) {
                     best.insert(v, s);
                     q.push_back(v);

@@ -167,6 +167,11 @@ pub struct SequenceSpec {
     pub then: TieMatchSpec,
     /// How long after `first` a `then` line still belongs to it (`2s`).
     pub within: String,
+    /// Which open `first` lines a `then` line is tied to: `all` of them (the default: several
+    /// sessions timing out together), or only the `latest` (lines that come in pairs, such as
+    /// multipathd's `sdg: mark as failed` and its map's `remaining active paths`).
+    #[serde(default)]
+    pub take: Option<String>,
 }
 
 /// A tie's test cases.
@@ -226,7 +231,7 @@ struct LineMatch {
 enum How {
     Line(LineMatch),
     Node { kind: String, pattern: Regex, set: Vec<(String, String)> },
-    Sequence { first: LineMatch, then: LineMatch, within: i64 },
+    Sequence { first: LineMatch, then: LineMatch, within: i64, latest: bool },
 }
 
 /// A compiled tie.
@@ -331,10 +336,19 @@ pub(crate) fn compile_tie(spec: TieSpec, path: &str, problems: &mut Vec<Problem>
                 problems.push(problem("sequence.within", format!("`{}` is not a duration (2s, 500ms)", s.within)));
                 0
             });
+            let latest = match s.take.as_deref() {
+                None | Some("all") => false,
+                Some("latest") => true,
+                Some(other) => {
+                    problems.push(problem("sequence.take", format!("`{other}` is not `all` or `latest`")));
+                    false
+                }
+            };
             How::Sequence {
                 first: compile_line(&s.first, path, "sequence.first", problems),
                 then: compile_line(&s.then, path, "sequence.then", problems),
                 within,
+                latest,
             }
         }
         _ => {
@@ -592,7 +606,7 @@ impl Sequencer {
         let Some(t) = ev.time.map(|t| t.unix_nanos) else { return out };
         let host = ev.host.as_deref().map(str::to_string);
         for (ti, tie) in ties.ties.iter().enumerate() {
-            let How::Sequence { first, then, within } = &tie.how else { continue };
+            let How::Sequence { first, then, within, latest } = &tie.how else { continue };
             let key = (ti, host.clone());
             for names in then.run(ev) {
                 let Some(open) = self.open.get_mut(&key) else { break };
@@ -600,8 +614,9 @@ impl Sequencer {
                 // Several sequences open in the window (two sessions timing out in one moment): the
                 // line follows one of them, which one the kernel does not say. It is tied to each,
                 // and the edge says it is one of a group.
-                let n = open.len();
-                for o in open.iter() {
+                let n = if *latest { open.len().min(1) } else { open.len() };
+                let skip = open.len() - n;
+                for o in open.iter().skip(skip) {
                     let mut all = o.names.clone();
                     all.extend(names.iter().cloned());
                     let mut edges = Vec::new();
