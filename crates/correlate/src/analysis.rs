@@ -103,6 +103,10 @@ pub struct ChainLink {
     pub delay_secs: Option<f64>,
     /// How the two are tied: the alias path, one edge per step.
     pub via: Vec<AliasEdge>,
+    /// True for the link that explains its effect best (the strongest prior, then the one from the
+    /// root cause, then the earliest cause): the one the text and the report draw.
+    #[serde(default)]
+    pub decisive: bool,
 }
 
 /// A change on the host (an image, a service container start), context for the incident.
@@ -139,6 +143,11 @@ pub struct Incident {
     pub chain: Vec<ChainLink>,
     /// Finding ids in this incident.
     pub findings: Vec<String>,
+    /// The incident's findings in the order of the chain: from those no decisive link explains (the
+    /// first evidence), each finding after the one whose decisive link explains it (deeper later;
+    /// at one depth, earlier first).
+    #[serde(default)]
+    pub order: Vec<String>,
     /// Changes on the host shortly before the first fault (context, not proof).
     pub context: Vec<Change>,
     /// What the evidence does not say.

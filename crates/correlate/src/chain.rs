@@ -205,6 +205,7 @@ pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>,
                     prior: edge.prior,
                     delay_secs: edge.delay_secs,
                     via: path,
+                    decisive: false,
                 };
                 let key = (pos[c.id.as_str()], pos[e.id.as_str()]);
                 match best.get(&key) {

@@ -27,6 +27,7 @@ pub mod analysis;
 pub mod chain;
 pub mod incident;
 pub mod novelty;
+pub mod order;
 pub mod peers;
 pub mod rank;
 pub mod stream;
@@ -258,7 +259,11 @@ impl<'e> Correlator<'e> {
                 Some(t) => upgrade::before(&findings, &changes, &g.host, t),
                 None => Vec::new(),
             };
-            let chain: Vec<_> = g.links.iter().map(|&li| linked.links[li].clone()).collect();
+            let mut chain: Vec<_> = g.links.iter().map(|&li| linked.links[li].clone()).collect();
+            let member_ids: Vec<String> = g.members.iter().map(|&i| findings[i].id.clone()).collect();
+            let by_id: HashMap<&str, &rootline_rules::Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
+            let onset_ids: Vec<String> = r.onset.iter().map(|&o| findings[o].id.clone()).collect();
+            let order = order::decide(&mut chain, &rf.id, &onset_ids, &member_ids, &by_id);
             let mut unknown = r.unknown;
             let (leads, fingerprint) = match (times.iter().min(), ends.iter().max()) {
                 (Some(&start), Some(&end)) => {
@@ -303,7 +308,8 @@ impl<'e> Correlator<'e> {
                         })
                         .collect(),
                     chain,
-                    findings: g.members.iter().map(|&i| findings[i].id.clone()).collect(),
+                    findings: member_ids,
+                    order,
                     context,
                     unknown,
                     leads,

@@ -312,6 +312,7 @@ mod tests {
             prior,
             delay_secs: None,
             via: vec![],
+            decisive: false,
         }
     }
 

@@ -329,55 +329,36 @@ fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L
     for e in rc.evidence.iter().take(4) {
         let _ = writeln!(o, "    {}: {}  {}", l.proof, cite(e), cut(&e.text, 110));
     }
-    // Depth of each finding: longest chain of links leading to it.
+    // The decisive links, in the chain's order (`order.rs`): the same links and order as the report.
+    let pos = |id: &str| i.order.iter().position(|o| o == id).unwrap_or(usize::MAX);
     let mut depth: HashMap<&str, usize> = HashMap::new();
-    for _ in 0..i.chain.len() {
-        let mut changed = false;
-        for c in &i.chain {
-            let d = depth.get(c.cause.as_str()).copied().unwrap_or(0) + 1;
-            if depth.get(c.effect.as_str()).copied().unwrap_or(0) < d && d <= i.chain.len() {
-                depth.insert(c.effect.as_str(), d);
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
+    let mut links: Vec<&crate::analysis::ChainLink> = i.chain.iter().filter(|c| c.decisive).collect();
+    links.sort_by_key(|c| (pos(&c.effect), pos(&c.cause)));
+    for c in &links {
+        let d = depth.get(c.cause.as_str()).copied().unwrap_or(0) + 1;
+        depth.insert(c.effect.as_str(), d);
     }
-    let t = |id: &str| by_id.get(id).and_then(|f| f.first).map(|t| t.unix_nanos).unwrap_or(i64::MAX);
-    // The decisive link of each effect: the strongest prior, then the earliest cause.
-    let mut best: HashMap<&str, &crate::analysis::ChainLink> = HashMap::new();
-    for c in &i.chain {
-        let better = match best.get(c.effect.as_str()) {
-            None => true,
-            Some(b) => {
-                let root = |x: &crate::analysis::ChainLink| x.cause == rc.finding;
-                c.prior > b.prior + 1e-9
-                    || ((c.prior - b.prior).abs() < 1e-9
-                        && (root(c) && !root(b) || (root(c) == root(b) && t(&c.cause) < t(&b.cause))))
-            }
-        };
-        if better {
-            best.insert(c.effect.as_str(), c);
-        }
-    }
-    // In chain order before the (stable) sort, so that ties do not take the hash map's order.
-    let mut links: Vec<_> =
-        i.chain.iter().filter(|c| best.get(c.effect.as_str()).is_some_and(|b| std::ptr::eq(*b, *c))).collect();
-    links.sort_by_key(|c| (depth.get(c.cause.as_str()).copied().unwrap_or(0), t(&c.cause), t(&c.effect)));
     let _ = writeln!(o, "\n{}:", l.chain);
     let links_shown = links.len();
+    let mut onset_used = false;
     for c in links {
-        let d = depth.get(c.cause.as_str()).copied().unwrap_or(0).min(8);
+        let d = depth.get(c.cause.as_str()).copied().unwrap_or(1).saturating_sub(1).min(8);
         let (cf, ef) = (by_id.get(c.cause.as_str()), by_id.get(c.effect.as_str()));
         let pad = "  ".repeat(d + 1);
+        // From when each condition began: an implied onset is marked `^`.
+        let when = |f: Option<&&Finding>| match f {
+            Some(f) if f.onset.is_some() => format!("{}^", hms(f.onset)),
+            Some(f) => hms(f.first),
+            None => hms(None),
+        };
+        onset_used |= cf.is_some_and(|f| f.onset.is_some()) || ef.is_some_and(|f| f.onset.is_some());
         let _ = writeln!(
             o,
             "{pad}{} {}{} -> {} {}{}",
-            hms(cf.and_then(|f| f.first)),
+            when(cf),
             c.cause,
             cf.map(|f| repeats(f)).unwrap_or_default(),
-            hms(ef.and_then(|f| f.first)),
+            when(ef),
             c.effect,
             ef.map(|f| repeats(f)).unwrap_or_default(),
         );
@@ -388,9 +369,25 @@ fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L
             format!("via {}", steps.join("; "))
         };
         let _ = writeln!(o, "{pad}    {} ({}); {}", c.link, format_args!("prior {:.2}", c.prior), cut(&via, 220));
+        // An effect whose lines begin before its cause's: say why the link still holds.
+        let (tc, te) = (cf.and_then(|f| f.began()), ef.and_then(|f| f.began()));
+        if let (Some(tc), Some(te)) = (tc, te) {
+            if te.unix_nanos < tc.unix_nanos {
+                let gap = duration((tc.unix_nanos - te.unix_nanos) as f64 / 1e9);
+                let why = if cf.is_some_and(|f| f.onset.is_some()) {
+                    "the cause's report states only when it began at the latest"
+                } else {
+                    "the cause's first line is logged after the condition it reports began"
+                };
+                let _ = writeln!(o, "{pad}    (the effect's first line comes {gap} before the cause's: {why}; the link rests on the ties above)");
+            }
+        }
         if let Some(e) = ef.and_then(|f| f.evidence.first()) {
             let _ = writeln!(o, "{pad}    {}  {}", cite(e), cut(&e.text, 110));
         }
+    }
+    if onset_used {
+        let _ = writeln!(o, "  (^ when the condition began, as its report implies: a hung-task report comes hung_task_timeout_secs after the task blocked)");
     }
     if i.chain.len() > links_shown {
         let more = (i.chain.len() - links_shown) as u64;

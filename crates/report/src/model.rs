@@ -158,6 +158,9 @@ pub struct ChainLink {
     /// Alias path.
     #[serde(default)]
     pub via: Vec<AliasEdge>,
+    /// The link the analysis draws for its effect (absent in analyses saved before it was written).
+    #[serde(default)]
+    pub decisive: bool,
 }
 
 /// A change on the host.
@@ -204,6 +207,9 @@ pub struct Incident {
     /// Finding ids.
     #[serde(default)]
     pub findings: Vec<String>,
+    /// The findings in the order of the chain (absent in analyses saved before it was written).
+    #[serde(default)]
+    pub order: Vec<String>,
     /// Changes shortly before.
     #[serde(default)]
     pub context: Vec<Change>,

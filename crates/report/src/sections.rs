@@ -644,7 +644,12 @@ struct Shape<'a> {
 fn shape<'a>(inc: &'a Incident) -> Shape<'a> {
     let root = inc.root_cause.finding.as_str();
     let mut decisive: BTreeMap<&str, &ChainLink> = BTreeMap::new();
-    for l in &inc.chain {
+    // The analysis says which link it draws for each effect; older analyses did not.
+    for l in inc.chain.iter().filter(|l| l.decisive) {
+        decisive.insert(l.effect.as_str(), l);
+    }
+    let flagged = !decisive.is_empty();
+    for l in inc.chain.iter().filter(|_| !flagged) {
         let better = match decisive.get(l.effect.as_str()) {
             None => true,
             Some(cur) => {
@@ -775,10 +780,13 @@ fn incident_sections(ctx: &Ctx, inc: &Incident, host: &str, r: &mut Report) {
     if !inc.chain.is_empty() {
         let explained = sh.upstream.len() + sh.downstream.len();
         let mut down: Vec<(&str, usize)> = sh.downstream.iter().map(|(k, v)| (*k, *v)).collect();
+        // In the chain's order when the analysis gives it (the order the text draws), else by
+        // distance from the root cause and time.
+        let pos = |id: &str| inc.order.iter().position(|o| o == id).unwrap_or(usize::MAX);
         down.sort_by(|x, y| {
             let tx = ctx.by_id.get(x.0).map(|f| ctx.at(f)).unwrap_or(f64::MAX);
             let ty = ctx.by_id.get(y.0).map(|f| ctx.at(f)).unwrap_or(f64::MAX);
-            x.1.cmp(&y.1).then(tx.total_cmp(&ty))
+            pos(x.0).cmp(&pos(y.0)).then(x.1.cmp(&y.1)).then(tx.total_cmp(&ty))
         });
         let mut path: Vec<String> = vec![root_title.clone()];
         for (id, _) in down {

@@ -343,3 +343,43 @@ fn templates_and_the_analysis_text_are_the_same_every_run() {
     let a: Vec<String> = (0..3).map(|_| stdout(&["analyze", "examples/incidents/seed-37"])).collect();
     assert!(a.iter().all(|x| *x == a[0]), "analyze text differs between runs");
 }
+
+#[test]
+fn the_chain_reads_in_time_and_the_summary_follows_it() {
+    // Each drawn link is cause first; an effect logged before its cause's onset says why; the
+    // Markdown summary names the findings in the order the text draws them.
+    let text = stdout(&["analyze", "examples/incidents/seed-37"]);
+    let chain: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Chain"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("Alternatives"))
+        .collect();
+    let arrows: Vec<&str> = chain.iter().copied().filter(|l| l.contains(" -> ")).collect();
+    assert!(!arrows.is_empty(), "{text}");
+    // The hung task shows when it began (its report says: blocked for more than 120 s).
+    assert!(arrows.iter().any(|l| l.contains("20:00:15^ kernel.hung-task#1")), "{text}");
+    let stale_to_hung = arrows
+        .iter()
+        .position(|l| l.contains("multipath.stale-map#1") && l.contains("-> 20:00:15^ kernel.hung-task#1"));
+    let hung_to_probe =
+        arrows.iter().position(|l| l.contains("kernel.hung-task#1") && l.contains("k8s.probe-failed#1"));
+    assert!(stale_to_hung.unwrap() < hung_to_probe.unwrap(), "{text}");
+    // Every link whose effect begins before its cause explains it on the lines that follow.
+    for (n, l) in chain.iter().enumerate() {
+        if !l.contains(" -> ") {
+            continue;
+        }
+        let times: Vec<&str> = l.split_whitespace().filter(|w| w.len() >= 8 && w.as_bytes()[2] == b':').collect();
+        let (a, b) = (times[0].trim_end_matches('^'), times[1].trim_end_matches('^'));
+        if b < a {
+            let note = chain[n + 1..].iter().take(3).any(|x| x.contains("the effect's first line comes"));
+            assert!(note, "no explanation for {l}\n{text}");
+        }
+    }
+    let md = stdout(&["analyze", "--format", "md", "examples/incidents/seed-37"]);
+    let sentence = md.lines().find(|l| l.starts_with("It explains")).expect("summary sentence");
+    let hung = sentence.find("Hung task").unwrap();
+    let probe = sentence.find("Kubernetes probe failed").unwrap();
+    assert!(hung < probe, "{sentence}");
+}
