@@ -196,6 +196,8 @@ pub enum Piece {
     Lit(String),
     Field(String),
     Count,
+    /// `{count:path}`: the count with the noun, in the plural when it is not 1 (`2 paths`).
+    CountOf(String),
     Ref(Val),
 }
 
@@ -342,6 +344,7 @@ impl Template {
             match p {
                 Piece::Lit(t) => s.push_str(t),
                 Piece::Count => s.push_str(&count.to_string()),
+                Piece::CountOf(noun) => s.push_str(&rootline_event::count(count as u64, noun)),
                 Piece::Field(f) => s.push_str(item.and_then(|i| i.get(f)).unwrap_or("-")),
                 Piece::Ref(v) => s.push_str(&resolve_text(v, item, src).unwrap_or_else(|| "unknown".into())),
             }
@@ -436,12 +439,14 @@ impl Check {
             let msg = o.message.get(lang);
             let mut evidence = Vec::new();
             if lists {
+                // Under a summary line the items are indented.
+                let indent = if o.summary.is_some() { "  " } else { "" };
                 for i in listed.iter().take(MAX_LINES) {
-                    lines.push(msg.render(Some(i), listed.len(), src));
+                    lines.push(format!("{indent}{}", msg.render(Some(i), listed.len(), src)));
                     evidence.extend(i.evidence.iter().cloned());
                 }
                 if listed.len() > MAX_LINES {
-                    lines.push(format!("... and {} more", listed.len() - MAX_LINES));
+                    lines.push(format!("{indent}... and {} more", listed.len() - MAX_LINES));
                 }
             } else {
                 lines.push(msg.render(None, 0, src));

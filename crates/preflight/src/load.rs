@@ -651,6 +651,11 @@ fn parse_template(s: &str) -> Result<Template, String> {
                 let name = name.trim();
                 if name == "count" {
                     pieces.push(Piece::Count);
+                } else if let Some(noun) = name.strip_prefix("count:") {
+                    if noun.trim().is_empty() {
+                        return Err(format!("`{{{name}}}`: write {{count:NOUN}}, e.g. {{count:path}}"));
+                    }
+                    pieces.push(Piece::CountOf(noun.trim().to_string()));
                 } else if name.starts_with('$') {
                     pieces.push(Piece::Ref(
                         parse_ref(name).ok_or_else(|| format!("`{{{name}}}`: write {{$SOURCE.FIELD}}"))?,

@@ -141,6 +141,9 @@ pub fn wrap(text: &str, max: usize, indent: &str) -> Vec<String> {
     out
 }
 
+/// The widest a table line gets (the table is 4 columns wider): 80 columns in all.
+const CELL: usize = 76;
+
 const RED: &str = "\x1b[31m";
 const YELLOW: &str = "\x1b[33m";
 const GREEN: &str = "\x1b[32m";
@@ -148,13 +151,18 @@ const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
 /// The report as `nova-status upgrade check` prints its table, with a heading line and a verdict
-/// line around it. Evidence lines are cut at 100 characters (whole in the JSON).
+/// line around it, failures first. Evidence lines are cut to fit (whole in the JSON).
 pub fn render_text(r: &Report, lang: Lang, color: bool) -> String {
     // Each row: lines of (plain text, the part to colour).
     let mut rows: Vec<Vec<(String, Option<&str>)>> = Vec::new();
-    for c in &r.checks {
+    // Failures first: what stops the upgrade is what the operator reads first.
+    let mut order: Vec<&CheckResult> = r.checks.iter().collect();
+    order.sort_by(|a, b| b.result.cmp(&a.result).then_with(|| a.id.cmp(&b.id)));
+    for c in order {
         let mut lines: Vec<(String, Option<&str>)> = Vec::new();
-        lines.push((format!("Check: {} ({})", c.title, c.id), None));
+        for l in wrap(&format!("Check: {} ({})", c.title, c.id), CELL, "  ") {
+            lines.push((l, None));
+        }
         let paint = match c.result {
             Verdict::Failure => RED,
             Verdict::Warning => YELLOW,
@@ -173,8 +181,14 @@ pub fn render_text(r: &Report, lang: Lang, color: bool) -> String {
             many => {
                 lines.push(("Details:".into(), None));
                 for d in many {
-                    for (i, l) in wrap(d, 56, "  ").into_iter().enumerate() {
-                        lines.push((format!("{}{l}", if i == 0 { "  * " } else { "  " }), None));
+                    // An item under a summary line is indented in the details.
+                    let (bullet, rest) = match d.strip_prefix("  ") {
+                        Some(_) => ("    - ", "      "),
+                        None => ("  * ", "    "),
+                    };
+                    let text = d.trim_start();
+                    for (i, l) in wrap(text, CELL - bullet.len(), "").into_iter().enumerate() {
+                        lines.push((format!("{}{l}", if i == 0 { bullet } else { rest }), None));
                     }
                 }
             }
@@ -186,7 +200,7 @@ pub fn render_text(r: &Report, lang: Lang, color: bool) -> String {
                     Some(l) => format!("{}:{l}", e.path),
                     None => e.path.clone(),
                 };
-                lines.push((cut(&format!("  {at}: {}", e.text.trim()), 100), None));
+                lines.push((cut(&format!("  {at}: {}", e.text.trim()), CELL - 1), None));
             }
         }
         rows.push(lines);
