@@ -219,12 +219,19 @@ fn compile_file(f: &CheckFile) -> Result<Check, Vec<Problem>> {
             sources.push(src);
         }
     }
-    let fields: BTreeMap<String, Option<BTreeSet<&'static str>>> =
-        sources.iter().map(|s| (s.name.clone(), Check::fields_of(&s.kind))).collect();
+    // Every named source's fields (any, for one that did not compile: its own problem is
+    // reported; conditions naming it are not).
+    let fields: BTreeMap<String, Option<BTreeSet<&'static str>>> = spec
+        .read
+        .keys()
+        .map(|name| (name.clone(), sources.iter().find(|s| s.name == *name).and_then(|s| Check::fields_of(&s.kind))))
+        .collect();
     // Source filters and `timeout_from`, now that every source's fields are known.
-    for (s, (name, spec_s)) in sources.iter_mut().zip(&spec.read) {
+    for s in sources.iter_mut() {
+        let name = s.name.clone();
+        let spec_s = &spec.read[&name];
         if let Some(v) = &spec_s.filter {
-            s.filter = compile_filter(&mut cx, v, name, &fields);
+            s.filter = compile_filter(&mut cx, v, &name, &fields);
         }
         if let SourceKind::Command { timeout_from: Some(r), .. } = &s.kind {
             check_ref(&mut cx, r, None, &fields);
