@@ -48,7 +48,14 @@ impl NodeResult {
         for c in v["checks"].as_array().into_iter().flatten() {
             let r = c["result"].as_str().and_then(Verdict::parse).unwrap_or(Verdict::Skipped);
             if r >= Verdict::Warning {
-                let first = c["details"].as_str().unwrap_or("").lines().next().unwrap_or("").to_string();
+                // The first line, or a summary line with the first item under it.
+                let mut lines = c["details"].as_str().unwrap_or("").lines().map(str::trim);
+                let mut first = lines.next().unwrap_or("").to_string();
+                if first.ends_with(':') {
+                    if let Some(item) = lines.next() {
+                        first = format!("{first} {item}");
+                    }
+                }
                 problems.push((r, format!("{}: {first}", c["id"].as_str().unwrap_or("?"))));
             }
         }
