@@ -660,3 +660,19 @@ fn the_plan_refuses_bad_input_naming_it() {
     let (code, _, _) = run(&["preflight", "plan"]);
     assert_eq!(code, 2, "--nodes is required");
 }
+
+/// docs/preflight.md has a row and a section for every built-in check, and nothing for a check
+/// that does not exist.
+#[test]
+fn every_builtin_check_is_documented() {
+    let doc = std::fs::read_to_string(root().join("docs/preflight.md")).unwrap();
+    let (_, out, _) = run(&["preflight", "--list", "--json"]);
+    let ids: Vec<String> =
+        out.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_string()).collect();
+    for id in &ids {
+        assert!(doc.contains(&format!("\n| `{id}` |")), "docs/preflight.md: no table row for {id}");
+        assert!(doc.contains(&format!("\n### `{id}`\n")), "docs/preflight.md: no section for {id}");
+    }
+    let sections = doc.lines().filter_map(|l| l.strip_prefix("### `")).map(|l| l.trim_end_matches('`')).count();
+    assert_eq!(sections, ids.len(), "docs/preflight.md documents checks that do not exist");
+}
