@@ -141,3 +141,86 @@ pub struct Parsed {
 
 /// The fields every item of a file or output has.
 pub const COMMON_FIELDS: &[&str] = &["kind", "file", "line", "text"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Arbitrary text, and text made of the formats' own pieces shuffled, never makes a parser
+    /// panic (a deterministic stream: xorshift, so a failure reproduces).
+    #[test]
+    fn arbitrary_text_never_panics() {
+        const PIECES: &[&str] = &[
+            "defaults {",
+            "}",
+            "{",
+            "device {",
+            "no_path_retry",
+            " queue",
+            " 12",
+            "\"",
+            "#",
+            "!",
+            "\n",
+            " ",
+            "=",
+            ":",
+            "[libvirt]",
+            "[",
+            "]",
+            "- name: x",
+            "livenessProbe:",
+            "  exec:",
+            "    command: [virsh, list]",
+            "timeoutSeconds: 99999999999999999999",
+            "---",
+            "{\"containers\": [",
+            "{\"metadata\": {\"attempt\": -1}}",
+            "\"createdAt\": \"99999999999999999999999\"",
+            "]}",
+            "| Check: x",
+            "| Result: Warning",
+            "| Details: None",
+            "+----+",
+            "HEALTH_ERR",
+            "[ERR] X_Y: z",
+            "    detail",
+            "<uuid>",
+            "</uuid>",
+            "<usage type='ceph'>",
+            "99999999999999999999 years ago",
+            "9999999999999999 years ago",
+            "About an hour ago",
+            "CONTAINER IMAGE CREATED STATE NAME ATTEMPT POD ID POD",
+            "\u{d55c}",
+            "\u{1f600}",
+            "\t",
+            "\r",
+            "\0",
+        ];
+        let mut r = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            r
+        };
+        for round in 0..1200 {
+            let mut s = String::new();
+            let n = (next() % 40) as usize;
+            for _ in 0..n {
+                if round % 3 == 0 {
+                    s.push(char::from_u32((next() % 0x2ff) as u32).unwrap_or('x'));
+                } else {
+                    s.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+                }
+            }
+            for f in Format::ALL {
+                let _ = f.parse(&s, "fuzz", 1_760_356_800);
+                let _ = f.parse_files(&[("a".into(), s.clone()), ("b".into(), s.chars().rev().collect())], i64::MAX);
+            }
+            let _ =
+                crate::load::compile(&[crate::load::CheckFile { path: "fuzz.yaml".into(), text: s, builtin: false }]);
+        }
+    }
+}

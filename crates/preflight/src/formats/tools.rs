@@ -187,7 +187,7 @@ fn human_age(s: &str) -> Option<i64> {
         "year" => 365 * 86_400,
         _ => return None,
     };
-    Some(n * secs)
+    Some(n.saturating_mul(secs))
 }
 
 fn crictl_table(text: &str, origin: &str, now: i64) -> Vec<Item> {
@@ -416,6 +416,7 @@ mod tests {
         assert_eq!(human_age("About a minute ago"), Some(60));
         assert_eq!(human_age("3 days ago"), Some(259_200));
         assert_eq!(human_age("soon"), None);
+        assert_eq!(human_age("9999999999999999 years ago"), Some(i64::MAX));
     }
 
     #[test]
