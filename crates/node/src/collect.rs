@@ -464,6 +464,7 @@ fn state<W: Write>(w: &mut Writer<W>, root: &Root, report: &Report) -> io::Resul
         "/proc/sys/kernel/hostname",
         "/proc/sys/kernel/osrelease",
         "/proc/sys/kernel/hung_task_timeout_secs",
+        "/proc/sys/kernel/hung_task_panic",
     ] {
         copy(w, p)?;
     }

@@ -310,8 +310,9 @@ fn sys_evidence(root: &Root, path: String) -> Option<Evidence> {
     Some(Evidence { path, line: Some(1), text })
 }
 
-/// Why `t` is known to wait on map `m`, if it is.
-fn blocked_on(t: &Task, m: &Map) -> Option<String> {
+/// Why `t` is known to wait on map `m`, if it is: its name names the device, it has the device
+/// open, or it uses a file on the map's mount point.
+pub fn blocked_on(t: &Task, m: &Map) -> Option<String> {
     // A kernel thread named after the device: `jbd2/dm-0-8` (the journal of ext4 on dm-0).
     if t.comm.split('/').any(|part| part.strip_prefix(m.dm.as_str()).is_some_and(|rest| rest.starts_with('-'))) {
         return Some(format!("its name {} names {}", t.comm, m.dm));
@@ -330,8 +331,8 @@ fn blocked_on(t: &Task, m: &Map) -> Option<String> {
     None
 }
 
-/// Stack frames of a task that waits for block I/O or a filesystem journal.
-fn waits_on_io(t: &Task) -> bool {
+/// Whether a task's wait channel or kernel stack waits for block I/O or a filesystem journal.
+pub fn waits_on_io(t: &Task) -> bool {
     const IO: &[&str] = &[
         "io_schedule",
         "blk_mq_get_tag",
@@ -351,7 +352,8 @@ fn waits_on_io(t: &Task) -> bool {
     wchan.chain(t.stack.iter()).any(|f| IO.iter().any(|k| f.contains(k)))
 }
 
-fn task_label(t: &Task) -> String {
+/// `PID COMM`, or `PID COMM (thread TID)` for a thread.
+pub fn task_label(t: &Task) -> String {
     match t.tid {
         Some(tid) => format!("{} {} (thread {tid})", t.pid, t.comm),
         None => format!("{} {}", t.pid, t.comm),

@@ -168,8 +168,9 @@ fn read_capped(path: &Path) -> io::Result<Vec<u8>> {
 pub const MANIFEST_NAME: &str = "rootline-manifest.json";
 
 impl MemTree {
-    /// Reads the state part of a bundle (`proc/`, `sys/`, `commands/`, the manifest) from a tar
-    /// stream, plain or compressed (zstd, gzip: told by their magic bytes). Logs are not kept.
+    /// Reads the state part of a bundle (`proc/`, `sys/`, `commands/`, `snapshots/`, `etc/`, the
+    /// manifest) from a tar stream, plain or compressed (zstd, gzip: told by their magic bytes).
+    /// Logs are not kept.
     pub fn from_archive(file: impl Read) -> io::Result<MemTree> {
         let mut r = io::BufReader::new(file);
         let magic = {
@@ -195,7 +196,9 @@ impl MemTree {
                     raw.push((path, Entry::Link(target.to_string_lossy().into_owned())));
                 }
             } else if kind.is_file() {
-                let keep = ["proc/", "sys/", "commands/", "snapshots/", MANIFEST_NAME].iter().any(|k| path.contains(k));
+                let keep = ["proc/", "sys/", "commands/", "snapshots/", "etc/", MANIFEST_NAME]
+                    .iter()
+                    .any(|k| path.contains(k));
                 if keep && entry.size() <= MAX_READ {
                     let mut b = Vec::with_capacity(entry.size() as usize);
                     entry.read_to_end(&mut b)?;

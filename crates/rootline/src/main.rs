@@ -55,6 +55,8 @@ enum Command {
     Doctor(cmd::doctor::Args),
     /// Gather this node's evidence (logs, kernel buffer, command outputs, /proc,/sys) into one bundle.
     Collect(cmd::collect::Args),
+    /// Before an upgrade: check this node (go or stop, as nova-status upgrade check), or plan the fleet.
+    Preflight(cmd::preflight::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Fleet(a) => cmd::fleet::run(a),
         Command::Doctor(a) => cmd::doctor::run(a),
         Command::Collect(a) => cmd::collect::run(a),
+        Command::Preflight(a) => cmd::preflight::run(a),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@ pub mod collect;
 pub mod common;
 pub mod doctor;
 pub mod fleet;
+pub mod preflight;
 pub mod report;
 pub mod rules;
 pub mod templates;

@@ -1,7 +1,8 @@
 //! The command-line contract of docs/guide.md ("The command-line contract"), checked against the
 //! binary: the options table against every command's `--help`, the old spellings against their usage
 //! errors, and the JSON rules (one type per field, byte strings as strings) against the JSON of every
-//! example bundle, of a file with invalid UTF-8, of the fleet example and of a captured doctor tree.
+//! example bundle, of a file with invalid UTF-8, of the fleet example, of a captured doctor tree and
+//! of preflight over the captured trees (and its plan).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -138,6 +139,8 @@ fn every_command_accepts_color() {
     let analysis = dir.path().join("a.json");
     ok(&["analyze", seed, "--format", "json", "-o", analysis.to_str().unwrap()]);
     let doctor_root = "crates/node/tests/data/lab-outage";
+    let nodes = dir.path().join("nodes.txt");
+    std::fs::write(&nodes, "node-1\nnode-2\nnode-3\n").unwrap();
     for when in ["auto", "always", "never"] {
         for args in [
             vec!["timeline", seed],
@@ -159,6 +162,15 @@ fn every_command_accepts_color() {
             "doctor finds the captured outage: {}",
             String::from_utf8_lossy(&o.stderr)
         );
+        let o = run(&["preflight", "--root", doctor_root, "--color", when]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "preflight stops on the captured outage: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        ok(&["preflight", "--list", "--color", when]);
+        ok(&["preflight", "plan", "--nodes", nodes.to_str().unwrap(), "--color", when]);
         // Given before the command too.
         ok(&["--color", when, "rules", "list"]);
     }
@@ -292,6 +304,20 @@ fn json_fields_keep_one_type() {
     let o = run(&["doctor", "--root", "crates/node/tests/data/lab-outage", "--no-commands", "--json"]);
     let doctor: Value = serde_json::from_slice(&o.stdout).unwrap();
     let rules = json_lines(&ok(&["rules", "list", "--json"]));
+    // preflight over the captured trees: healthy, risky configuration, the outage.
+    let preflight: Vec<Value> = [
+        "crates/preflight/tests/data/healthy",
+        "crates/preflight/tests/data/risky-config",
+        "crates/node/tests/data/lab-outage",
+    ]
+    .iter()
+    .map(|t| serde_json::from_slice(&run(&["preflight", "--root", t, "--json"]).stdout).unwrap())
+    .collect();
+    let preflight_list = json_lines(&ok(&["preflight", "--list", "--json"]));
+    let nodes = dir.path().join("nodes.txt");
+    std::fs::write(&nodes, "node-1\nnode-2\nnode-3\n").unwrap();
+    let plan: Value =
+        serde_json::from_str(&ok(&["preflight", "plan", "--nodes", nodes.to_str().unwrap(), "--json"])).unwrap();
     for (what, docs) in [
         ("timeline --json", &events),
         ("timeline --stats --json", &stats),
@@ -301,6 +327,9 @@ fn json_fields_keep_one_type() {
         ("fleet --json", &vec![fleet.clone()]),
         ("doctor --json", &vec![doctor.clone()]),
         ("rules list --json", &rules),
+        ("preflight --json", &preflight),
+        ("preflight --list --json", &preflight_list),
+        ("preflight plan --json", &vec![plan]),
     ] {
         assert!(switching(docs).is_empty(), "{what}: fields that change type: {:#?}", switching(docs));
     }

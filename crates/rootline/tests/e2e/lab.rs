@@ -1,8 +1,9 @@
 //! The fault lab's run, checked. `lab/test` boots the QEMU guest of `lab/` (see docs/lab.md): node
 //! `s-lab01-com601-krw1a` loses both paths of multipath map `mpatha` with queue_if_no_path, its
 //! `qemu-system-x86_64` and `libvirtd` hang in D state, libvirtd's worker stays a zombie, and
-//! `rootline doctor` and `rootline collect` run inside the guest during the outage. These tests read
-//! what the guest left in the directory named by `ROOTLINE_LAB_OUT`.
+//! `rootline doctor` and `rootline collect` run inside the guest during the outage. `rootline
+//! preflight` runs on the healthy node, with the risky multipath.conf written, and during the
+//! outage. These tests read what the guest left in the directory named by `ROOTLINE_LAB_OUT`.
 //!
 //! They are ignored by default (a run takes minutes of TCG emulation); `lab/test` runs them:
 //! `ROOTLINE_LAB_OUT=DIR cargo test -p rootline --test e2e lab:: -- --ignored --test-threads 1`.
@@ -293,4 +294,145 @@ fn doctor_sees_the_map_healthy_after_the_restore() {
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
+}
+
+/// A preflight check's result in a `rootline.preflight/v1` document.
+fn preflight_check<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id} in the preflight result: {doc}"))
+}
+
+/// The checks of a preflight document that ended as `result`, as `id: first line of details`.
+fn preflight_results(doc: &Value, result: &str) -> Vec<String> {
+    doc["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["result"] == result)
+        .map(|c| {
+            format!(
+                "{}: {}",
+                c["id"].as_str().unwrap_or(""),
+                c["details"].as_str().unwrap_or("").lines().next().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+/// The line (from 1) of a file the guest wrote that holds `needle`.
+fn line_in(name: &str, needle: &str) -> u64 {
+    let text = read(name);
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{name} has no line with {needle:?}:\n{text}")) as u64
+        + 1
+}
+
+#[test]
+#[ignore = "boots the QEMU lab; run by lab/test"]
+fn preflight_passes_on_the_healthy_node() {
+    let rc = number("preflight-healthy.rc");
+    let doc = json("preflight-healthy.json");
+    assert_eq!(doc["schema"], "rootline.preflight/v1");
+    assert_eq!(doc["host"], HOST);
+    assert_eq!(
+        rc,
+        0,
+        "rootline preflight on the healthy node: exit {rc}; warnings {:?}, failures {:?}; stderr: {}",
+        preflight_results(&doc, "warning"),
+        preflight_results(&doc, "failure"),
+        read("preflight-healthy.stderr")
+    );
+    assert_eq!(doc["result"], "success");
+    // It looked at the map and its paths (not skipped for lack of them) ...
+    let paths = preflight_check(&doc, "multipath.paths");
+    assert_eq!(paths["result"], "success", "{paths}");
+    for check in ["multipath.stale-maps", "multipath.queueing", "process.d-state", "kernel.hung-task"] {
+        assert_eq!(preflight_check(&doc, check)["result"], "success", "{}", preflight_check(&doc, check));
+    }
+    // ... and at the multipath.conf the node ran with: bounded queueing, cited by its line.
+    let npr = preflight_check(&doc, "multipath.conf.no-path-retry");
+    assert_eq!(npr["result"], "success", "{npr}");
+    assert!(npr["details"].as_str().unwrap_or("").contains("`no_path_retry 6`"), "{npr}");
+    let e = &npr["evidence"][0];
+    assert_eq!(
+        (e["path"].as_str(), e["line"].as_u64()),
+        (Some("/etc/multipath.conf"), Some(line_in("multipath-healthy.conf", "no_path_retry"))),
+        "{npr}"
+    );
+    let started = phase("preflight-healthy");
+    assert!(phase("healthy") < started && started < phase("paths-down"), "preflight did not run on the healthy node");
+    assert_eq!(number("preflight-healthy-text.rc"), 0);
+    assert!(read("preflight-healthy.txt").contains("| Upgrade Check Results"));
+}
+
+#[test]
+#[ignore = "boots the QEMU lab; run by lab/test"]
+fn preflight_warns_about_no_path_retry_queue() {
+    let rc = number("preflight-risky.rc");
+    let doc = json("preflight-risky.json");
+    assert_eq!(
+        rc,
+        1,
+        "rootline preflight with no_path_retry queue written: exit {rc}; warnings {:?}, failures {:?}",
+        preflight_results(&doc, "warning"),
+        preflight_results(&doc, "failure")
+    );
+    assert_eq!(doc["result"], "warning");
+    assert!(preflight_results(&doc, "failure").is_empty(), "{:?}", preflight_results(&doc, "failure"));
+    let npr = preflight_check(&doc, "multipath.conf.no-path-retry");
+    assert_eq!(npr["result"], "warning", "{npr}");
+    assert!(npr["details"].as_str().unwrap_or("").contains("`no_path_retry queue`"), "{npr}");
+    let e = &npr["evidence"][0];
+    assert_eq!(
+        (e["path"].as_str(), e["line"].as_u64()),
+        (Some("/etc/multipath.conf"), Some(line_in("multipath.conf", "no_path_retry"))),
+        "{npr}"
+    );
+    assert!(e["text"].as_str().unwrap_or("").contains("queue"), "{npr}");
+    let started = phase("preflight-risky");
+    assert!(phase("preflight-healthy") < started && started < phase("paths-down"), "preflight-risky out of order");
+    assert_eq!(number("preflight-risky-text.rc"), 1);
+    assert!(read("preflight-risky.txt").contains("no_path_retry queue"));
+    // The lab then applied it: the outage queued as the file said.
+    assert!(phase("reconfigured") < phase("paths-down"));
+}
+
+#[test]
+#[ignore = "boots the QEMU lab; run by lab/test"]
+fn preflight_stops_the_upgrade_during_the_outage() {
+    let rc = number("preflight-outage.rc");
+    let ms = number("preflight-outage.ms");
+    let doc = json("preflight-outage.json");
+    assert_eq!(rc, 2, "rootline preflight during the outage: exit {rc}; stderr: {}", read("preflight-outage.stderr"));
+    assert!(
+        (ms as u64) < DEADLINE_MS,
+        "rootline preflight took {ms} ms of wall time, over its --deadline of {DEADLINE_MS} ms"
+    );
+    assert_eq!(doc["result"], "failure");
+    let stale = preflight_check(&doc, "multipath.stale-maps");
+    assert_eq!(stale["result"], "failure", "{stale}");
+    let d = stale["details"].as_str().unwrap_or("");
+    for needle in ["mpatha (dm-0)", "sda", "sdb", "libvirtd", "qemu-system-x86", "jbd2/dm-0-8"] {
+        assert!(d.contains(needle), "the stale-map check does not name {needle}: {d}");
+    }
+    assert!(
+        stale["evidence"].as_array().into_iter().flatten().any(|e| e["path"] == "/sys/block/dm-0/dm/name"),
+        "{stale}"
+    );
+    let dstate = preflight_check(&doc, "process.d-state");
+    assert_eq!(dstate["result"], "failure", "{dstate}");
+    let d = dstate["details"].as_str().unwrap_or("");
+    for needle in ["qemu-system-x86", "libvirtd", "jbd2/dm-0-8", "on mpatha"] {
+        assert!(d.contains(needle), "the D-state check does not name {needle}: {d}");
+    }
+    let started = phase("preflight-outage");
+    assert!(phase("paths-down") < started && started < phase("restore"), "preflight did not run during the outage");
+    assert_eq!(number("preflight-outage-text.rc"), 2);
+    let text = read("preflight-outage.txt");
+    assert!(text.contains("| Result: Failure") && text.contains("stop: do not upgrade this node"), "{text}");
 }

@@ -9,6 +9,7 @@ mod fleet;
 mod fleet_report;
 mod inputs;
 mod lab;
+mod preflight;
 mod report;
 mod scripts;
 mod support;
