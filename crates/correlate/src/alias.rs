@@ -436,6 +436,43 @@ impl HostGraph {
         out
     }
 
+    /// The workloads with files on what `n` serves (an NFS server's exports, their mount points,
+    /// the processes writing under them): the domains and instances of those processes, for a fault
+    /// of a file server whose 'devices' are files.
+    pub fn workloads_on(&self, n: &Node) -> Vec<Node> {
+        let Some(&s) = self.index.get(n) else { return Vec::new() };
+        let mut seen = HashSet::from([s]);
+        let mut q = VecDeque::from([(s, 0usize)]);
+        let mut out = Vec::new();
+        while let Some((u, d)) = q.pop_front() {
+            if d >= 5 {
+                continue;
+            }
+            for &e in &self.adj[u] {
+                let edge = &self.edges[e];
+                let from_a = self.index[&edge.a] == u;
+                let ok = match edge.relation.as_str() {
+                    TRANSPORT => from_a,
+                    "mounted-on" | "process-opens" | "process-domain" | "process-instance" => true,
+                    _ => false,
+                };
+                if !ok {
+                    continue;
+                }
+                let v = if from_a { self.index[&edge.b] } else { self.index[&edge.a] };
+                if seen.insert(v) {
+                    let node = &self.nodes[v];
+                    if node.kind == "domain" || node.kind == "instance" {
+                        out.push(node.clone());
+                    }
+                    q.push_back((v, d + 1));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
     /// Storage nodes tied to `n` as names of one device (including `n`): [`SAME_DEVICE_RELATIONS`].
     pub fn storage_group(&self, n: &Node) -> Vec<Node> {
         let Some(&s) = self.index.get(n) else { return vec![n.clone()] };

@@ -453,6 +453,18 @@ fn widen(f: &Finding, g: &HostGraph) -> BTreeMap<String, Vec<String>> {
             add("disk", &n.value);
         }
     }
+    // A file server's 'devices' are files: its fault names the workloads with files on it.
+    for (k, vals) in &f.entities {
+        if k == "nfs_server" || k == "nfs_export" {
+            for v in vals {
+                for n in g.nodes_of(k, v) {
+                    for w in g.workloads_on(&n) {
+                        add(&w.kind, &w.value);
+                    }
+                }
+            }
+        }
+    }
     seeds.extend(carried);
     let mut seen: HashMap<Node, ()> = HashMap::new();
     for s in seeds {
