@@ -214,6 +214,11 @@ pub fn detect(path: &str, sample: &[&[u8]]) -> Format {
     if terminal::is_session(&lines) {
         return Format::Terminal;
     }
+    // A command output that opens with its table's header (`PID USER TIME COMMAND`, `Filesystem ...
+    // Mounted on`) or top's summary: its rows may be in no shape another format claims either.
+    if lines.first().is_some_and(|l| snapshot::opens_output(l)) {
+        return Format::Snapshot;
+    }
     let mut best = (Format::Generic, 0.3f32);
     for spec in SPECS {
         if matches!(spec.format, Format::Generic | Format::Plain) {

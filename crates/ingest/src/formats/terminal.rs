@@ -444,6 +444,7 @@ pub fn parser(ctx: &SourceCtx) -> Box<dyn Parser> {
     Box::new(Terminal {
         ctx: ctx.clone(),
         time: RawTime::Snapshot,
+        local: None,
         host: None,
         boots: 0,
         bare_ok: false,
@@ -490,6 +491,9 @@ struct PendingPrompt {
 struct Terminal {
     ctx: SourceCtx,
     time: RawTime,
+    /// The local zone's UTC offset as the session's `date` (not `date -u`), `timedatectl` or
+    /// `script(1)` header showed it.
+    local: Option<i32>,
     host: Option<String>,
     /// Reboots seen in the session (`reboot`, `shutdown -r`, `systemctl reboot`).
     boots: u32,
@@ -505,6 +509,9 @@ struct Tag<'a> {
     out: &'a mut dyn Sink,
     host: Option<&'a str>,
     boot_id: &'a str,
+    /// The session's UTC offset, when a `date` showed it: local times the outputs print
+    /// (`dmesg -T`, `date`-less tools) are in the same zone.
+    local: Option<i32>,
 }
 
 impl Sink for Tag<'_> {
@@ -515,6 +522,9 @@ impl Sink for Tag<'_> {
         }
         if r.boot_id.is_none() && (matches!(r.time, RawTime::Boot { .. }) || r.boot_nanos.is_some()) {
             r.boot_id = Some(Cow::Borrowed(self.boot_id));
+        }
+        if let (RawTime::Naive { civil_nanos }, Some(off)) = (r.time, self.local) {
+            r.time = RawTime::Exact { unix_nanos: civil_nanos - off as i64 * NANOS, offset_secs: off };
         }
         self.out.record(at, r);
     }
@@ -599,7 +609,7 @@ impl Terminal {
         let silent = sec.outputs == 0 && !sec.interrupted && prints(&sec.c);
         self.emit_prompt(silent, out);
         let boot_id = self.boot_id(sec.host.as_deref());
-        let mut tag = Tag { out, host: sec.host.as_deref(), boot_id: &boot_id };
+        let mut tag = Tag { out, host: sec.host.as_deref(), boot_id: &boot_id, local: self.local };
         match std::mem::replace(&mut sec.mode, Mode::Start) {
             Mode::Snapshot(mut p) | Mode::Log(mut p) => p.finish(&mut tag),
             Mode::Probe(lines) => {
@@ -770,7 +780,7 @@ impl Terminal {
             // Interrupted: what was read so far, then this line as the evidence.
             self.emit_prompt(false, out);
             let boot_id = self.boot_id(sec.host.as_deref());
-            let mut tag = Tag { out, host: sec.host.as_deref(), boot_id: &boot_id };
+            let mut tag = Tag { out, host: sec.host.as_deref(), boot_id: &boot_id, local: self.local };
             match std::mem::replace(&mut sec.mode, Mode::Start) {
                 Mode::Snapshot(mut p) | Mode::Log(mut p) => p.finish(&mut tag),
                 Mode::Probe(lines) => {
@@ -805,6 +815,11 @@ impl Terminal {
             Mode::Date => {
                 if let Some(tm) = parse_date_output(t) {
                     self.time = tm;
+                    let utc = sec.c.args().iter().any(|a| matches!(a.as_str(), "-u" | "--utc" | "--universal"));
+                    let local_line = sec.c.bin() != "timedatectl" || t.starts_with(b"Local time:");
+                    if let (RawTime::Exact { offset_secs, .. }, false, true) = (tm, utc, local_line) {
+                        self.local = Some(offset_secs);
+                    }
                 }
             }
             Mode::Uptime => {
@@ -842,8 +857,15 @@ impl Terminal {
                 // `watch`'s title: `Every 2.0s: multipath -ll    node12: Tue Mar 11 09:14:07 2025`.
                 if sec.c.watch && t.starts_with(b"Every ") {
                     if let Some(tm) = memchr::memmem::rfind(t, b": ").and_then(|i| parse_date_output(&t[i + 2..])) {
-                        let mut tag = Tag { out, host: sec.host.as_deref(), boot_id: &boot_id };
+                        let mut tag = Tag { out, host: sec.host.as_deref(), boot_id: &boot_id, local: self.local };
                         p.finish(&mut tag);
+                        // The title's ctime has no zone: the session's, when a date showed it.
+                        let tm = match (tm, self.local) {
+                            (RawTime::Naive { civil_nanos }, Some(off)) => {
+                                RawTime::Exact { unix_nanos: civil_nanos - off as i64 * NANOS, offset_secs: off }
+                            }
+                            (tm, _) => tm,
+                        };
                         self.time = tm;
                         let mut r = Record::new(tm, t);
                         r.program = Some(Cow::Borrowed("watch"));
@@ -854,7 +876,7 @@ impl Terminal {
                         return;
                     }
                 }
-                let mut tag = Tag { out, host: sec.host.as_deref(), boot_id: &boot_id };
+                let mut tag = Tag { out, host: sec.host.as_deref(), boot_id: &boot_id, local: self.local };
                 p.feed(at, line, &mut tag);
             }
             Mode::Probe(lines) => {
@@ -862,7 +884,7 @@ impl Terminal {
                 if lines.len() >= PROBE_LINES {
                     let lines = std::mem::take(lines);
                     let mut p = self.decide(&sec, &lines);
-                    let mut tag = Tag { out, host: sec.host.as_deref(), boot_id: &boot_id };
+                    let mut tag = Tag { out, host: sec.host.as_deref(), boot_id: &boot_id, local: self.local };
                     for (a, l) in &lines {
                         p.feed(*a, l, &mut tag);
                     }
@@ -901,6 +923,9 @@ impl Parser for Terminal {
             self.end_section(out);
             if let Some(t) = t {
                 self.time = t;
+                if let RawTime::Exact { offset_secs, .. } = t {
+                    self.local = Some(offset_secs);
+                }
             }
             let mut r = Record::new(t.unwrap_or(self.time), trim(line));
             r.program = Some(Cow::Borrowed("script"));

@@ -216,7 +216,16 @@ pub(crate) fn known(c: &Command) -> Known {
         "ceph" if has("-s") || has("status") => Kind::CephStatus,
         "ceph" if has("health") => Kind::CephHealth,
         "rbd" if has("status") => Kind::Rbd,
-        "kubectl" | "oc" if has("get") && (has("pods") || has("pod") || has("po")) => Kind::Table(Table::Pods),
+        "kubectl" | "oc" if has("get") && (has("pods") || has("pod") || has("po")) => {
+            columns = Some(Columns::from_fields(Table::Pods, &table::pods_columns(args)));
+            let ns = args.iter().position(|a| a == "-n" || a == "--namespace").and_then(|i| args.get(i + 1)).cloned();
+            if let Some(ns) =
+                ns.or_else(|| args.iter().find_map(|a| a.strip_prefix("--namespace=").map(str::to_string)))
+            {
+                context.push(("namespace", ns));
+            }
+            Kind::Table(Table::Pods)
+        }
         "lsblk"
             if has("-J")
                 || has("--json")
@@ -240,7 +249,10 @@ pub(crate) fn known(c: &Command) -> Known {
         "mount" if args.iter().all(|a| a.starts_with('-')) => Kind::Mount,
         "findmnt" => Kind::Table(Table::Findmnt),
         "df" => Kind::Table(Table::Df),
-        "crictl" if sub == Some("ps") => Kind::Table(Table::Crictl),
+        "crictl" if sub == Some("ps") => {
+            columns = Some(Columns::from_fields(Table::Crictl, &table::crictl_columns()));
+            Kind::Table(Table::Crictl)
+        }
         "crictl" | "docker" | "podman" | "nerdctl" if matches!(sub, Some("inspect" | "inspectp")) => {
             if let Some(id) = after(sub.unwrap_or("")) {
                 context.push((if sub == Some("inspectp") { "pod_id" } else { "container_id" }, id));
@@ -331,8 +343,17 @@ pub fn detect(line: &[u8]) -> bool {
     t.starts_with(b"watcher=") || t == b"Watchers:" || t.starts_with(b"Watchers: none")
 }
 
+/// True for a line that opens a command's output and nothing else: a table header, top's summary.
+pub(crate) fn opens_output(line: &[u8]) -> bool {
+    table::header_table(line).is_some()
+        || (line.starts_with(b"top - ") && memchr::memmem::find(line, b" up ").is_some())
+}
+
 /// Recognises the kind from one line alone (headers and self-describing lines).
 fn line_kind(line: &[u8]) -> Option<Kind> {
+    if line.starts_with(b"top - ") && memchr::memmem::find(line, b" up ").is_some() {
+        return Some(Kind::Table(Table::Top));
+    }
     if let Some(t) = table::header_table(line) {
         return Some(Kind::Table(t));
     }
@@ -802,6 +823,12 @@ impl SnapshotParser {
                     if key == "name" {
                         f.push((block::lsblk_name_field(&v, ty.as_deref()), v));
                     } else if let Some(x) = block::lsblk_key(&key) {
+                        // The kernel name says what a map is (`dm-3`).
+                        if let Some(d) = (x == "kname").then(|| block::device_kind(&v)).flatten() {
+                            if !f.iter().any(|(k, _)| *k == d) {
+                                f.push((d, v.clone()));
+                            }
+                        }
                         f.push((x, v));
                     }
                 }
@@ -889,7 +916,11 @@ impl Parser for SnapshotParser {
             if matches!(self.kind, Kind::Auto | Kind::Table(_)) {
                 self.flush(out);
                 self.kind = Kind::Table(t);
-                let from_cmd = self.cmd_columns.as_ref().filter(|c| c.table == t && c.cols.len() == words(line).len());
+                // ps: the command's column list says which COMMAND is comm and which is args.
+                let from_cmd = self
+                    .cmd_columns
+                    .as_ref()
+                    .filter(|c| c.table == t && t == Table::Ps && c.cols.len() == words(line).len());
                 self.columns = Some(from_cmd.cloned().unwrap_or_else(|| Columns::from_header(t, line)));
                 self.tree.clear();
                 self.open = false;

@@ -80,6 +80,10 @@ pub(crate) enum Span {
     Started,
     /// Everything to the end of the line.
     Rest,
+    /// A word and the parenthesised words after it (kubectl's `7 (2m13s ago)`).
+    Paren,
+    /// Words up to `ago` (crictl's `About a minute ago`).
+    Ago,
 }
 
 /// One column: its header, where the header starts and ends, and the field it feeds.
@@ -95,6 +99,8 @@ pub(crate) struct Col {
 pub(crate) struct Columns {
     pub table: Table,
     pub cols: Vec<Col>,
+    /// Known from the command rather than a header: cut by words.
+    by_words: bool,
 }
 
 /// multipathd's header names with a space (libmultipath `pd[]`, `mpd[]`).
@@ -352,14 +358,14 @@ impl Columns {
                 Col { field, start: display(*s), span }
             })
             .collect();
-        Columns { table, cols }
+        Columns { table, cols, by_words: false }
     }
 
     /// Columns known by field name, for output whose header is gone (`ps aux | grep qemu`) or was
     /// left empty (`ps -eo pid=,stat=`): cut by words.
     pub fn from_fields(table: Table, fields: &[(Option<&'static str>, Span)]) -> Columns {
         let cols = fields.iter().map(|&(field, span)| Col { field, start: 0, span }).collect();
-        Columns { table, cols }
+        Columns { table, cols, by_words: true }
     }
 
     /// Cuts `line` into (field, value) cells; `None` when the row does not fit the table.
@@ -369,7 +375,7 @@ impl Columns {
             return None;
         }
         let mut out = Vec::with_capacity(self.cols.len());
-        if self.table.by_position() {
+        if self.table.by_position() && !self.by_words {
             // Each word to the column whose span it overlaps most; a cell spans its first to last word.
             // Spans are compared in display columns: tree drawing (`└─`) takes 3 bytes a column.
             let ascii = line.is_ascii();
@@ -402,9 +408,17 @@ impl Columns {
             let (end, used) = match c.span {
                 Span::Rest => (line.len(), w.len() - i),
                 Span::One => (s + x.len(), 1),
-                Span::Started => {
-                    let n = started_words(&w[i..]);
-                    let (ls, lx) = w[i + n - 1];
+                Span::Started | Span::Paren | Span::Ago => {
+                    let rest = &w[i..];
+                    let n = match c.span {
+                        Span::Started => started_words(rest),
+                        Span::Paren => match rest.get(1).filter(|x| x.1.starts_with(b"(")) {
+                            Some(_) => rest.iter().skip(1).position(|x| x.1.ends_with(b")")).map_or(1, |k| k + 2),
+                            None => 1,
+                        },
+                        _ => rest.iter().position(|x| x.1 == b"ago").map_or(1, |k| k + 1),
+                    };
+                    let (ls, lx) = rest[n - 1];
                     (ls + lx.len(), n)
                 }
             };
@@ -568,6 +582,40 @@ pub(crate) fn ps_columns(args: &[String]) -> Option<Vec<(Option<&'static str>, S
     })
 }
 
+/// The columns `kubectl get pods` prints for its options (`-A`, `-o wide`), for rows a filter left
+/// without their header.
+pub(crate) fn pods_columns(args: &[String]) -> Vec<(Option<&'static str>, Span)> {
+    let has = |w: &str| args.iter().any(|a| a == w);
+    let mut c = Vec::new();
+    if has("-A") || has("--all-namespaces") {
+        c.push((Some("namespace"), Span::One));
+    }
+    c.extend([(Some("pod"), Span::One), (Some("ready"), Span::One), (Some("state"), Span::One)]);
+    c.push((Some("restarts"), Span::Paren));
+    let wide = args.windows(2).any(|w| w[0] == "-o" && w[1] == "wide") || has("-owide") || has("--output=wide");
+    if wide {
+        c.extend([(None, Span::One), (Some("ip"), Span::One), (Some("node"), Span::One), (None, Span::Rest)]);
+    } else {
+        c.push((None, Span::One));
+    }
+    c
+}
+
+/// The columns `crictl ps` prints, for rows a filter left without their header.
+pub(crate) fn crictl_columns() -> Vec<(Option<&'static str>, Span)> {
+    vec![
+        (Some("container_id"), Span::One),
+        (Some("image"), Span::One),
+        (None, Span::Ago),
+        (Some("state"), Span::One),
+        (Some("container"), Span::One),
+        (Some("restarts"), Span::One),
+        (Some("pod_id"), Span::One),
+        (Some("pod"), Span::One),
+        (Some("namespace"), Span::One),
+    ]
+}
+
 /// What a table row's cells add up to: derived fields and cleaned values.
 pub(crate) fn finish_row<'a>(table: Table, cells: &mut Vec<(&'static str, Cow<'a, str>)>) {
     let get = |cells: &Vec<(&'static str, Cow<'a, str>)>, k: &str| {
@@ -673,7 +721,10 @@ impl super::SnapshotParser {
             // The tree drawing in the first column: the device (or mount) above is the parent.
             let key = if t == Table::Lsblk { "name" } else { "mount" };
             if let Some(i) = fields.iter().position(|(k, _)| *k == key) {
-                let (name, depth) = block::strip_tree(fields[i].1.as_bytes());
+                // The drawing's indentation is before the cell: measure from the line's start.
+                let cell = cells.iter().find(|(k, _)| *k == key).map_or(&b""[..], |(_, v)| *v);
+                let end = (cell.as_ptr() as usize).saturating_sub(line.as_ptr() as usize) + cell.len();
+                let (name, depth) = block::strip_tree(&line[..end.min(line.len())]);
                 let name = String::from_utf8_lossy(name).into_owned();
                 self.tree.truncate(depth);
                 let parent = depth.checked_sub(1).and_then(|d| self.tree.get(d)).cloned();

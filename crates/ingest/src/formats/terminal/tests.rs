@@ -214,9 +214,10 @@ fn dates_in_other_forms_and_zones() {
     assert_eq!((program(rec(&got, 2)), time(rec(&got, 2))), (Some("date"), KST));
     let ls = rec(&got, 3);
     assert_eq!((field(ls, "map"), field(ls, "devt"), time(ls)), (Some("mpathc"), Some("253:3"), KST));
-    assert!(matches!(time(rec(&got, 5)), RawTime::Naive { .. }));
-    assert_eq!(program(rec(&got, 5)), Some("watch"));
-    assert!(matches!(time(rec(&got, 7)), RawTime::Naive { .. }));
+    // watch's title has no zone: the session's (KST, from the date) applies.
+    let title = RawTime::Exact { unix_nanos: T + 173 * NANOS, offset_secs: 9 * 3600 };
+    assert_eq!((program(rec(&got, 5)), time(rec(&got, 5))), (Some("watch"), title));
+    assert_eq!(time(rec(&got, 7)), title);
     assert_eq!(field(rec(&got, 7), "map"), Some("mpathc"));
     let got = session("root@node12:~# date\nTue Mar 11 09:14:07 KST 2025\n[09:30:00] root@node12:~# virsh list\n Id   Name                State\n------------------------------------\n 3    instance-00000b12   paused\n");
     assert_eq!(time(rec(&got, 6)), RawTime::Exact { unix_nanos: T + 953 * NANOS, offset_secs: 9 * 3600 });
@@ -267,6 +268,14 @@ fn outputs_in_log_formats_and_other_hosts() {
     let j = rec(&got, 11);
     assert_eq!((program(j), host(j)), (Some("multipathd"), Some("node12")));
     assert!(matches!(time(j), RawTime::YearLess { month: 3, day: 11, .. }));
+}
+
+#[test]
+fn local_times_of_outputs_take_the_sessions_zone() {
+    // dmesg -T prints the local time `date` showed the zone of; `date -u` says nothing about it.
+    let got = session("ops@node12:~$ date -u\nTue Mar 11 00:14:07 UTC 2025\nops@node12:~$ sudo dmesg -T | tail -1\n[Tue Mar 11 08:44:51 2025] session5: session recovery timed out after 120 secs\nops@node12:~$ date\nTue Mar 11 09:14:07 KST 2025\nops@node12:~$ sudo dmesg -T | tail -1\n[Tue Mar 11 08:44:51 2025] session5: session recovery timed out after 120 secs\n");
+    assert!(matches!(time(rec(&got, 4)), RawTime::Naive { .. }));
+    assert_eq!(time(rec(&got, 8)), RawTime::Exact { unix_nanos: T - 1756 * NANOS, offset_secs: 9 * 3600 });
 }
 
 #[test]
