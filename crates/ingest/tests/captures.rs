@@ -320,3 +320,113 @@ fn log_trees_keep_their_formats() {
         [("libvirtd.log".to_string(), "libvirt".to_string()), ("nova-compute.log".into(), "oslo".into())]
     );
 }
+
+mod properties {
+    //! Arbitrary lines mixed with pieces of real outputs: no command reader panics, and every line
+    //! is accounted for once (a record, a line attached to one, a format line, or unparsed).
+    use proptest::prelude::*;
+    use rootline_ingest::formats::{self, LinePos, Parser, Record, Sink, SourceCtx};
+
+    #[derive(Default)]
+    struct Count(u64);
+
+    impl Sink for Count {
+        fn record(&mut self, _: LinePos, _: Record<'_>) {
+            self.0 += 1;
+        }
+        fn attach(&mut self, _: LinePos, _: &[u8]) {
+            self.0 += 1;
+        }
+        fn skip(&mut self, _: LinePos) {
+            self.0 += 1;
+        }
+        fn unparsed(&mut self, _: LinePos, _: &[u8]) {
+            self.0 += 1;
+        }
+    }
+
+    fn parsers() -> Vec<Box<dyn Parser>> {
+        let at = |p: &str| SourceCtx { path: p.into(), ..SourceCtx::default() };
+        let mut v: Vec<Box<dyn Parser>> = [
+            "x",
+            "s/sos_commands/iscsi/iscsiadm_-m_session_-P_3",
+            "s/sos_commands/devicemapper/dmsetup_ls_--tree",
+            "s/sos_commands/devicemapper/dmsetup_info",
+            "s/sos_commands/devicemapper/dmsetup_status",
+            "s/sos_commands/multipath/multipath_-ll",
+            "s/sos_commands/process/ps_-elfL",
+            "s/sos_commands/block/lsblk",
+            "s/sos_commands/block/ls_-lanR_.dev",
+            "s/sos_commands/crio/containers/crictl_inspect_5d6e",
+            "b/commands/lsblk_-J.txt",
+            "s/sos_commands/filesys/df_-al_-x_autofs",
+            "s/sos_commands/kubernetes/kubectl_get_pods_-o_wide",
+        ]
+        .iter()
+        .map(|p| formats::snapshot::parser(&at(p)))
+        .collect();
+        v.push(formats::terminal::parser(&at("typescript")));
+        v.push(formats::k8s_events::parser(&at("describe.txt")));
+        v
+    }
+
+    fn line() -> impl Strategy<Value = Vec<u8>> {
+        let seeds = prop::sample::select(vec![
+            &b""[..],
+            b"mpathc (36001405c8e2a4f6b8d0e2f4a6b8c0d2e) dm-3 LIO-ORG,TCMU device",
+            b"size=2.0G features='1 queue_if_no_path' hwhandler='1 alua' wp=rw",
+            b"  |- 5:0:0:1 sde 8:64 failed ",
+            b"4163.511245 | ",
+            b"Target: iqn.",
+            b"\tCurrent Portal: 10.20.30.42:3260,1",
+            b"\t\tSID: ",
+            b"\t\tscsi5 Channel 00 Id 0 Lun: ",
+            b"\t\t\tAttached scsi disk sde\t\tState: ",
+            b"mpathc (253:3)",
+            " ├─ (".as_bytes(),
+            b"Name:              mpathc",
+            b"Major, minor:      253, ",
+            b"F S UID PID PPID LWP C NLWP PRI NI ADDR SZ WCHAN STIME TTY TIME CMD",
+            b"NAME MAJ:MIN RM SIZE RO TYPE MOUNTPOINTS",
+            "└─mpathc 253:3 ".as_bytes(),
+            b"{",
+            b"}",
+            b"  \"name\": \"",
+            b"lrwxrwxrwx 1 0 0 10 Mar 11 08:44 dm-uuid-mpath-3600 -> ../../dm-",
+            b"/dev/disk/by-id:",
+            b"Filesystem Size Used Avail Use% Mounted on",
+            b"NAMESPACE NAME READY STATUS RESTARTS AGE",
+            b"ops@node12:~$ sudo ",
+            b"# ",
+            b"^C",
+            b"Tue Mar 11 09:14:07 KST 2025",
+            b"Containers:",
+            b"  libvirt:",
+            b"    State:          ",
+            b"      Finished:     Mon, 10 Mar 2025 08:00:03 +0900",
+        ]);
+        (seeds, prop::collection::vec(any::<u8>(), 0..40)).prop_map(|(s, tail)| {
+            let mut l = s.to_vec();
+            l.extend(tail.into_iter().filter(|c| *c != b'\n'));
+            l
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn command_readers_account_for_every_line(lines in prop::collection::vec(line(), 0..40)) {
+            for mut p in parsers() {
+                let mut sink = Count::default();
+                let mut off = 0u64;
+                for (i, l) in lines.iter().enumerate() {
+                    p.feed(LinePos { line: i as u64 + 1, offset: off }, l, &mut sink);
+                    off += l.len() as u64 + 1;
+                }
+                p.finish(&mut sink);
+                prop_assert_eq!(sink.0, lines.len() as u64);
+            }
+        }
+    }
+}
