@@ -55,7 +55,8 @@ const NANOS: i64 = 1_000_000_000;
 
 /// Removes what a terminal would not show: escape sequences, `\r` rewrites, backspaces, bells.
 pub(crate) fn clean(line: &[u8]) -> Cow<'_, [u8]> {
-    if !line.iter().any(|&c| c == 0x1b || c == b'\r' || c == 0x08 || c == 0x07 || c == 0x0e || c == 0x0f) {
+    // One comparison a byte on the usual line: only these control bytes change what is shown.
+    if !line.iter().any(|&c| c < 0x20 && matches!(c, 0x1b | b'\r' | 0x08 | 0x07 | 0x0e | 0x0f | 0x00)) {
         return Cow::Borrowed(line);
     }
     let mut out: Vec<u8> = Vec::with_capacity(line.len());
@@ -424,9 +425,16 @@ pub fn is_session(sample: &[&[u8]]) -> bool {
     }
     // Prompts with a user and host (or a versioned shell): one is enough, two bare ones with
     // commands an operator runs are too.
-    let strong = sample.iter().filter(|l| detect(l)).count();
-    let bare = sample.iter().filter(|l| prompt(&clean(l), false).is_some_and(|p| p.bare)).count();
-    strong >= 1 || bare >= 2
+    let mut bare = 0;
+    for l in sample {
+        let l = clean(l);
+        match prompt(&l, false) {
+            Some(p) if !p.bare && (p.host.is_some() || p.user.is_none()) => return true,
+            Some(_) => bare += 1,
+            None => {}
+        }
+    }
+    bare >= 2
 }
 
 /// A small bonus for the names captures get (`typescript` is script(1)'s default).

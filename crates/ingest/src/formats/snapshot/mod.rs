@@ -280,6 +280,9 @@ pub fn path_hint(path: &str) -> f32 {
 
 /// True when `line` is recognisably a line of one of the supported command outputs.
 pub fn detect(line: &[u8]) -> bool {
+    if log_line(line) {
+        return false;
+    }
     if line_kind(line).is_some() {
         return true;
     }
@@ -341,6 +344,29 @@ pub fn detect(line: &[u8]) -> bool {
         return true;
     }
     t.starts_with(b"watcher=") || t == b"Watchers:" || t.starts_with(b"Watchers: none")
+}
+
+/// True for a line that starts like a log line (a syslog or ISO stamp, a kernel `[secs.usecs]`, a
+/// klog header, a JSON object, logfmt): no command output this format reads starts so, except
+/// multipath's own `Mmm dd HH:MM:SS | ` messages. Checked first, so sampling a log costs little.
+fn log_line(line: &[u8]) -> bool {
+    match line.first() {
+        Some(b'0'..=b'9') => line.get(4) == Some(&b'-') && crate::time::civil::parse_iso(line).is_some(),
+        Some(b'[') => {
+            // `[  57.022491]`, not lsscsi's `[3:0:0:1]` or a stack's `[<0>]`.
+            let r = &line[1..];
+            let n = r.iter().take_while(|c| **c == b' ' || c.is_ascii_digit()).count();
+            n > 0 && r.get(n) == Some(&b'.')
+        }
+        Some(b'{') => line.get(1) == Some(&b'"'),
+        Some(b'I' | b'W' | b'E' | b'F') => {
+            line.len() > 6 && line[1..5].iter().all(u8::is_ascii_digit) && line[5] == b' '
+        }
+        Some(b't') => line.starts_with(b"time=\""),
+        Some(c) if c.is_ascii_uppercase() => crate::time::civil::parse_bsd(line)
+            .is_some_and(|(_, n)| !line[n..].starts_with(b" | ") && !line[n..].starts_with(b" up ")),
+        _ => false,
+    }
 }
 
 /// True for a line that opens a command's output and nothing else: a table header, top's summary.

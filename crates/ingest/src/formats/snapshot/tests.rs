@@ -176,6 +176,15 @@ fn paths_near_misses_and_garbage() {
     assert!(!detect(b"[12345.678901] sd 0:0:0:0: [sda] tag#0"));
     assert!(!detect(b"1 (init S 0"));
     assert!(!detect(b"hello world"));
+    // Log lines are turned away by their first bytes; multipath's own local-time stamp is not a log.
+    assert!(!detect(b"2025-10-13T10:56:00.123456789Z stderr F mpatha (3600) dm-0 A,B"));
+    assert!(!detect(b"I1013 19:56:01.123456 1234 prober.go:104] dm-0 LABSAN,VDISK"));
+    assert!(!detect(b"{\"MESSAGE\": \"tcp: [3] 10.0.0.5:3260,1 iqn.x (non-flash)\"}"));
+    assert!(log_line(b"Oct 13 19:51:02 host multipathd[1]: mpatha: remaining active paths: 0"));
+    assert!(!log_line(b"Mar 11 09:14:07 | mpatha: map in use"));
+    assert!(!log_line(b"NAME   MAJ:MIN RM  SIZE RO TYPE MOUNTPOINTS"));
+    assert!(detect(b"[3:0:0:1]    disk    LIO-ORG  TCMU device      4.0   /dev/sdc"));
+    assert!(detect(b"[<0>] io_schedule+0x46/0x70"));
     let got = run(file("x"), "hello world\n\x00\u{ff})(\n");
     assert_eq!(got[0], Got::Unparsed(1, "hello world".into()));
     assert!(matches!(got[1], Got::Unparsed(2, _)));
