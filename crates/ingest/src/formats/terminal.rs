@@ -637,19 +637,23 @@ impl Terminal {
         // A log file named on the command line, else the command (`dmesg`) says what it is.
         let hint =
             sec.c.args().iter().rev().find(|a| a.starts_with('/')).cloned().unwrap_or_else(|| sec.c.bin().to_string());
+        let now = match self.time {
+            RawTime::Exact { unix_nanos, .. } => Some(unix_nanos.div_euclid(NANOS)),
+            _ => self.ctx.now,
+        };
+        let ctx = SourceCtx {
+            path: self.ctx.path.clone(),
+            mtime: self.ctx.mtime,
+            now,
+            json_fields: self.ctx.json_fields.clone(),
+        };
+        // `kubectl logs --timestamps`: a stamp in front of lines of another format.
+        if let Some(inner) = super::prefixed::inner_format(&hint, &sample) {
+            return super::prefixed::parser(inner, &ctx);
+        }
         let f = super::detect(&hint, &sample);
         let generic = sample.iter().filter(|l| super::generic::detect(l)).count() * 2 >= sample.len().max(1);
         if is_log_format(f) || (f == rootline_event::Format::Generic && generic) {
-            let now = match self.time {
-                RawTime::Exact { unix_nanos, .. } => Some(unix_nanos.div_euclid(NANOS)),
-                _ => self.ctx.now,
-            };
-            let ctx = SourceCtx {
-                path: self.ctx.path.clone(),
-                mtime: self.ctx.mtime,
-                now,
-                json_fields: self.ctx.json_fields.clone(),
-            };
             return (super::spec(f).parser)(&ctx);
         }
         Box::new(snapshot::for_parsed(&sec.c, self.time))

@@ -279,6 +279,16 @@ fn local_times_of_outputs_take_the_sessions_zone() {
 }
 
 #[test]
+fn kubectl_logs_with_timestamps_keep_the_inner_format() {
+    let got = session("ops@node12:~$ kubectl -n openstack logs nova-compute-default-9kq2w --timestamps | tail -2\n2025-03-11T00:45:12.345678901Z 2025-03-11 00:45:12.345 14 ERROR nova.compute.manager [req-0d1c2b3a-4f5e-4d6c-8b7a-9f0e1d2c3b4a - - - - - -] Failed to detach volume\n2025-03-11T00:45:13.000000001Z 2025-03-11 00:45:13.000 14 INFO nova.compute.manager [-] Periodic task\n");
+    let e = rec(&got, 2);
+    assert_eq!(time(e), RawTime::Exact { unix_nanos: 1_741_653_912_345_678_901, offset_secs: 0 });
+    assert_eq!(program(e), Some("nova.compute.manager"));
+    assert_eq!(field(e, "request_id"), Some("req-0d1c2b3a-4f5e-4d6c-8b7a-9f0e1d2c3b4a"));
+    assert_eq!(host(e), Some("node12"));
+}
+
+#[test]
 fn reboots_start_a_new_boot() {
     let got = session("root@node12:~# dmesg | tail -1\n[ 4162.000001] INFO: task qemu-system-x86:4242 blocked for more than 120 seconds.\nroot@node12:~# reboot\nroot@node12:~# dmesg | tail -1\n[   12.000001] sd 5:0:0:1: [sde] Attached SCSI disk\n");
     let id = |l| {
