@@ -49,6 +49,8 @@ pub const LINK_KINDS: &[&str] = &[
     "nfs_export",
     "mount",
     "devlink",
+    "iface",
+    "osd",
 ];
 
 /// Most alias edges between the two ends of one link: a transport fault reaches a map through its
@@ -58,7 +60,7 @@ pub const MAX_HOPS: usize = 6;
 /// Families whose findings are about a device: only their links may reach a process through the
 /// device it opens (a stale map explains a task blocked on it; a hung task does not explain another
 /// task merely because both touched one device).
-pub const STORAGE_FAMILIES: &[&str] = &["multipath", "block", "scsi", "iscsi", "fc", "nfs", "fs", "ceph"];
+pub const STORAGE_FAMILIES: &[&str] = &["multipath", "block", "scsi", "iscsi", "fc", "nvme", "nfs", "fs", "ceph"];
 
 /// The alias-graph nodes a finding's entities denote, plus what its message names implicitly
 /// (`Connection to libvirt lost` is about libvirtd).

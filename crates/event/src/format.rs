@@ -29,6 +29,8 @@ pub enum Format {
     Snapshot,
     /// A log of commands with their outputs, each stamped (`=== 2026-11-28 22:38:45 [22.64] # cmd`).
     CommandLog,
+    /// A terminal session: prompts, the commands typed and their outputs (copy-paste or `script(1)`).
+    Terminal,
     /// Any other text; lines with an ISO 8601 / RFC 3339 stamp are timed, the rest follow the previous.
     Generic,
     /// Each line is a bare message with no header (`--input-format plain`).
@@ -37,7 +39,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, in detection priority order (more specific first).
-    pub const ALL: [Format; 14] = [
+    pub const ALL: [Format; 15] = [
         Format::Journal,
         Format::Cri,
         Format::Klog,
@@ -47,6 +49,7 @@ impl Format {
         Format::K8sEvents,
         Format::JsonLines,
         Format::CommandLog,
+        Format::Terminal,
         Format::Snapshot,
         Format::Kernel,
         Format::Syslog,
@@ -69,6 +72,7 @@ impl Format {
             Format::JsonLines => "jsonlines",
             Format::Snapshot => "snapshot",
             Format::CommandLog => "command-log",
+            Format::Terminal => "terminal",
             Format::Generic => "generic",
             Format::Plain => "plain",
         }

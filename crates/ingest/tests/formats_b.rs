@@ -47,6 +47,11 @@ fn snapshot_fixtures() {
 }
 
 #[test]
+fn terminal_fixtures() {
+    check_dir("formats/terminal", "terminal", &[]);
+}
+
+#[test]
 fn command_log_fixtures() {
     check_dir("formats/command-log", "command-log", &[]);
 }

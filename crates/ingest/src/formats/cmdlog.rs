@@ -138,6 +138,11 @@ impl Parser for CmdLogParser {
             return;
         }
         if let Some(n) = exit_status(line) {
+            // The output ended: a record still being assembled (a map block) comes before this line.
+            // A snapshot parser may be finished early and fed again.
+            if let Some(s) = &mut self.section {
+                s.finish(out);
+            }
             if n == 0 {
                 out.skip(at);
             } else {

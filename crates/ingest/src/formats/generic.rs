@@ -3,6 +3,11 @@
 //! event without a time that keeps its place after the nearest earlier line. Nothing is unparsed.
 //!
 //! Also the `plain` format (`--input-format plain`): every line is a bare message, no header at all.
+//!
+//! A container's log in a must-gather or `oc adm inspect` tree
+//! (`namespaces/<ns>/pods/<pod>/<container>/<container>/logs/{current,previous}.log`, written with
+//! `kubectl logs --timestamps`: `2025-03-11T00:14:07.123456789Z msg`) gets `namespace`, `pod` and
+//! `container` from its path. See: openshift/oc `pkg/cli/admin/inspect/pod.go`.
 
 use super::{LinePos, Parser, Record, Sink, SourceCtx};
 use crate::time::civil::parse_iso;
@@ -14,17 +19,45 @@ pub fn detect(line: &[u8]) -> bool {
 }
 
 /// A generic parser.
-pub fn parser(_: &SourceCtx) -> Box<dyn Parser> {
-    Box::new(Generic { plain: false })
+pub fn parser(ctx: &SourceCtx) -> Box<dyn Parser> {
+    Box::new(Generic { plain: false, fields: pod_log_fields(&ctx.path) })
+}
+
+/// `namespace`, `pod`, `container` of a must-gather pod log path.
+fn pod_log_fields(path: &str) -> Vec<(&'static str, String)> {
+    let parts: Vec<&str> = path.rsplit(['/', '!']).collect();
+    // Reversed: file, `logs`, container, container, pod, `pods`, namespace.
+    match parts.as_slice() {
+        [file, "logs", c1, c2, pod, "pods", ns, ..]
+            if c1 == c2 && file.ends_with(".log") && (file.starts_with("current") || file.starts_with("previous")) =>
+        {
+            vec![("namespace", ns.to_string()), ("pod", pod.to_string()), ("container", c1.to_string())]
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// A plain parser: every line is a message with no header.
 pub fn plain_parser(_: &SourceCtx) -> Box<dyn Parser> {
-    Box::new(Generic { plain: true })
+    Box::new(Generic { plain: true, fields: Vec::new() })
 }
 
 struct Generic {
     plain: bool,
+    /// Fields every record gets (from the path).
+    fields: Vec<(&'static str, String)>,
+}
+
+impl Generic {
+    fn record<'a>(&'a self, t: RawTime, msg: &'a [u8]) -> Record<'a> {
+        let mut r = Record::new(t, msg);
+        r.fields = self
+            .fields
+            .iter()
+            .map(|(k, v)| (std::borrow::Cow::Borrowed(*k), std::borrow::Cow::Borrowed(v.as_str())))
+            .collect();
+        r
+    }
 }
 
 /// Finds an ISO stamp starting in the first 48 bytes; returns (time, start, end).
@@ -64,9 +97,9 @@ impl Parser for Generic {
                 }
                 let rest = super::util::trim(rest);
                 let msg = if start == 0 || (start == 1 && line[0] == b'[') { rest } else { line };
-                out.record(at, Record::new(t, msg));
+                out.record(at, self.record(t, msg));
             }
-            None => out.record(at, Record::new(RawTime::None, line)),
+            None => out.record(at, self.record(RawTime::None, line)),
         }
     }
 }
@@ -89,6 +122,25 @@ mod tests {
         assert_eq!(r[2].0, RawTime::None);
         assert!(r[3].0.is_some());
         assert_eq!(r[3].2, "id=7 at 2025-10-13 19:51:04 x");
+    }
+
+    #[test]
+    fn must_gather_pod_logs_name_their_pod() {
+        let path = "must-gather.local.5/quay-io-openshift-must-gather-sha256-0a1b/namespaces/openstack/pods/libvirt-libvirt-default-4x9kq/libvirt/libvirt/logs/previous.log";
+        let got = run(
+            parser(&SourceCtx { path: path.into(), ..SourceCtx::default() }),
+            "2025-03-11T00:14:07.123456789Z + exec libvirtd --listen\n",
+        );
+        let crate::formats::testing::Got::Rec { fields, .. } = &got[0] else { panic!() };
+        assert_eq!(
+            fields,
+            &[
+                ("namespace".into(), "openstack".into()),
+                ("pod".into(), "libvirt-libvirt-default-4x9kq".into()),
+                ("container".into(), "libvirt".into())
+            ]
+        );
+        assert!(pod_log_fields("a/namespaces/x/pods/p/c/d/logs/current.log").is_empty());
     }
 
     #[test]

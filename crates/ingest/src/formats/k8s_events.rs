@@ -236,6 +236,9 @@ struct K8sParser {
     table_indent: usize,
     pod: Option<String>,
     namespace: Option<String>,
+    /// describe: inside `Containers:` / `Init Containers:`, and the container being read.
+    in_containers: bool,
+    container: Vec<(LinePos, Vec<u8>)>,
 }
 
 /// Maps one event object; `None` when the object is not an event.
@@ -440,6 +443,9 @@ impl K8sParser {
                 return;
             }
         }
+        if self.pod.is_some() && self.describe_container(at, line, indent, out) {
+            return;
+        }
         if indent == 0 {
             if let Some(v) = line.strip_prefix(b"Name:") {
                 self.pod = Some(text(trim(v)).into_owned());
@@ -458,6 +464,122 @@ impl K8sParser {
             out.skip(at);
         } else {
             out.unparsed(at, line);
+        }
+    }
+
+    /// A line of a `kubectl describe pod`'s `Containers:` section; true when it was taken.
+    fn describe_container(&mut self, at: LinePos, line: &[u8], indent: usize, out: &mut dyn Sink) -> bool {
+        let t = trim(line);
+        if indent == 0 {
+            self.flush_container(out);
+            self.in_containers = matches!(t, b"Containers:" | b"Init Containers:" | b"Ephemeral Containers:");
+            if self.in_containers {
+                out.skip(at);
+            }
+            return self.in_containers;
+        }
+        if !self.in_containers {
+            return false;
+        }
+        if indent == 2 && t.ends_with(b":") {
+            self.flush_container(out);
+            self.container.push((at, line.to_vec()));
+            return true;
+        }
+        if indent >= 4 && !self.container.is_empty() {
+            self.container.push((at, line.to_vec()));
+            return true;
+        }
+        false
+    }
+
+    /// Emits a container of `kubectl describe pod`: a record at its name (id, image, ready, restart
+    /// count), one at `State:` and one at `Last State:` (reason, exit code, started, finished), dated
+    /// by the times they state.
+    fn flush_container(&mut self, out: &mut dyn Sink) {
+        let lines = std::mem::take(&mut self.container);
+        let Some((name_at, name_line)) = lines.first() else { return };
+        let name = text(trim(name_line).strip_suffix(b":").unwrap_or(trim(name_line))).into_owned();
+        // key: value pairs, by the line they are on; sub-keys of State / Last State by their parent.
+        let mut top: Vec<(&[u8], String)> = Vec::new();
+        let mut sub: Vec<(usize, &[u8], String)> = Vec::new();
+        let mut parent = None;
+        for (i, (_, l)) in lines.iter().enumerate().skip(1) {
+            let indent = l.len() - l.iter().skip_while(|c| **c == b' ').count();
+            let t = trim(l);
+            let Some(c) = memchr::memchr(b':', t) else { continue };
+            let (k, v) = (&t[..c], text(trim(&t[c + 1..])).into_owned());
+            if indent == 4 {
+                parent = matches!(k, b"State" | b"Last State").then_some(i);
+                top.push((k, v));
+            } else if let (Some(p), true) = (parent, indent >= 6) {
+                sub.push((p, k, v));
+            }
+        }
+        let get = |k: &[u8]| top.iter().find(|(x, _)| *x == k).map(|(_, v)| v.clone());
+        let mut common: Vec<(Cow<'static, str>, Cow<'static, str>)> = Vec::new();
+        if let Some(p) = &self.pod {
+            common.push((Cow::Borrowed("pod"), Cow::Owned(p.clone())));
+        }
+        if let Some(n) = &self.namespace {
+            common.push((Cow::Borrowed("namespace"), Cow::Owned(n.clone())));
+        }
+        common.push((Cow::Borrowed("container"), Cow::Owned(name)));
+        if let Some(id) = get(b"Container ID").filter(|v| !v.is_empty()) {
+            let id = id.split_once("://").map_or(id.clone(), |(_, x)| x.to_string());
+            common.push((Cow::Borrowed("container_id"), Cow::Owned(id)));
+        }
+        let anchor = self.anchor.map_or(RawTime::Snapshot, |a| RawTime::Exact {
+            unix_nanos: a.saturating_mul(1_000_000_000),
+            offset_secs: 0,
+        });
+        let mut first = Record { time: anchor, program: Some(Cow::Borrowed("kubectl describe")), ..Record::default() };
+        first.message = Cow::Borrowed(trim(name_line));
+        first.fields = common.clone();
+        for (k, f) in [(&b"Restart Count"[..], "restarts"), (b"Ready", "ready"), (b"Image", "image")] {
+            if let Some(v) = get(k) {
+                first.fields.push((Cow::Borrowed(f), Cow::Owned(v)));
+            }
+        }
+        out.record(*name_at, first);
+        for (i, (at, l)) in lines.iter().enumerate().skip(1) {
+            let t = trim(l);
+            let which = if t.starts_with(b"State:") {
+                "state"
+            } else if t.starts_with(b"Last State:") {
+                "last_state"
+            } else {
+                out.attach(*at, l);
+                continue;
+            };
+            let value = text(trim(&t[memchr::memchr(b':', t).map_or(0, |c| c + 1)..])).into_owned();
+            if value.is_empty() {
+                out.attach(*at, l);
+                continue;
+            }
+            let subs: Vec<(&[u8], &String)> = sub.iter().filter(|(p, _, _)| *p == i).map(|(_, k, v)| (*k, v)).collect();
+            let sub_of = |k: &[u8]| subs.iter().find(|(x, _)| *x == k).map(|(_, v)| (*v).clone());
+            // Dated by when it ended, else when it started.
+            let time = sub_of(b"Finished")
+                .or_else(|| sub_of(b"Started"))
+                .and_then(|v| crate::time::clock::parse_date_output(v.as_bytes()))
+                .unwrap_or(anchor);
+            let mut r = Record { time, program: Some(Cow::Borrowed("kubectl describe")), ..Record::default() };
+            r.message = Cow::Borrowed(t);
+            r.fields = common.clone();
+            r.fields.push((Cow::Borrowed(which), Cow::Owned(value)));
+            for (k, f) in [
+                (&b"Reason"[..], "reason"),
+                (b"Exit Code", "exit_code"),
+                (b"Started", "started"),
+                (b"Finished", "finished"),
+                (b"Signal", "signal"),
+            ] {
+                if let Some(v) = sub_of(k) {
+                    r.fields.push((Cow::Borrowed(f), Cow::Owned(v)));
+                }
+            }
+            out.record(*at, r);
         }
     }
 
@@ -557,6 +679,7 @@ impl Parser for K8sParser {
     }
 
     fn finish(&mut self, out: &mut dyn Sink) {
+        self.flush_container(out);
         match self.mode {
             Mode::Json => self.stream.finish_to(out),
             Mode::Yaml => self.flush_yaml(out),
@@ -672,6 +795,68 @@ mod tests {
     }
 
     #[test]
+    fn describe_container_states() {
+        // kubectl describe pod: a container restarted after a kill (exit 137), now waiting in back-off.
+        let text = r#"Name:             libvirt-libvirt-default-4x9kq
+Namespace:        openstack
+Init Containers:
+  init:
+    Container ID:   containerd://0a1b2c3d4e5f
+    State:          Terminated
+      Reason:       Completed
+      Exit Code:    0
+      Started:      Mon, 10 Mar 2025 08:00:01 +0900
+      Finished:     Mon, 10 Mar 2025 08:00:03 +0900
+    Ready:          True
+    Restart Count:  0
+Containers:
+  libvirt:
+    Container ID:   containerd://753ac7cfab3c9d1e2f3a4b5c6d7e8f90
+    Image:          docker.io/openstackhelm/libvirt:2024.1-ubuntu_jammy
+    Command:
+      /tmp/libvirt.sh
+    State:          Waiting
+      Reason:       CrashLoopBackOff
+    Last State:     Terminated
+      Reason:       Error
+      Exit Code:    137
+      Started:      Tue, 11 Mar 2025 08:52:10 +0900
+      Finished:     Tue, 11 Mar 2025 08:58:40 +0900
+    Ready:          False
+    Restart Count:  7
+    Liveness:       exec [/tmp/libvirt-liveness.sh] delay=30s timeout=10s period=10s #success=1 #failure=3
+Conditions:
+  Type              Status
+  Ready             False
+"#;
+        let got = run(p(), text);
+        assert!(!got.iter().any(|g| matches!(g, Got::Unparsed(..))), "{got:?}");
+        let at = |l: u64| {
+            got.iter()
+                .find(|g| matches!(g, Got::Rec { line, .. } if *line == l))
+                .unwrap_or_else(|| panic!("{l}: {got:?}"))
+        };
+        let c = at(14);
+        assert_eq!(
+            (field(c, "container"), field(c, "restarts"), field(c, "ready")),
+            (Some("libvirt"), Some("7"), Some("False"))
+        );
+        assert_eq!(field(c, "container_id"), Some("753ac7cfab3c9d1e2f3a4b5c6d7e8f90"));
+        assert_eq!(field(c, "pod"), Some("libvirt-libvirt-default-4x9kq"));
+        assert_eq!((field(at(19), "state"), field(at(19), "reason")), (Some("Waiting"), Some("CrashLoopBackOff")));
+        let last = at(21);
+        assert_eq!(
+            (field(last, "last_state"), field(last, "exit_code"), field(last, "reason")),
+            (Some("Terminated"), Some("137"), Some("Error"))
+        );
+        // 2025-03-11 08:58:40 +0900
+        let Got::Rec { time, .. } = last else { panic!() };
+        assert_eq!(*time, RawTime::Exact { unix_nanos: 1_741_651_120 * 1_000_000_000, offset_secs: 9 * 3600 });
+        assert_eq!(field(at(6), "exit_code"), Some("0"));
+        assert!(got.iter().any(|g| *g == Got::Attach(28, "    Liveness:       exec [/tmp/libvirt-liveness.sh] delay=30s timeout=10s period=10s #success=1 #failure=3".into())));
+    }
+
+    #[test]
     fn describe_events_section() {
         let text = "Name:             libvirt-libvirt-default-x7k2p\n\
 Namespace:        openstack\n\
@@ -685,7 +870,8 @@ Events:\n\
   Warning  Unhealthy  5m (x12 over 40m)   kubelet  Liveness probe failed: timeout\n\
   Normal   Pulled     2m                  kubelet  Container image \"libvirt:2024.1\" already present on machine\n";
         let got = run(p(), text);
-        let recs: Vec<&Got> = got.iter().filter(|g| matches!(g, Got::Rec { .. })).collect();
+        let recs: Vec<&Got> =
+            got.iter().filter(|g| matches!(g, Got::Rec { program: Some(p), .. } if p != "kubectl describe")).collect();
         assert_eq!(recs.len(), 2);
         assert_eq!(field(recs[0], "count"), Some("12"));
         assert_eq!(field(recs[0], "pod"), Some("libvirt-libvirt-default-x7k2p"));

@@ -31,6 +31,7 @@ pub mod oslo;
 pub mod prefixed;
 pub mod snapshot;
 pub mod syslog;
+pub mod terminal;
 
 /// Position of a physical line in its source: 1-based line number and byte offset of its first byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -159,6 +160,12 @@ pub static SPECS: &[FormatSpec] = &[
     },
     FormatSpec { format: Format::CommandLog, detect: cmdlog::detect, path_hint: no_hint, parser: cmdlog::parser },
     FormatSpec {
+        format: Format::Terminal,
+        detect: terminal::detect,
+        path_hint: terminal::path_hint,
+        parser: terminal::parser,
+    },
+    FormatSpec {
         format: Format::Snapshot,
         detect: snapshot::detect,
         path_hint: snapshot::path_hint,
@@ -180,6 +187,15 @@ pub fn spec(format: Format) -> &'static FormatSpec {
 /// Each format scores the share of sampled non-blank lines it recognises plus its path hint; the
 /// best score above 0.3 wins, earlier registry entries winning ties. Anything else is `Generic`.
 pub fn detect(path: &str, sample: &[&[u8]]) -> Format {
+    // Archive members may be named `./sos_commands/...` (`tar -C dir -cf x.tar .`).
+    let normal;
+    let path = if path.contains("!./") {
+        normal = path.replace("!./", "!");
+        normal.as_str()
+    } else {
+        path
+    };
+    let path = path.trim_start_matches("./");
     let lines: Vec<&[u8]> = sample.iter().copied().filter(|l| !l.iter().all(u8::is_ascii_whitespace)).collect();
     // journalctl's own header settles it: `-o short` lines are otherwise identical to syslog.
     if lines.first().is_some_and(|l| {
@@ -193,6 +209,15 @@ pub fn detect(path: &str, sample: &[&[u8]]) -> Format {
     // outnumber the headers many times over.
     if lines.first().is_some_and(|l| cmdlog::is_header(l)) {
         return Format::CommandLog;
+    }
+    // A terminal session: its commands' outputs outnumber its prompts.
+    if terminal::is_session(&lines) {
+        return Format::Terminal;
+    }
+    // A command output that opens with its table's header (`PID USER TIME COMMAND`, `Filesystem ...
+    // Mounted on`) or top's summary: its rows may be in no shape another format claims either.
+    if lines.first().is_some_and(|l| snapshot::opens_output(l)) {
+        return Format::Snapshot;
     }
     let mut best = (Format::Generic, 0.3f32);
     for spec in SPECS {
@@ -316,6 +341,7 @@ pub(crate) mod testing {
             line: u64,
             time: RawTime,
             boot: Option<i64>,
+            boot_id: Option<String>,
             host: Option<String>,
             program: Option<String>,
             pid: Option<u32>,
@@ -341,6 +367,7 @@ pub(crate) mod testing {
                 line: at.line,
                 time: r.time,
                 boot: r.boot_nanos,
+                boot_id: r.boot_id.map(|b| b.into_owned()),
                 host: r.host.map(|h| h.into_owned()),
                 program: r.program.map(|h| h.into_owned()),
                 pid: r.pid,

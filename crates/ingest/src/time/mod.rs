@@ -5,6 +5,7 @@
 //! the job of [`resolve`], once every source has been read.
 
 pub mod civil;
+pub mod clock;
 pub mod date_output;
 pub mod resolve;
 

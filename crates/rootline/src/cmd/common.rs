@@ -17,7 +17,8 @@ pub struct InputArgs {
     pub paths: Vec<PathBuf>,
 
     /// Read every file as this input format instead of detecting it: syslog, journal, kernel, klog,
-    /// logfmt, cri, oslo, libvirt, k8s-events, jsonlines, snapshot, command-log, generic, plain.
+    /// logfmt, cri, oslo, libvirt, k8s-events, jsonlines, snapshot, command-log, terminal, generic,
+    /// plain.
     #[arg(long = "input-format", value_name = "FORMAT")]
     pub input_format: Option<String>,
 
