@@ -63,7 +63,8 @@ pub const MAX_HOPS: usize = 6;
 pub const STORAGE_FAMILIES: &[&str] = &["multipath", "block", "scsi", "iscsi", "fc", "nvme", "nfs", "fs", "ceph"];
 
 /// The alias-graph nodes a finding's entities denote, plus what its message names implicitly
-/// (`Connection to libvirt lost` is about libvirtd).
+/// (`Connection to libvirt lost`, a state change lock timeout and libvirtd's own errors are about
+/// libvirtd).
 pub fn nodes_of(f: &Finding, g: &HostGraph) -> Vec<Node> {
     let mut out = Vec::new();
     for (k, vals) in &f.entities {
@@ -74,7 +75,14 @@ pub fn nodes_of(f: &Finding, g: &HostGraph) -> Vec<Node> {
             out.extend(g.nodes_of(k, v));
         }
     }
-    if matches!(f.signature.as_str(), "libvirt.connection-lost" | "libvirt.daemon-unresponsive") {
+    if matches!(
+        f.signature.as_str(),
+        "libvirt.connection-lost"
+            | "libvirt.daemon-unresponsive"
+            | "libvirt.state-lock-timeout"
+            | "libvirt.daemon-error"
+            | "libvirt.error"
+    ) {
         out.push(Node::new("daemon", "libvirtd"));
     }
     out.sort();
