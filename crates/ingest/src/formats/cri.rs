@@ -8,7 +8,9 @@
 //! without a separator, with the following lines of the same stream up to the `F` line, as one record
 //! at the first line. Namespace, pod, pod uid, container and container id come from the path; the
 //! program is the container name. When the message itself starts with a klog, oslo.log, libvirt or
-//! logfmt header, its severity is taken (the CRI time is kept).
+//! logfmt header, its severity is taken (the CRI time is kept). A container that writes oslo.log
+//! lines logs a traceback line by line, each with its own header: those lines are joined to the
+//! error they belong to, as they are in a log file.
 //!
 //! See: Kubernetes CRI `pkg/kubelet/kuberuntime/logs/logs.go` (`parseCRILog`: "time stream tag log",
 //! tags `P`/`F` separated by `:`), KEP-2186 / kubelet log path layout (`BuildContainerLogsDirectory`,
@@ -39,7 +41,7 @@ pub fn path_hint(path: &str) -> f32 {
 
 /// A CRI parser; names come from the kubelet log path.
 pub fn parser(ctx: &SourceCtx) -> Box<dyn Parser> {
-    Box::new(CriParser { names: path_fields(&ctx.path), pending: [None, None] })
+    Box::new(CriParser { names: path_fields(&ctx.path), pending: [None, None], oslo: [None, None], decided: false })
 }
 
 /// (field, value) pairs the path states, with the container name first when there is one.
@@ -90,6 +92,30 @@ struct CriParser {
     names: Vec<(&'static str, String)>,
     /// Pending partial records, per stream (stdout, stderr).
     pending: [Option<Pending>; 2],
+    /// When the container writes oslo.log lines (nova, cinder, neutron): an oslo reader per
+    /// stream that says which lines continue the record before them (a traceback logged line by
+    /// line, each with its own header), so a traceback is one record as in a log file.
+    oslo: [Option<Box<dyn Parser>>; 2],
+    /// Whether the first message has been looked at to choose the above.
+    decided: bool,
+}
+
+/// What an inner reader said of one line: a record of its own, or a continuation.
+#[derive(Default)]
+struct Verdict {
+    record: bool,
+    attach: bool,
+}
+
+impl Sink for Verdict {
+    fn record(&mut self, _: LinePos, _: Record<'_>) {
+        self.record = true;
+    }
+    fn attach(&mut self, _: LinePos, _: &[u8]) {
+        self.attach = true;
+    }
+    fn skip(&mut self, _: LinePos) {}
+    fn unparsed(&mut self, _: LinePos, _: &[u8]) {}
 }
 
 /// The parts of a CRI line.
@@ -134,7 +160,24 @@ pub(crate) fn inner_severity(msg: &[u8]) -> Option<Severity> {
 }
 
 impl CriParser {
-    fn emit(&self, at: LinePos, time: RawTime, stream: usize, msg: &[u8], out: &mut dyn Sink) {
+    fn emit(&mut self, at: LinePos, time: RawTime, stream: usize, msg: &[u8], out: &mut dyn Sink) {
+        if !self.decided {
+            self.decided = true;
+            if super::oslo::split(msg).is_some() {
+                self.oslo = [
+                    Some(super::oslo::parser(&SourceCtx::default())),
+                    Some(super::oslo::parser(&SourceCtx::default())),
+                ];
+            }
+        }
+        if let Some(inner) = self.oslo[stream].as_mut() {
+            let mut v = Verdict::default();
+            inner.feed(at, msg, &mut v);
+            if v.attach && !v.record {
+                out.attach(at, msg);
+                return;
+            }
+        }
         let mut rec = Record::new(time, msg);
         rec.severity = inner_severity(msg);
         rec.fields = Vec::with_capacity(1 + self.names.len());
@@ -205,6 +248,30 @@ mod tests {
 
     fn field<'a>(fields: &'a [(String, String)], k: &str) -> Option<&'a str> {
         fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn an_oslo_traceback_logged_line_by_line_is_one_record() {
+        let path = "/var/log/pods/openstack_nova-compute-default-lw9tc_c3a9f0e1/nova-compute/0.log";
+        let got = run(
+            parser(&ctx(path)),
+            "2025-06-17T08:15:52.787117769Z stdout F 2025-06-17 08:15:52.787 22 ERROR nova.compute.manager [None req-a9a9] Error updating resources for node n1.: libvirt.libvirtError: Failed to connect socket\n\
+             2025-06-17T08:15:52.787128837Z stdout F 2025-06-17 08:15:52.787 22 ERROR nova.compute.manager Traceback (most recent call last):\n\
+             2025-06-17T08:15:52.787130000Z stdout F 2025-06-17 08:15:52.787 22 ERROR nova.compute.manager   File \"/usr/lib/python3/dist-packages/nova/compute/manager.py\", line 10511, in update_available_resource_for_node\n\
+             2025-06-17T08:15:52.787131000Z stdout F 2025-06-17 08:15:52.787 22 ERROR nova.compute.manager libvirt.libvirtError: Failed to connect socket to '/var/run/libvirt/virtqemud-sock': Connection refused\n\
+             2025-06-17T08:16:52.000000000Z stdout F 2025-06-17 08:16:52.000 22 INFO nova.compute.manager [None req-b1] Running periodic task\n",
+        );
+        let r = records(&got);
+        assert_eq!(r.len(), 2, "{got:?}");
+        assert!(r[0].2.contains("Error updating resources"), "{r:?}");
+        assert!(r[1].2.contains("Running periodic task"));
+        // The traceback's three lines (its start, a frame, the exception) continue the error.
+        assert!(
+            matches!(got[1], Got::Attach(2, _))
+                && matches!(got[2], Got::Attach(3, _))
+                && matches!(got[3], Got::Attach(4, _)),
+            "{got:?}"
+        );
     }
 
     #[test]
