@@ -3,13 +3,17 @@
 //! Every pattern's *necessary literals* (strings any match must contain, taken from the regex's syntax
 //! tree) go into one Aho-Corasick automaton. An event's message is scanned once by that automaton; only
 //! the patterns whose literal occurred (the candidates) run their full regex with captures. Patterns
-//! without a usable literal (rare; `rules lint` warns about them) run on every event their filter
-//! admits. With the built-in pack most events hit no literal at all and cost one automaton pass.
+//! without a usable literal (`rules lint` warns about them unless their rule only looks at events that
+//! state an error level) run on every event their filter admits. With the built-in pack most events
+//! hit no literal at all and cost one automaton pass and one comparison of their severity.
+//!
+//! Fallback rules (`fallback: true`) explain what nothing else explains: once every candidate has
+//! run on an event, the hits of fallback rules are dropped when any other rule hit the same event.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Captures, Regex};
 use regex_syntax::hir::{Class, Hir, HirKind};
-use rootline_event::{Entity, Event, EventRef};
+use rootline_event::{Entity, Event, EventRef, Severity};
 
 use crate::compile::{Pack, Signature};
 
@@ -47,6 +51,11 @@ pub struct Engine {
     lit_targets: Vec<Vec<u32>>,
     /// Targets with no usable literal: candidates on every event.
     always: Vec<u32>,
+    /// When every target of `always` belongs to a rule that needs an event to state a severity at
+    /// least this severe: events less severe (or with none) skip them with one comparison.
+    always_gate: Option<Severity>,
+    /// Per signature: a fallback rule.
+    fallback: Vec<bool>,
     /// The literals, for `rules lint` and the benchmark.
     literals: Vec<Vec<u8>>,
 }
@@ -108,7 +117,30 @@ impl Engine {
                     .expect("literal automaton within default limits"),
             )
         };
-        Engine { pack, targets, ac, lit_targets, always, literals }
+        let always_gate = always
+            .iter()
+            .map(|&t| {
+                let si = match targets[t as usize] {
+                    Target::Pattern(si, _) | Target::State(si) => si,
+                };
+                let f = &pack.signatures[si].filter;
+                if f.needs_severity {
+                    f.severity
+                } else {
+                    None
+                }
+            })
+            .try_fold(Severity::Emerg, |gate, s| s.map(|s| gate.max(s)));
+        let fallback = pack.signatures.iter().map(|s| s.fallback).collect();
+        Engine { pack, targets, ac, lit_targets, always, always_gate, fallback, literals }
+    }
+
+    /// True when the targets without a literal may fire on an event of severity `sev`.
+    fn always_admits(&self, sev: Option<Severity>) -> bool {
+        match self.always_gate {
+            None => true,
+            Some(gate) => sev.is_some_and(|s| s <= gate),
+        }
     }
 
     /// The compiled pack.
@@ -121,10 +153,18 @@ impl Engine {
         &self.literals
     }
 
-    /// Pattern sources (`rule id`, regex) that have no prefilter literal and run on every event.
+    /// Pattern sources (`rule id`, regex) that have no prefilter literal and run on every event (those
+    /// of rules that need a stated severity of `err` or worse run only on such events and are not listed).
     pub fn unfiltered(&self) -> Vec<(String, String)> {
         self.always
             .iter()
+            .filter(|&&t| {
+                let si = match self.targets[t as usize] {
+                    Target::Pattern(si, _) | Target::State(si) => si,
+                };
+                let f = &self.pack.signatures[si].filter;
+                !(f.needs_severity && f.severity.is_some_and(|s| s <= Severity::Err))
+            })
             .map(|&t| match self.targets[t as usize] {
                 Target::Pattern(si, pi) => {
                     let s = &self.pack.signatures[si];
@@ -168,11 +208,15 @@ impl Engine {
                 }
             }
         }
-        if scratch.cands.is_empty() && self.always.is_empty() {
+        let always = !self.always.is_empty() && self.always_admits(ev.severity);
+        if scratch.cands.is_empty() && !always {
             return;
         }
-        scratch.cands.extend_from_slice(&self.always);
+        if always {
+            scratch.cands.extend_from_slice(&self.always);
+        }
         scratch.cands.sort_unstable();
+        let start = out.len();
         let mut last_sig = usize::MAX;
         let mut sig_admitted = false;
         let mut sig_fired = false;
@@ -211,6 +255,18 @@ impl Engine {
                 }
             }
         }
+        // A fallback explains only what no other rule explains.
+        let hits = &out[start..];
+        if hits.iter().any(|h| self.fallback[h.sig]) && hits.iter().any(|h| !self.fallback[h.sig]) {
+            let mut i = start;
+            while i < out.len() {
+                if self.fallback[out[i].sig] {
+                    out.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        }
     }
 }
 
@@ -234,9 +290,17 @@ fn admits(sig: &Signature, ev: &EventRef<'_>, entities: &[Entity]) -> bool {
             _ => return false,
         }
     }
-    if let (Some(min), Some(s)) = (f.severity, ev.severity) {
-        if s > min {
-            return false;
+    if let Some(min) = f.severity {
+        match ev.severity {
+            Some(s) if s > min => return false,
+            None if f.needs_severity => return false,
+            _ => {}
+        }
+    }
+    for (field, re) in &f.where_fields {
+        match ev.fields.get(field) {
+            Some(v) if re.is_match(v.as_bytes()) => {}
+            _ => return false,
         }
     }
     true
@@ -609,6 +673,79 @@ mod tests {
         // No fields, no entities from them.
         let ents = crash_loop(&event("Back-off restarting failed container", &[])).unwrap();
         assert!(ents.is_empty(), "{ents:?}");
+    }
+
+    fn rule(id: &str, extra: &str, matcher: &str) -> crate::compile::Source {
+        let text = format!(
+            "id: {id}\ntitle: {{en: t, ko: 티}}\nsummary: {{en: s, ko: 에스}}\nseverity: warning\nkind: symptom\n{extra}\
+             match:\n{matcher}\ndoc:\n  detects: {{en: x}}\n  matters: {{en: x}}\n  example: x\n  \
+             next_steps: {{en: x}}\n  references: [x]\n"
+        );
+        crate::compile::Source { path: format!("{id}.yaml"), text, builtin: false }
+    }
+
+    fn fired(engine: &Engine, ev: &Event) -> Vec<String> {
+        let mut out = Vec::new();
+        engine.scan(ev, &mut Scratch::default(), &mut out);
+        out.iter().map(|h| engine.pack().signatures[h.sig].id.clone()).collect()
+    }
+
+    fn event(program: &str, sev: Option<Severity>, msg: &str, fields: &[(&str, &str)]) -> Event {
+        use rootline_event::{Format, Provenance};
+        let mut ev = Event::new(Format::Plain, Provenance::new("t", 1, 0));
+        ev.program = Some(program.into());
+        ev.severity = sev;
+        ev.set_message(msg.as_bytes());
+        for (k, v) in fields {
+            ev.fields.push(((*k).into(), (*v).into()));
+        }
+        ev
+    }
+
+    #[test]
+    fn a_fallback_stands_back_for_any_other_rule_on_the_same_event() {
+        let pack = Pack::compile(vec![
+            rule("nova.attach", "", "  patterns: ['Failed to attach volume']"),
+            rule(
+                "nova.error",
+                "fallback: true\n",
+                "  program: '^nova'\n  severity: err\n  needs_severity: true\n  patterns: ['^(?:.*?(?P<exception>\\w+Error))?']",
+            ),
+        ])
+        .unwrap();
+        let engine = Engine::new(pack);
+        // No literal, but only error lines are looked at: not an unfiltered pattern.
+        assert!(engine.unfiltered().is_empty());
+        let err = Some(Severity::Err);
+        assert_eq!(
+            fired(&engine, &event("nova.compute.manager", err, "Failed to attach volume", &[])),
+            ["nova.attach"]
+        );
+        assert_eq!(fired(&engine, &event("nova.compute.manager", err, "boom: KeyError", &[])), ["nova.error"]);
+        // Never on a line whose level is lower or unknown, nor from another program.
+        let warn = Some(Severity::Warning);
+        assert!(fired(&engine, &event("nova.compute.manager", warn, "boom: KeyError", &[])).is_empty());
+        assert!(fired(&engine, &event("nova.compute.manager", None, "boom: KeyError", &[])).is_empty());
+        assert!(fired(&engine, &event("cinder.volume.manager", err, "boom: KeyError", &[])).is_empty());
+        // Findings of a fallback say so.
+        let ev = event("nova.compute.manager", err, "boom: KeyError", &[]);
+        let a = crate::window::run(&engine, [&ev]);
+        assert!(a.findings[0].fallback && a.findings[0].has("exception", "KeyError"), "{:?}", a.findings);
+    }
+
+    #[test]
+    fn where_filters_on_event_fields() {
+        let pack = Pack::compile(vec![rule(
+            "k8s.kubelet-error",
+            "",
+            "  where: {caller: '^(?:prober|remote_runtime)\\.go:'}\n  patterns: ['failed']",
+        )])
+        .unwrap();
+        let engine = Engine::new(pack);
+        let caller = |c: &str| event("kubelet", None, "it failed", &[("caller", c)]);
+        assert_eq!(fired(&engine, &caller("prober.go:107")), ["k8s.kubelet-error"]);
+        assert!(fired(&engine, &caller("kubelet_node_status.go:70")).is_empty());
+        assert!(fired(&engine, &event("kubelet", None, "it failed", &[])).is_empty());
     }
 
     #[test]
