@@ -192,6 +192,8 @@ pub struct Signature {
     pub kind: Kind,
     /// A fallback: it explains only events no other rule hits (see [`crate::spec::SignatureSpec::fallback`]).
     pub fallback: bool,
+    /// Rule ids whose hit on the same event drops this rule's hit.
+    pub yields_to: Vec<String>,
     /// Entity kinds every firing captures.
     pub entities: Vec<String>,
     /// Entity kinds that identify one finding.
@@ -433,6 +435,17 @@ impl Pack {
         // Cross references, now that every id is known.
         let start = problems.len();
         for s in sigs.values() {
+            for (i, r) in s.yields_to.iter().enumerate() {
+                if !sigs.contains_key(r) {
+                    problems.push(Problem::new(&s.path, &format!("yields_to[{i}]"), format!("no rule has id `{r}`")));
+                } else if *r == s.id {
+                    problems.push(Problem::new(
+                        &s.path,
+                        &format!("yields_to[{i}]"),
+                        "a rule cannot yield to itself".into(),
+                    ));
+                }
+            }
             if let Some(a) = &s.absence {
                 for (field, r) in [("absence.after", &a.after), ("absence.unless", &a.unless)] {
                     if !sigs.contains_key(r) {
@@ -772,6 +785,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         severity,
         kind,
         fallback: spec.fallback,
+        yields_to: spec.yields_to,
         entities: spec.entities,
         group_by,
         doc: spec.doc,

@@ -56,6 +56,10 @@ pub struct Engine {
     always_gate: Option<Severity>,
     /// Per signature: a fallback rule.
     fallback: Vec<bool>,
+    /// Per signature: the signatures whose hit on the same event drops its hit.
+    yields_to: Vec<Vec<usize>>,
+    /// True when some rule yields to another (the per-event check is skipped otherwise).
+    any_yield: bool,
     /// The literals, for `rules lint` and the benchmark.
     literals: Vec<Vec<u8>>,
 }
@@ -132,7 +136,13 @@ impl Engine {
             })
             .try_fold(Severity::Emerg, |gate, s| s.map(|s| gate.max(s)));
         let fallback = pack.signatures.iter().map(|s| s.fallback).collect();
-        Engine { pack, targets, ac, lit_targets, always, always_gate, fallback, literals }
+        let yields_to: Vec<Vec<usize>> = pack
+            .signatures
+            .iter()
+            .map(|s| s.yields_to.iter().filter_map(|id| pack.signatures.iter().position(|x| &x.id == id)).collect())
+            .collect();
+        let any_yield = yields_to.iter().any(|y| !y.is_empty());
+        Engine { pack, targets, ac, lit_targets, always, always_gate, fallback, yields_to, any_yield, literals }
     }
 
     /// True when the targets without a literal may fire on an event of severity `sev`.
@@ -255,16 +265,24 @@ impl Engine {
                 }
             }
         }
-        // A fallback explains only what no other rule explains.
+        // A fallback explains only what no other rule explains; a rule stands back for the rules it
+        // yields to.
         let hits = &out[start..];
-        if hits.iter().any(|h| self.fallback[h.sig]) && hits.iter().any(|h| !self.fallback[h.sig]) {
-            let mut i = start;
-            while i < out.len() {
-                if self.fallback[out[i].sig] {
-                    out.remove(i);
-                } else {
-                    i += 1;
-                }
+        if hits.len() < 2 {
+            return;
+        }
+        let drop_fallbacks = hits.iter().any(|h| self.fallback[h.sig]) && hits.iter().any(|h| !self.fallback[h.sig]);
+        if !drop_fallbacks && !self.any_yield {
+            return;
+        }
+        let fired: Vec<usize> = hits.iter().map(|h| h.sig).collect();
+        let mut i = start;
+        while i < out.len() {
+            let s = out[i].sig;
+            if (drop_fallbacks && self.fallback[s]) || self.yields_to[s].iter().any(|y| fired.contains(y)) {
+                out.remove(i);
+            } else {
+                i += 1;
             }
         }
     }
@@ -731,6 +749,29 @@ mod tests {
         let ev = event("nova.compute.manager", err, "boom: KeyError", &[]);
         let a = crate::window::run(&engine, [&ev]);
         assert!(a.findings[0].fallback && a.findings[0].has("exception", "KeyError"), "{:?}", a.findings);
+    }
+
+    #[test]
+    fn a_rule_stands_back_for_the_rules_it_yields_to() {
+        let fb = "fallback: true\n";
+        let pack = Pack::compile(vec![
+            rule("libvirt.error", fb, "  severity: err\n  patterns: ['libvirtError: ']"),
+            rule(
+                "nova.error",
+                &format!("{fb}yields_to: [libvirt.error]\n"),
+                "  program: '^nova'\n  severity: err\n  needs_severity: true\n  patterns: ['^']",
+            ),
+        ])
+        .unwrap();
+        let engine = Engine::new(pack);
+        let err = Some(Severity::Err);
+        let ev = event("nova.virt.libvirt.driver", err, "libvirtError: internal error", &[]);
+        assert_eq!(fired(&engine, &ev), ["libvirt.error"]);
+        assert_eq!(fired(&engine, &event("nova.compute.manager", err, "KeyError: 'x'", &[])), ["nova.error"]);
+        // A dangling id is a problem of the pack.
+        let err =
+            Pack::compile(vec![rule("nova.error", "yields_to: [libvirt.nope]\n", "  patterns: ['x+y']")]).unwrap_err();
+        assert!(err.to_string().contains("yields_to[0]: no rule has id `libvirt.nope`"), "{err}");
     }
 
     #[test]

@@ -50,6 +50,10 @@ pub struct SignatureSpec {
     /// `fallback` and are a root-cause candidate only in an incident with nothing more specific.
     #[serde(default)]
     pub fallback: bool,
+    /// Rule ids this rule stands back for: its hit on an event is dropped when one of them hit the
+    /// same event (a fallback of one family that yields to another family's fallback).
+    #[serde(default)]
+    pub yields_to: Vec<String>,
     /// Entity kinds every firing must capture (`dm`, `devt`, `disk`, `map`, `path`, `pid`, `comm`, ...).
     #[serde(default)]
     pub entities: Vec<String>,
