@@ -229,9 +229,31 @@ fn oslo_severity(level: &str) -> Option<Severity> {
     })
 }
 
+fn logfmt_level_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // See rootline-ingest formats/logfmt.rs (`level_of`): a pair line whose level key comes early.
+    RE.get_or_init(|| Regex::new(r"^[a-z]+=\S*(?: [a-z]+=\S*)*? (?:level|lvl)=(?P<lvl>[a-z]+)").expect("static regex"))
+}
+
 /// Reads an application header at the start of the event's first line, the way ingest does, and
-/// returns the message after it.
-fn app_header<'a>(ev: &mut Event, line: &'a str) -> &'a str {
+/// returns the message after it. A klog header is always moved into fields; inside a syslog line
+/// (`wrapped`) the oslo.log, libvirtd and logfmt headers give the severity only and stay in the
+/// message, as ingest reads them there; at the start of a file's line they are that file's format.
+fn app_header<'a>(ev: &mut Event, line: &'a str, wrapped: bool) -> &'a str {
+    if wrapped {
+        if klog_re().is_match(line) {
+            return app_header(ev, line, false);
+        }
+        let level = oslo_re()
+            .captures(line)
+            .and_then(|c| oslo_severity(&c["lvl"]))
+            .or_else(|| libvirtd_re().captures(line).and_then(|c| Severity::from_word(&c["lvl"])))
+            .or_else(|| logfmt_level_re().captures(line).and_then(|c| Severity::from_word(&c["lvl"])));
+        if level.is_some() {
+            ev.severity = level;
+        }
+        return line;
+    }
     if let Some(c) = klog_re().captures(line) {
         ev.severity = Severity::from_word(&c["lvl"]);
         ev.fields.push(("caller".into(), c["caller"].into()));
@@ -391,7 +413,8 @@ fn case_event(case: &CaseSpec, text: &str, path: &str, n: u64) -> Event {
             line = &line[m.end()..];
         }
         if i == 0 {
-            line = app_header(&mut ev, line);
+            let wrapped = ev.format == Format::Syslog;
+            line = app_header(&mut ev, line, wrapped);
         } else if let Some(m) = oslo_re().find(line) {
             // oslo.log writes every traceback line with the record's header (and its context).
             line = &line[m.end()..];
@@ -499,6 +522,13 @@ mod tests {
         assert_eq!(ev.message_str(), "[instance: 4f2f9a1c] Boom\nTraceback (most recent call last):");
         assert_eq!((field(&ev, "request_id"), field(&ev, "instance")), (Some("req-6c1f"), Some("4f2f9a1c")));
         assert!(ev.time.is_some());
+        // Inside a syslog line an oslo.log, libvirtd or logfmt header gives the severity only.
+        let ev = one("Nov 24 17:54:42 matrix_03 libvirtd: 2018-11-24 09:54:42.785+0000: 1809955: error : virNetSocketReadWire:1808 : End of file");
+        assert_eq!((ev.program.as_deref(), ev.severity), (Some("libvirtd"), Some(Severity::Err)));
+        assert!(ev.message_str().starts_with("2018-11-24 09:54:42.785+0000: 1809955: error"));
+        assert!(field(&ev, "func").is_none());
+        let ev = one("Apr 16 14:12:08 node containerd[8563]: time=\"2024-04-16T14:12:08+08:00\" level=error msg=\"x\"");
+        assert_eq!(ev.severity, Some(Severity::Err));
         // libvirtd: function as a field, the message after it.
         let ev = one("2025-10-13 10:58:01.123+0000: 4242: error : qemuMonitorIO:580 : internal error: End of file from qemu monitor");
         assert_eq!((ev.program.as_deref(), ev.severity, ev.pid), (Some("libvirtd"), Some(Severity::Err), Some(4242)));
