@@ -211,7 +211,7 @@ fn libvirtd_re() -> &'static Regex {
     // See rootline-ingest formats/libvirt.rs (`split_daemon`).
     RE.get_or_init(|| {
         Regex::new(
-            r"^(?P<t>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d{4}|Z)): (?P<pid>\d+): (?P<lvl>debug|info|warning|error) : (?P<func>\S+):\d+ : ",
+            r"^(?P<t>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d{4}|Z)): (?P<pid>\d+): (?P<lvl>debug|info|warning|error) : (?P<func>\S+:\d+) : ",
         )
         .expect("static regex")
     })
@@ -532,7 +532,7 @@ mod tests {
         // libvirtd: function as a field, the message after it.
         let ev = one("2025-10-13 10:58:01.123+0000: 4242: error : qemuMonitorIO:580 : internal error: End of file from qemu monitor");
         assert_eq!((ev.program.as_deref(), ev.severity, ev.pid), (Some("libvirtd"), Some(Severity::Err), Some(4242)));
-        assert_eq!(field(&ev, "func"), Some("qemuMonitorIO"));
+        assert_eq!(field(&ev, "func"), Some("qemuMonitorIO:580"));
         assert_eq!(ev.message_str(), "internal error: End of file from qemu monitor");
         // Near misses stay plain.
         let ev = one("E1013 is not a klog header");
