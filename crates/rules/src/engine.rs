@@ -46,6 +46,8 @@ enum Target {
 pub struct Engine {
     pack: Pack,
     targets: Vec<Target>,
+    /// Index of the first target of a fallback rule (they are last).
+    first_fallback: u32,
     ac: Option<AhoCorasick>,
     /// For each literal of the automaton, the targets it admits.
     lit_targets: Vec<Vec<u32>>,
@@ -70,20 +72,31 @@ pub struct Scratch {
     seen: Vec<u32>,
     stamp: u32,
     cands: Vec<u32>,
+    /// Signatures that hit the current event (for `yields_to`).
+    fired: Vec<usize>,
 }
 
 impl Engine {
     /// Builds the prefilter over every pattern of `pack`.
     pub fn new(pack: Pack) -> Engine {
+        // Fallback rules' targets come last: candidates run in target order, so once a rule that is
+        // not a fallback hit an event, the fallbacks (whose hits would be dropped) need not run.
         let mut targets = Vec::new();
-        for (si, s) in pack.signatures.iter().enumerate() {
-            for pi in 0..s.patterns.len() {
-                targets.push(Target::Pattern(si, pi));
+        let mut first_fallback = None;
+        for fallbacks in [false, true] {
+            if fallbacks {
+                first_fallback = Some(targets.len() as u32);
             }
-            if s.state.is_some() {
-                targets.push(Target::State(si));
+            for (si, s) in pack.signatures.iter().enumerate().filter(|(_, s)| s.fallback == fallbacks) {
+                for pi in 0..s.patterns.len() {
+                    targets.push(Target::Pattern(si, pi));
+                }
+                if s.state.is_some() {
+                    targets.push(Target::State(si));
+                }
             }
         }
+        let first_fallback = first_fallback.unwrap_or(targets.len() as u32);
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut lit_targets: Vec<Vec<u32>> = Vec::new();
         let mut always = Vec::new();
@@ -142,7 +155,19 @@ impl Engine {
             .map(|s| s.yields_to.iter().filter_map(|id| pack.signatures.iter().position(|x| &x.id == id)).collect())
             .collect();
         let any_yield = yields_to.iter().any(|y| !y.is_empty());
-        Engine { pack, targets, ac, lit_targets, always, always_gate, fallback, yields_to, any_yield, literals }
+        Engine {
+            pack,
+            targets,
+            first_fallback,
+            ac,
+            lit_targets,
+            always,
+            always_gate,
+            fallback,
+            yields_to,
+            any_yield,
+            literals,
+        }
     }
 
     /// True when the targets without a literal may fire on an event of severity `sev`.
@@ -231,6 +256,10 @@ impl Engine {
         let mut sig_admitted = false;
         let mut sig_fired = false;
         for &t in &scratch.cands {
+            // Every hit so far is of a specific rule: a fallback's would be dropped, so none runs.
+            if t >= self.first_fallback && out.len() > start && !self.fallback[out[out.len() - 1].sig] {
+                break;
+            }
             let (si, target) = match self.targets[t as usize] {
                 Target::Pattern(si, _) => (si, self.targets[t as usize]),
                 Target::State(si) => (si, self.targets[t as usize]),
@@ -275,16 +304,19 @@ impl Engine {
         if !drop_fallbacks && !self.any_yield {
             return;
         }
-        let fired: Vec<usize> = hits.iter().map(|h| h.sig).collect();
-        let mut i = start;
-        while i < out.len() {
-            let s = out[i].sig;
-            if (drop_fallbacks && self.fallback[s]) || self.yields_to[s].iter().any(|y| fired.contains(y)) {
-                out.remove(i);
-            } else {
-                i += 1;
+        scratch.fired.clear();
+        scratch.fired.extend(hits.iter().map(|h| h.sig));
+        let mut w = start;
+        for r in start..out.len() {
+            let s = out[r].sig;
+            let drop =
+                (drop_fallbacks && self.fallback[s]) || self.yields_to[s].iter().any(|y| scratch.fired.contains(y));
+            if !drop {
+                out.swap(w, r);
+                w += 1;
             }
         }
+        out.truncate(w);
     }
 }
 
