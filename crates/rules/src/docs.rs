@@ -33,7 +33,8 @@ fn labels(lang: Lang) -> Labels {
             tests: "Test cases",
             fires: "fires",
             quiet: "quiet",
-            fallback: "yes: only for error lines no other rule explains; a root cause only where nothing more specific is",
+            fallback:
+                "yes: only for error lines no other rule explains; a root cause only where nothing more specific is",
             yields_to: "yields to",
         },
         Lang::Ko => Labels {
@@ -46,7 +47,8 @@ fn labels(lang: Lang) -> Labels {
             tests: "테스트 케이스",
             fires: "탐지",
             quiet: "미탐지",
-            fallback: "예: 다른 rule이 설명하지 않는 error 줄에만 적용되며, 더 구체적인 것이 없을 때만 근본 원인 후보입니다",
+            fallback:
+                "예: 다른 rule이 설명하지 않는 error 줄에만 적용되며, 더 구체적인 것이 없을 때만 근본 원인 후보입니다",
             yields_to: "양보 대상",
         },
     }
