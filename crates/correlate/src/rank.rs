@@ -414,13 +414,13 @@ mod tests {
     #[test]
     fn a_fallback_is_a_candidate_only_without_anything_specific() {
         let mut fs = vec![
-            f("nova.error#1", Kind::Symptom, 0),
+            f("openstack.service-error#1", Kind::Symptom, 0),
             f("libvirt.connection-lost#1", Kind::Symptom, 30),
             f("k8s.container-restarted#1", Kind::Symptom, 20),
         ];
         fs[0].fallback = true;
         let ls = vec![
-            l("nova.error#1", "libvirt.connection-lost#1", 0.5),
+            l("openstack.service-error#1", "libvirt.connection-lost#1", 0.5),
             l("k8s.container-restarted#1", "libvirt.connection-lost#1", 0.6),
         ];
         let groups = crate::incident::group(&fs, &ls);

@@ -36,12 +36,12 @@ fn a_fallback_never_outranks_a_specific_finding() {
         event(1, 0, "nova.compute.manager", Severity::Err, NOVA_ERROR),
         event(2, 600, "nova.virt.libvirt.host", Severity::Warning, "Connection to libvirt lost: 1"),
     ]);
-    let fb = a.findings.iter().find(|f| f.signature == "nova.error").expect("the fallback fired");
+    let fb = a.findings.iter().find(|f| f.signature == "openstack.service-error").expect("the fallback fired");
     assert!(fb.fallback && fb.entities["exception"] == ["nova.exception.HypervisorUnavailable"], "{fb:?}");
     assert!(a.findings.iter().any(|f| f.signature == "libvirt.connection-lost" && !f.fallback));
     assert_eq!(a.incidents.len(), 2, "{:#?}", a.incidents);
     assert_eq!(a.incidents[0].root_cause.signature, "libvirt.connection-lost");
-    assert_eq!(a.incidents[1].root_cause.signature, "nova.error");
+    assert_eq!(a.incidents[1].root_cause.signature, "openstack.service-error");
     assert!(a.incidents[1].root_cause.confidence < a.incidents[0].root_cause.confidence);
     // The report of the specific incident does not call its root a general rule's.
     let md = render(&a, &Pack::builtin().unwrap(), &Options { format: Out::Markdown, lang: Lang::En, redact: false })
@@ -53,7 +53,7 @@ fn a_fallback_never_outranks_a_specific_finding() {
 fn alone_a_fallback_names_the_layer_and_says_so() {
     let a = analyse(&[event(1, 0, "nova.compute.manager", Severity::Err, NOVA_ERROR)]);
     assert_eq!(a.incidents.len(), 1);
-    assert_eq!(a.incidents[0].root_cause.signature, "nova.error");
+    assert_eq!(a.incidents[0].root_cause.signature, "openstack.service-error");
     assert!(a.incidents[0].root_cause.confidence <= 0.15, "{}", a.incidents[0].root_cause.confidence);
     let pack = Pack::builtin().unwrap();
     let md = render(&a, &pack, &Options { format: Out::Markdown, lang: Lang::En, redact: false }).unwrap();

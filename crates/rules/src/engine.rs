@@ -357,13 +357,15 @@ fn admits(sig: &Signature, ev: &EventRef<'_>, entities: &[Entity]) -> bool {
 }
 
 /// Copies the event fields named in the rule's `match.fields` into the hit's entities, unless a
-/// capture already gave that kind.
+/// capture already gave that kind. The name `program` stands for the event's program (a logger, a
+/// container, a daemon), which is not one of its fields.
 fn add_field_entities(sig: &Signature, ev: &EventRef<'_>, hit: &mut Hit) {
     for (kind, field) in &sig.fields {
         if hit.entities.iter().any(|(k, _)| k == kind) {
             continue;
         }
-        if let Some(v) = ev.fields.get(field).as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        let value = if field == "program" { ev.program.map(std::borrow::Cow::Borrowed) } else { ev.fields.get(field) };
+        if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             hit.entities.push((kind.clone(), v.to_string()));
         }
     }

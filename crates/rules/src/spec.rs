@@ -118,8 +118,9 @@ pub struct MatchSpec {
     /// Entities computed from captures: `dm: "dm-${_minor}"` (regex replacement syntax).
     #[serde(default)]
     pub set: BTreeMap<String, String>,
-    /// Entities copied from the event's structured fields, entity kind to field name (`pod: pod`);
-    /// a capture of the same kind wins, and an absent or empty field adds nothing.
+    /// Entities copied from the event's structured fields, entity kind to field name (`pod: pod`;
+    /// `program` names the event's program); a capture of the same kind wins, and an absent or
+    /// empty field adds nothing.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
     /// Match only the first line (the record's own line), not attached continuation lines.
