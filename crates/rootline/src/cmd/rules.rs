@@ -65,7 +65,9 @@ enum Sub {
         #[arg(long)]
         check: bool,
     },
-    /// Print every pattern of the pack, one per line, capture groups made non-capturing (for `rg -f`).
+    /// Print every pattern of the pack, one per line, capture groups made non-capturing (for `rg -f`);
+    /// patterns that match an empty line (a fallback's "any error line", which needs the line's
+    /// level) are left out: a grep would count every line.
     Patterns,
     /// Read inputs and print the findings (and candidate causal edges with --links).
     #[command(mut_arg("format", |a| a.help("Output format: text (default) or json (one object with `findings`, as \
@@ -191,7 +193,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             let names = regex::Regex::new(r"\(\?P?<[A-Za-z_][A-Za-z0-9_]*>").expect("static regex");
             for s in &pack.signatures {
                 for p in &s.pattern_sources {
-                    writeln!(w, "{}", names.replace_all(p, "(?:"))?;
+                    let any_line = regex::bytes::RegexBuilder::new(p)
+                        .multi_line(true)
+                        .build()
+                        .is_ok_and(|r| r.is_match(b""));
+                    if !any_line {
+                        writeln!(w, "{}", names.replace_all(p, "(?:"))?;
+                    }
                 }
             }
             ExitCode::SUCCESS
