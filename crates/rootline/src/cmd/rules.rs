@@ -193,10 +193,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             let names = regex::Regex::new(r"\(\?P?<[A-Za-z_][A-Za-z0-9_]*>").expect("static regex");
             for s in &pack.signatures {
                 for p in &s.pattern_sources {
-                    let any_line = regex::bytes::RegexBuilder::new(p)
-                        .multi_line(true)
-                        .build()
-                        .is_ok_and(|r| r.is_match(b""));
+                    let any_line =
+                        regex::bytes::RegexBuilder::new(p).multi_line(true).build().is_ok_and(|r| r.is_match(b""));
                     if !any_line {
                         writeln!(w, "{}", names.replace_all(p, "(?:"))?;
                     }
