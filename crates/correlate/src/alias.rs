@@ -1537,6 +1537,7 @@ mod tests {
             signature: "iscsi.connection-error".into(),
             kind: rootline_rules::Kind::Fault,
             severity: rootline_rules::RuleSeverity::Error,
+            fallback: false,
             host: Some("h".into()),
             first: None,
             last: None,

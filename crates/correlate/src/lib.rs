@@ -317,8 +317,11 @@ impl<'e> Correlator<'e> {
                 },
             ));
         }
+        // Found first; then an incident whose root is a fallback finding after every specific one.
+        let fallback_root = |i: &Incident| findings.iter().any(|f| f.fallback && f.id == i.root_cause.finding);
         incidents.sort_by(|a, b| {
             b.0.cmp(&a.0)
+                .then(fallback_root(&a.2).cmp(&fallback_root(&b.2)))
                 .then((b.1 as f64 * b.2.root_cause.confidence).total_cmp(&(a.1 as f64 * a.2.root_cause.confidence)))
         });
         lap("incidents and ranking");

@@ -15,6 +15,10 @@
 //! Ties go to the earlier finding. The top score becomes the confidence, lowered by how close the
 //! runner-up is: `s1 x (0.6 + 0.4 x (s1 - s2) / s1)`. An incident without links cannot name a root
 //! cause (confidence at most 0.3).
+//!
+//! Findings of fallback rules (an error line no specific rule explains) are candidates only when the
+//! incident has no other candidate, and a fallback root's confidence is halved: it names the family
+//! of the failure, not the failure.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -41,6 +45,9 @@ pub struct Ranked {
     pub found: bool,
     /// Candidates whose score peers lowered ([`crate::peers`]), one sentence each.
     pub lowered: Vec<String>,
+    /// True when the root is a fallback finding: an incident ranks after every incident whose root is
+    /// specific.
+    pub fallback: bool,
 }
 
 /// Confidence from which a root cause counts as found.
@@ -93,6 +100,15 @@ pub fn rank_with_peers(
             sources
         }
     };
+    // A fallback is a candidate only where nothing more specific is.
+    if candidates.iter().any(|&i| findings[i].fallback) {
+        let specific: Vec<usize> = group.members.iter().copied().filter(|&i| !findings[i].fallback).collect();
+        if !specific.is_empty() {
+            let specific_candidates: Vec<usize> =
+                candidates.iter().copied().filter(|&i| !findings[i].fallback).collect();
+            candidates = if specific_candidates.is_empty() { specific } else { specific_candidates };
+        }
+    }
     // Onsets: a fault that leads to a fault of the same moment.
     let mut onset_of: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut folded: HashSet<usize> = HashSet::new();
@@ -194,6 +210,9 @@ pub fn rank_with_peers(
     if group.links.is_empty() {
         confidence = confidence.min(0.3);
     }
+    if findings[root].fallback {
+        confidence *= 0.5;
+    }
     let confidence = (confidence * 100.0).round() / 100.0;
     let found = !group.links.is_empty() && confidence >= FOUND_AT;
     let root_down = reach(root);
@@ -272,6 +291,7 @@ pub fn rank_with_peers(
         unknown,
         found,
         lowered,
+        fallback: findings[root].fallback,
     }
 }
 
@@ -290,6 +310,7 @@ mod tests {
             signature: id.split('#').next().unwrap().into(),
             kind,
             severity: RuleSeverity::Error,
+            fallback: false,
             host: Some("h".into()),
             first: Some(Timestamp::from_unix_nanos(secs * 1_000_000_000, 0)),
             last: None,
@@ -388,6 +409,37 @@ mod tests {
         assert_eq!(fs[r.root].id, "kernel.oom-kill#1");
         assert!(r.lowered.iter().any(|x| x.contains("7 of 7 peers")), "{:?}", r.lowered);
         assert!(!r.unknown.iter().any(|u| u.contains("no peer nodes")));
+    }
+
+    #[test]
+    fn a_fallback_is_a_candidate_only_without_anything_specific() {
+        let mut fs = vec![
+            f("openstack.service-error#1", Kind::Symptom, 0),
+            f("libvirt.connection-lost#1", Kind::Symptom, 30),
+            f("k8s.container-restarted#1", Kind::Symptom, 20),
+        ];
+        fs[0].fallback = true;
+        let ls = vec![
+            l("openstack.service-error#1", "libvirt.connection-lost#1", 0.5),
+            l("k8s.container-restarted#1", "libvirt.connection-lost#1", 0.6),
+        ];
+        let groups = crate::incident::group(&fs, &ls);
+        let pos: HashMap<&str, usize> = fs.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
+        let r = rank(&fs, &pos, &ls, &groups[0], &[]);
+        // The fallback is earlier and explains as much, but the restart is specific.
+        assert_eq!(fs[r.root].id, "k8s.container-restarted#1");
+        assert!(!r.fallback);
+        // Alone, the fallback is the root, at half the confidence a specific finding would get.
+        let alone = vec![fs[0].clone()];
+        let g = crate::incident::group(&alone, &[]);
+        let p: HashMap<&str, usize> = [(alone[0].id.as_str(), 0)].into_iter().collect();
+        let r = rank(&alone, &p, &[], &g[0], &[]);
+        assert_eq!(r.root, 0);
+        assert!(r.fallback && r.confidence <= 0.15, "{}", r.confidence);
+        let mut specific = alone.clone();
+        specific[0].fallback = false;
+        let r2 = rank(&specific, &p, &[], &g[0], &[]);
+        assert!(r2.confidence > r.confidence);
     }
 
     #[test]

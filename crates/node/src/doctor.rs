@@ -481,7 +481,7 @@ fn findings(root: &Root, maps: &[Map], table: &Table, cmds: &[CommandRun]) -> Ve
         let reboot = m.held_open && !blocked.is_empty();
         if reboot {
             steps.push(step(
-                "If tasks stay in D state and the map stays open after queueing is disabled, only a reboot clears it (as in the seed incident); drain the node first",
+                "If tasks stay in D state and the map stays open after queueing is disabled, only a reboot clears it; drain the node first",
                 Some("systemctl reboot".into()),
             ));
         }

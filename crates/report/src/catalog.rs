@@ -1,7 +1,7 @@
 //! Every fixed string of the report, one catalogue per language.
 //!
 //! Rule titles, summaries and next steps are not here: they come from the rules (`rootline-rules`),
-//! in the same language. Korean follows the seed postmortem's habit: sentences in Korean, technical
+//! in the same language. Korean follows Korean operators' habit: sentences in Korean, technical
 //! terms (fault, map, path, probe, pod, link) in English as operators write them. Templates take
 //! positional arguments `{0}`, `{1}`, ... filled by [`fill`], so each language orders them freely.
 
@@ -126,6 +126,8 @@ pub struct Catalog {
     /// Root cause.
     pub rc_matters: &'static str,
     pub rc_proof: &'static str,
+    /// Said of a root cause found by a family's general error rule (a fallback).
+    pub rc_fallback: &'static str,
     /// `{0}` summary, `{1}` duration.
     pub change_before: &'static str,
     pub change_after: &'static str,
@@ -307,6 +309,8 @@ pub const EN: Catalog = Catalog {
     gap: "gap",
     rc_matters: "Why it matters",
     rc_proof: "Proof",
+    rc_fallback: "No rule knows this failure by its words: this is the general error rule of its layer, so the \
+                  layer is likely right but the cause itself is not named. Read the quoted line.",
     change_before: "{0} ({1} before the first fault)",
     change_after: "{0} ({1} after the first fault)",
     contributing_none: "No change on the host was seen shortly before the first fault.",
@@ -479,6 +483,8 @@ pub const KO: Catalog = Catalog {
     gap: "공백",
     rc_matters: "중요한 이유",
     rc_proof: "증거",
+    rc_fallback: "이 장애를 문구로 아는 rule이 없습니다. 해당 계층의 일반 error rule이 잡은 것이므로 계층은 맞을 가능성이 높지만 원인 \
+                  자체는 지목되지 않았습니다. 인용된 로그 줄을 읽으십시오.",
     change_before: "{0} (첫 fault {1} 전)",
     change_after: "{0} (첫 fault {1} 후)",
     contributing_none: "첫 fault 직전에 host의 변경 사항은 보이지 않습니다.",

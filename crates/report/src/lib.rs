@@ -1,7 +1,7 @@
 //! The postmortem: an analysis (`rootline.analysis/v1`) rendered as Markdown or as one self-contained
 //! HTML file, in English or Korean.
 //!
-//! This crate owns how an analysis reads to people: the sections of the seed postmortem, every claim
+//! This crate owns how an analysis reads to people: the sections of an operator's postmortem (장애 보고서), every claim
 //! linked to the evidence lines that prove it, hypotheses labelled, the timeline and the causal chain
 //! drawn as inline SVG, and `--redact`. It does not find anything: the findings, the chain and the
 //! root cause come from `rootline-correlate`, rule titles and advice from `rootline-rules`.

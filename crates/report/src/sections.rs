@@ -1,6 +1,6 @@
 //! The content model of the postmortem: what each section says, independent of Markdown or HTML.
 //!
-//! The sections follow the seed postmortem: summary, analysis by phase, overview, symptoms, timeline,
+//! The sections follow the usual structure of an operator's postmortem (장애 보고서): summary, analysis by phase, overview, symptoms, timeline,
 //! cause analysis (root cause, contributing factors, alternatives, open questions), classification,
 //! recovery, prevention, and the evidence index every reference points into. Everything is computed
 //! from the analysis and the rules; nothing is claimed that no line supports, and what is not tied
@@ -16,7 +16,7 @@ use crate::evidence::{EvLine, Index};
 use crate::model::{Analysis, ChainLink, Finding, Incident, PeerFact, WhyOnlyThisNode};
 use crate::rich::{Rich, Span, Tag};
 
-/// One phase of the incident (the seed's 단계 1-5).
+/// One phase of the incident (단계 1-5 of the report).
 #[derive(Debug, Clone)]
 pub struct Phase {
     /// Title.
@@ -1001,6 +1001,9 @@ fn incident_sections(ctx: &Ctx, inc: &Incident, host: &str, r: &mut Report) {
         m.text(" ");
         m.0.extend(Rich::parse(sig.doc.matters.get(ctx.lang).trim()).0);
         r.root.push(m);
+        if sig.fallback {
+            r.root.push(Rich::parse(cat.rc_fallback).tagged(Tag::Hypothesis));
+        }
     }
 
     // Contributing factors: the changes just before, context only.

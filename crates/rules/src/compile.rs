@@ -1,8 +1,10 @@
 //! Declared form -> compiled form: [`SignatureSpec`] -> [`Signature`], [`LinkSpec`] -> [`Link`].
 //!
 //! The whole pack is loaded before anything is reported, and every problem is collected with its
-//! file and field path (`rules/multipath/path-down.yaml: match.patterns[1]: regex parse error ...`),
-//! so one run of `rootline rules lint` shows all of them.
+//! file, line, column and field path
+//! (`rules/multipath/path-down.yaml:14:7: match.patterns[1]: regex parse error ...`), so one run of
+//! `rootline rules lint` shows all of them. YAML errors carry the position serde-saphyr reports;
+//! problems found after reading are placed with [`crate::locate`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -11,6 +13,7 @@ use std::path::Path;
 use regex::bytes::{Regex, RegexBuilder};
 use rootline_event::{Format, Severity};
 
+use crate::locate::Positions;
 use crate::spec::{parse_duration, CaseSpec, DocSpec, LinkSpec, SignatureSpec, TestsSpec, Text};
 
 /// One problem in one rule file.
@@ -22,14 +25,27 @@ pub struct Problem {
     pub field: String,
     /// What is wrong, as a sentence.
     pub message: String,
+    /// 1-based line and column in the file, when known.
+    pub at: Option<(u64, u64)>,
+}
+
+impl Problem {
+    /// A problem of `file` at `field`, its position not known yet.
+    pub fn new(file: &str, field: &str, message: String) -> Problem {
+        Problem { file: file.into(), field: field.into(), message, at: None }
+    }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some((line, col)) = self.at {
+            write!(f, ":{line}:{col}")?;
+        }
         if self.field.is_empty() {
-            write!(f, "{}: {}", self.file, self.message)
+            write!(f, ": {}", self.message)
         } else {
-            write!(f, "{}: {}: {}", self.file, self.field, self.message)
+            write!(f, ": {}: {}", self.field, self.message)
         }
     }
 }
@@ -131,8 +147,12 @@ pub(crate) struct Filter {
     pub formats: Vec<Format>,
     pub program: Option<Regex>,
     pub container: Option<Regex>,
-    /// Least severe level admitted (events without a severity pass).
+    /// Least severe level admitted (events without a severity pass unless `needs_severity`).
     pub severity: Option<Severity>,
+    /// Events without a severity do not pass.
+    pub needs_severity: bool,
+    /// (field name, regex) pairs every admitted event's fields must satisfy.
+    pub where_fields: Vec<(String, Regex)>,
     pub headline_only: bool,
 }
 
@@ -170,6 +190,10 @@ pub struct Signature {
     pub severity: RuleSeverity,
     /// Fault, symptom, context or recovery.
     pub kind: Kind,
+    /// A fallback: it explains only events no other rule hits (see [`crate::spec::SignatureSpec::fallback`]).
+    pub fallback: bool,
+    /// Rule ids whose hit on the same event drops this rule's hit.
+    pub yields_to: Vec<String>,
     /// Entity kinds every firing captures.
     pub entities: Vec<String>,
     /// Entity kinds that identify one finding.
@@ -180,6 +204,8 @@ pub struct Signature {
     pub tests: TestsSpec,
     /// The file it came from (`rules/multipath/path-down.yaml` or a user pack path).
     pub path: String,
+    /// The file's text, to place problems found later (`rules lint`) at their line and column.
+    pub(crate) text: std::sync::Arc<str>,
     /// True for rules of the built-in pack that no user pack replaced.
     pub builtin: bool,
     /// The pattern sources, for prefilter extraction, `rg` comparisons and docs.
@@ -205,6 +231,11 @@ impl Signature {
     /// The frequency condition as (count, window in nanoseconds).
     pub fn frequency(&self) -> Option<(u32, i64)> {
         self.frequency
+    }
+    /// The 1-based line and column of `field` (`tests.fires[2].from`) in the rule's file, or of its
+    /// nearest ancestor there.
+    pub fn position(&self, field: &str) -> Option<(u64, u64)> {
+        Positions::of(&self.text).find(field)
     }
     /// The absence condition as (after, unless, window in ns).
     pub fn absence(&self) -> Option<(&str, &str, i64)> {
@@ -304,19 +335,40 @@ impl Pack {
 
     /// The built-in pack plus every `*.yaml` under `dirs` (user rules add or replace by id).
     pub fn load(dirs: &[&Path]) -> Result<Pack, CompileError> {
+        let (pack, problems) = Pack::load_lenient(dirs);
+        if problems.is_empty() {
+            Ok(pack)
+        } else {
+            Err(CompileError { problems })
+        }
+    }
+
+    /// [`Pack::load`] that keeps going: the rules and links that compiled, and every problem (files
+    /// that could not be read, YAML errors, rules that did not compile, dangling references). This is
+    /// what `rootline rules lint` reports from, so it can show all problems of a pack in one run.
+    pub fn load_lenient(dirs: &[&Path]) -> (Pack, Vec<Problem>) {
         let mut sources = builtin_sources();
         let mut problems = Vec::new();
         for d in dirs {
-            read_dir_sources(d, d, &mut sources, &mut problems);
+            read_dir_sources(d, &mut sources, &mut problems);
         }
-        if !problems.is_empty() {
-            return Err(CompileError { problems });
-        }
-        Pack::compile(sources)
+        let (pack, more) = Pack::compile_lenient(sources);
+        problems.extend(more);
+        (pack, problems)
     }
 
     /// Compiles `sources` (later sources replace earlier ones with the same id).
     pub fn compile(sources: Vec<Source>) -> Result<Pack, CompileError> {
+        let (pack, problems) = Pack::compile_lenient(sources);
+        if problems.is_empty() {
+            Ok(pack)
+        } else {
+            Err(CompileError { problems })
+        }
+    }
+
+    /// [`Pack::compile`] that keeps what compiled beside the problems (each with its position).
+    pub fn compile_lenient(sources: Vec<Source>) -> (Pack, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut sigs: BTreeMap<String, Signature> = BTreeMap::new();
         let mut links: BTreeMap<String, Link> = BTreeMap::new();
@@ -324,10 +376,11 @@ impl Pack {
         let mut seen_in_layer: HashMap<(String, bool), String> = HashMap::new();
         let mut ties: BTreeMap<String, crate::ties::Tie> = BTreeMap::new();
         for src in &sources {
+            let start = problems.len();
             let is_link = src.path.split(['/', '\\']).any(|c| c == "links");
             let is_tie = src.path.split(['/', '\\']).any(|c| c == "ties");
             let id = if is_tie {
-                match serde_yaml::from_str::<crate::ties::TieSpec>(&src.text) {
+                match read_yaml::<crate::ties::TieSpec>(&src.text) {
                     Ok(spec) => crate::ties::compile_tie(spec, &src.path, &mut problems).map(|t| {
                         let id = t.id.clone();
                         ties.insert(id.clone(), t);
@@ -339,7 +392,7 @@ impl Pack {
                     }
                 }
             } else if is_link {
-                match serde_yaml::from_str::<LinkSpec>(&src.text) {
+                match read_yaml::<LinkSpec>(&src.text) {
                     Ok(spec) => compile_link(spec, &src.path, &mut problems).map(|l| {
                         let id = l.id.clone();
                         if let Some(old) = links.insert(id.clone(), l) {
@@ -355,8 +408,9 @@ impl Pack {
                     }
                 }
             } else {
-                match serde_yaml::from_str::<SignatureSpec>(&src.text) {
-                    Ok(spec) => compile_signature(spec, &src.path, src.builtin, &mut problems).map(|s| {
+                match read_yaml::<SignatureSpec>(&src.text) {
+                    Ok(spec) => compile_signature(spec, &src.path, src.builtin, &mut problems).map(|mut s| {
+                        s.text = src.text.as_str().into();
                         let id = s.id.clone();
                         if let Some(old) = sigs.insert(id.clone(), s) {
                             if old.builtin && !src.builtin {
@@ -373,24 +427,29 @@ impl Pack {
             };
             if let Some(id) = id {
                 if let Some(first) = seen_in_layer.insert((id.clone(), src.builtin), src.path.clone()) {
-                    problems.push(Problem {
-                        file: src.path.clone(),
-                        field: "id".into(),
-                        message: format!("id `{id}` is already defined by {first}"),
-                    });
+                    problems.push(Problem::new(&src.path, "id", format!("id `{id}` is already defined by {first}")));
                 }
             }
+            place(&mut problems[start..], &src.text);
         }
         // Cross references, now that every id is known.
+        let start = problems.len();
         for s in sigs.values() {
+            for (i, r) in s.yields_to.iter().enumerate() {
+                if !sigs.contains_key(r) {
+                    problems.push(Problem::new(&s.path, &format!("yields_to[{i}]"), format!("no rule has id `{r}`")));
+                } else if *r == s.id {
+                    problems.push(Problem::new(
+                        &s.path,
+                        &format!("yields_to[{i}]"),
+                        "a rule cannot yield to itself".into(),
+                    ));
+                }
+            }
             if let Some(a) = &s.absence {
                 for (field, r) in [("absence.after", &a.after), ("absence.unless", &a.unless)] {
                     if !sigs.contains_key(r) {
-                        problems.push(Problem {
-                            file: s.path.clone(),
-                            field: field.into(),
-                            message: format!("no rule has id `{r}`"),
-                        });
+                        problems.push(Problem::new(&s.path, field, format!("no rule has id `{r}`")));
                     }
                 }
             }
@@ -399,24 +458,40 @@ impl Pack {
             for (field, ids) in [("cause", &l.causes), ("effect", &l.effects)] {
                 for (i, r) in ids.iter().enumerate() {
                     if !sigs.contains_key(r) {
-                        problems.push(Problem {
-                            file: l.path.clone(),
-                            field: if ids.len() > 1 { format!("{field}[{i}]") } else { field.into() },
-                            message: format!("no rule has id `{r}`"),
-                        });
+                        let field = if ids.len() > 1 { format!("{field}[{i}]") } else { field.into() };
+                        problems.push(Problem::new(&l.path, &field, format!("no rule has id `{r}`")));
                     }
                 }
             }
         }
-        if !problems.is_empty() {
-            return Err(CompileError { problems });
+        for p in &mut problems[start..] {
+            if let Some(src) = sources.iter().rev().find(|s| s.path == p.file) {
+                place(std::slice::from_mut(p), &src.text);
+            }
         }
-        Ok(Pack {
+        let pack = Pack {
             signatures: sigs.into_values().collect(),
             links: links.into_values().collect(),
             ties: crate::ties::Ties::new(ties.into_values().collect()),
             overridden,
-        })
+        };
+        (pack, problems)
+    }
+}
+
+/// Reads one rule or link file; errors are plain sentences with a position (no rendered snippet).
+fn read_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_saphyr::Error> {
+    serde_saphyr::from_str_with_options(text, serde_saphyr::options! { with_snippet: false })
+}
+
+/// Gives the problems of one file without a position the position of their field in `text`.
+fn place(problems: &mut [Problem], text: &str) {
+    if problems.iter().all(|p| p.at.is_some()) {
+        return;
+    }
+    let pos = Positions::of(text);
+    for p in problems.iter_mut().filter(|p| p.at.is_none()) {
+        p.at = pos.find(&p.field);
     }
 }
 
@@ -432,15 +507,11 @@ pub fn builtin_sources() -> Vec<Source> {
         .collect()
 }
 
-fn read_dir_sources(root: &Path, dir: &Path, out: &mut Vec<Source>, problems: &mut Vec<Problem>) {
+fn read_dir_sources(dir: &Path, out: &mut Vec<Source>, problems: &mut Vec<Problem>) {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
-            problems.push(Problem {
-                file: dir.display().to_string(),
-                field: String::new(),
-                message: format!("cannot read the rule directory: {e}"),
-            });
+            problems.push(Problem::new(&dir.display().to_string(), "", format!("cannot read the rule directory: {e}")));
             return;
         }
     };
@@ -448,29 +519,56 @@ fn read_dir_sources(root: &Path, dir: &Path, out: &mut Vec<Source>, problems: &m
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            read_dir_sources(root, &p, out, problems);
+            read_dir_sources(&p, out, problems);
         } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
             match std::fs::read_to_string(&p) {
                 Ok(text) => out.push(Source { path: p.display().to_string(), text, builtin: false }),
-                Err(e) => problems.push(Problem {
-                    file: p.display().to_string(),
-                    field: String::new(),
-                    message: format!("cannot read the rule file: {e}"),
-                }),
+                Err(e) => {
+                    problems.push(Problem::new(&p.display().to_string(), "", format!("cannot read the rule file: {e}")))
+                }
             }
         }
     }
-    let _ = root;
 }
 
-fn yaml_problem(path: &str, e: &serde_yaml::Error) -> Problem {
-    let field = e.location().map(|l| format!("line {} column {}", l.line(), l.column())).unwrap_or_default();
-    Problem { file: path.into(), field, message: format!("not a valid rule: {e}") }
+/// A YAML error as a problem: serde-saphyr's sentence without its trailing position (kept apart in
+/// `at`) and without advice about its own options.
+fn yaml_problem(path: &str, e: &serde_saphyr::Error) -> Problem {
+    let at = e.location().map(|l| (l.line(), l.column()));
+    let mut msg = e.to_string();
+    if let Some(i) = msg.rfind(" at line ") {
+        if msg[i..].contains(", column ") {
+            msg.truncate(i);
+        }
+    }
+    if let Some(i) = msg.find(", set DuplicateKeyPolicy") {
+        msg.truncate(i);
+    }
+    Problem {
+        file: path.into(),
+        field: String::new(),
+        message: format!("not a valid rule file: {}", one_line(&msg)),
+        at,
+    }
 }
 
 /// Builds a byte regex in multi-line mode (`^`/`$` match at every line of a multi-line event).
 pub(crate) fn build_regex(src: &str) -> Result<Regex, String> {
-    RegexBuilder::new(src).multi_line(true).size_limit(4 << 20).build().map_err(|e| one_line(&e.to_string()))
+    RegexBuilder::new(src).multi_line(true).size_limit(4 << 20).build().map_err(|e| regex_error(src, &e))
+}
+
+/// A regex error as one sentence: what is wrong and where in the pattern (`invalid capture group
+/// character at character 23 of the pattern, near `namespace[[\w`).
+fn regex_error(src: &str, e: &regex::Error) -> String {
+    let (kind, span) = match regex_syntax::ParserBuilder::new().build().parse(src) {
+        Err(regex_syntax::Error::Parse(e)) => (e.kind().to_string(), *e.span()),
+        Err(regex_syntax::Error::Translate(e)) => (e.kind().to_string(), *e.span()),
+        // Compiles as syntax but not as a regex (too big): the crate's own words.
+        _ => return one_line(&e.to_string()).trim_start_matches("regex parse error:").trim().to_string(),
+    };
+    let at = src[..span.start.offset.min(src.len())].chars().count() + 1;
+    let near: String = src.get(span.start.offset..).unwrap_or("").chars().take(12).collect();
+    format!("{kind} at character {at} of the pattern, near `{near}`")
 }
 
 fn one_line(s: &str) -> String {
@@ -485,7 +583,7 @@ fn capture_names(r: &Regex) -> impl Iterator<Item = &str> {
 fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut Vec<Problem>) -> Option<Signature> {
     let start = out.len();
     let mut bad = |field: &str, message: String| {
-        out.push(Problem { file: path.into(), field: field.into(), message });
+        out.push(Problem::new(path, field, message));
     };
     let id_re = regex::Regex::new(r"^[a-z0-9]+\.[a-z0-9]+(-[a-z0-9]+)*$").expect("static regex");
     if !id_re.is_match(&spec.id) {
@@ -515,6 +613,9 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
     let mut set = Vec::new();
     let mut fields = Vec::new();
     let mut produced: BTreeSet<String> = BTreeSet::new();
+    // A pattern or state regex that did not compile: what it would capture is unknown, so the checks
+    // that depend on it (entities, "needs patterns") are not made.
+    let mut unreadable = false;
     if let Some(m) = &spec.matcher {
         for (i, f) in m.format.iter().enumerate() {
             match Format::from_name(f) {
@@ -539,6 +640,16 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
                 None => bad("match.severity", format!("`{s}` is not a syslog severity")),
             }
         }
+        filter.needs_severity = m.needs_severity;
+        if m.needs_severity && m.severity.is_none() {
+            bad("match.needs_severity", "needs `match.severity`: the level the event must state".into());
+        }
+        for (k, v) in &m.where_fields {
+            match build_regex(v) {
+                Ok(r) => filter.where_fields.push((k.clone(), r)),
+                Err(e) => bad(&format!("match.where.{k}"), format!("regex parse error: {e}")),
+            }
+        }
         filter.headline_only = m.headline_only;
         for (i, p) in m.patterns.iter().enumerate() {
             match build_regex(p) {
@@ -547,7 +658,10 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
                     patterns.push(r);
                     pattern_sources.push(p.clone());
                 }
-                Err(e) => bad(&format!("match.patterns[{i}]"), format!("regex parse error: {e}")),
+                Err(e) => {
+                    unreadable = true;
+                    bad(&format!("match.patterns[{i}]"), format!("regex parse error: {e}"))
+                }
             }
         }
         for (i, p) in m.unless.iter().enumerate() {
@@ -577,6 +691,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         let mut get = |field: &str, src: &str| match build_regex(src) {
             Ok(r) => Some(r),
             Err(e) => {
+                unreadable = true;
                 bad(field, format!("regex parse error: {e}"));
                 None
             }
@@ -626,7 +741,24 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         // A derived finding carries the entities of the hit that started the clock.
         produced.extend(spec.entities.iter().cloned());
     }
-    if patterns.is_empty() && state.is_none() && absence.is_none() {
+    if unreadable {
+        produced.extend(spec.entities.iter().cloned());
+        produced.extend(spec.group_by.iter().flatten().cloned());
+    }
+    if spec.fallback {
+        // A fallback looks at error lines only: never at info, debug or warning noise.
+        let strict = spec.matcher.as_ref().and_then(|m| m.severity.as_deref()).and_then(Severity::from_word);
+        if strict.is_none_or(|s| s > Severity::Err) {
+            bad("match.severity", "a fallback rule needs `match.severity: err` (or more severe)".into());
+        }
+        if patterns.is_empty() && !unreadable {
+            bad("fallback", "a fallback rule matches events: it needs `match.patterns`".into());
+        }
+        if !matches!(kind, Kind::Fault | Kind::Symptom) {
+            bad("kind", "a fallback rule says something went wrong: kind `fault` or `symptom`".into());
+        }
+    }
+    if patterns.is_empty() && state.is_none() && absence.is_none() && !unreadable {
         bad("match.patterns", "a rule needs patterns, a state predicate or an absence condition".into());
     }
     for (i, e) in spec.entities.iter().enumerate() {
@@ -635,7 +767,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         }
     }
     let group_by = spec.group_by.clone().unwrap_or_else(|| spec.entities.clone());
-    for (i, e) in group_by.iter().enumerate() {
+    for (i, e) in spec.group_by.iter().flatten().enumerate() {
         if !produced.contains(e) {
             bad(&format!("group_by[{i}]"), format!("`{e}` is not captured by any pattern"));
         }
@@ -652,11 +784,14 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         summary: spec.summary,
         severity,
         kind,
+        fallback: spec.fallback,
+        yields_to: spec.yields_to,
         entities: spec.entities,
         group_by,
         doc: spec.doc,
         tests: spec.tests,
         path: path.into(),
+        text: "".into(),
         builtin,
         pattern_sources,
         filter,
@@ -676,11 +811,11 @@ fn check_doc(doc: &DocSpec, bad: &mut impl FnMut(&str, String)) {
         [("doc.detects", &doc.detects), ("doc.matters", &doc.matters), ("doc.next_steps", &doc.next_steps)]
     {
         if t.en.trim().is_empty() {
-            bad(&format!("{field}.en"), "the section is empty".into());
+            bad(&format!("{field}.en"), "the section is missing or empty".into());
         }
     }
     if doc.example.trim().is_empty() {
-        bad("doc.example", "the example is empty".into());
+        bad("doc.example", "the example is missing or empty".into());
     }
     if doc.references.is_empty() {
         bad("doc.references", "name at least one reference (man page, kernel doc, Kubernetes doc, bug id)".into());
@@ -717,7 +852,7 @@ fn check_case(c: &CaseSpec, field: &str, bad: &mut impl FnMut(&str, String)) {
 fn compile_link(spec: LinkSpec, path: &str, out: &mut Vec<Problem>) -> Option<Link> {
     let start = out.len();
     let mut bad = |field: &str, message: String| {
-        out.push(Problem { file: path.into(), field: field.into(), message });
+        out.push(Problem::new(path, field, message));
     };
     let max_delay = parse_duration(&spec.max_delay).unwrap_or_else(|| {
         bad("max_delay", format!("`{}` is not a duration like 30m", spec.max_delay));
@@ -751,7 +886,7 @@ fn compile_link(spec: LinkSpec, path: &str, out: &mut Vec<Problem>) -> Option<Li
             .filter_map(|(k, v)| match regex::Regex::new(v) {
                 Ok(r) => Some((k.clone(), r)),
                 Err(e) => {
-                    bad(&format!("{field}.{k}"), format!("regex parse error: {}", one_line(&e.to_string())));
+                    bad(&format!("{field}.{k}"), format!("regex parse error: {}", regex_error(v, &e)));
                     None
                 }
             })
@@ -811,14 +946,92 @@ doc:
     }
 
     #[test]
-    fn reports_every_problem_with_field_paths() {
+    fn reports_every_problem_with_field_paths_and_positions() {
         let bad1 = GOOD.replace(r"- path offline'", r"- path (offline'").replace("kind: symptom", "kind: oops");
         let bad2 = GOOD.replace("multipath.path-down", "multipath.x").replace("[map, disk]", "[map, dm]");
         let err = Pack::compile(vec![src("a.yaml", &bad1), src("b.yaml", &bad2)]).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("a.yaml: match.patterns[0]: regex parse error"), "{text}");
-        assert!(text.contains("a.yaml: kind: `oops`"), "{text}");
-        assert!(text.contains("b.yaml: entities[1]: `dm` is not captured"), "{text}");
+        assert!(
+            text.contains("a.yaml:9:14: match.patterns[0]: regex parse error: unclosed group at character 41"),
+            "{text}"
+        );
+        assert!(text.contains("a.yaml:6:7: kind: `oops`"), "{text}");
+        assert!(text.contains("b.yaml:7:17: entities[1]: `dm` is not captured"), "{text}");
+        // The unreadable pattern does not also make its rule "need patterns" or miss entities.
+        assert_eq!(err.problems.len(), 3, "{text}");
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        match Pack::compile(vec![src("my-rules/k8s/x.yaml", text)]) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_broken_user_rule_names_file_line_and_column() {
+        // YAML that does not parse.
+        let p = problems(&GOOD.replace("severity: warning", "severity: [warning"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("my-rules/k8s/x.yaml:5:11: not a valid rule file: "), "{p:?}");
+        // A key the language does not have.
+        let p = problems(&GOOD.replace("  patterns:", "  patern: [x]\n  patterns:"));
+        assert_eq!(
+            p,
+            vec![
+                "my-rules/k8s/x.yaml:9:3: not a valid rule file: unknown field `patern`, expected one of format, \
+                  program, container, severity, needs_severity, where, patterns, unless, set, fields, headline_only"
+            ]
+        );
+        // A regex that does not compile: the position of the pattern itself.
+        let p = problems(&GOOD.replace("(?P<map>\\w+)", "(?P<map>\\w+"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("my-rules/k8s/x.yaml:9:14: match.patterns[0]: regex parse error: "), "{p:?}");
+        // A doc section left out: reported with the other missing ones, at the doc mapping.
+        let p = problems(&GOOD.replace("  matters: {en: x}\n", "").replace("  next_steps: {en: x}\n", ""));
+        assert_eq!(
+            p,
+            vec![
+                "my-rules/k8s/x.yaml:11:3: doc.matters.en: the section is missing or empty",
+                "my-rules/k8s/x.yaml:11:3: doc.next_steps.en: the section is missing or empty",
+            ]
+        );
+        // A YAML error stops one file, not the others: both files are reported.
+        let err = Pack::compile(vec![
+            src("a.yaml", &GOOD.replace("kind: symptom", "kind: [")),
+            src("b.yaml", &GOOD.replace("multipath.path-down", "multipath.b").replace("kind: symptom", "kind: x")),
+        ])
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+    }
+
+    #[test]
+    fn a_fallback_rule_must_look_at_error_lines_only() {
+        let fb = GOOD.replace("kind: symptom", "kind: symptom\nfallback: true");
+        let p = problems(&fb);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("match.severity: a fallback rule needs `match.severity: err`"), "{p:?}");
+        assert!(problems(&fb.replace("match:\n", "match:\n  severity: warning\n"))[0].contains("match.severity"));
+        assert!(problems(&fb.replace("match:\n", "match:\n  severity: err\n")).is_empty());
+        let p =
+            problems(&fb.replace("match:\n", "match:\n  severity: err\n").replace("kind: symptom", "kind: context"));
+        assert!(p[0].contains("kind: a fallback rule says something went wrong"), "{p:?}");
+        let p = problems(&GOOD.replace("match:\n", "match:\n  needs_severity: true\n"));
+        assert!(p[0].contains("match.needs_severity: needs `match.severity`"), "{p:?}");
+    }
+
+    #[test]
+    fn load_lenient_keeps_what_compiled() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("k8s")).unwrap();
+        std::fs::write(dir.path().join("k8s/good.yaml"), GOOD.replace("multipath.path-down", "k8s.good")).unwrap();
+        std::fs::write(dir.path().join("k8s/bad.yaml"), "id: k8s.bad\ntitle: {en: x\n").unwrap();
+        let (pack, problems) = Pack::load_lenient(&[dir.path()]);
+        assert!(pack.get("k8s.good").is_some());
+        assert!(pack.get("multipath.stale-map").is_some(), "the built-in pack is there too");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].to_string().ends_with("k8s/bad.yaml:2:8: not a valid rule file: unclosed bracket '{'"));
+        assert!(Pack::load(&[dir.path()]).is_err());
     }
 
     #[test]

@@ -17,6 +17,8 @@ struct Labels {
     tests: &'static str,
     fires: &'static str,
     quiet: &'static str,
+    fallback: &'static str,
+    yields_to: &'static str,
 }
 
 fn labels(lang: Lang) -> Labels {
@@ -31,6 +33,9 @@ fn labels(lang: Lang) -> Labels {
             tests: "Test cases",
             fires: "fires",
             quiet: "quiet",
+            fallback:
+                "yes: only for error lines no other rule explains; a root cause only where nothing more specific is",
+            yields_to: "yields to",
         },
         Lang::Ko => Labels {
             detects: "탐지 대상",
@@ -42,6 +47,9 @@ fn labels(lang: Lang) -> Labels {
             tests: "테스트 케이스",
             fires: "탐지",
             quiet: "미탐지",
+            fallback:
+                "예: 다른 rule이 설명하지 않는 error 줄에만 적용되며, 더 구체적인 것이 없을 때만 근본 원인 후보입니다",
+            yields_to: "양보 대상",
         },
     }
 }
@@ -56,6 +64,17 @@ pub fn rule_markdown(sig: &Signature, lang: Lang) -> String {
     let _ = writeln!(s, "| {} | |\n|---|---|", l.facts);
     let _ = writeln!(s, "| kind | {} |", sig.kind.as_str());
     let _ = writeln!(s, "| severity | {} |", sig.severity.as_str());
+    if sig.fallback {
+        let _ = writeln!(s, "| fallback | {} |", l.fallback);
+    }
+    if !sig.yields_to.is_empty() {
+        let _ = writeln!(
+            s,
+            "| {} | {} |",
+            l.yields_to,
+            sig.yields_to.iter().map(|y| format!("`{y}`")).collect::<Vec<_>>().join(", ")
+        );
+    }
     if !sig.entities.is_empty() {
         let _ = writeln!(
             s,
@@ -163,10 +182,11 @@ pub fn generate(pack: &Pack) -> Vec<(String, String)> {
         }
         let _ = writeln!(
             idx,
-            "| [`{}`]({}.md) | {} | {} | {} | {} |",
+            "| [`{}`]({}.md) | {}{} | {} | {} | {} |",
             sig.id,
             sig.id,
             sig.kind.as_str(),
+            if sig.fallback { " (fallback)" } else { "" },
             sig.severity.as_str(),
             sig.title.en,
             sig.title.ko.as_deref().unwrap_or("")

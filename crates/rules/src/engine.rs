@@ -3,13 +3,17 @@
 //! Every pattern's *necessary literals* (strings any match must contain, taken from the regex's syntax
 //! tree) go into one Aho-Corasick automaton. An event's message is scanned once by that automaton; only
 //! the patterns whose literal occurred (the candidates) run their full regex with captures. Patterns
-//! without a usable literal (rare; `rules lint` warns about them) run on every event their filter
-//! admits. With the built-in pack most events hit no literal at all and cost one automaton pass.
+//! without a usable literal (`rules lint` warns about them unless their rule only looks at events that
+//! state an error level) run on every event their filter admits. With the built-in pack most events
+//! hit no literal at all and cost one automaton pass and one comparison of their severity.
+//!
+//! Fallback rules (`fallback: true`) explain what nothing else explains: once every candidate has
+//! run on an event, the hits of fallback rules are dropped when any other rule hit the same event.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Captures, Regex};
 use regex_syntax::hir::{Class, Hir, HirKind};
-use rootline_event::{Entity, Event, EventRef};
+use rootline_event::{Entity, Event, EventRef, Severity};
 
 use crate::compile::{Pack, Signature};
 
@@ -42,11 +46,22 @@ enum Target {
 pub struct Engine {
     pack: Pack,
     targets: Vec<Target>,
+    /// Index of the first target of a fallback rule (they are last).
+    first_fallback: u32,
     ac: Option<AhoCorasick>,
     /// For each literal of the automaton, the targets it admits.
     lit_targets: Vec<Vec<u32>>,
     /// Targets with no usable literal: candidates on every event.
     always: Vec<u32>,
+    /// When every target of `always` belongs to a rule that needs an event to state a severity at
+    /// least this severe: events less severe (or with none) skip them with one comparison.
+    always_gate: Option<Severity>,
+    /// Per signature: a fallback rule.
+    fallback: Vec<bool>,
+    /// Per signature: the signatures whose hit on the same event drops its hit.
+    yields_to: Vec<Vec<usize>>,
+    /// True when some rule yields to another (the per-event check is skipped otherwise).
+    any_yield: bool,
     /// The literals, for `rules lint` and the benchmark.
     literals: Vec<Vec<u8>>,
 }
@@ -57,20 +72,31 @@ pub struct Scratch {
     seen: Vec<u32>,
     stamp: u32,
     cands: Vec<u32>,
+    /// Signatures that hit the current event (for `yields_to`).
+    fired: Vec<usize>,
 }
 
 impl Engine {
     /// Builds the prefilter over every pattern of `pack`.
     pub fn new(pack: Pack) -> Engine {
+        // Fallback rules' targets come last: candidates run in target order, so once a rule that is
+        // not a fallback hit an event, the fallbacks (whose hits would be dropped) need not run.
         let mut targets = Vec::new();
-        for (si, s) in pack.signatures.iter().enumerate() {
-            for pi in 0..s.patterns.len() {
-                targets.push(Target::Pattern(si, pi));
+        let mut first_fallback = None;
+        for fallbacks in [false, true] {
+            if fallbacks {
+                first_fallback = Some(targets.len() as u32);
             }
-            if s.state.is_some() {
-                targets.push(Target::State(si));
+            for (si, s) in pack.signatures.iter().enumerate().filter(|(_, s)| s.fallback == fallbacks) {
+                for pi in 0..s.patterns.len() {
+                    targets.push(Target::Pattern(si, pi));
+                }
+                if s.state.is_some() {
+                    targets.push(Target::State(si));
+                }
             }
         }
+        let first_fallback = first_fallback.unwrap_or(targets.len() as u32);
         let mut literals: Vec<Vec<u8>> = Vec::new();
         let mut lit_targets: Vec<Vec<u32>> = Vec::new();
         let mut always = Vec::new();
@@ -108,7 +134,48 @@ impl Engine {
                     .expect("literal automaton within default limits"),
             )
         };
-        Engine { pack, targets, ac, lit_targets, always, literals }
+        let always_gate = always
+            .iter()
+            .map(|&t| {
+                let si = match targets[t as usize] {
+                    Target::Pattern(si, _) | Target::State(si) => si,
+                };
+                let f = &pack.signatures[si].filter;
+                if f.needs_severity {
+                    f.severity
+                } else {
+                    None
+                }
+            })
+            .try_fold(Severity::Emerg, |gate, s| s.map(|s| gate.max(s)));
+        let fallback = pack.signatures.iter().map(|s| s.fallback).collect();
+        let yields_to: Vec<Vec<usize>> = pack
+            .signatures
+            .iter()
+            .map(|s| s.yields_to.iter().filter_map(|id| pack.signatures.iter().position(|x| &x.id == id)).collect())
+            .collect();
+        let any_yield = yields_to.iter().any(|y| !y.is_empty());
+        Engine {
+            pack,
+            targets,
+            first_fallback,
+            ac,
+            lit_targets,
+            always,
+            always_gate,
+            fallback,
+            yields_to,
+            any_yield,
+            literals,
+        }
+    }
+
+    /// True when the targets without a literal may fire on an event of severity `sev`.
+    fn always_admits(&self, sev: Option<Severity>) -> bool {
+        match self.always_gate {
+            None => true,
+            Some(gate) => sev.is_some_and(|s| s <= gate),
+        }
     }
 
     /// The compiled pack.
@@ -121,10 +188,18 @@ impl Engine {
         &self.literals
     }
 
-    /// Pattern sources (`rule id`, regex) that have no prefilter literal and run on every event.
+    /// Pattern sources (`rule id`, regex) that have no prefilter literal and run on every event (those
+    /// of rules that need a stated severity of `err` or worse run only on such events and are not listed).
     pub fn unfiltered(&self) -> Vec<(String, String)> {
         self.always
             .iter()
+            .filter(|&&t| {
+                let si = match self.targets[t as usize] {
+                    Target::Pattern(si, _) | Target::State(si) => si,
+                };
+                let f = &self.pack.signatures[si].filter;
+                !(f.needs_severity && f.severity.is_some_and(|s| s <= Severity::Err))
+            })
             .map(|&t| match self.targets[t as usize] {
                 Target::Pattern(si, pi) => {
                     let s = &self.pack.signatures[si];
@@ -168,15 +243,23 @@ impl Engine {
                 }
             }
         }
-        if scratch.cands.is_empty() && self.always.is_empty() {
+        let always = !self.always.is_empty() && self.always_admits(ev.severity);
+        if scratch.cands.is_empty() && !always {
             return;
         }
-        scratch.cands.extend_from_slice(&self.always);
+        if always {
+            scratch.cands.extend_from_slice(&self.always);
+        }
         scratch.cands.sort_unstable();
+        let start = out.len();
         let mut last_sig = usize::MAX;
         let mut sig_admitted = false;
         let mut sig_fired = false;
         for &t in &scratch.cands {
+            // Every hit so far is of a specific rule: a fallback's would be dropped, so none runs.
+            if t >= self.first_fallback && out.len() > start && !self.fallback[out[out.len() - 1].sig] {
+                break;
+            }
             let (si, target) = match self.targets[t as usize] {
                 Target::Pattern(si, _) => (si, self.targets[t as usize]),
                 Target::State(si) => (si, self.targets[t as usize]),
@@ -211,6 +294,29 @@ impl Engine {
                 }
             }
         }
+        // A fallback explains only what no other rule explains; a rule stands back for the rules it
+        // yields to.
+        let hits = &out[start..];
+        if hits.len() < 2 {
+            return;
+        }
+        let drop_fallbacks = hits.iter().any(|h| self.fallback[h.sig]) && hits.iter().any(|h| !self.fallback[h.sig]);
+        if !drop_fallbacks && !self.any_yield {
+            return;
+        }
+        scratch.fired.clear();
+        scratch.fired.extend(hits.iter().map(|h| h.sig));
+        let mut w = start;
+        for r in start..out.len() {
+            let s = out[r].sig;
+            let drop =
+                (drop_fallbacks && self.fallback[s]) || self.yields_to[s].iter().any(|y| scratch.fired.contains(y));
+            if !drop {
+                out.swap(w, r);
+                w += 1;
+            }
+        }
+        out.truncate(w);
     }
 }
 
@@ -234,22 +340,32 @@ fn admits(sig: &Signature, ev: &EventRef<'_>, entities: &[Entity]) -> bool {
             _ => return false,
         }
     }
-    if let (Some(min), Some(s)) = (f.severity, ev.severity) {
-        if s > min {
-            return false;
+    if let Some(min) = f.severity {
+        match ev.severity {
+            Some(s) if s > min => return false,
+            None if f.needs_severity => return false,
+            _ => {}
+        }
+    }
+    for (field, re) in &f.where_fields {
+        match ev.fields.get(field) {
+            Some(v) if re.is_match(v.as_bytes()) => {}
+            _ => return false,
         }
     }
     true
 }
 
 /// Copies the event fields named in the rule's `match.fields` into the hit's entities, unless a
-/// capture already gave that kind.
+/// capture already gave that kind. The name `program` stands for the event's program (a logger, a
+/// container, a daemon), which is not one of its fields.
 fn add_field_entities(sig: &Signature, ev: &EventRef<'_>, hit: &mut Hit) {
     for (kind, field) in &sig.fields {
         if hit.entities.iter().any(|(k, _)| k == kind) {
             continue;
         }
-        if let Some(v) = ev.fields.get(field).as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        let value = if field == "program" { ev.program.map(std::borrow::Cow::Borrowed) } else { ev.fields.get(field) };
+        if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             hit.entities.push((kind.clone(), v.to_string()));
         }
     }
@@ -609,6 +725,102 @@ mod tests {
         // No fields, no entities from them.
         let ents = crash_loop(&event("Back-off restarting failed container", &[])).unwrap();
         assert!(ents.is_empty(), "{ents:?}");
+    }
+
+    fn rule(id: &str, extra: &str, matcher: &str) -> crate::compile::Source {
+        let text = format!(
+            "id: {id}\ntitle: {{en: t, ko: 티}}\nsummary: {{en: s, ko: 에스}}\nseverity: warning\nkind: symptom\n{extra}\
+             match:\n{matcher}\ndoc:\n  detects: {{en: x}}\n  matters: {{en: x}}\n  example: x\n  \
+             next_steps: {{en: x}}\n  references: [x]\n"
+        );
+        crate::compile::Source { path: format!("{id}.yaml"), text, builtin: false }
+    }
+
+    fn fired(engine: &Engine, ev: &Event) -> Vec<String> {
+        let mut out = Vec::new();
+        engine.scan(ev, &mut Scratch::default(), &mut out);
+        out.iter().map(|h| engine.pack().signatures[h.sig].id.clone()).collect()
+    }
+
+    fn event(program: &str, sev: Option<Severity>, msg: &str, fields: &[(&str, &str)]) -> Event {
+        use rootline_event::{Format, Provenance};
+        let mut ev = Event::new(Format::Plain, Provenance::new("t", 1, 0));
+        ev.program = Some(program.into());
+        ev.severity = sev;
+        ev.set_message(msg.as_bytes());
+        for (k, v) in fields {
+            ev.fields.push(((*k).into(), (*v).into()));
+        }
+        ev
+    }
+
+    #[test]
+    fn a_fallback_stands_back_for_any_other_rule_on_the_same_event() {
+        let pack = Pack::compile(vec![
+            rule("nova.attach", "", "  patterns: ['Failed to attach volume']"),
+            rule(
+                "nova.error",
+                "fallback: true\n",
+                "  program: '^nova'\n  severity: err\n  needs_severity: true\n  patterns: ['^(?:.*?(?P<exception>\\w+Error))?']",
+            ),
+        ])
+        .unwrap();
+        let engine = Engine::new(pack);
+        // No literal, but only error lines are looked at: not an unfiltered pattern.
+        assert!(engine.unfiltered().is_empty());
+        let err = Some(Severity::Err);
+        assert_eq!(
+            fired(&engine, &event("nova.compute.manager", err, "Failed to attach volume", &[])),
+            ["nova.attach"]
+        );
+        assert_eq!(fired(&engine, &event("nova.compute.manager", err, "boom: KeyError", &[])), ["nova.error"]);
+        // Never on a line whose level is lower or unknown, nor from another program.
+        let warn = Some(Severity::Warning);
+        assert!(fired(&engine, &event("nova.compute.manager", warn, "boom: KeyError", &[])).is_empty());
+        assert!(fired(&engine, &event("nova.compute.manager", None, "boom: KeyError", &[])).is_empty());
+        assert!(fired(&engine, &event("cinder.volume.manager", err, "boom: KeyError", &[])).is_empty());
+        // Findings of a fallback say so.
+        let ev = event("nova.compute.manager", err, "boom: KeyError", &[]);
+        let a = crate::window::run(&engine, [&ev]);
+        assert!(a.findings[0].fallback && a.findings[0].has("exception", "KeyError"), "{:?}", a.findings);
+    }
+
+    #[test]
+    fn a_rule_stands_back_for_the_rules_it_yields_to() {
+        let fb = "fallback: true\n";
+        let pack = Pack::compile(vec![
+            rule("libvirt.error", fb, "  severity: err\n  patterns: ['libvirtError: ']"),
+            rule(
+                "nova.error",
+                &format!("{fb}yields_to: [libvirt.error]\n"),
+                "  program: '^nova'\n  severity: err\n  needs_severity: true\n  patterns: ['^']",
+            ),
+        ])
+        .unwrap();
+        let engine = Engine::new(pack);
+        let err = Some(Severity::Err);
+        let ev = event("nova.virt.libvirt.driver", err, "libvirtError: internal error", &[]);
+        assert_eq!(fired(&engine, &ev), ["libvirt.error"]);
+        assert_eq!(fired(&engine, &event("nova.compute.manager", err, "KeyError: 'x'", &[])), ["nova.error"]);
+        // A dangling id is a problem of the pack.
+        let err =
+            Pack::compile(vec![rule("nova.error", "yields_to: [libvirt.nope]\n", "  patterns: ['x+y']")]).unwrap_err();
+        assert!(err.to_string().contains("yields_to[0]: no rule has id `libvirt.nope`"), "{err}");
+    }
+
+    #[test]
+    fn where_filters_on_event_fields() {
+        let pack = Pack::compile(vec![rule(
+            "k8s.kubelet-error",
+            "",
+            "  where: {caller: '^(?:prober|remote_runtime)\\.go:'}\n  patterns: ['failed']",
+        )])
+        .unwrap();
+        let engine = Engine::new(pack);
+        let caller = |c: &str| event("kubelet", None, "it failed", &[("caller", c)]);
+        assert_eq!(fired(&engine, &caller("prober.go:107")), ["k8s.kubelet-error"]);
+        assert!(fired(&engine, &caller("kubelet_node_status.go:70")).is_empty());
+        assert!(fired(&engine, &event("kubelet", None, "it failed", &[])).is_empty());
     }
 
     #[test]

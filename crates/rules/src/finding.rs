@@ -40,6 +40,10 @@ pub struct Finding {
     pub kind: Kind,
     /// Severity (from the rule).
     pub severity: RuleSeverity,
+    /// True for a finding of a fallback rule (an error line no specific rule explains): a root-cause
+    /// candidate only where nothing more specific is. Absent from the JSON when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fallback: bool,
     /// Host of the events, when known.
     pub host: Option<String>,
     /// Time of the first hit.

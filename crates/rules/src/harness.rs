@@ -9,8 +9,17 @@
 //!   and the header is removed from the message, as is a kernel `[  57.021751]` stamp after it. The
 //!   same header on continuation lines is removed too. A line that starts with only a kernel stamp is
 //!   a kernel line (`program: kernel`).
+//! - A message (after that header, or the whole line) that starts with the header of a program's own
+//!   log is read the way `rootline-ingest` reads it, so a rule sees the event it will see in the
+//!   field: a klog header (`E1013 19:56:36.101200    2304 remote_runtime.go:496] `) gives the
+//!   severity and the field `caller`, and its structured keys the fields `pod`, `namespace`,
+//!   `container`, `containerID`, `probeType`; an oslo.log header (`2025-10-13 19:56:10.412 7 ERROR
+//!   nova.compute.manager [req-6c1f ...] `) gives time, pid, severity, the program (the logger) and
+//!   the fields `request_id` and `instance`; a libvirtd header (`2025-10-13 10:58:01.123+0000: 4242:
+//!   error : qemuMonitorIO:580 : `) gives time, pid, severity, program `libvirtd` and the field
+//!   `func`. The same oslo.log header on a continuation line (a traceback) is removed too.
 //! - Otherwise the line is the message as written; the case's `program`, `format` (default `plain`),
-//!   `severity` and `fields` keys fill the rest.
+//!   `severity` and `fields` keys fill the rest (and override what a header said).
 //!
 //! A fires case fails as **Missing** when the rule produced no finding, **Wrong** when it did but
 //! without an entity the case expects or one the rule declares. A quiet case fails as **Noisy** when
@@ -177,6 +186,150 @@ fn header_re() -> &'static Regex {
     })
 }
 
+fn klog_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // See rootline-ingest formats/klog.rs (`split_header`).
+    RE.get_or_init(|| {
+        Regex::new(r"^(?P<lvl>[IWEF])(?P<mo>\d\d)(?P<d>\d\d) \d\d:\d\d:\d\d(?:\.\d+)? +\d+ (?P<caller>[^\s\]]+)\] ?")
+            .expect("static regex")
+    })
+}
+
+fn oslo_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // See rootline-ingest formats/oslo.rs (`split`).
+    RE.get_or_init(|| {
+        Regex::new(
+            r"^(?P<t>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?) (?P<pid>\d+) (?P<lvl>DEBUG|INFO|AUDIT|WARNING|WARN|ERROR|TRACE|CRITICAL|FATAL) (?P<logger>[A-Za-z_][^\s]*) ?",
+        )
+        .expect("static regex")
+    })
+}
+
+fn libvirtd_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // See rootline-ingest formats/libvirt.rs (`split_daemon`).
+    RE.get_or_init(|| {
+        Regex::new(
+            r"^(?P<t>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d{4}|Z)): (?P<pid>\d+): (?P<lvl>debug|info|warning|error) : (?P<func>\S+:\d+) : ",
+        )
+        .expect("static regex")
+    })
+}
+
+fn oslo_severity(level: &str) -> Option<Severity> {
+    Some(match level {
+        "DEBUG" => Severity::Debug,
+        "INFO" => Severity::Info,
+        "AUDIT" => Severity::Notice,
+        "WARNING" | "WARN" => Severity::Warning,
+        "ERROR" | "TRACE" => Severity::Err,
+        "CRITICAL" | "FATAL" => Severity::Crit,
+        _ => return None,
+    })
+}
+
+fn logfmt_level_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // See rootline-ingest formats/logfmt.rs (`level_of`): a pair line whose level key comes early.
+    RE.get_or_init(|| Regex::new(r"^[a-z]+=\S*(?: [a-z]+=\S*)*? (?:level|lvl)=(?P<lvl>[a-z]+)").expect("static regex"))
+}
+
+/// Reads an application header at the start of the event's first line, the way ingest does, and
+/// returns the message after it. A klog header is always moved into fields; inside a syslog line
+/// (`wrapped`) the oslo.log, libvirtd and logfmt headers give the severity only and stay in the
+/// message, as ingest reads them there; at the start of a file's line they are that file's format.
+fn app_header<'a>(ev: &mut Event, line: &'a str, wrapped: bool) -> &'a str {
+    if wrapped {
+        if klog_re().is_match(line) {
+            return app_header(ev, line, false);
+        }
+        let level = oslo_re()
+            .captures(line)
+            .and_then(|c| oslo_severity(&c["lvl"]))
+            .or_else(|| libvirtd_re().captures(line).and_then(|c| Severity::from_word(&c["lvl"])))
+            .or_else(|| logfmt_level_re().captures(line).and_then(|c| Severity::from_word(&c["lvl"])));
+        if level.is_some() {
+            ev.severity = level;
+        }
+        return line;
+    }
+    if let Some(c) = klog_re().captures(line) {
+        ev.severity = Severity::from_word(&c["lvl"]);
+        ev.fields.push(("caller".into(), c["caller"].into()));
+        let msg = &line[c.get(0).map_or(0, |m| m.end())..];
+        klog_fields(ev, msg);
+        return msg;
+    }
+    if let Some(c) = oslo_re().captures(line) {
+        ev.format = Format::Oslo;
+        ev.severity = oslo_severity(&c["lvl"]);
+        ev.pid = c["pid"].parse().ok();
+        ev.program = Some(c["logger"].into());
+        if ev.time.is_none() {
+            ev.time = iso_time(&format!("{}Z", c["t"].replacen(' ', "T", 1)));
+        }
+        let mut msg = &line[c.get(0).map_or(0, |m| m.end())..];
+        // The request context in brackets; `[instance: ...]` is not one (it stays in the message).
+        if msg.starts_with('[') && !msg.starts_with("[instance: ") {
+            if let Some(e) = msg.find(']') {
+                let toks: Vec<&str> = msg[1..e].split(' ').filter(|t| !t.is_empty()).collect();
+                let req =
+                    toks.iter().find(|t| t.starts_with("req-")).or(toks.iter().find(|t| **t != "-" && **t != "None"));
+                if let Some(r) = req {
+                    ev.fields.push(("request_id".into(), (*r).into()));
+                }
+                msg = msg[e + 1..].strip_prefix(' ').unwrap_or(&msg[e + 1..]);
+            }
+        }
+        if let Some(rest) = msg.strip_prefix("[instance: ") {
+            if let Some(e) = rest.find(']') {
+                ev.fields.push(("instance".into(), rest[..e].into()));
+            }
+        }
+        return msg;
+    }
+    if let Some(c) = libvirtd_re().captures(line) {
+        ev.format = Format::Libvirt;
+        ev.severity = Severity::from_word(&c["lvl"]);
+        ev.pid = c["pid"].parse().ok();
+        ev.program = Some("libvirtd".into());
+        if ev.time.is_none() {
+            ev.time = iso_time(&c["t"].replacen(' ', "T", 1));
+        }
+        ev.fields.push(("func".into(), c["func"].into()));
+        return &line[c.get(0).map_or(0, |m| m.end())..];
+    }
+    line
+}
+
+/// The structured klog keys ingest keeps as fields (`pod="ns/name"`, `containerName`, ...).
+fn klog_fields(ev: &mut Event, msg: &str) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#" (?P<k>pod|podUID|containerName|containerID|probeType|probeResult)="(?P<v>[^"]*)""#)
+            .expect("static regex")
+    });
+    if !msg.starts_with('"') {
+        return;
+    }
+    for c in re.captures_iter(msg) {
+        let v = &c["v"];
+        match &c["k"] {
+            "pod" => match v.split_once('/') {
+                Some((ns, pod)) => {
+                    ev.fields.push(("namespace".into(), ns.into()));
+                    ev.fields.push(("pod".into(), pod.into()));
+                }
+                None => ev.fields.push(("pod".into(), v.into())),
+            },
+            "podUID" => ev.fields.push(("pod_uid".into(), v.into())),
+            "containerName" => ev.fields.push(("container".into(), v.into())),
+            k => ev.fields.push((k.into(), v.into())),
+        }
+    }
+}
+
 fn kstamp_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"^\[\s*\d+\.\d+\] ?").expect("static regex"))
@@ -259,6 +412,23 @@ fn case_event(case: &CaseSpec, text: &str, path: &str, n: u64) -> Event {
             }
             line = &line[m.end()..];
         }
+        if i == 0 {
+            let wrapped = ev.format == Format::Syslog;
+            line = app_header(&mut ev, line, wrapped);
+        } else if let Some(m) = oslo_re().find(line) {
+            // oslo.log writes every traceback line with the record's header (and its context).
+            line = &line[m.end()..];
+            if line.starts_with('[') && !line.starts_with("[instance: ") {
+                if let Some(e) = line.find(']') {
+                    line = line[e + 1..].strip_prefix(' ').unwrap_or(&line[e + 1..]);
+                }
+            }
+            if let Some(rest) = line.strip_prefix("[instance: ") {
+                if let Some(e) = rest.find(']') {
+                    line = rest[e + 1..].strip_prefix(' ').unwrap_or(&rest[e + 1..]);
+                }
+            }
+        }
         lines.push(line.to_string());
     }
     ev.attached = lines.len().saturating_sub(1) as u32;
@@ -317,6 +487,56 @@ mod tests {
         let ev = &case_events(&case, "t.yaml")[0];
         assert_eq!(ev.attached, 2);
         assert_eq!(ev.headline(), b"INFO: task dd:410 blocked for more than 10 seconds.");
+    }
+
+    fn one(line: &str) -> Event {
+        let case = CaseSpec { line: Some(line.into()), ..CaseSpec::default() };
+        case_events(&case, "t.yaml").remove(0)
+    }
+
+    fn field<'a>(ev: &'a Event, k: &str) -> Option<&'a str> {
+        ev.fields.iter().find(|(n, _)| &**n == k).map(|(_, v)| &**v)
+    }
+
+    #[test]
+    fn application_headers_are_read_like_ingest_reads_them() {
+        // klog through syslog: severity and caller from the klog header, structured keys as fields.
+        let ev =
+            one("Oct 13 19:56:41 node kubelet[2304]: E1013 19:56:41.523101    2304 prober.go:107] \"Probe failed\" \
+             probeType=\"Liveness\" pod=\"openstack/libvirt-x7k2p\" containerName=\"libvirt\"");
+        assert_eq!((ev.program.as_deref(), ev.severity), (Some("kubelet"), Some(Severity::Err)));
+        assert!(ev.message_str().starts_with("\"Probe failed\""), "{}", ev.message_str());
+        assert_eq!(field(&ev, "caller"), Some("prober.go:107"));
+        assert_eq!((field(&ev, "namespace"), field(&ev, "pod")), (Some("openstack"), Some("libvirt-x7k2p")));
+        assert_eq!(field(&ev, "container"), Some("libvirt"));
+        // oslo.log: the logger is the program; the request id and instance are fields; the traceback's
+        // repeated headers are removed from its lines.
+        let ev = one(
+            "2025-10-13 19:56:10.412 7 ERROR nova.compute.manager [req-6c1f 9f0e - - -] [instance: 4f2f9a1c] Boom\n\
+             2025-10-13 19:56:10.412 7 ERROR nova.compute.manager [req-6c1f 9f0e - - -] [instance: 4f2f9a1c] Traceback (most recent call last):",
+        );
+        assert_eq!(
+            (ev.program.as_deref(), ev.severity, ev.pid),
+            (Some("nova.compute.manager"), Some(Severity::Err), Some(7))
+        );
+        assert_eq!(ev.message_str(), "[instance: 4f2f9a1c] Boom\nTraceback (most recent call last):");
+        assert_eq!((field(&ev, "request_id"), field(&ev, "instance")), (Some("req-6c1f"), Some("4f2f9a1c")));
+        assert!(ev.time.is_some());
+        // Inside a syslog line an oslo.log, libvirtd or logfmt header gives the severity only.
+        let ev = one("Nov 24 17:54:42 matrix_03 libvirtd: 2018-11-24 09:54:42.785+0000: 1809955: error : virNetSocketReadWire:1808 : End of file");
+        assert_eq!((ev.program.as_deref(), ev.severity), (Some("libvirtd"), Some(Severity::Err)));
+        assert!(ev.message_str().starts_with("2018-11-24 09:54:42.785+0000: 1809955: error"));
+        assert!(field(&ev, "func").is_none());
+        let ev = one("Apr 16 14:12:08 node containerd[8563]: time=\"2024-04-16T14:12:08+08:00\" level=error msg=\"x\"");
+        assert_eq!(ev.severity, Some(Severity::Err));
+        // libvirtd: function as a field, the message after it.
+        let ev = one("2025-10-13 10:58:01.123+0000: 4242: error : qemuMonitorIO:580 : internal error: End of file from qemu monitor");
+        assert_eq!((ev.program.as_deref(), ev.severity, ev.pid), (Some("libvirtd"), Some(Severity::Err), Some(4242)));
+        assert_eq!(field(&ev, "func"), Some("qemuMonitorIO:580"));
+        assert_eq!(ev.message_str(), "internal error: End of file from qemu monitor");
+        // Near misses stay plain.
+        let ev = one("E1013 is not a klog header");
+        assert_eq!((ev.severity, &*ev.message_str()), (None, "E1013 is not a klog header"));
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod finding;
 pub mod harness;
 pub mod links;
 pub mod lint;
+pub mod locate;
 pub mod spec;
 pub mod ties;
 pub mod window;

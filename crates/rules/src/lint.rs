@@ -1,10 +1,12 @@
 //! `rootline rules lint`: checks that go beyond compiling — the catalogue is covered, files are where
 //! their ids say, every case says where its line came from, every rule has a near miss, and every
-//! pattern can be prefiltered.
+//! pattern can be prefiltered. [`lint_dirs`] reports every problem of a pack at once: the files that
+//! do not read or compile (with file, line and column) and the lint issues of everything that did.
 
 use std::fmt;
+use std::path::Path;
 
-use crate::compile::Pack;
+use crate::compile::{Pack, Problem};
 use crate::engine::Engine;
 
 /// Every signature id PRODUCT.md's catalogue requires.
@@ -76,6 +78,8 @@ pub struct Issue {
     pub field: String,
     /// What is wrong.
     pub message: String,
+    /// 1-based line and column in the file, when known.
+    pub at: Option<(u64, u64)>,
 }
 
 impl fmt::Display for Issue {
@@ -84,8 +88,33 @@ impl fmt::Display for Issue {
             Level::Error => "error",
             Level::Warning => "warning",
         };
-        write!(f, "{lvl}: {}: {}: {}", self.file, self.field, self.message)
+        write!(f, "{lvl}: {}", self.file)?;
+        if let Some((line, col)) = self.at {
+            write!(f, ":{line}:{col}")?;
+        }
+        if self.field.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": {}: {}", self.field, self.message)
+        }
     }
+}
+
+impl From<Problem> for Issue {
+    fn from(p: Problem) -> Issue {
+        Issue { level: Level::Error, file: p.file, field: p.field, message: p.message, at: p.at }
+    }
+}
+
+/// Every problem of the built-in pack plus the user packs in `dirs`, in one list: files that could
+/// not be read or compiled (errors), then the lint issues of the rules that compiled. The catalogue
+/// is checked when `dirs` is empty (the built-in pack alone). Returns the engine of what compiled.
+pub fn lint_dirs(dirs: &[&Path]) -> (Engine, Vec<Issue>) {
+    let (pack, problems) = Pack::load_lenient(dirs);
+    let engine = Engine::new(pack);
+    let mut issues: Vec<Issue> = problems.into_iter().map(Issue::from).collect();
+    issues.extend(lint(&engine, dirs.is_empty()));
+    (engine, issues)
 }
 
 fn has_hangul(s: &str) -> bool {
@@ -97,7 +126,8 @@ pub fn lint(engine: &Engine, check_catalogue: bool) -> Vec<Issue> {
     let pack: &Pack = engine.pack();
     let mut out = Vec::new();
     let mut push = |level, file: &str, field: &str, message: String| {
-        out.push(Issue { level, file: file.into(), field: field.into(), message });
+        let at = pack.signatures.iter().find(|s| s.path == file).and_then(|s| s.position(field));
+        out.push(Issue { level, file: file.into(), field: field.into(), message, at });
     };
     if check_catalogue {
         for id in CATALOGUE {

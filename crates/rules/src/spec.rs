@@ -1,8 +1,9 @@
 //! The declared form of rules and links: serde types read from the YAML files as written.
 //!
 //! Nothing here is checked beyond YAML shape and known keys (`deny_unknown_fields`, so a misspelt key
-//! is an error, not a silently ignored line). [`crate::compile`] turns a [`SignatureSpec`] into a
-//! [`crate::Signature`] and reports every problem with its file and field path.
+//! is an error, not a silently ignored line). The files are read with serde-saphyr (panic-free, with
+//! line and column in its errors). [`crate::compile`] turns a [`SignatureSpec`] into a
+//! [`crate::Signature`] and reports every problem with its file, line, column and field path.
 
 use std::collections::BTreeMap;
 
@@ -44,6 +45,15 @@ pub struct SignatureSpec {
     pub severity: String,
     /// `fault`, `symptom`, `context` or `recovery`.
     pub kind: String,
+    /// A fallback rule: it explains error lines no specific rule explains. Its hit on an event is
+    /// dropped when a rule that is not a fallback hit the same event; its findings are marked
+    /// `fallback` and are a root-cause candidate only in an incident with nothing more specific.
+    #[serde(default)]
+    pub fallback: bool,
+    /// Rule ids this rule stands back for: its hit on an event is dropped when one of them hit the
+    /// same event (a fallback of one family that yields to another family's fallback).
+    #[serde(default)]
+    pub yields_to: Vec<String>,
     /// Entity kinds every firing must capture (`dm`, `devt`, `disk`, `map`, `path`, `pid`, `comm`, ...).
     #[serde(default)]
     pub entities: Vec<String>,
@@ -66,7 +76,8 @@ pub struct SignatureSpec {
     /// `hung_task_timeout_secs` after the task blocked).
     #[serde(default)]
     pub onset: Option<OnsetSpec>,
-    /// The rule's documentation.
+    /// The rule's documentation (a missing section is reported by [`crate::compile`], with the others).
+    #[serde(default)]
     pub doc: DocSpec,
     /// The rule's own test cases.
     #[serde(default)]
@@ -87,9 +98,17 @@ pub struct MatchSpec {
     #[serde(default)]
     pub container: Option<String>,
     /// Only events at least this severe (`warning` admits warning, err, crit, ...); events without a
-    /// severity pass.
+    /// severity pass unless `needs_severity` is set.
     #[serde(default)]
     pub severity: Option<String>,
+    /// With `severity`: events that state no severity do not pass either (a fallback that looks at
+    /// every error line of a program must not look at lines whose level is unknown).
+    #[serde(default)]
+    pub needs_severity: bool,
+    /// Regexes on the event's structured fields, field name to regex (`caller: '^prober\.go:'`); an
+    /// event passes when each named field is present and matches.
+    #[serde(default, rename = "where")]
+    pub where_fields: BTreeMap<String, String>,
     /// Patterns; an event fires when any matches. Named groups become entities, groups whose name
     /// starts with `_` are helpers usable in `set` only.
     pub patterns: Vec<String>,
@@ -99,8 +118,9 @@ pub struct MatchSpec {
     /// Entities computed from captures: `dm: "dm-${_minor}"` (regex replacement syntax).
     #[serde(default)]
     pub set: BTreeMap<String, String>,
-    /// Entities copied from the event's structured fields, entity kind to field name (`pod: pod`);
-    /// a capture of the same kind wins, and an absent or empty field adds nothing.
+    /// Entities copied from the event's structured fields, entity kind to field name (`pod: pod`;
+    /// `program` names the event's program); a capture of the same kind wins, and an absent or
+    /// empty field adds nothing.
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
     /// Match only the first line (the record's own line), not attached continuation lines.
@@ -161,17 +181,22 @@ pub struct StateSpec {
     pub min_items: Option<u32>,
 }
 
-/// The documentation sections of a rule.
+/// The documentation sections of a rule (each required; a missing one is reported by
+/// [`crate::compile`] together with every other problem of the pack).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DocSpec {
     /// What it detects.
+    #[serde(default)]
     pub detects: Text,
     /// Why it matters.
+    #[serde(default)]
     pub matters: Text,
     /// Example: verbatim evidence lines.
+    #[serde(default)]
     pub example: String,
     /// Likely causes and next steps.
+    #[serde(default)]
     pub next_steps: Text,
     /// References: man pages, kernel docs, Kubernetes docs, public bug ids.
     #[serde(default)]

@@ -269,39 +269,23 @@ fn compile_line(m: &TieMatchSpec, path: &str, field: &str, problems: &mut Vec<Pr
     for f in &m.format {
         match Format::from_name(f) {
             Some(x) => out.formats.push(x),
-            None => problems.push(Problem {
-                file: path.into(),
-                field: format!("{field}.format"),
-                message: format!("unknown format `{f}`"),
-            }),
+            None => problems.push(Problem::new(path, &format!("{field}.format"), format!("unknown format `{f}`"))),
         }
     }
     if let Some(p) = &m.program {
         match regex::Regex::new(p) {
             Ok(r) => out.program = Some(r),
-            Err(e) => problems.push(Problem {
-                file: path.into(),
-                field: format!("{field}.program"),
-                message: format!("not a regex: {e}"),
-            }),
+            Err(e) => problems.push(Problem::new(path, &format!("{field}.program"), format!("not a regex: {e}"))),
         }
     }
     for (i, p) in m.patterns.iter().enumerate() {
         match build_regex(p) {
             Ok(r) => out.patterns.push(r),
-            Err(e) => problems.push(Problem {
-                file: path.into(),
-                field: format!("{field}.patterns[{i}]"),
-                message: format!("not a regex: {e}"),
-            }),
+            Err(e) => problems.push(Problem::new(path, &format!("{field}.patterns[{i}]"), format!("not a regex: {e}"))),
         }
     }
     if m.patterns.is_empty() && m.fields.is_empty() {
-        problems.push(Problem {
-            file: path.into(),
-            field: field.into(),
-            message: "needs `patterns` or `fields`".into(),
-        });
+        problems.push(Problem::new(path, field, "needs `patterns` or `fields`".into()));
     }
     out.set = m.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     out.fields = m.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -311,7 +295,7 @@ fn compile_line(m: &TieMatchSpec, path: &str, field: &str, problems: &mut Vec<Pr
 /// Compiles a tie file; problems are appended.
 pub(crate) fn compile_tie(spec: TieSpec, path: &str, problems: &mut Vec<Problem>) -> Option<Tie> {
     let before = problems.len();
-    let problem = |field: &str, message: String| Problem { file: path.into(), field: field.into(), message };
+    let problem = |field: &str, message: String| Problem::new(path, field, message);
     if !spec.id.starts_with("tie.") {
         problems.push(problem("id", format!("`{}`: a tie id starts with `tie.`", spec.id)));
     }
@@ -763,7 +747,7 @@ mod tests {
     use super::*;
 
     fn compile(yaml: &str) -> Result<Tie, Vec<Problem>> {
-        let spec: TieSpec = serde_yaml::from_str(yaml).expect("yaml");
+        let spec: TieSpec = serde_saphyr::from_str(yaml).expect("yaml");
         let mut p = Vec::new();
         compile_tie(spec, "rules/ties/t.yaml", &mut p).ok_or(p)
     }

@@ -363,6 +363,7 @@ impl<'e> Matcher<'e> {
                     signature: s.id.clone(),
                     kind: s.kind,
                     severity: s.severity,
+                    fallback: s.fallback,
                     host: a.host,
                     first: a.first,
                     last: a.last,

@@ -409,8 +409,12 @@ impl JournalParser {
         for (k, v) in &e.fields {
             rec.fields.push((Cow::Borrowed(k), Cow::Borrowed(v)));
         }
-        if !is_kernel {
-            super::klog::enrich(msg, &mut rec);
+        if !is_kernel && !super::klog::enrich(msg, &mut rec) {
+            // The level in an oslo.log, libvirtd or logfmt header is more precise than the priority
+            // the journal gave a daemon's stderr.
+            if let Some(s) = super::cri::inner_severity(msg) {
+                rec.severity = Some(s);
+            }
         }
         out.record(at, rec);
     }
@@ -536,8 +540,12 @@ impl JournalParser {
         rec.host = Some(Cow::Borrowed(self.hosts.text(host)));
         rec.program = (!prog.is_empty()).then(|| Cow::Borrowed(self.programs.text(prog)));
         rec.pid = pid;
-        if !is_kernel {
-            super::klog::enrich(msg, &mut rec);
+        if !is_kernel && !super::klog::enrich(msg, &mut rec) {
+            // The level in an oslo.log, libvirtd or logfmt header is more precise than the priority
+            // the journal gave a daemon's stderr.
+            if let Some(s) = super::cri::inner_severity(msg) {
+                rec.severity = Some(s);
+            }
         }
         out.record(at, rec);
         true

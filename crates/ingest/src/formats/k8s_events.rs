@@ -5,7 +5,8 @@
 //!   object per line); streamed with [`super::jsonlines::JsonStream`] so each item is parsed when it
 //!   closes and gets the line where it starts; at most 16 MiB are buffered for one item;
 //! - `kubectl get events -o yaml`: the `- apiVersion: v1` blocks under `items:` (or one event document),
-//!   each parsed with serde_yaml;
+//!   each parsed with serde-saphyr (no snippet is rendered for a block that does not parse: it is counted
+//!   as unparsed);
 //! - the table (`LAST SEEN   TYPE      REASON      OBJECT   MESSAGE`, with or without `NAMESPACE`, the
 //!   wide and the old `LASTSEEN FIRSTSEEN COUNT NAME KIND ...` layouts), ages like `5m`, `2d3h`,
 //!   `<unknown>`;
@@ -343,7 +344,10 @@ impl K8sParser {
             self.block_over = false;
             out.unparsed(at, b"(Kubernetes event larger than 16 MiB)");
         } else {
-            match serde_yaml::from_slice::<Value>(&self.block) {
+            match serde_saphyr::from_slice_with_options::<Value>(
+                &self.block,
+                serde_saphyr::options! { with_snippet: false },
+            ) {
                 Ok(v) => emit_value(at, &v, first_line(&self.block), out),
                 Err(_) => out.unparsed(at, first_line(&self.block)),
             }

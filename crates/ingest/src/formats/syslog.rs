@@ -277,8 +277,14 @@ impl Parser for SyslogParser {
         }
         if !is_kernel {
             // kubelet and other Kubernetes daemons log klog lines through syslog: the klog header's
-            // severity and structured fields are more precise than the syslog priority.
-            super::klog::enrich(msg, &mut rec);
+            // severity and structured fields are more precise than the syslog priority. So is the
+            // level in an oslo.log, libvirtd or logfmt header (nova, libvirtd, containerd through
+            // syslog), as for the same lines in CRI files.
+            if !super::klog::enrich(msg, &mut rec) {
+                if let Some(s) = super::cri::inner_severity(msg) {
+                    rec.severity = Some(s);
+                }
+            }
         }
         out.record(at, rec);
     }
@@ -288,6 +294,31 @@ impl Parser for SyslogParser {
 mod tests {
     use super::*;
     use crate::formats::testing::{run, Got};
+
+    #[test]
+    fn an_application_header_inside_the_message_gives_the_severity() {
+        let got = run(
+            parser(&SourceCtx::default()),
+            "Nov 24 17:54:42 matrix_03 libvirtd: 2018-11-24 09:54:42.785+0000: 1809955: error : virNetSocketReadWire:1808 : End of file while reading data: Input/output error\n\
+             Oct 13 19:56:10 node nova-compute[7]: 2025-10-13 19:56:10.412 7 ERROR nova.compute.manager [req-1 - - - - -] Boom\n\
+             Apr 16 14:12:08 node containerd[8563]: time=\"2024-04-16T14:12:08.6+08:00\" level=error msg=\"collecting metrics for x\"\n\
+             Apr 16 14:12:08 node daemon.info containerd[8563]: time=\"2024-04-16T14:12:08.6+08:00\" level=warning msg=\"cleaning up\"\n\
+             Apr 16 14:12:09 node sshd[1]: 2 bytes to go\n",
+        );
+        let sev: Vec<Option<Severity>> = got
+            .iter()
+            .map(|g| match g {
+                Got::Rec { severity, .. } => *severity,
+                _ => panic!("{got:?}"),
+            })
+            .collect();
+        assert_eq!(
+            sev,
+            vec![Some(Severity::Err), Some(Severity::Err), Some(Severity::Err), Some(Severity::Warning), None]
+        );
+        // The message keeps the application's header (only klog headers are moved into fields).
+        assert!(matches!(&got[1], Got::Rec { message, .. } if message.starts_with("2025-10-13 19:56:10.412 7 ERROR")));
+    }
 
     #[test]
     fn busybox_lines_from_the_lab() {

@@ -53,7 +53,8 @@ enum Sub {
         #[arg(long)]
         only: Option<String>,
     },
-    /// Check the pack beyond compiling: catalogue coverage, file names, case sources, prefilters.
+    /// Check the pack: every file that does not read or compile (file:line:column), then catalogue
+    /// coverage, file names, case sources and prefilters of the rest; all problems in one run.
     Lint,
     /// Write the rule pages (one per rule, an index, the links) into a directory.
     Docs {
@@ -64,7 +65,9 @@ enum Sub {
         #[arg(long)]
         check: bool,
     },
-    /// Print every pattern of the pack, one per line, capture groups made non-capturing (for `rg -f`).
+    /// Print every pattern of the pack, one per line, capture groups made non-capturing (for `rg -f`);
+    /// patterns that match an empty line (a fallback's "any error line", which needs the line's
+    /// level) are left out: a grep would count every line.
     Patterns,
     /// Read inputs and print the findings (and candidate causal edges with --links).
     #[command(mut_arg("format", |a| a.help("Output format: text (default) or json (one object with `findings`, as \
@@ -85,13 +88,14 @@ enum Sub {
 
 /// Runs the command.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let pack = super::common::load_pack(&a.rules)?;
+    let load = || super::common::load_pack(&a.rules);
     let stdout = io::stdout();
     let mut w: Box<dyn Write> = Box::new(BufWriter::new(stdout.lock()));
     let code = match a.cmd {
         Sub::List { output } => {
             let json = output.format(&["text", "json"], false)? == "json";
             w = output.writer()?;
+            let pack = load()?;
             for s in &pack.signatures {
                 if json {
                     let v = serde_json::json!({
@@ -115,6 +119,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         Sub::Show { id, lang } => {
             let lang = super::common::parse_lang(lang.as_deref())?;
+            let pack = load()?;
             let Some(sig) = pack.get(&id) else {
                 return usage(format!("no rule has id `{id}` (see `rootline rules list`)"));
             };
@@ -122,7 +127,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
         Sub::Test { only } => {
-            let engine = Engine::new(pack);
+            let engine = Engine::new(load()?);
             let mut rep = harness::Report::default();
             for sig in &engine.pack().signatures {
                 if only.as_deref().is_some_and(|o| !sig.id.starts_with(o)) {
@@ -153,30 +158,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Sub::Lint => {
-            let builtin_only = a.rules.is_empty();
-            let engine = Engine::new(pack);
-            let issues = lint::lint(&engine, builtin_only);
-            let errors = issues.iter().filter(|i| i.level == lint::Level::Error).count();
-            for i in &issues {
-                writeln!(w, "{i}")?;
-            }
-            writeln!(
-                w,
-                "{}, {}, {}: {}, {}",
-                count(engine.pack().signatures.len() as u64, "rule"),
-                count(engine.pack().links.len() as u64, "link"),
-                count(engine.literals().len() as u64, "prefilter literal"),
-                count(errors as u64, "error"),
-                count((issues.len() - errors) as u64, "warning")
-            )?;
-            if errors > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
+            drop(w);
+            return lint_cmd(&a.rules);
         }
         Sub::Docs { out, check } => {
-            let pages = docs::generate(&pack);
+            let pages = docs::generate(&load()?);
             let mut stale = Vec::new();
             for (rel, text) in &pages {
                 let p = out.join(rel);
@@ -203,10 +189,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Sub::Patterns => {
+            let pack = load()?;
             let names = regex::Regex::new(r"\(\?P?<[A-Za-z_][A-Za-z0-9_]*>").expect("static regex");
             for s in &pack.signatures {
                 for p in &s.pattern_sources {
-                    writeln!(w, "{}", names.replace_all(p, "(?:"))?;
+                    let any_line =
+                        regex::bytes::RegexBuilder::new(p).multi_line(true).build().is_ok_and(|r| r.is_match(b""));
+                    if !any_line {
+                        writeln!(w, "{}", names.replace_all(p, "(?:"))?;
+                    }
                 }
             }
             ExitCode::SUCCESS
@@ -215,7 +206,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             let json = output.format(&["text", "json"], true)? == "json";
             let opts = input.options()?;
             w = output.writer()?;
-            let engine = Engine::new(pack);
+            let engine = Engine::new(load()?);
             let t0 = Instant::now();
             let timeline = rootline_ingest::read(&input.paths, &opts);
             let events: Vec<_> = timeline.into_events().collect();
@@ -263,4 +254,32 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     w.flush()?;
     Ok(code)
+}
+
+/// `rules lint`: every problem of the pack at once, the files that do not compile included.
+fn lint_cmd(dirs: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    for d in dirs {
+        if !d.is_dir() {
+            return usage(format!("--rules {}: not a directory", d.display()));
+        }
+    }
+    let refs: Vec<&std::path::Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let (engine, issues) = lint::lint_dirs(&refs);
+    let stdout = io::stdout();
+    let mut w = BufWriter::new(stdout.lock());
+    let errors = issues.iter().filter(|i| i.level == lint::Level::Error).count();
+    for i in &issues {
+        writeln!(w, "{i}")?;
+    }
+    writeln!(
+        w,
+        "{}, {}, {}: {}, {}",
+        count(engine.pack().signatures.len() as u64, "rule"),
+        count(engine.pack().links.len() as u64, "link"),
+        count(engine.literals().len() as u64, "prefilter literal"),
+        count(errors as u64, "error"),
+        count((issues.len() - errors) as u64, "warning")
+    )?;
+    w.flush()?;
+    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
