@@ -35,6 +35,7 @@ pub const LINK_KINDS: &[&str] = &[
     "pod",
     "container",
     "daemon",
+    "pid_file",
     "hctl",
     "scsi_host",
     "sid",

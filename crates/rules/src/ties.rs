@@ -47,6 +47,7 @@ pub const RELATIONS: &[&str] = &[
     "process-opens",
     "mounted-on",
     "thread-of",
+    "pid-file-of",
     "probes",
     "child-of",
     "runs-in",
