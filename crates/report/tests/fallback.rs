@@ -26,8 +26,8 @@ fn analyse(events: &[Event]) -> rootline_correlate::Analysis {
     c.finish(&Default::default(), Lang::En)
 }
 
-const NOVA_ERROR: &str = "Error updating resources for node compute-1.: nova.exception.HypervisorUnavailable: \
-                          Connection to the hypervisor is broken on host";
+const NOVA_ERROR: &str = "Error updating resources for node compute-1.: nova.exception.ComputeHostNotFound: \
+                          Compute host compute-1 could not be found.";
 
 #[test]
 fn a_fallback_never_outranks_a_specific_finding() {
@@ -37,7 +37,7 @@ fn a_fallback_never_outranks_a_specific_finding() {
         event(2, 600, "nova.virt.libvirt.host", Severity::Warning, "Connection to libvirt lost: 1"),
     ]);
     let fb = a.findings.iter().find(|f| f.signature == "openstack.service-error").expect("the fallback fired");
-    assert!(fb.fallback && fb.entities["exception"] == ["nova.exception.HypervisorUnavailable"], "{fb:?}");
+    assert!(fb.fallback && fb.entities["exception"] == ["nova.exception.ComputeHostNotFound"], "{fb:?}");
     assert!(a.findings.iter().any(|f| f.signature == "libvirt.connection-lost" && !f.fallback));
     assert_eq!(a.incidents.len(), 2, "{:#?}", a.incidents);
     assert_eq!(a.incidents[0].root_cause.signature, "libvirt.connection-lost");

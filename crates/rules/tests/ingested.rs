@@ -40,7 +40,7 @@ fn nova_and_cinder_oslo_files() {
 2025-10-13 19:57:06.000 7 ERROR nova.compute.manager Traceback (most recent call last):
 2025-10-13 19:57:06.000 7 ERROR nova.compute.manager   File \"/usr/lib/python3/nova/compute/manager.py\", line 10010, in _update
 2025-10-13 19:57:06.000 7 ERROR nova.compute.manager     self._update_available_resource()
-2025-10-13 19:57:06.000 7 ERROR nova.compute.manager nova.exception.HypervisorUnavailable: Connection to the hypervisor is broken on host
+2025-10-13 19:57:06.000 7 ERROR nova.compute.manager nova.exception.ComputeHostNotFound: Compute host compute-1 could not be found.
 2025-10-13 19:57:07.000 7 WARNING nova.compute.manager [-] While synchronizing instance power states, found 3 instances
 2025-10-13 19:58:11.100 7 ERROR nova.virt.libvirt.driver [req-2 - - - - -] [instance: 0b6f2c1e-8a4d-4e2b-9c3f-1a2b3c4d5e6f] Failed to attach volume at mountpoint: /dev/vdb: os_brick.exception.VolumeDeviceNotFound: Volume device not found at .
 2025-10-13 19:59:00.000 7 ERROR nova.compute.manager [req-3 - - - - -] [instance: 0b6f2c1e-8a4d-4e2b-9c3f-1a2b3c4d5e6f] Instance failed to spawn: libvirt.libvirtError: error from service: CreateMachine: Did not receive a reply.
@@ -52,7 +52,7 @@ fn nova_and_cinder_oslo_files() {
     let fs = findings(&[("nova-compute.log", nova), ("cinder-volume.log", cinder)]);
     let errors: Vec<&Finding> = fs.iter().filter(|f| f.signature == "openstack.service-error").collect();
     let e = errors.iter().find(|f| f.has("service", "nova.compute.manager")).expect("nova's error");
-    assert!(e.fallback && e.has("exception", "nova.exception.HypervisorUnavailable"), "{e:#?}");
+    assert!(e.fallback && e.has("exception", "nova.exception.ComputeHostNotFound"), "{e:#?}");
     assert!(e.has("request_id", "req-1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"), "{e:#?}");
     let a = one(&fs, "nova.volume-attach-failed");
     assert!(
