@@ -154,6 +154,8 @@ pub(crate) fn inner_severity(msg: &[u8]) -> Option<Severity> {
             super::klog::split_header(msg).map(|h| h.severity)
         }
         b'0'..=b'9' => super::oslo::split(msg).and_then(|h| h.severity).or_else(|| super::libvirt::severity_of(msg)),
+        // oslo.log's untimed form (DevStack under systemd: `ERROR nova.compute.manager [req-...] ...`).
+        b'A'..=b'Z' => super::oslo::split(msg).and_then(|h| h.severity),
         b'a'..=b'z' if memchr::memchr(b'=', &msg[..msg.len().min(16)]).is_some() => super::logfmt::level_of(msg),
         _ => None,
     }

@@ -12,7 +12,13 @@
 //! those lines with level `TRACE`, which always continue. Lines with no header at all (a traceback
 //! printed bare to the same file) are attached too.
 //!
-//! See: oslo.log `_options.py` (`logging_context_format_string`, `logging_default_format_string`,
+//! Untimed form: under systemd, DevStack configures the services with
+//! `logging_context_format_string = %(color)s%(levelname)s %(name)s [...] %(instance)s%(message)s` (the
+//! journal adds time and pid) and `logging_exception_prefix = ERROR %(name)s %(instance)s`, so
+//! `journalctl -o cat -u devstack@n-cpu` and lines quoted from it read `ERROR nova.compute.manager [req-...]
+//! msg`. Those lines are oslo records without time or pid when the bracketed context follows the logger.
+//!
+//! See: DevStack `lib/` `setup_systemd_logging`; oslo.log `_options.py` (`logging_context_format_string`, `logging_default_format_string`,
 //! `logging_exception_prefix` = `%(asctime)s.%(msecs)03d %(process)d ERROR %(name)s %(instance)s`)
 //! and `formatters.py` `ContextFormatter.formatException` (one prefixed line per traceback line).
 
@@ -55,7 +61,7 @@ enum Tb {
 #[derive(Default)]
 struct OsloParser {
     have_record: bool,
-    pid: u32,
+    pid: Option<u32>,
     logger: Vec<u8>,
     tb: Tb,
 }
@@ -64,7 +70,8 @@ struct OsloParser {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Head<'a> {
     pub time: RawTime,
-    pub pid: u32,
+    /// The process id; `None` in the untimed form.
+    pub pid: Option<u32>,
     pub level: &'a [u8],
     pub severity: Option<Severity>,
     pub logger: &'a [u8],
@@ -88,14 +95,18 @@ fn level_severity(l: &[u8]) -> Option<Severity> {
 
 /// Splits an oslo.log line, or `None` when it has no oslo header.
 pub(crate) fn split(line: &[u8]) -> Option<Head<'_>> {
-    if !line.first().is_some_and(u8::is_ascii_digit) {
-        return None;
-    }
-    let (time, n) = parse_iso(line)?;
-    let rest = line.get(n..)?.strip_prefix(b" ")?;
-    let sp = memchr::memchr(b' ', rest)?;
-    let pid = parse_u64(&rest[..sp]).and_then(|p| u32::try_from(p).ok())?;
-    let rest = &rest[sp + 1..];
+    let (time, pid, rest) = match line.first()? {
+        b'0'..=b'9' => {
+            let (time, n) = parse_iso(line)?;
+            let rest = line.get(n..)?.strip_prefix(b" ")?;
+            let sp = memchr::memchr(b' ', rest)?;
+            let pid = parse_u64(&rest[..sp]).and_then(|p| u32::try_from(p).ok())?;
+            (time, Some(pid), &rest[sp + 1..])
+        }
+        // The untimed form: `LEVEL logger [context] msg`, the context required.
+        b'A'..=b'Z' => (RawTime::None, None, line),
+        _ => return None,
+    };
     let sp = memchr::memchr(b' ', rest).unwrap_or(rest.len());
     let level = &rest[..sp];
     let severity = Some(level_severity(level)?);
@@ -106,6 +117,13 @@ pub(crate) fn split(line: &[u8]) -> Option<Head<'_>> {
         return None;
     }
     let rest = rest.get(sp + 1..).unwrap_or(b"");
+    if pid.is_none()
+        && (rest.first() != Some(&b'[')
+            || rest.starts_with(b"[instance: ")
+            || !logger.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')))
+    {
+        return None;
+    }
     let (ctx, msg) = if rest.first() == Some(&b'[') && !rest.starts_with(b"[instance: ") {
         match memchr::memchr(b']', rest) {
             Some(e) => {
@@ -195,7 +213,7 @@ impl Parser for OsloParser {
         self.logger.extend_from_slice(h.logger);
         self.tb = Tb::Idle;
         let mut rec = Record::new(h.time, h.msg);
-        rec.pid = Some(h.pid);
+        rec.pid = h.pid;
         rec.severity = h.severity;
         rec.program = Some(text(h.logger));
         let req = h.ctx.and_then(request_id);
@@ -307,5 +325,38 @@ mod tests {
         assert!(!detect(b"2025-10-13 19:46:00.123 1234 INFO"));
         assert!(detect(b"2025-10-13 19:46:00.123 1234 CRITICAL nova x"));
         assert!(detect(b"2025-10-13 19:46:00.123 1234 WARN n"));
+    }
+
+    #[test]
+    fn the_untimed_form_devstack_writes_to_the_journal() {
+        let got = run(
+            parser(&SourceCtx::default()),
+            "WARNING cinder.volume.manager [req-857e6c72-9d99-4dec-8a41-016ebe935b53 None None] Unable to update stats, LVMVolumeDriver -3.0.0 (config name lvmdriver-1) driver is uninitialized.\n\
+             ERROR nova.compute.manager [None req-1 admin admin] [instance: 4f2f9a1c-0d7e-4d2b-9c1e-3b5a7d9e0f11] Instance failed to spawn\n\
+             ERROR nova.compute.manager [instance: 4f2f9a1c-0d7e-4d2b-9c1e-3b5a7d9e0f11] Traceback (most recent call last):\n\
+             ERROR nova.compute.manager [instance: 4f2f9a1c-0d7e-4d2b-9c1e-3b5a7d9e0f11]   File \"m.py\", line 2, in g\n\
+             ERROR nova.compute.manager [instance: 4f2f9a1c-0d7e-4d2b-9c1e-3b5a7d9e0f11] nova.exception.BuildAbortException: x\n",
+        );
+        let Got::Rec { time, pid, severity, program, fields, .. } = &got[0] else { panic!("{got:?}") };
+        assert!(matches!(time, RawTime::None) && pid.is_none(), "{got:?}");
+        assert_eq!((*severity, program.as_deref()), (Some(Severity::Warning), Some("cinder.volume.manager")));
+        assert_eq!(fields[0].1, "req-857e6c72-9d99-4dec-8a41-016ebe935b53");
+        let Got::Rec { fields, .. } = &got[1] else { panic!("{got:?}") };
+        assert_eq!(fields[0].1, "req-1");
+        // The exception prefix (`ERROR %(name)s %(instance)s`) has no context: the traceback attaches.
+        assert!((2..5).all(|i| matches!(got[i], Got::Attach(..))), "{got:?}");
+    }
+
+    #[test]
+    fn untimed_near_misses() {
+        assert!(detect(b"ERROR nova.compute.manager [req-1 - - - - -] x"));
+        assert!(detect(b"CRITICAL nova [-] Unhandled error"));
+        // No bracketed context after the logger, or not a level word: prose, other formats.
+        assert!(!detect(b"ERROR nova.compute.manager Instance failed"));
+        assert!(!detect(b"ERROR: something failed [x]"));
+        assert!(!detect(b"ERROR:root:[x] y"));
+        assert!(!detect(b"WARNING [instance: 4f2f] x"));
+        assert!(!detect(b"INFO some words [x] y"));
+        assert!(!detect(b"Failed to start [x]"));
     }
 }

@@ -303,7 +303,8 @@ mod tests {
              Oct 13 19:56:10 node nova-compute[7]: 2025-10-13 19:56:10.412 7 ERROR nova.compute.manager [req-1 - - - - -] Boom\n\
              Apr 16 14:12:08 node containerd[8563]: time=\"2024-04-16T14:12:08.6+08:00\" level=error msg=\"collecting metrics for x\"\n\
              Apr 16 14:12:08 node daemon.info containerd[8563]: time=\"2024-04-16T14:12:08.6+08:00\" level=warning msg=\"cleaning up\"\n\
-             Apr 16 14:12:09 node sshd[1]: 2 bytes to go\n",
+             Apr 16 14:12:09 node sshd[1]: 2 bytes to go\n\
+             Nov 24 10:02:11 devstack cinder-volume[9121]: WARNING cinder.volume.manager [req-8 None None] Unable to update stats\n",
         );
         let sev: Vec<Option<Severity>> = got
             .iter()
@@ -314,7 +315,14 @@ mod tests {
             .collect();
         assert_eq!(
             sev,
-            vec![Some(Severity::Err), Some(Severity::Err), Some(Severity::Err), Some(Severity::Warning), None]
+            vec![
+                Some(Severity::Err),
+                Some(Severity::Err),
+                Some(Severity::Err),
+                Some(Severity::Warning),
+                None,
+                Some(Severity::Warning)
+            ]
         );
         // The message keeps the application's header (only klog headers are moved into fields).
         assert!(matches!(&got[1], Got::Rec { message, .. } if message.starts_with("2025-10-13 19:56:10.412 7 ERROR")));
