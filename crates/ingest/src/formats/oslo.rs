@@ -16,7 +16,8 @@
 //! `logging_context_format_string = %(color)s%(levelname)s %(name)s [...] %(instance)s%(message)s` (the
 //! journal adds time and pid) and `logging_exception_prefix = ERROR %(name)s %(instance)s`, so
 //! `journalctl -o cat -u devstack@n-cpu` and lines quoted from it read `ERROR nova.compute.manager [req-...]
-//! msg`. Those lines are oslo records without time or pid when the bracketed context follows the logger.
+//! msg`. Those lines are oslo records without time or pid when the bracketed context follows the logger,
+//! or, for `ERROR` and a dotted lower-case logger, in the exception prefix's form without a context.
 //!
 //! See: DevStack `lib/` `setup_systemd_logging`; oslo.log `_options.py` (`logging_context_format_string`, `logging_default_format_string`,
 //! `logging_exception_prefix` = `%(asctime)s.%(msecs)03d %(process)d ERROR %(name)s %(instance)s`)
@@ -117,11 +118,7 @@ pub(crate) fn split(line: &[u8]) -> Option<Head<'_>> {
         return None;
     }
     let rest = rest.get(sp + 1..).unwrap_or(b"");
-    if pid.is_none()
-        && (rest.first() != Some(&b'[')
-            || rest.starts_with(b"[instance: ")
-            || !logger.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')))
-    {
+    if pid.is_none() && !untimed_ok(level, logger, rest) {
         return None;
     }
     let (ctx, msg) = if rest.first() == Some(&b'[') && !rest.starts_with(b"[instance: ") {
@@ -136,6 +133,20 @@ pub(crate) fn split(line: &[u8]) -> Option<Head<'_>> {
         (None, rest)
     };
     Some(Head { time, pid, level, severity, logger, ctx, msg })
+}
+
+/// Whether an untimed header is one: a logger of Python module characters followed by the bracketed
+/// context (`[req-...]`, `[-]`), or the exception prefix `ERROR <dotted.logger> [instance: ...] ...`.
+fn untimed_ok(level: &[u8], logger: &[u8], rest: &[u8]) -> bool {
+    if !logger.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-')) {
+        return false;
+    }
+    let context = rest.first() == Some(&b'[') && !rest.starts_with(b"[instance: ");
+    let exception_prefix = level == b"ERROR"
+        && logger.contains(&b'.')
+        && logger.iter().all(|c| !c.is_ascii_uppercase())
+        && !rest.is_empty();
+    context || exception_prefix
 }
 
 /// The `req-...` token of a request context, else its first token that is not a placeholder.
@@ -352,7 +363,10 @@ mod tests {
         assert!(detect(b"ERROR nova.compute.manager [req-1 - - - - -] x"));
         assert!(detect(b"CRITICAL nova [-] Unhandled error"));
         // No bracketed context after the logger, or not a level word: prose, other formats.
-        assert!(!detect(b"ERROR nova.compute.manager Instance failed"));
+        assert!(detect(b"ERROR nova.compute.manager AttributeError: module 'libvirt' has no attribute 'X'"));
+        assert!(!detect(b"ERROR nova Instance failed"));
+        assert!(!detect(b"WARNING nova.compute.manager Instance failed"));
+        assert!(!detect(b"ERROR Foo.Bar happened"));
         assert!(!detect(b"ERROR: something failed [x]"));
         assert!(!detect(b"ERROR:root:[x] y"));
         assert!(!detect(b"WARNING [instance: 4f2f] x"));
