@@ -383,3 +383,27 @@ fn the_chain_reads_in_time_and_the_summary_follows_it() {
     let probe = sentence.find("Kubernetes probe failed").unwrap();
     assert!(hung < probe, "{sentence}");
 }
+
+/// The libvirt daemon's own end, in the words of the kernel and libvirt: a crashed daemon explains its
+/// clients' lost connection; a daemon whose thread hangs in D state explains the next daemon's
+/// failure to take the pid file. Lines as the kernel (show_signal_msg, hung_task) and libvirt
+/// (virpidfile.c) write them, through RFC 3339 syslog so no year is inferred.
+#[test]
+fn a_libvirt_daemon_that_crashed_or_hangs_explains_what_its_successors_and_clients_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("messages"),
+        "2025-09-11T09:25:40.100000+00:00 cmp-7 kernel: [ 2666.643232] rpc-libvirtd[5444]: segfault at 0 ip 00007fe1f5680eea sp 00007fe1f7ffe530 error 4 in libvirt_driver_qemu.so[79eea,7fe1f564f000+121000]\n\
+         2025-09-11T09:25:41.200000+00:00 cmp-7 nova-compute[77]: 2025-09-11 09:25:41.200 77 WARNING nova.virt.libvirt.host [-] Connection to libvirt lost: 1\n\
+         2025-09-11T11:00:00.000000+00:00 cmp-7 kernel: [ 8000.000001] INFO: task rpc-libvirtd:6001 blocked for more than 122 seconds.\n\
+         2025-09-11T11:05:00.000000+00:00 cmp-7 libvirtd[6100]: Failed to acquire pid file '/run/libvirtd.pid': Resource temporarily unavailable\n",
+    )
+    .unwrap();
+    let out = crate::support::rootline(&["analyze", tmp.path().to_str().unwrap(), "--format", "json"]);
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let incidents = a["incidents"].as_array().unwrap();
+    let crash = incidents.iter().find(|i| reaches(i, "libvirt.daemon-crashed", "libvirt.connection-lost"));
+    assert!(crash.is_some(), "{}", serde_json::to_string_pretty(&a["incidents"]).unwrap());
+    let hang = incidents.iter().find(|i| reaches(i, "kernel.hung-task", "libvirt.pidfile-held"));
+    assert!(hang.is_some(), "{}", serde_json::to_string_pretty(&a["incidents"]).unwrap());
+}
