@@ -9,6 +9,8 @@
 //!
 //! Fallback rules (`fallback: true`) explain what nothing else explains: once every candidate has
 //! run on an event, the hits of fallback rules are dropped when any other rule hit the same event.
+//! Nor do they run on an event a specific rule matched and then ruled out by its `unless` (a lock
+//! held by a migration is waiting by design, not an unexplained libvirt error).
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Captures, Regex};
@@ -255,9 +257,12 @@ impl Engine {
         let mut last_sig = usize::MAX;
         let mut sig_admitted = false;
         let mut sig_fired = false;
+        // A specific rule matched the line and its `unless` ruled it out: the rule knows these words
+        // and says they are no fault, so no fallback may call the line an unexplained error.
+        let mut ruled_out = false;
         for &t in &scratch.cands {
             // Every hit so far is of a specific rule: a fallback's would be dropped, so none runs.
-            if t >= self.first_fallback && out.len() > start && !self.fallback[out[out.len() - 1].sig] {
+            if t >= self.first_fallback && (ruled_out || out.len() > start && !self.fallback[out[out.len() - 1].sig]) {
                 break;
             }
             let (si, target) = match self.targets[t as usize] {
@@ -282,6 +287,7 @@ impl Engine {
             if out.len() > before {
                 if sig.unless.iter().any(|u| u.is_match(text)) {
                     out.truncate(before);
+                    ruled_out |= !sig.fallback;
                 } else {
                     if !sig.fields.is_empty() {
                         for h in &mut out[before..] {
@@ -783,6 +789,40 @@ mod tests {
         let ev = event("nova.compute.manager", err, "boom: KeyError", &[]);
         let a = crate::window::run(&engine, [&ev]);
         assert!(a.findings[0].fallback && a.findings[0].has("exception", "KeyError"), "{:?}", a.findings);
+    }
+
+    #[test]
+    fn a_line_a_specific_rule_ruled_out_is_no_fallback_error() {
+        let pack = Pack::compile(vec![
+            rule(
+                "libvirt.lock",
+                "",
+                "  patterns: ['cannot acquire state change lock']
+  unless: ['held by monitor=remoteDispatchDomainMigrate']",
+            ),
+            rule(
+                "libvirt.error",
+                "fallback: true
+",
+                "  severity: err
+  patterns: ['virError|libvirtError']",
+            ),
+        ])
+        .unwrap();
+        let engine = Engine::new(pack);
+        let err = Some(Severity::Err);
+        let lock = |holder: &str| {
+            event(
+                "exporter",
+                err,
+                &format!("virError(Code=68): cannot acquire state change lock (held by monitor={holder})"),
+                &[],
+            )
+        };
+        assert_eq!(fired(&engine, &lock("remoteDispatchDomainBlockStats")), ["libvirt.lock"]);
+        assert!(fired(&engine, &lock("remoteDispatchDomainMigratePrepare3Params")).is_empty());
+        // A line no specific rule matched still falls back.
+        assert_eq!(fired(&engine, &event("exporter", err, "virError(Code=1): internal error", &[])), ["libvirt.error"]);
     }
 
     #[test]
