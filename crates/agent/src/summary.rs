@@ -1,0 +1,291 @@
+//! The node's summary for the fleet: what `rootline fleet` builds per node (`rootline_fleet::node`),
+//! made on the node from its own logs, so a fleet of thousands is compared from summaries, never
+//! from their logs.
+//!
+//! The logs are read again every refresh (one streaming pass: rule matcher, template miner, version
+//! sniffer), and only the pass's result is kept ([`rootline_fleet::Scan`]: findings as time spans,
+//! template counts per 5-minute bucket), so any window asked on `/summary` is applied afterwards and
+//! memory follows the distinct templates and findings, not the bytes. Bounded twice: each log file
+//! contributes at most its newest `max_bytes`, and the JSON carries at most [`MAX_TEMPLATES`]
+//! templates (the most frequent) and the text of at most [`MAX_DETAILS`] (the most severe first).
+//!
+//! Live, no log is opened by the agent itself: each is copied by `tail -c` (the journal by
+//! `journalctl`) under a hard timeout into a private temporary directory, as `collect` does, so a
+//! log on a blocked filesystem costs a timeout, not a hung agent. A captured tree or bundle is read
+//! as `fleet` reads a node.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rootline_fleet::node::{NodeSummary, Scan};
+use rootline_fleet::window::Window;
+use rootline_fleet::NodeInput;
+use rootline_node::exec::{self, Keep, Status};
+use rootline_rules::Engine;
+use serde::Serialize;
+
+/// Schema of `/summary`.
+pub const SCHEMA: &str = "rootline.node-summary/v1";
+/// Most templates whose counts are sent.
+pub const MAX_TEMPLATES: usize = 2000;
+/// Most templates whose text and first line are sent.
+pub const MAX_DETAILS: usize = 400;
+/// Longest template text or line sent (characters).
+pub const MAX_TEXT: usize = 400;
+/// Most files read from the log directories given.
+pub const MAX_FILES: usize = 256;
+
+/// Where the node's logs come from.
+#[derive(Debug, Clone)]
+pub enum Logs {
+    /// A captured tree or bundle (`--root`), read as `fleet` reads a node.
+    Captured(PathBuf),
+    /// The journal, through `journalctl` under a timeout.
+    Journal,
+    /// These files and directories (their files, recursively), each through `tail -c` under a timeout.
+    Files(Vec<PathBuf>),
+}
+
+/// How summaries are made.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub logs: Logs,
+    /// How far back the journal is read.
+    pub since: Duration,
+    /// Newest bytes kept of each log.
+    pub max_bytes: u64,
+    /// Per log copy.
+    pub timeout: Duration,
+}
+
+/// One refresh's result.
+#[derive(Debug)]
+pub struct Summary {
+    pub scan: Scan,
+    /// When it was made (RFC 3339, UTC).
+    pub computed_at: String,
+    pub elapsed_ms: u64,
+    /// What was read, in words.
+    pub logs: String,
+    /// Logs that could not be copied, with why.
+    pub skipped: Vec<String>,
+}
+
+/// Reads the logs and makes the summary.
+pub fn compute(cfg: &Config, engine: &Engine, name: &str) -> Summary {
+    let started = Instant::now();
+    let mut opts = rootline_ingest::Options::default();
+    // One node at a time in the background: keep its in-memory share modest.
+    opts.memory_budget = opts.memory_budget.min(32 << 20);
+    let mut skipped = Vec::new();
+    let (scan, logs) = match &cfg.logs {
+        Logs::Captured(p) => {
+            let n = NodeInput { name: name.to_string(), paths: vec![p.clone()] };
+            (rootline_fleet::node::scan(&n, engine, &opts), format!("the captured tree {}", p.display()))
+        }
+        live => {
+            let tmp = private_dir();
+            let what = match live {
+                Logs::Journal => {
+                    copy_journal(&tmp, cfg, &mut skipped);
+                    format!("the journal of the last {}", human(cfg.since))
+                }
+                Logs::Files(paths) => {
+                    let n = copy_files(&tmp, paths, cfg, &mut skipped);
+                    format!("{n} log files (newest {} MiB of each)", cfg.max_bytes >> 20)
+                }
+                Logs::Captured(_) => unreachable!(),
+            };
+            let n = NodeInput { name: name.to_string(), paths: vec![tmp.clone()] };
+            let scan = rootline_fleet::node::scan(&n, engine, &opts);
+            let _ = std::fs::remove_dir_all(&tmp);
+            (scan, what)
+        }
+    };
+    Summary {
+        scan,
+        computed_at: now_rfc3339(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        logs,
+        skipped,
+    }
+}
+
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if s % 3600 == 0 {
+        format!("{} h", s / 3600)
+    } else {
+        format!("{} min", s.div_ceil(60))
+    }
+}
+
+fn now_rfc3339() -> String {
+    let now = jiff::Timestamp::now();
+    now.round(jiff::Unit::Second).unwrap_or(now).to_string()
+}
+
+fn private_dir() -> PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("rootline-agent-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    let _ = std::fs::create_dir_all(&d);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700));
+    }
+    d
+}
+
+fn copy_journal(tmp: &Path, cfg: &Config, skipped: &mut Vec<String>) {
+    let since = jiff::Timestamp::now().as_second() - cfg.since.as_secs() as i64;
+    let at = format!("--since=@{since}");
+    let argv = ["journalctl", "-o", "short-iso-precise", "--no-pager", "-q", at.as_str()];
+    let r = exec::run_with(&argv, cfg.timeout.saturating_mul(6), Keep::Tail(cfg.max_bytes as usize));
+    match r.status {
+        Status::Ok | Status::Timeout if !r.stdout.is_empty() => {
+            if let Err(e) = std::fs::write(tmp.join("journal.txt"), &r.stdout) {
+                skipped.push(format!("journal: {e}"));
+            }
+            if r.status == Status::Timeout {
+                skipped.push(format!("journal: {} (kept what was read)", r.describe()));
+            }
+        }
+        _ => skipped.push(format!("journal: {}", r.describe())),
+    }
+}
+
+fn copy_files(tmp: &Path, paths: &[PathBuf], cfg: &Config, skipped: &mut Vec<String>) -> usize {
+    let mut files = Vec::new();
+    for p in paths {
+        walk(p, 0, &mut files);
+    }
+    if files.len() > MAX_FILES {
+        skipped.push(format!("{} more log files past the first {MAX_FILES}", files.len() - MAX_FILES));
+        files.truncate(MAX_FILES);
+    }
+    let mut n = 0;
+    for (i, f) in files.iter().enumerate() {
+        let tail = format!("-c{}", cfg.max_bytes);
+        let path = f.display().to_string();
+        let r = exec::run_with(&["tail", tail.as_str(), path.as_str()], cfg.timeout, Keep::Head(cfg.max_bytes as usize));
+        if r.status != Status::Ok {
+            skipped.push(format!("{path}: {}", r.describe()));
+            continue;
+        }
+        let mut data = r.stdout;
+        if f.metadata().is_ok_and(|m| m.len() > cfg.max_bytes) {
+            exec::start_at_line(&mut data);
+        }
+        // Keep the file name: ingest recognises some formats by it (kern.log, libvirtd.log).
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "log".into());
+        let dir = tmp.join(format!("{i:03}"));
+        if std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(&name), &data)).is_ok() {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn walk(p: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if out.len() > MAX_FILES * 4 {
+        return;
+    }
+    match std::fs::symlink_metadata(p) {
+        Ok(m) if m.is_file() => out.push(p.to_path_buf()),
+        Ok(m) if m.is_dir() && depth < 4 => {
+            let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
+                Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+                Err(_) => return,
+            };
+            entries.sort();
+            for e in entries {
+                walk(&e, depth + 1, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A template's text and first line, as sent.
+#[derive(Debug, Serialize)]
+pub struct TemplateDetail {
+    pub text: String,
+    pub example: rootline_rules::Evidence,
+    pub severity: Option<&'static str>,
+}
+
+/// The window a summary covers.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WindowDoc {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub how: String,
+}
+
+/// The `/summary` document.
+#[derive(Debug, Serialize)]
+pub struct Document {
+    pub schema: &'static str,
+    pub host: String,
+    pub computed_at: String,
+    pub elapsed_ms: u64,
+    pub logs: String,
+    pub skipped: Vec<String>,
+    /// The window applied (`since`, `until`, `how`).
+    pub window: WindowDoc,
+    pub summary: NodeSummary,
+    /// Text, first line and severity of the templates in `summary.templates` (the most severe first).
+    pub template_details: BTreeMap<String, TemplateDetail>,
+}
+
+fn cut(s: &str) -> String {
+    if s.chars().count() <= MAX_TEXT {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(MAX_TEXT).collect();
+    t.push('…');
+    t
+}
+
+/// The summary in `w`, bounded, as the `/summary` document.
+pub fn document(s: &Summary, host: &str, w: &Window) -> Document {
+    let mut summary = s.scan.summarize(w);
+    summary.host = Some(host.to_string());
+    if summary.templates.len() > MAX_TEMPLATES {
+        let mut v: Vec<(String, u64)> = std::mem::take(&mut summary.templates).into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(MAX_TEMPLATES);
+        summary.templates = v.into_iter().collect();
+    }
+    let mut details: Vec<(&String, &rootline_fleet::node::TplInfo)> =
+        summary.templates.keys().filter_map(|h| summary.detail.get(h).map(|d| (h, d))).collect();
+    details.sort_by(|a, b| {
+        let sev = |d: &rootline_fleet::node::TplInfo| d.severity.map_or(8, |x| x as u8);
+        sev(a.1).cmp(&sev(b.1)).then(a.0.cmp(b.0))
+    });
+    let template_details = details
+        .into_iter()
+        .take(MAX_DETAILS)
+        .map(|(h, d)| {
+            let mut example = d.example.clone();
+            example.text = cut(&example.text);
+            (h.clone(), TemplateDetail { text: cut(&d.text), example, severity: d.severity.map(|x| x.as_str()) })
+        })
+        .collect();
+    let note = w.note();
+    Document {
+        schema: SCHEMA,
+        host: host.to_string(),
+        computed_at: s.computed_at.clone(),
+        elapsed_ms: s.elapsed_ms,
+        logs: s.logs.clone(),
+        skipped: s.skipped.clone(),
+        window: WindowDoc { since: note.since, until: note.until, how: note.how },
+        summary,
+        template_details,
+    }
+}
