@@ -13,11 +13,13 @@ use rootline_node::root::Root;
 use rootline_rules::Engine;
 
 use crate::bundles::{self, Bundler, Decision};
+use crate::conditions::{self, Conditions};
 use crate::http::{Handler, Request, Response};
 use crate::metrics::{self, Stats};
 use crate::summary;
 
-/// How long past doctor's own deadline a cycle's checks may run before the cycle gives up on them.
+/// How long past doctor's own deadline a cycle's checks may run before the cycle gives up on them
+/// (the default of [`Config::grace`]).
 pub const GRACE: Duration = Duration::from_secs(5);
 
 /// What the agent checks.
@@ -38,6 +40,8 @@ pub struct Config {
     /// From the start of one cycle to the start of the next (a longer cycle delays the next one).
     pub interval: Duration,
     pub doctor: doctor::Options,
+    /// How long past `doctor.deadline` the watchdog waits for a cycle's checks.
+    pub grace: Duration,
     /// The node's name when the system's is not the one wanted (a container sees its pod's).
     pub host: Option<String>,
     /// node_exporter textfile directory.
@@ -48,6 +52,8 @@ pub struct Config {
     pub summary_interval: Duration,
     /// A summary refresh running longer than this is counted as a timeout (once).
     pub summary_timeout: Duration,
+    /// Node conditions and Events through this API (`--node-conditions`).
+    pub conditions: Option<conditions::Api>,
 }
 
 /// What the endpoints read, updated by each cycle.
@@ -73,7 +79,9 @@ pub struct Agent {
     state: Arc<Mutex<State>>,
     pending: Mutex<Option<Receiver<Report>>>,
     bundler: Mutex<Option<Bundler>>,
-    engine: Arc<Engine>,
+    conditions: Mutex<Option<Conditions>>,
+    /// The rule pack's engine, for the summary (none without one).
+    engine: Option<Engine>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -112,8 +120,15 @@ impl Agent {
             .or_else(|| root.text("/proc/sys/kernel/hostname"))
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "unknown".into());
-        let pack = rootline_rules::Pack::builtin().map_err(|e| format!("built-in rule pack: {e}"))?;
+        let engine = match cfg.summary {
+            Some(_) => {
+                let pack = rootline_rules::Pack::builtin().map_err(|e| format!("built-in rule pack: {e}"))?;
+                Some(Engine::new(pack))
+            }
+            None => None,
+        };
         let bundler = cfg.bundles.clone().map(Bundler::new);
+        let conditions = cfg.conditions.clone().map(|api| Conditions::new(api, &host));
         Ok(Agent {
             root: Arc::new(root),
             label,
@@ -129,7 +144,8 @@ impl Agent {
             })),
             pending: Mutex::new(None),
             bundler: Mutex::new(bundler),
-            engine: Arc::new(Engine::new(pack)),
+            conditions: Mutex::new(conditions),
+            engine,
             cfg,
         })
     }
@@ -186,14 +202,14 @@ impl Agent {
             self.note(format!("could not start the checks: {e}"));
             return;
         }
-        let report = match rx.recv_timeout(self.cfg.doctor.deadline + GRACE) {
+        let report = match rx.recv_timeout(self.cfg.doctor.deadline + self.cfg.grace) {
             Ok(r) => r,
             Err(RecvTimeoutError::Timeout) => {
                 self.state().stats.timeout(metrics::CHECK_DOCTOR);
                 *lock(&self.pending) = Some(rx);
                 self.note(format!(
                     "the checks did not return within {:.0} s; the next cycle starts only once they have",
-                    (self.cfg.doctor.deadline + GRACE).as_secs_f64()
+                    (self.cfg.doctor.deadline + self.cfg.grace).as_secs_f64()
                 ));
                 return;
             }
@@ -227,6 +243,16 @@ impl Agent {
                 self.note(format!("textfile {}: {e}", dir.display()));
             }
         }
+        let errors = match lock(&self.conditions).as_mut() {
+            Some(c) => {
+                let wall = jiff::Timestamp::now();
+                c.update(&report, Instant::now(), &wall.round(jiff::Unit::Second).unwrap_or(wall).to_string())
+            }
+            None => Vec::new(),
+        };
+        for e in errors {
+            self.note(e);
+        }
         let mut bundler = lock(&self.bundler);
         if let Some(b) = bundler.as_mut() {
             let state = self.state.clone();
@@ -246,14 +272,17 @@ impl Agent {
             });
             if let Decision::Held(new) = decision {
                 drop(bundler);
-                self.note(format!("new failures, no bundle (one was written recently or is being written): {}", new.join(", ")));
+                self.note(format!(
+                    "new failures, no bundle (one was written recently or is being written): {}",
+                    new.join(", ")
+                ));
             }
         }
     }
 
     /// Refreshes the summary now (on the calling thread).
     pub fn refresh_summary(&self) {
-        let Some(cfg) = &self.cfg.summary else { return };
+        let (Some(cfg), Some(engine)) = (&self.cfg.summary, &self.engine) else { return };
         let host = {
             let mut s = self.state();
             s.summary_started = Some(Instant::now());
@@ -261,7 +290,7 @@ impl Agent {
             s.host.clone()
         };
         let started = Instant::now();
-        let sum = summary::compute(cfg, &self.engine, &host);
+        let sum = summary::compute(cfg, engine, &host);
         let mut s = self.state();
         s.stats.durations.insert(metrics::CHECK_SUMMARY.into(), started.elapsed().as_secs_f64());
         s.summary = Some(Arc::new(sum));
@@ -361,7 +390,7 @@ impl Handler for Agent {
             "/summary" => self.summary_response(req),
             "/healthz" => {
                 let s = self.state();
-                let limit = self.cfg.interval * 3 + self.cfg.doctor.deadline + GRACE;
+                let limit = self.cfg.interval * 3 + self.cfg.doctor.deadline + self.cfg.grace;
                 match s.last_cycle {
                     Some(t) if t.elapsed() <= limit => Response::text(200, "ok"),
                     Some(t) => Response::text(503, format!("no cycle completed for {:.0} s", t.elapsed().as_secs_f64())),

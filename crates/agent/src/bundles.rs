@@ -195,10 +195,8 @@ pub fn rotate(dir: &Path, keep: usize, max_bytes: u64) -> Vec<PathBuf> {
     let mut total = 0u64;
     for (i, (_, p, size)) in bundles.into_iter().enumerate() {
         total = total.saturating_add(size);
-        if i > 0 && (i >= keep.max(1) || total > max_bytes) {
-            if std::fs::remove_file(&p).is_ok() {
-                removed.push(p);
-            }
+        if i > 0 && (i >= keep.max(1) || total > max_bytes) && std::fs::remove_file(&p).is_ok() {
+            removed.push(p);
         }
     }
     removed

@@ -270,7 +270,10 @@ mod tests {
 
     #[test]
     fn request_heads() {
-        let r = parse_head("GET /summary?since=2025-10-13T19%3A00%3A00+09:00&x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer s3\r\n").unwrap();
+        let r = parse_head(
+            "GET /summary?since=2025-10-13T19%3A00%3A00+09:00&x HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer s3\r\n",
+        )
+        .unwrap();
         assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", "/summary"));
         assert_eq!(r.param("since"), Some("2025-10-13T19:00:00+09:00"));
         assert_eq!(r.param("x"), Some(""));

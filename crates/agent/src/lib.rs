@@ -9,7 +9,8 @@
 //!
 //! One concept per file: [`agent`] (the loop, the watchdog, the state the endpoints read) ->
 //! [`metrics`] (the Prometheus text exposition) -> [`textfile`] (the same for node_exporter's
-//! textfile collector, written atomically) -> [`bundles`] (a bundle on a new failure, rotated) ->
+//! textfile collector, written atomically) -> [`bundles`] (a bundle on a new failure, rotated) -> [`conditions`] (node conditions and Events
+//! for Kubernetes, optional) ->
 //! [`summary`] (the node's summary from its own logs, any window) -> [`http`] (a minimal HTTP/1.1
 //! server on std's `TcpListener`: why not a crate is said there) -> [`pull`] (the fleet's side:
 //! `/summary` from many agents, in parallel, with timeouts).
@@ -20,6 +21,7 @@
 
 pub mod agent;
 pub mod bundles;
+pub mod conditions;
 pub mod http;
 pub mod metrics;
 pub mod pull;

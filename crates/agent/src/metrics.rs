@@ -155,7 +155,8 @@ fn bounded(counts: BTreeMap<String, u64>) -> Vec<(String, u64)> {
 /// Whether libvirt is on this node: `virsh` could be run (or was captured), or a libvirtd process
 /// exists. Without it `rootline_libvirt_responsive` is not exported (no libvirt is not a healthy one).
 pub fn libvirt_present(r: &Report) -> bool {
-    let virsh_ran = r.commands.iter().any(|c| c.argv.first().is_some_and(|p| p == "virsh") && c.status != Status::Missing);
+    let virsh_ran =
+        r.commands.iter().any(|c| c.argv.first().is_some_and(|p| p == "virsh") && c.status != Status::Missing);
     virsh_ran
         || r.stat_lines.iter().filter_map(|l| tasks::parse_stat(l)).any(|s| s.comm == "libvirtd")
         || r.tasks.iter().any(|t| t.comm == "libvirtd")

@@ -33,9 +33,9 @@ pub struct Url {
 pub fn parse_url(s: &str) -> Result<Url, String> {
     let rest = match s.split_once("://") {
         Some(("http", r)) => r,
-        Some((scheme, _)) => {
-            return Err(format!("{s}: only http:// is spoken (not {scheme}://); reach agents inside the cluster network or through a proxy"))
-        }
+        Some((scheme, _)) => return Err(format!(
+            "{s}: only http:// is spoken (not {scheme}://); reach agents inside the cluster network or through a proxy"
+        )),
         None => s,
     };
     let (authority, path) = match rest.find('/') {
@@ -64,6 +64,23 @@ pub fn parse_url(s: &str) -> Result<Url, String> {
 
 /// `GET url` with a bearer token, under `timeout` for connecting, sending and reading each.
 pub fn get(url: &Url, token: Option<&str>, timeout: Duration) -> Result<Vec<u8>, String> {
+    let (status, b) = request("GET", url, token, None, timeout)?;
+    if status != 200 {
+        let msg = String::from_utf8_lossy(&b[..b.len().min(300)]).trim().to_string();
+        return Err(format!("HTTP {status}: {msg}"));
+    }
+    Ok(b)
+}
+
+/// One HTTP/1.1 exchange (`Connection: close`): the status and the body. `body` is
+/// (content type, bytes).
+pub fn request(
+    method: &str,
+    url: &Url,
+    token: Option<&str>,
+    body: Option<(&str, &[u8])>,
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>), String> {
     let addrs: Vec<_> = (url.host.as_str(), url.port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {}: {e}", url.host))?
@@ -84,7 +101,7 @@ pub fn get(url: &Url, token: Option<&str>, timeout: Duration) -> Result<Vec<u8>,
     s.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
     let host = if url.host.contains(':') { format!("[{}]", url.host) } else { url.host.clone() };
     let mut req = format!(
-        "GET {} HTTP/1.1\r\nHost: {host}:{}\r\nAccept: application/json\r\nConnection: close\r\nUser-Agent: rootline/{}\r\n",
+        "{method} {} HTTP/1.1\r\nHost: {host}:{}\r\nAccept: application/json\r\nConnection: close\r\nUser-Agent: rootline/{}\r\n",
         url.path,
         url.port,
         env!("CARGO_PKG_VERSION")
@@ -92,13 +109,20 @@ pub fn get(url: &Url, token: Option<&str>, timeout: Duration) -> Result<Vec<u8>,
     if let Some(t) = token {
         req.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
+    if let Some((ct, b)) = body {
+        req.push_str(&format!("Content-Type: {ct}\r\nContent-Length: {}\r\n", b.len()));
+    }
     req.push_str("\r\n");
-    s.write_all(req.as_bytes()).map_err(|e| format!("sending the request: {e}"))?;
-    let mut body = Vec::new();
-    s.take(MAX_BODY as u64 + 64 * 1024).read_to_end(&mut body).map_err(|e| format!("reading the answer: {e}"))?;
-    let end = body.windows(4).position(|w| w == b"\r\n\r\n").ok_or("the answer is not HTTP")?;
-    let head = String::from_utf8_lossy(&body[..end]).into_owned();
-    let mut b = body.split_off(end + 4);
+    let mut bytes = req.into_bytes();
+    if let Some((_, b)) = body {
+        bytes.extend_from_slice(b);
+    }
+    s.write_all(&bytes).map_err(|e| format!("sending the request: {e}"))?;
+    let mut answer = Vec::new();
+    s.take(MAX_BODY as u64 + 64 * 1024).read_to_end(&mut answer).map_err(|e| format!("reading the answer: {e}"))?;
+    let end = answer.windows(4).position(|w| w == b"\r\n\r\n").ok_or("the answer is not HTTP")?;
+    let head = String::from_utf8_lossy(&answer[..end]).into_owned();
+    let mut b = answer.split_off(end + 4);
     let status: u16 = head
         .split_whitespace()
         .nth(1)
@@ -117,11 +141,7 @@ pub fn get(url: &Url, token: Option<&str>, timeout: Duration) -> Result<Vec<u8>,
     if b.len() > MAX_BODY {
         return Err(format!("the answer is larger than {} MiB", MAX_BODY >> 20));
     }
-    if status != 200 {
-        let msg = String::from_utf8_lossy(&b[..b.len().min(300)]).trim().to_string();
-        return Err(format!("HTTP {status}: {msg}"));
-    }
-    Ok(b)
+    Ok((status, b))
 }
 
 /// One agent's answer.
@@ -135,7 +155,13 @@ pub struct Pulled {
 
 /// Pulls `/summary` (with `query`, e.g. `since=...&until=...`) from every agent, `parallel` at a
 /// time, each under `timeout` (name resolution included). Results in the order given.
-pub fn pull_all(agents: &[String], query: &str, token: Option<&str>, timeout: Duration, parallel: usize) -> Vec<Pulled> {
+pub fn pull_all(
+    agents: &[String],
+    query: &str,
+    token: Option<&str>,
+    timeout: Duration,
+    parallel: usize,
+) -> Vec<Pulled> {
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|s| {
@@ -267,7 +293,9 @@ pub fn summary_from_json(v: &Value) -> Result<NodeSummary, String> {
         .as_array()
         .map(|a| {
             a.iter()
-                .filter_map(|x| Some(Version { what: s(&x["what"])?, value: s(&x["value"])?, evidence: evidence(&x["evidence"])? }))
+                .filter_map(|x| {
+                    Some(Version { what: s(&x["what"])?, value: s(&x["value"])?, evidence: evidence(&x["evidence"])? })
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -333,7 +361,10 @@ mod tests {
             Url { host: "10.0.0.7".into(), port: 9469, path: "/summary".into() }
         );
         assert_eq!(parse_url("node-3").unwrap().port, 9469);
-        assert_eq!(parse_url("http://[::1]:9000/x/summary").unwrap(), Url { host: "::1".into(), port: 9000, path: "/x/summary".into() });
+        assert_eq!(
+            parse_url("http://[::1]:9000/x/summary").unwrap(),
+            Url { host: "::1".into(), port: 9000, path: "/x/summary".into() }
+        );
         assert!(parse_url("https://n:1").unwrap_err().contains("only http://"));
         assert!(parse_url("http://n:port").is_err());
         assert!(parse_url("http://").is_err());

@@ -103,18 +103,12 @@ pub fn compute(cfg: &Config, engine: &Engine, name: &str) -> Summary {
             (scan, what)
         }
     };
-    Summary {
-        scan,
-        computed_at: now_rfc3339(),
-        elapsed_ms: started.elapsed().as_millis() as u64,
-        logs,
-        skipped,
-    }
+    Summary { scan, computed_at: now_rfc3339(), elapsed_ms: started.elapsed().as_millis() as u64, logs, skipped }
 }
 
 fn human(d: Duration) -> String {
     let s = d.as_secs();
-    if s % 3600 == 0 {
+    if s.is_multiple_of(3600) {
         format!("{} h", s / 3600)
     } else {
         format!("{} min", s.div_ceil(60))
@@ -171,7 +165,8 @@ fn copy_files(tmp: &Path, paths: &[PathBuf], cfg: &Config, skipped: &mut Vec<Str
     for (i, f) in files.iter().enumerate() {
         let tail = format!("-c{}", cfg.max_bytes);
         let path = f.display().to_string();
-        let r = exec::run_with(&["tail", tail.as_str(), path.as_str()], cfg.timeout, Keep::Head(cfg.max_bytes as usize));
+        let r =
+            exec::run_with(&["tail", tail.as_str(), path.as_str()], cfg.timeout, Keep::Head(cfg.max_bytes as usize));
         if r.status != Status::Ok {
             skipped.push(format!("{path}: {}", r.describe()));
             continue;

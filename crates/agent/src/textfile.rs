@@ -34,8 +34,10 @@ mod tests {
         super::write(d.path(), "a 1\n").unwrap();
         let p = super::write(d.path(), "a 2\n").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "a 2\n");
-        let names: Vec<String> =
-            std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names, ["rootline.prom"]);
         assert!(super::write(&d.path().join("missing"), "x").is_err());
     }
