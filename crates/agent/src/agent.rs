@@ -71,8 +71,12 @@ pub struct State {
     pub notes: Vec<String>,
 }
 
+/// What a cycle runs: doctor's checks (replaceable, to test the watchdog with a check that hangs).
+pub type CheckFn = dyn Fn(&Root, Option<String>, &doctor::Options) -> Report + Send + Sync;
+
 /// The agent.
 pub struct Agent {
+    check: Arc<CheckFn>,
     cfg: Config,
     root: Arc<Root>,
     label: Option<String>,
@@ -130,6 +134,7 @@ impl Agent {
         let bundler = cfg.bundles.clone().map(Bundler::new);
         let conditions = cfg.conditions.clone().map(|api| Conditions::new(api, &host));
         Ok(Agent {
+            check: Arc::new(doctor::check),
             root: Arc::new(root),
             label,
             state: Arc::new(Mutex::new(State {
@@ -148,6 +153,12 @@ impl Agent {
             engine,
             cfg,
         })
+    }
+
+    /// Runs `check` instead of doctor's checks.
+    pub fn with_check(mut self, check: Arc<CheckFn>) -> Agent {
+        self.check = check;
+        self
     }
 
     pub fn config(&self) -> &Config {
@@ -195,8 +206,9 @@ impl Agent {
         let started = Instant::now();
         let (tx, rx) = mpsc::channel();
         let (root, label, opts) = (self.root.clone(), self.label.clone(), self.cfg.doctor.clone());
+        let check = self.check.clone();
         let spawned = std::thread::Builder::new().name("doctor".into()).spawn(move || {
-            let _ = tx.send(doctor::check(&root, label, &opts));
+            let _ = tx.send(check(&root, label, &opts));
         });
         if let Err(e) = spawned {
             self.note(format!("could not start the checks: {e}"));

@@ -220,6 +220,7 @@ fn handle_connection(mut stream: TcpStream, handler: &dyn Handler, opts: &Option
         Err(0) => return,
         Err(status) => {
             let _ = write_response(&mut stream, &Response::text(status, reason(status)), false);
+            close(stream);
             return;
         }
     };
@@ -232,7 +233,22 @@ fn handle_connection(mut stream: TcpStream, handler: &dyn Handler, opts: &Option
         handler.handle(&req)
     };
     let _ = write_response(&mut stream, &resp, head_only);
-    let _ = stream.shutdown(std::net::Shutdown::Both);
+    close(stream);
+}
+
+/// Ends the response, then reads (a little, briefly) what the client still sends: closing a socket
+/// with unread input makes the kernel send a reset, which can destroy the response in flight.
+fn close(mut stream: TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut sink = [0u8; 4096];
+    let mut left: usize = 256 * 1024;
+    while left > 0 {
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
 }
 
 fn authorized(req: &Request, opts: &Options) -> bool {

@@ -33,9 +33,11 @@ pub struct Url {
 pub fn parse_url(s: &str) -> Result<Url, String> {
     let rest = match s.split_once("://") {
         Some(("http", r)) => r,
-        Some((scheme, _)) => return Err(format!(
+        Some((scheme, _)) => {
+            return Err(format!(
             "{s}: only http:// is spoken (not {scheme}://); reach agents inside the cluster network or through a proxy"
-        )),
+        ))
+        }
         None => s,
     };
     let (authority, path) = match rest.find('/') {
