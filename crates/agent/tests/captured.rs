@@ -268,8 +268,11 @@ fn a_token_is_required_when_given() {
     assert!(String::from_utf8(body).unwrap().contains("rootline_cycles_total 1"));
 }
 
+/// Requests seen: request line, content type, body.
+type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
+
 /// A stand-in Kubernetes API (what `kubectl proxy` would forward): records every request.
-fn fake_api() -> (u16, Arc<Mutex<Vec<(String, String, String)>>>) {
+fn fake_api() -> (u16, Seen) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let seen = Arc::new(Mutex::new(Vec::new()));
