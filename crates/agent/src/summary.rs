@@ -70,6 +70,8 @@ pub struct Summary {
     pub logs: String,
     /// Logs that could not be copied, with why.
     pub skipped: Vec<String>,
+    /// (prefix of a private copy, what it is a copy of): evidence is cited by the original path.
+    pub renames: Vec<(String, String)>,
 }
 
 /// Reads the logs and makes the summary.
@@ -79,6 +81,7 @@ pub fn compute(cfg: &Config, engine: &Engine, name: &str) -> Summary {
     // One node at a time in the background: keep its in-memory share modest.
     opts.memory_budget = opts.memory_budget.min(32 << 20);
     let mut skipped = Vec::new();
+    let mut renames = Vec::new();
     let (scan, logs) = match &cfg.logs {
         Logs::Captured(p) => {
             let n = NodeInput { name: name.to_string(), paths: vec![p.clone()] };
@@ -89,10 +92,20 @@ pub fn compute(cfg: &Config, engine: &Engine, name: &str) -> Summary {
             let what = match live {
                 Logs::Journal => {
                     copy_journal(&tmp, cfg, &mut skipped);
+                    renames.push((tmp.join("journal.txt").display().to_string(), "journalctl".to_string()));
                     format!("the journal of the last {}", human(cfg.since))
                 }
                 Logs::Files(paths) => {
                     let n = copy_files(&tmp, paths, cfg, &mut skipped);
+                    for (j, p) in paths.iter().enumerate() {
+                        let copy = tmp.join(format!("{j:03}"));
+                        let orig = if p.is_dir() {
+                            p.display().to_string()
+                        } else {
+                            p.parent().map(|d| d.display().to_string()).unwrap_or_default()
+                        };
+                        renames.push((copy.display().to_string(), orig));
+                    }
                     format!("{n} log files (newest {} MiB of each)", cfg.max_bytes >> 20)
                 }
                 Logs::Captured(_) => unreachable!(),
@@ -103,7 +116,34 @@ pub fn compute(cfg: &Config, engine: &Engine, name: &str) -> Summary {
             (scan, what)
         }
     };
-    Summary { scan, computed_at: now_rfc3339(), elapsed_ms: started.elapsed().as_millis() as u64, logs, skipped }
+    Summary {
+        scan,
+        computed_at: now_rfc3339(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        logs,
+        skipped,
+        renames,
+    }
+}
+
+impl Summary {
+    /// A path as cited: a private copy's path is given as the original's.
+    pub fn cite(&self, path: &str) -> String {
+        for (copy, orig) in &self.renames {
+            if let Some(rest) = path.strip_prefix(copy.as_str()) {
+                return if orig.is_empty() {
+                    rest.trim_start_matches('/').to_string()
+                } else {
+                    format!("{orig}{rest}")
+                };
+            }
+        }
+        path.to_string()
+    }
+
+    fn recite(&self, e: &mut rootline_rules::Evidence) {
+        e.path = self.cite(&e.path);
+    }
 }
 
 fn human(d: Duration) -> String {
@@ -153,16 +193,20 @@ fn copy_journal(tmp: &Path, cfg: &Config, skipped: &mut Vec<String>) {
 }
 
 fn copy_files(tmp: &Path, paths: &[PathBuf], cfg: &Config, skipped: &mut Vec<String>) -> usize {
-    let mut files = Vec::new();
-    for p in paths {
-        walk(p, 0, &mut files);
+    // (the path given, the file): a file keeps its path under the one given, so formats told by
+    // a file's place (`kubectl/`, `var/log/libvirt/`) are told the same.
+    let mut files: Vec<(usize, PathBuf)> = Vec::new();
+    for (j, p) in paths.iter().enumerate() {
+        let mut found = Vec::new();
+        walk(p, 0, &mut found);
+        files.extend(found.into_iter().map(|f| (j, f)));
     }
     if files.len() > MAX_FILES {
         skipped.push(format!("{} more log files past the first {MAX_FILES}", files.len() - MAX_FILES));
         files.truncate(MAX_FILES);
     }
     let mut n = 0;
-    for (i, f) in files.iter().enumerate() {
+    for (j, f) in &files {
         let tail = format!("-c{}", cfg.max_bytes);
         let path = f.display().to_string();
         let r =
@@ -175,11 +219,16 @@ fn copy_files(tmp: &Path, paths: &[PathBuf], cfg: &Config, skipped: &mut Vec<Str
         if f.metadata().is_ok_and(|m| m.len() > cfg.max_bytes) {
             exec::start_at_line(&mut data);
         }
-        // Keep the file name: ingest recognises some formats by it (kern.log, libvirtd.log).
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "log".into());
-        let dir = tmp.join(format!("{i:03}"));
-        if std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(&name), &data)).is_ok() {
-            n += 1;
+        let given = &paths[*j];
+        let rel = match f.strip_prefix(given) {
+            Ok(r) if !r.as_os_str().is_empty() => r.to_path_buf(),
+            _ => PathBuf::from(f.file_name().unwrap_or_else(|| std::ffi::OsStr::new("log"))),
+        };
+        let dest = tmp.join(format!("{j:03}")).join(rel);
+        let written = dest.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&dest, &data));
+        match written {
+            Ok(()) => n += 1,
+            Err(e) => skipped.push(format!("{path}: {e}")),
         }
     }
     n
@@ -191,7 +240,7 @@ fn walk(p: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     }
     match std::fs::symlink_metadata(p) {
         Ok(m) if m.is_file() => out.push(p.to_path_buf()),
-        Ok(m) if m.is_dir() && depth < 4 => {
+        Ok(m) if m.is_dir() && depth < 6 => {
             let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
                 Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
                 Err(_) => return,
@@ -250,6 +299,23 @@ fn cut(s: &str) -> String {
 pub fn document(s: &Summary, host: &str, w: &Window) -> Document {
     let mut summary = s.scan.summarize(w);
     summary.host = Some(host.to_string());
+    if !s.renames.is_empty() {
+        for c in summary.signatures.values_mut() {
+            c.evidence.iter_mut().for_each(|e| s.recite(e));
+        }
+        for d in summary.detail.values_mut() {
+            s.recite(&mut d.example);
+        }
+        if let Some(f) = summary.first_fault.as_mut() {
+            f.evidence.iter_mut().for_each(|e| s.recite(e));
+        }
+        for p in &mut summary.phases {
+            p.evidence.iter_mut().for_each(|e| s.recite(e));
+        }
+        for v in &mut summary.versions {
+            s.recite(&mut v.evidence);
+        }
+    }
     if summary.templates.len() > MAX_TEMPLATES {
         let mut v: Vec<(String, u64)> = std::mem::take(&mut summary.templates).into_iter().collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
