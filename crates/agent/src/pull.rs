@@ -130,11 +130,15 @@ pub fn request(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| format!("the answer is not HTTP: {}", head.lines().next().unwrap_or("")))?;
-    let length = head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok()).flatten()
-    });
-    if let Some(n) = length {
+    let field = |name: &str| {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    if field("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
+        b = dechunk(&b)?;
+    } else if let Some(n) = field("content-length").and_then(|v| v.parse::<usize>().ok()) {
         if b.len() < n {
             return Err(format!("the answer was cut: {} of {n} bytes", b.len()));
         }
@@ -144,6 +148,27 @@ pub fn request(
         return Err(format!("the answer is larger than {} MiB", MAX_BODY >> 20));
     }
     Ok((status, b))
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer (RFC 9112, section 7.1): hex sizes, each
+/// chunk, a zero-size chunk at the end (trailers ignored).
+pub fn dechunk(mut b: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(b.len());
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n").ok_or("a chunked answer was cut")?;
+        let line = std::str::from_utf8(&b[..eol]).map_err(|_| "a bad chunk size")?;
+        let hex = line.split(';').next().unwrap_or("").trim();
+        let n = usize::from_str_radix(hex, 16).map_err(|_| format!("a bad chunk size `{hex}`"))?;
+        b = &b[eol + 2..];
+        if n == 0 {
+            return Ok(out);
+        }
+        if b.len() < n + 2 || out.len() + n > MAX_BODY {
+            return Err("a chunked answer was cut or is too large".into());
+        }
+        out.extend_from_slice(&b[..n]);
+        b = &b[n + 2..];
+    }
 }
 
 /// One agent's answer.
@@ -370,6 +395,13 @@ mod tests {
         assert!(parse_url("https://n:1").unwrap_err().contains("only http://"));
         assert!(parse_url("http://n:port").is_err());
         assert!(parse_url("http://").is_err());
+    }
+
+    #[test]
+    fn chunked_bodies() {
+        assert_eq!(dechunk(b"4\r\nWiki\r\n6;x=y\r\npedia \r\n0\r\n\r\n").unwrap(), b"Wikipedia ");
+        assert!(dechunk(b"4\r\nWi").is_err());
+        assert!(dechunk(b"zz\r\n").is_err());
     }
 
     #[test]
