@@ -41,10 +41,15 @@ pub const MAX_FILES: usize = 256;
 pub enum Logs {
     /// A captured tree or bundle (`--root`), read as `fleet` reads a node.
     Captured(PathBuf),
-    /// The journal, through `journalctl` under a timeout.
-    Journal,
-    /// These files and directories (their files, recursively), each through `tail -c` under a timeout.
-    Files(Vec<PathBuf>),
+    /// The live node's logs.
+    Live {
+        /// The journal, through `journalctl` under a timeout (`Some(None)`: the system's;
+        /// `Some(Some(DIR))`: the journal files in DIR, as a container sees the host's).
+        journal: Option<Option<PathBuf>>,
+        /// These files and directories (their files, recursively), each through `tail -c` under a
+        /// timeout; missing ones are skipped (and said so), as a fleet's nodes differ.
+        files: Vec<PathBuf>,
+    },
 }
 
 /// How summaries are made.
@@ -87,29 +92,28 @@ pub fn compute(cfg: &Config, engine: &Engine, name: &str) -> Summary {
             let n = NodeInput { name: name.to_string(), paths: vec![p.clone()] };
             (rootline_fleet::node::scan(&n, engine, &opts), format!("the captured tree {}", p.display()))
         }
-        live => {
+        Logs::Live { journal, files } => {
             let tmp = private_dir();
-            let what = match live {
-                Logs::Journal => {
-                    copy_journal(&tmp, cfg, &mut skipped);
-                    renames.push((tmp.join("journal.txt").display().to_string(), "journalctl".to_string()));
-                    format!("the journal of the last {}", human(cfg.since))
+            let mut what = Vec::new();
+            if let Some(dir) = journal {
+                copy_journal(&tmp, dir.as_deref(), cfg, &mut skipped);
+                renames.push((tmp.join("journal.txt").display().to_string(), "journalctl".to_string()));
+                what.push(format!("the journal of the last {}", human(cfg.since)));
+            }
+            if !files.is_empty() {
+                let n = copy_files(&tmp, files, cfg, &mut skipped);
+                for (j, p) in files.iter().enumerate() {
+                    let copy = tmp.join(format!("{j:03}"));
+                    let orig = if p.is_dir() {
+                        p.display().to_string()
+                    } else {
+                        p.parent().map(|d| d.display().to_string()).unwrap_or_default()
+                    };
+                    renames.push((copy.display().to_string(), orig));
                 }
-                Logs::Files(paths) => {
-                    let n = copy_files(&tmp, paths, cfg, &mut skipped);
-                    for (j, p) in paths.iter().enumerate() {
-                        let copy = tmp.join(format!("{j:03}"));
-                        let orig = if p.is_dir() {
-                            p.display().to_string()
-                        } else {
-                            p.parent().map(|d| d.display().to_string()).unwrap_or_default()
-                        };
-                        renames.push((copy.display().to_string(), orig));
-                    }
-                    format!("{n} log files (newest {} MiB of each)", cfg.max_bytes >> 20)
-                }
-                Logs::Captured(_) => unreachable!(),
-            };
+                what.push(format!("{n} log files (newest {} MiB of each)", cfg.max_bytes >> 20));
+            }
+            let what = if what.is_empty() { "no logs".to_string() } else { what.join(" and ") };
             let n = NodeInput { name: name.to_string(), paths: vec![tmp.clone()] };
             let scan = rootline_fleet::node::scan(&n, engine, &opts);
             let _ = std::fs::remove_dir_all(&tmp);
@@ -174,10 +178,12 @@ fn private_dir() -> PathBuf {
     d
 }
 
-fn copy_journal(tmp: &Path, cfg: &Config, skipped: &mut Vec<String>) {
+fn copy_journal(tmp: &Path, dir: Option<&Path>, cfg: &Config, skipped: &mut Vec<String>) {
     let since = jiff::Timestamp::now().as_second() - cfg.since.as_secs() as i64;
     let at = format!("--since=@{since}");
-    let argv = ["journalctl", "-o", "short-iso-precise", "--no-pager", "-q", at.as_str()];
+    let d = dir.map(|d| format!("--directory={}", d.display()));
+    let mut argv = vec!["journalctl", "-o", "short-iso-precise", "--no-pager", "-q", at.as_str()];
+    argv.extend(d.as_deref());
     let r = exec::run_with(&argv, cfg.timeout.saturating_mul(6), Keep::Tail(cfg.max_bytes as usize));
     match r.status {
         Status::Ok | Status::Timeout if !r.stdout.is_empty() => {
@@ -197,6 +203,10 @@ fn copy_files(tmp: &Path, paths: &[PathBuf], cfg: &Config, skipped: &mut Vec<Str
     // a file's place (`kubectl/`, `var/log/libvirt/`) are told the same.
     let mut files: Vec<(usize, PathBuf)> = Vec::new();
     for (j, p) in paths.iter().enumerate() {
+        if !p.exists() {
+            skipped.push(format!("{}: not found", p.display()));
+            continue;
+        }
         let mut found = Vec::new();
         walk(p, 0, &mut found);
         files.extend(found.into_iter().map(|f| (j, f)));

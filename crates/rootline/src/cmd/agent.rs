@@ -97,10 +97,19 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "10m")]
     pub bundle_min_gap: String,
 
-    /// Log files or directories /summary is made from (repeatable). Default: the journal, through
-    /// journalctl; with --root, the captured tree itself.
+    /// Log files or directories /summary is made from, besides the journal (repeatable; missing
+    /// ones are skipped). With --root, the captured tree itself is read unless --logs is given.
     #[arg(long = "logs", value_name = "PATH")]
     pub logs: Vec<PathBuf>,
+
+    /// Read the journal files in DIR (journalctl --directory), e.g. the host's /var/log/journal
+    /// mounted in a container.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_journal")]
+    pub journal_dir: Option<PathBuf>,
+
+    /// Do not read the journal for /summary.
+    #[arg(long)]
+    pub no_journal: bool,
 
     /// How far back the journal is read for /summary.
     #[arg(long, value_name = "DURATION", default_value = "6h")]
@@ -199,6 +208,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 max_bytes: 256 << 20,
                 deadline: Duration::from_secs(120),
                 run_commands: !a.no_commands,
+                host_root: a.host_root.clone(),
+                host: a.hostname.clone(),
                 ..Default::default()
             }),
         }),
@@ -208,14 +219,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         None
     } else {
         let logs = match (&a.root, a.logs.is_empty()) {
-            (_, false) => summary::Logs::Files(a.logs.clone()),
             (Some(r), true) => summary::Logs::Captured(r.clone()),
-            (None, true) => summary::Logs::Journal,
-        };
-        for p in &a.logs {
-            if !p.exists() {
-                return usage(format!("--logs {}: no such file or directory", p.display()));
+            (Some(_), false) => summary::Logs::Live { journal: None, files: a.logs.clone() },
+            (None, _) => {
+                summary::Logs::Live { journal: (!a.no_journal).then(|| a.journal_dir.clone()), files: a.logs.clone() }
             }
+        };
+        for p in a.logs.iter().filter(|p| !p.exists()) {
+            eprintln!("rootline agent: --logs {}: not found (skipped while it is missing)", p.display());
         }
         Some(summary::Config {
             logs,
