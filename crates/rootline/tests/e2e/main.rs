@@ -5,6 +5,7 @@ mod agent;
 mod analyze;
 mod cases;
 mod contract;
+mod deploy;
 mod doctor;
 mod fleet;
 mod fleet_report;
