@@ -6,7 +6,7 @@
 //! sniffer), and only the pass's result is kept ([`rootline_fleet::Scan`]: findings as time spans,
 //! template counts per 5-minute bucket), so any window asked on `/summary` is applied afterwards and
 //! memory follows the distinct templates and findings, not the bytes. Bounded twice: each log file
-//! contributes at most its newest `max_bytes`, and the JSON carries at most [`MAX_TEMPLATES`]
+//! contributes at most its newest `max_bytes` (all files together four times that), and the JSON carries at most [`MAX_TEMPLATES`]
 //! templates (the most frequent) and the text of at most [`MAX_DETAILS`] (the most severe first).
 //!
 //! Live, no log is opened by the agent itself: each is copied by `tail -c` (the journal by
@@ -35,6 +35,8 @@ pub const MAX_DETAILS: usize = 400;
 pub const MAX_TEXT: usize = 400;
 /// Most files read from the log directories given.
 pub const MAX_FILES: usize = 256;
+/// Most bytes copied in one refresh, in multiples of the per-file `max_bytes`.
+pub const TOTAL_FILES_BYTES: u64 = 4;
 
 /// Where the node's logs come from.
 #[derive(Debug, Clone)]
@@ -216,8 +218,18 @@ fn copy_files(tmp: &Path, paths: &[PathBuf], cfg: &Config, skipped: &mut Vec<Str
         files.truncate(MAX_FILES);
     }
     let mut n = 0;
-    for (j, f) in &files {
-        let tail = format!("-c{}", cfg.max_bytes);
+    let budget = cfg.max_bytes.saturating_mul(TOTAL_FILES_BYTES);
+    let mut copied = 0u64;
+    for (i, (j, f)) in files.iter().enumerate() {
+        if copied >= budget {
+            skipped.push(format!(
+                "{} more log files: {} MiB copied, the most for one summary",
+                files.len() - i,
+                budget >> 20
+            ));
+            break;
+        }
+        let tail = format!("-c{}", cfg.max_bytes.min(budget - copied));
         let path = f.display().to_string();
         let r =
             exec::run_with(&["tail", tail.as_str(), path.as_str()], cfg.timeout, Keep::Head(cfg.max_bytes as usize));
@@ -226,8 +238,12 @@ fn copy_files(tmp: &Path, paths: &[PathBuf], cfg: &Config, skipped: &mut Vec<Str
             continue;
         }
         let mut data = r.stdout;
-        if f.metadata().is_ok_and(|m| m.len() > cfg.max_bytes) {
+        copied += data.len() as u64;
+        if f.metadata().is_ok_and(|m| m.len() > data.len() as u64) {
             exec::start_at_line(&mut data);
+        }
+        if data.is_empty() {
+            continue;
         }
         let given = &paths[*j];
         let rel = match f.strip_prefix(given) {
@@ -358,5 +374,44 @@ pub fn document(s: &Summary, host: &str, w: &Window) -> Document {
         window: WindowDoc { since: note.since, until: note.until, how: note.how },
         summary,
         template_details,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_copies_keep_their_paths_and_stay_within_the_budget() {
+        let src = tempfile::tempdir().unwrap();
+        let logs = src.path().join("logs");
+        std::fs::create_dir_all(logs.join("libvirt/qemu")).unwrap();
+        let line = "2025-10-13T10:00:00Z n1 app: xy\n"; // 32 bytes
+        for i in 0..5 {
+            std::fs::write(logs.join(format!("libvirt/qemu/i{i}.log")), line.repeat(3)).unwrap();
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = Config {
+            logs: Logs::Captured(PathBuf::new()),
+            since: Duration::from_secs(3600),
+            max_bytes: 96,
+            timeout: Duration::from_secs(30),
+        };
+        let mut skipped = Vec::new();
+        let paths = vec![logs.clone(), src.path().join("missing.log")];
+        let n = copy_files(tmp.path(), &paths, &cfg, &mut skipped);
+        // 4 x 96 bytes is the budget: four files whole, the fifth left out and said so.
+        assert_eq!(n, 4);
+        assert_eq!(std::fs::read_to_string(tmp.path().join("000/libvirt/qemu/i0.log")).unwrap(), line.repeat(3));
+        assert!(!tmp.path().join("000/libvirt/qemu/i4.log").exists());
+        assert!(skipped.iter().any(|s| s.contains("missing.log: not found")), "{skipped:?}");
+        assert!(skipped.iter().any(|s| s.starts_with("1 more log files")), "{skipped:?}");
+        // A file longer than its share keeps its newest whole lines.
+        let big = src.path().join("big.log");
+        std::fs::write(&big, line.repeat(10)).unwrap();
+        let tmp2 = tempfile::tempdir().unwrap();
+        let mut skipped = Vec::new();
+        assert_eq!(copy_files(tmp2.path(), &[big], &Config { max_bytes: 80, ..cfg }, &mut skipped), 1);
+        assert_eq!(std::fs::read_to_string(tmp2.path().join("000/big.log")).unwrap(), line.repeat(2));
     }
 }
