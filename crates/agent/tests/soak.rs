@@ -1,4 +1,4 @@
-//! Memory stays flat over many cycles: thousands of cycles over the lab's captured outage, with the
+//! Memory stays flat over many cycles: 1,500 cycles over the lab's captured outage, with the
 //! summary made again, the metrics rendered and `/summary` answered along the way, grow the
 //! process's resident memory by far less than a generous bound. (A leak of one report per cycle,
 //! at 11 KiB or more, would fail it.) Speed is not asserted.
