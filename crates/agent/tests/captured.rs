@@ -400,3 +400,52 @@ fn a_check_that_hangs_is_counted_and_cycles_never_overlap() {
     assert_eq!(m["rootline_cycles_total"], 1.0, "{m:#?}");
     assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 1, "two checks ran at once");
 }
+
+#[test]
+fn on_a_live_node_the_bundle_is_collects() {
+    // The bundle of a live node is `rootline collect`'s: here this machine's, without commands or
+    // journal, its logs read from an empty directory, triggered by the captured outage's failures.
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("bundles");
+    let logs = d.path().join("root");
+    std::fs::create_dir_all(logs.join("var/log")).unwrap();
+    let mut c = config();
+    c.host = Some("node-x".into());
+    c.bundles = Some(bundles::Config {
+        dir: dir.clone(),
+        keep: 2,
+        max_bytes: 1 << 30,
+        min_gap: Duration::from_secs(3600),
+        collect: Some(rootline_node::collect::Options {
+            since: Duration::from_secs(3600),
+            max_bytes: 8 << 20,
+            command_timeout: Duration::from_secs(5),
+            deadline: Duration::from_secs(60),
+            run_commands: false,
+            journal: false,
+            log_root: logs.display().to_string(),
+            host_root: None,
+            host: Some("node-x".into()),
+        }),
+    });
+    let a = Agent::new(c).unwrap();
+    a.cycle();
+    wait_for("the collected bundle", || {
+        let s = a.state();
+        s.stats.bundles_written + s.stats.bundle_errors == 1
+    });
+    assert_eq!(a.state().stats.bundles_written, 1, "{:?}", a.state().notes);
+    let names = bundle_names(&dir);
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].starts_with("rootline-node-x-"), "{names:?}");
+    let tar = zstd::decode_all(&std::fs::read(dir.join(&names[0])).unwrap()[..]).unwrap();
+    let mut ar = tar::Archive::new(&tar[..]);
+    let members: Vec<String> =
+        ar.entries().unwrap().map(|e| e.unwrap().path().unwrap().display().to_string()).collect();
+    assert!(members.iter().any(|m| m.ends_with("/rootline-manifest.json")), "{members:?}");
+    assert!(members.iter().any(|m| m.ends_with("/snapshots/proc-pid-stat.txt")), "{members:?}");
+    // The same failures again, and within min_gap: no second bundle.
+    a.cycle();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(bundle_names(&dir).len(), 1);
+}
