@@ -131,6 +131,11 @@ impl Agent {
             }
             None => None,
         };
+        if let Some(b) = &cfg.bundles {
+            for p in bundles::remove_partials(&b.dir) {
+                eprintln!("rootline agent: removed {}, a bundle left incomplete by an earlier run", p.display());
+            }
+        }
         let bundler = cfg.bundles.clone().map(Bundler::new);
         let conditions = cfg.conditions.clone().map(|api| Conditions::new(api, &host));
         Ok(Agent {

@@ -11,7 +11,8 @@
 //! then holds the doctor report of the cycle that saw the failure. Bundles are written as
 //! `NAME.partial` and renamed when complete; after each one the directory keeps the newest `keep`
 //! bundles within `max_bytes`, oldest removed first (told by the UTC time in their names, never by
-//! file times), and at most one bundle is written per `min_gap`.
+//! file times), and at most one bundle is written per `min_gap`. A `.partial` left by an agent
+//! stopped while writing is removed when the next one starts ([`remove_partials`]).
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -178,6 +179,22 @@ fn stamp(name: &str) -> Option<(String, u32)> {
     (t.len() == 16 && t.ends_with('Z') && t.as_bytes()[8] == b'T').then(|| (t.to_string(), n))
 }
 
+/// Removes the `rootline-*.partial` files that an earlier run left in `dir` (it was stopped while
+/// writing a bundle); returns them. They are incomplete, and outside the rotation's bounds they would
+/// pile up with every restart during a collection. Only one agent writes a bundle directory.
+pub fn remove_partials(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
+    rd.filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("rootline-") && n.ends_with(".partial"))
+        })
+        .filter(|p| p.is_file() && std::fs::remove_file(p).is_ok())
+        .collect()
+}
+
 /// Keeps the newest `keep` bundles of `dir` within `max_bytes`; returns the removed ones.
 pub fn rotate(dir: &Path, keep: usize, max_bytes: u64) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
@@ -235,5 +252,24 @@ mod tests {
         rotate(d.path(), 10, 1);
         assert!(d.path().join("rootline-n1-20261130T010000Z.tar.zst").exists());
         assert!(!d.path().join("rootline-n1-20261129T030000Z-2.tar.zst").exists());
+    }
+
+    #[test]
+    fn an_earlier_runs_partial_bundles_are_removed_and_nothing_else() {
+        let d = tempfile::tempdir().unwrap();
+        let keep = ["rootline-n1-20261130T010000Z.tar.zst", "notes.partial", "rootline-notes.txt"];
+        for n in keep {
+            std::fs::write(d.path().join(n), "x").unwrap();
+        }
+        std::fs::create_dir(d.path().join("rootline-dir.partial")).unwrap();
+        let left = "rootline-n1-20261201T000000Z.tar.partial";
+        std::fs::write(d.path().join(left), vec![0u8; 1000]).unwrap();
+        assert_eq!(remove_partials(d.path()), [d.path().join(left)]);
+        assert!(!d.path().join(left).exists());
+        for n in keep {
+            assert!(d.path().join(n).exists(), "{n}");
+        }
+        assert!(d.path().join("rootline-dir.partial").is_dir());
+        assert!(remove_partials(&d.path().join("missing")).is_empty());
     }
 }

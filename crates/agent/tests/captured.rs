@@ -135,7 +135,11 @@ fn a_new_failure_writes_one_bundle_and_a_lasting_one_no_more() {
         min_gap: Duration::from_secs(0),
         collect: None,
     });
+    // An earlier agent was stopped while writing a bundle: its partial file goes.
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("rootline-s-lab01-com601-krw1a-20261201T000000Z.tar.partial"), "cut").unwrap();
     let a = Agent::new(c).unwrap();
+    assert!(bundle_names(&dir).is_empty());
     a.cycle();
     wait_for("the first bundle", || a.state().stats.bundles_written == 1);
     let names = bundle_names(&dir);
