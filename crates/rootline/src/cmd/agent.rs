@@ -24,10 +24,12 @@ use super::usage;
 #[command(after_help = "Listens on 127.0.0.1:9469 by default. Another address needs --token-file (clients send \
     Authorization: Bearer TOKEN; /healthz needs none) unless --insecure is given.\n\n\
     Examples:\n  \
-    sudo rootline agent                                      serve http://127.0.0.1:9469/metrics\n  \
-    sudo rootline agent --once --textfile /var/lib/node_exporter/textfile   one cycle for node_exporter\n  \
-    rootline agent --root node.tar.zst --once                the metrics of a captured bundle, on stdout\n  \
-    rootline agent --listen 0.0.0.0:9469 --token-file /etc/rootline/token --bundle-dir /var/lib/rootline/bundles\n\n\
+    sudo rootline agent                            serve http://127.0.0.1:9469/metrics\n  \
+    rootline agent --root node.tar.zst --once      the metrics of a captured bundle, on stdout\n  \
+    sudo rootline agent --once --textfile /var/lib/node_exporter/textfile\n  \
+    \x20                                              one cycle for node_exporter (from cron)\n  \
+    sudo rootline agent --listen 0.0.0.0:9469 --token-file /etc/rootline/token \\\n  \
+    \x20   --bundle-dir /var/lib/rootline/bundles     for Prometheus elsewhere; bundles on new failures\n\n\
     Metrics, alerts and the DaemonSet: docs/agent.md.")]
 pub struct Args {
     /// Check a captured tree instead of this node: a directory holding proc/ and sys/ (an unpacked
@@ -81,8 +83,9 @@ pub struct Args {
     #[arg(long)]
     pub no_commands: bool,
 
-    /// On a new failure, write an evidence bundle (`rootline collect`'s) into DIR.
-    #[arg(long, value_name = "DIR")]
+    /// On a new failure, write an evidence bundle (`rootline collect`'s) into DIR. Not with --once:
+    /// one cycle cannot tell a new failure from one that was already there.
+    #[arg(long, value_name = "DIR", conflicts_with = "once")]
     pub bundle_dir: Option<PathBuf>,
 
     /// Most bundles kept in --bundle-dir (the oldest are removed).

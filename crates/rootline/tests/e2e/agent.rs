@@ -261,6 +261,11 @@ fn listening_beyond_loopback_needs_a_token_or_insecure() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/tree"));
     let o = rootline(&["agent", "--root", OUTAGE, "--listen", "nowhere"]);
     assert_eq!(o.status.code(), Some(2));
+    // One cycle cannot tell a new failure: bundles need a running agent.
+    let o = rootline(&["agent", "--root", OUTAGE, "--once", "--bundle-dir", tmp.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--bundle-dir"));
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "only the token file");
 }
 
 #[test]
