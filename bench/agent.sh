@@ -2,10 +2,10 @@
 # Agent benchmark: CPU time and memory per cycle of a running `rootline agent` (one cycle a
 # second), on the fault lab's captured outage (crates/node/tests/data/lab-outage) and on this
 # machine (live: /proc, /sys and doctor's commands, most of them not installed here), then with
-# /summary made again every 10 s from the seed incident's logs. CPU per cycle is the process's user
-# plus system time between two scrapes divided by the cycles completed between them (the start-up
-# is left out); peak is VmHWM, resident VmRSS at the end. Then `--once` runs, start to exit
-# (the average of 20).
+# /summary made again every 10 s from the logs of examples/incidents/seed-37. CPU per cycle is the
+# process's user plus system time between two scrapes divided by the cycles completed between them
+# (the start-up is left out); peak is VmHWM, resident VmRSS at the end. Then `--once` runs, start
+# to exit (the average of 20).
 #
 # Usage: bench/agent.sh [SECONDS]     (default 60 per run)
 # Needs: curl, GNU time (installed with apt-get when missing).
