@@ -10,8 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::Deserialize;
-use serde_yaml::Value;
+use serde_json::Value;
 
 use super::support::root;
 
@@ -36,11 +35,10 @@ fn kubernetes_validate() -> PathBuf {
         })
 }
 
+/// The YAML documents of `text` (read with serde-saphyr, as the rule pack is), as JSON values.
 fn docs(text: &str, what: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|d| Value::deserialize(d).unwrap_or_else(|e| panic!("{what}: {e}")))
-        .filter(|v| !v.is_null())
-        .collect()
+    let all: Vec<Value> = serde_saphyr::from_multiple(text).unwrap_or_else(|e| panic!("{what}: {e}"));
+    all.into_iter().filter(|v| !v.is_null()).collect()
 }
 
 fn load(path: &Path) -> Vec<Value> {
@@ -76,7 +74,7 @@ fn build(kustomization: &Path) -> Vec<Value> {
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_sequence().map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    v.as_array().map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
 
 fn find<'a>(all: &'a [Value], kind: &str, name: &str) -> &'a Value {
@@ -87,7 +85,7 @@ fn find<'a>(all: &'a [Value], kind: &str, name: &str) -> &'a Value {
 
 fn container<'a>(ds: &'a Value, name: &str) -> &'a Value {
     ds["spec"]["template"]["spec"]["containers"]
-        .as_sequence()
+        .as_array()
         .unwrap()
         .iter()
         .find(|c| c["name"] == name)
@@ -149,14 +147,14 @@ fn the_daemonset_keeps_its_promises() {
         assert!(c["resources"][r]["cpu"].is_string() && c["resources"][r]["memory"].is_string(), "{r}");
     }
     // Every host path is mounted read-only, but the agent's own bundle directory.
-    let volumes = pod["volumes"].as_sequence().unwrap();
+    let volumes = pod["volumes"].as_array().unwrap();
     let host: Vec<(&str, &str)> =
         volumes.iter().filter_map(|v| Some((v["name"].as_str()?, v["hostPath"]["path"].as_str()?))).collect();
     for want in ["/proc", "/sys", "/var/log", "/etc/multipath", "/etc/multipath.conf"] {
         assert!(host.iter().any(|(_, p)| *p == want), "{want} not mounted: {host:?}");
     }
     let mut writable = Vec::new();
-    for m in c["volumeMounts"].as_sequence().unwrap() {
+    for m in c["volumeMounts"].as_array().unwrap() {
         let name = m["name"].as_str().unwrap();
         match host.iter().find(|(n, _)| *n == name).map(|(_, p)| *p) {
             Some(p) if m["readOnly"] != Value::Bool(true) => writable.push(p),
@@ -183,8 +181,8 @@ fn the_daemonset_keeps_its_promises() {
     // The Service selects the DaemonSet's pods on the port the agent listens on.
     let svc = find(&all, "Service", "rootline-agent");
     let labels = &ds["spec"]["template"]["metadata"]["labels"];
-    for (k, v) in svc["spec"]["selector"].as_mapping().unwrap() {
-        assert_eq!(&labels[k.as_str().unwrap()], v, "the Service's selector matches the pods");
+    for (k, v) in svc["spec"]["selector"].as_object().unwrap() {
+        assert_eq!(&labels[k], v, "the Service's selector matches the pods");
     }
     assert_eq!(svc["spec"]["ports"][0]["targetPort"], c["ports"][0]["name"]);
 }
@@ -222,7 +220,7 @@ fn the_node_conditions_overlay_adds_the_proxy_and_binds_what_it_uses() {
     let rules: Vec<(String, String)> = all
         .iter()
         .filter(|d| d["kind"] == "ClusterRole" || d["kind"] == "Role")
-        .flat_map(|d| d["rules"].as_sequence().unwrap().clone())
+        .flat_map(|d| d["rules"].as_array().unwrap().clone())
         .map(|r| (strings(&r["resources"]).join(","), strings(&r["verbs"]).join(",")))
         .collect();
     let mut rules = rules;
