@@ -2,10 +2,11 @@
 //!
 //! Why not a server crate: the agent answers `GET` (and `HEAD`) on a few paths with a body it
 //! already holds, to one scraper and the odd `curl`; it needs no keep-alive, chunking, TLS or
-//! routing. What it must do is never let a client hold it: every connection gets read and write
-//! timeouts, the request head is read up to [`MAX_HEAD`] bytes, at most [`MAX_CONNECTIONS`] are
-//! served at once (more get `503` at once), every response carries `Content-Length` and
-//! `Connection: close`, and a request body is never read. That is a few hundred lines we test
+//! routing. What it must do is never let a client hold it: the request head is read up to
+//! [`MAX_HEAD`] bytes within [`Options::head_deadline`] (`408` after it: a client sending a byte
+//! now and then cannot keep a connection), a response is written within [`WRITE_DEADLINE`], at most
+//! [`MAX_CONNECTIONS`] are served at once (more get `503` at once), every response carries
+//! `Content-Length` and `Connection: close`, and a request body is never read. That is a few hundred lines we test
 //! ourselves, against adding an HTTP stack and its dependencies to an agent on every node.
 //! (See: RFC 9112 for the message syntax: request line, header fields, CRLF.)
 //!
@@ -16,14 +17,16 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Most bytes of a request's line and headers.
 pub const MAX_HEAD: usize = 8 * 1024;
 /// Most connections served at once.
 pub const MAX_CONNECTIONS: usize = 16;
-/// Read and write timeout of a connection.
+/// Time a client has to send its request line and headers (the default of [`Options::head_deadline`]).
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time a response has to be written, however slowly the client reads.
+pub const WRITE_DEADLINE: Duration = Duration::from_secs(60);
 /// Paths answered without a token (they say only whether the agent runs).
 pub const OPEN_PATHS: &[&str] = &["/healthz"];
 
@@ -83,6 +86,7 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
@@ -162,10 +166,18 @@ pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The server's settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Bearer token every request (but [`OPEN_PATHS`]) must carry.
     pub token: Option<String>,
+    /// Time a client has to send the request head from connecting ([`IO_TIMEOUT`]).
+    pub head_deadline: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { token: None, head_deadline: IO_TIMEOUT }
+    }
 }
 
 /// Serves `listener` until the process ends: a thread per connection, at most [`MAX_CONNECTIONS`].
@@ -178,8 +190,7 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>, opts: Options) {
             std::thread::sleep(Duration::from_millis(50));
             continue;
         };
-        let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
-        let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
+        // The 503 is a few bytes into an empty socket buffer: writing it never blocks this loop.
         if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
             active.fetch_sub(1, Ordering::SeqCst);
             let _ = write_response(&mut stream, &Response::text(503, "busy: too many connections"), false);
@@ -196,7 +207,10 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>, opts: Options) {
     }
 }
 
-fn read_head(stream: &mut TcpStream) -> Result<String, u16> {
+/// Reads the request head within `deadline`. `Err(0)`: the client went away or sent nothing (the
+/// connection is closed without an answer); otherwise the status to answer.
+fn read_head(stream: &mut TcpStream, deadline: Duration) -> Result<String, u16> {
+    let until = Instant::now() + deadline;
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
@@ -207,15 +221,24 @@ fn read_head(stream: &mut TcpStream) -> Result<String, u16> {
         if buf.len() > MAX_HEAD {
             return Err(431);
         }
+        let left = until.saturating_duration_since(Instant::now());
+        let late = if buf.is_empty() { 0 } else { 408 };
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Err(late);
+        }
         match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return Err(0),
+            Ok(0) => return Err(0),
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return Err(late)
+            }
+            Err(_) => return Err(0),
         }
     }
 }
 
 fn handle_connection(mut stream: TcpStream, handler: &dyn Handler, opts: &Options) {
-    let req = match read_head(&mut stream).and_then(|h| parse_head(&h)) {
+    let req = match read_head(&mut stream, opts.head_deadline).and_then(|h| parse_head(&h)) {
         Ok(r) => r,
         Err(0) => return,
         Err(status) => {
@@ -240,15 +263,37 @@ fn handle_connection(mut stream: TcpStream, handler: &dyn Handler, opts: &Option
 /// with unread input makes the kernel send a reset, which can destroy the response in flight.
 fn close(mut stream: TcpStream) {
     let _ = stream.shutdown(std::net::Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let until = Instant::now() + Duration::from_millis(500);
     let mut sink = [0u8; 4096];
     let mut left: usize = 256 * 1024;
     while left > 0 {
+        let time = until.saturating_duration_since(Instant::now());
+        if time.is_zero() || stream.set_read_timeout(Some(time)).is_err() {
+            break;
+        }
         match stream.read(&mut sink) {
             Ok(0) | Err(_) => break,
             Ok(n) => left = left.saturating_sub(n),
         }
     }
+}
+
+/// Writes all of `data` by `until`, however slowly the client reads.
+fn write_by(stream: &mut TcpStream, mut data: &[u8], until: Instant) -> std::io::Result<()> {
+    while !data.is_empty() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client reads too slowly"));
+        }
+        stream.set_write_timeout(Some(left))?;
+        match stream.write(data) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn authorized(req: &Request, opts: &Options) -> bool {
@@ -273,9 +318,10 @@ fn write_response(stream: &mut TcpStream, r: &Response, head_only: bool) -> std:
         head.push_str("WWW-Authenticate: Bearer\r\n");
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
+    let until = Instant::now() + WRITE_DEADLINE;
+    write_by(stream, head.as_bytes(), until)?;
     if !head_only {
-        stream.write_all(&r.body)?;
+        write_by(stream, &r.body, until)?;
     }
     stream.flush()
 }
@@ -306,7 +352,7 @@ mod tests {
         assert!(same_secret(b"abc", b"abc"));
         assert!(!same_secret(b"abc", b"abd"));
         assert!(!same_secret(b"abc", b"abcd"));
-        let opts = Options { token: Some("t0ken".into()) };
+        let opts = Options { token: Some("t0ken".into()), ..Default::default() };
         let mut req = parse_head("GET /metrics HTTP/1.1\r\nAuthorization: Bearer t0ken\r\n").unwrap();
         assert!(authorized(&req, &opts));
         req.headers.clear();

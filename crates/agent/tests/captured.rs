@@ -180,7 +180,7 @@ fn serve(a: Arc<Agent>, token: Option<String>) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let h: Arc<dyn Handler> = a;
-    std::thread::spawn(move || http::serve(l, h, http::Options { token }));
+    std::thread::spawn(move || http::serve(l, h, http::Options { token, ..Default::default() }));
     port
 }
 
@@ -252,6 +252,38 @@ fn endpoints_over_loopback() {
         .all(|s| s["first"].is_null() || s["first"].as_str().unwrap() < "2000"));
     assert_eq!(get(port, "/summary?since=yesterday", None).0, 400);
     assert_eq!(get(port, "/summary?last=1h", None).0, 200);
+}
+
+#[test]
+fn a_client_that_sends_its_request_slowly_is_cut_off() {
+    let a = Arc::new(Agent::new(config()).unwrap());
+    a.cycle();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let h: Arc<dyn Handler> = a;
+    let opts = http::Options { token: None, head_deadline: Duration::from_secs(1) };
+    std::thread::spawn(move || http::serve(l, h, opts));
+    // One byte every 100 ms, each well within any read timeout: the head never completes, and the
+    // connection is answered 408 and closed instead of being held (the bytes it would take at this
+    // pace are far more than the deadline allows).
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let request = format!("GET /metrics HTTP/1.1\r\nX-Pad: {}", "a".repeat(600));
+    let mut sent = 0;
+    for b in request.bytes() {
+        if s.write_all(&[b]).is_err() {
+            break;
+        }
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 408 "), "after {sent} bytes: {text:?}");
+    assert!(sent < request.len(), "the server read all {sent} bytes");
+    // Meanwhile and after, others are served.
+    assert_eq!(get(port, "/metrics", None).0, 200);
 }
 
 #[test]

@@ -305,9 +305,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         a.interval
     );
     let handler: Arc<dyn rootline_agent::http::Handler> = agent.clone();
-    std::thread::Builder::new()
-        .name("http".into())
-        .spawn(move || rootline_agent::http::serve(listener, handler, rootline_agent::http::Options { token }))?;
+    std::thread::Builder::new().name("http".into()).spawn(move || {
+        rootline_agent::http::serve(listener, handler, rootline_agent::http::Options { token, ..Default::default() })
+    })?;
     let stop = Arc::new(AtomicBool::new(false));
     agent.run(&stop);
     Ok(ExitCode::SUCCESS)
