@@ -192,7 +192,25 @@ fn the_node_conditions_overlay_adds_the_proxy_and_binds_what_it_uses() {
     let all = build(&dir().join("node-conditions"));
     let ds = find(&all, "DaemonSet", "rootline-agent");
     let pod = &ds["spec"]["template"]["spec"];
-    assert_eq!(pod["automountServiceAccountToken"], Value::Bool(true));
+    // The account's token is in the sidecar alone: the agent, listening on the network, holds none.
+    assert_eq!(pod["automountServiceAccountToken"], Value::Bool(false));
+    let sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+    let mounts = |c: &Value| -> Vec<String> {
+        c["volumeMounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["mountPath"] == sa_dir)
+            .map(|m| m["name"].to_string())
+            .collect()
+    };
+    assert!(mounts(container(ds, "agent")).is_empty());
+    assert_eq!(mounts(container(ds, "kube-api-proxy")), ["\"kube-api-access\""]);
+    let access = pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == "kube-api-access").unwrap();
+    let sources = access["projected"]["sources"].as_array().unwrap();
+    assert_eq!(sources[0]["serviceAccountToken"]["path"], "token");
+    assert_eq!(sources[1]["configMap"]["name"], "kube-root-ca.crt");
+    assert_eq!(sources[2]["downwardAPI"]["items"][0]["path"], "namespace");
     // --node-conditions goes to the agent, whatever order kustomize gives the containers.
     let agent = strings(&container(ds, "agent")["args"]);
     assert_eq!(agent.last().map(String::as_str), Some("--node-conditions"), "{agent:?}");
