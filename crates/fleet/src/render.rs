@@ -4,10 +4,10 @@
 
 use std::fmt::Write;
 
-use rootline_correlate::peers::PeerFact;
+use rootline_correlate::peers::{PeerFact, WindowNote};
 use rootline_event::{count, cut};
 
-use crate::Fleet;
+use crate::{Contrast, Fleet, NodeSummary, RankedNode};
 
 fn fact(o: &mut String, f: &PeerFact) {
     let note = f.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
@@ -20,20 +20,34 @@ fn fact(o: &mut String, f: &PeerFact) {
 
 /// Renders `f` for a terminal.
 pub fn render(f: &Fleet) -> String {
+    let mut o = comparison(&f.window, &f.target, &f.ranking, &f.summaries, &f.contrast);
+    analysis_part(&mut o, f);
+    o
+}
+
+/// The comparison without the target's analysis: the window, the ranking, what only the target
+/// showed, what all shared, the differences (also what `fleet --agents` prints, from summaries).
+pub fn comparison(
+    window: &WindowNote,
+    target: &str,
+    ranking: &[RankedNode],
+    summaries: &[NodeSummary],
+    c: &Contrast,
+) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "rootline fleet: {} compared; target {}", count(f.nodes as u64, "node"), f.target);
+    let _ = writeln!(o, "rootline fleet: {} compared; target {target}", count(summaries.len() as u64, "node"));
     let _ = writeln!(
         o,
         "window {} .. {}: {}",
-        f.window.since.as_deref().unwrap_or("-"),
-        f.window.until.as_deref().unwrap_or("-"),
-        f.window.how
+        window.since.as_deref().unwrap_or("-"),
+        window.until.as_deref().unwrap_or("-"),
+        window.how
     );
     let _ = writeln!(o, "\nNodes, most unusual first (score: faults 3, symptoms 1, times rarity; see docs/fleet.md):");
-    let width = f.ranking.iter().map(|r| r.host.len()).max().unwrap_or(4).max(4);
+    let width = ranking.iter().map(|r| r.host.len()).max().unwrap_or(4).max(4);
     let _ = writeln!(o, "  {:>4}  {:>6}  {:<width$}  first fault in window / reason", "rank", "score", "host");
-    for (i, r) in f.ranking.iter().enumerate() {
-        let s = &f.summaries[r.index];
+    for (i, r) in ranking.iter().enumerate() {
+        let s = &summaries[r.index];
         let ff = s
             .first_fault
             .as_ref()
@@ -47,7 +61,6 @@ pub fn render(f: &Fleet) -> String {
             let _ = writeln!(o, "  {:>4}  {:>6}  {:<width$}    - … {} more (--json)", "", "", "", r.reasons.len() - 3);
         }
     }
-    let c = &f.contrast;
     let peers = count(c.nodes.saturating_sub(1) as u64, "peer");
     let _ = writeln!(o, "\nOnly on {} (absent or rare on its {peers}):", c.target);
     if c.only_target.is_empty() {
@@ -76,6 +89,10 @@ pub fn render(f: &Fleet) -> String {
             fact(&mut o, x);
         }
     }
+    o
+}
+
+fn analysis_part(o: &mut String, f: &Fleet) {
     let a = &f.analysis;
     let _ = writeln!(o, "\nThe target's analysis, ranked with the peers (verdict {}):", a.verdict.as_str());
     if let Some(i) = a.incidents.first() {
@@ -95,5 +112,4 @@ pub fn render(f: &Fleet) -> String {
     }
     let _ =
         writeln!(o, "  (full chain: rootline analyze on the target; --json has the analysis with why_only_this_node)");
-    o
 }

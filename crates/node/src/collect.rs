@@ -58,6 +58,12 @@ pub struct Options {
     pub log_root: String,
     /// Read the journal with journalctl.
     pub journal: bool,
+    /// The node's /proc, /sys, /etc and /var/log are under this directory (a container's `/host`):
+    /// state is read through [`Root::Host`], logs and files under it, the journal from its
+    /// `var/log/journal`.
+    pub host_root: Option<std::path::PathBuf>,
+    /// The node's name, when the system's is not it (a container sees its pod's).
+    pub host: Option<String>,
 }
 
 impl Default for Options {
@@ -70,6 +76,8 @@ impl Default for Options {
             run_commands: true,
             log_root: String::new(),
             journal: true,
+            host_root: None,
+            host: None,
         }
     }
 }
@@ -209,8 +217,16 @@ pub fn collect(out: impl Write, opts: &Options, progress: Progress<'_>) -> io::R
     let deadline = started + opts.deadline;
     let left =
         |cap: Duration| cap.min(deadline.saturating_duration_since(Instant::now())).max(Duration::from_millis(200));
-    let root = Root::Live;
-    let host = root.text("/proc/sys/kernel/hostname").unwrap_or_else(|| "unknown".into());
+    let (root, prefix) = match &opts.host_root {
+        Some(d) => (Root::Host(d.clone()), d.display().to_string().trim_end_matches('/').to_string()),
+        None => (Root::Live, String::new()),
+    };
+    let mut opts = opts.clone();
+    if opts.log_root.is_empty() {
+        opts.log_root = prefix.clone();
+    }
+    let opts = &opts;
+    let host = opts.host.clone().or_else(|| root.text("/proc/sys/kernel/hostname")).unwrap_or_else(|| "unknown".into());
     let top = bundle_name(&host);
     let enc = zstd::Encoder::new(out, 3)?.auto_finish();
     let mut w = Writer {
@@ -231,7 +247,8 @@ pub fn collect(out: impl Write, opts: &Options, progress: Progress<'_>) -> io::R
         run_commands: opts.run_commands,
         ..Default::default()
     };
-    let report = doctor::check(&root, None, &dopts);
+    let mut report = doctor::check(&root, None, &dopts);
+    report.host = host.clone();
     for c in &report.commands {
         let name = exec::output_name(&c.argv.iter().map(String::as_str).collect::<Vec<_>>());
         w.command(&format!("commands/{name}"), "command output", c, checked_at)?;
@@ -277,11 +294,12 @@ pub fn collect(out: impl Write, opts: &Options, progress: Progress<'_>) -> io::R
         let at = now_secs();
         let since_arg = format!("--since=@{}", since_ts.as_second());
         let budget = (opts.max_bytes.saturating_sub(w.log_bytes) / 2).max(1 << 20) as usize;
-        let c = exec::run_with(
-            &["journalctl", "--no-pager", "-o", "short-iso-precise", &since_arg],
-            left(opts.command_timeout * 6),
-            Keep::Tail(budget),
-        );
+        let dir_arg = format!("--directory={prefix}/var/log/journal");
+        let mut argv = vec!["journalctl", "--no-pager", "-o", "short-iso-precise", &since_arg];
+        if !prefix.is_empty() {
+            argv.push(&dir_arg);
+        }
+        let c = exec::run_with(&argv, left(opts.command_timeout * 6), Keep::Tail(budget));
         match c.status {
             Status::Ok if !c.stdout.is_empty() && !c.stdout.starts_with(b"-- No entries --") => {
                 have_journal = true;
@@ -359,9 +377,10 @@ pub fn collect(out: impl Write, opts: &Options, progress: Progress<'_>) -> io::R
         ("/etc/multipath.conf", "etc/multipath.conf", "multipath configuration"),
     ] {
         // Through a child under a timeout like every other file: /etc may sit on a blocked disk.
-        if std::path::Path::new(src).exists() {
+        let src = format!("{prefix}{src}");
+        if std::path::Path::new(&src).exists() {
             let at = now_secs();
-            let c = exec::run_with(&["cat", src], left(opts.command_timeout), Keep::Head(1 << 20));
+            let c = exec::run_with(&["cat", &src], left(opts.command_timeout), Keep::Head(1 << 20));
             w.command(rel, what, &c, at)?;
         }
     }

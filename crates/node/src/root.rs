@@ -28,6 +28,11 @@ pub enum Guarded {
 pub enum Root {
     /// The running system.
     Live,
+    /// The running system seen through a directory where its `/proc` and `/sys` are mounted (a
+    /// container with the host's `/proc` at `/host/proc`): read as live, with the same guards and
+    /// commands. `/proc/self/...` is read as `/proc/1/...`: the host's init, whose mount table is
+    /// the host's (the reader's own would be the container's).
+    Host(PathBuf),
     /// A captured tree: `DIR/proc/...`, `DIR/sys/...`, and in a bundle `DIR/commands/...`.
     Dir(PathBuf),
     /// A captured tree read out of a bundle archive.
@@ -56,18 +61,30 @@ impl Root {
         Ok(Root::Mem(MemTree::from_archive(std::fs::File::open(path)?)?))
     }
 
+    /// The running system (directly or through [`Root::Host`]): commands run, reads are guarded.
     pub fn is_live(&self) -> bool {
-        matches!(self, Root::Live)
+        matches!(self, Root::Live | Root::Host(_))
     }
 
     fn real(&self, dir: &Path, path: &str) -> PathBuf {
         dir.join(path.trim_start_matches('/'))
     }
 
+    /// Where a live path is really read: itself, or under the [`Root::Host`] directory.
+    fn live_path(&self, path: &str) -> PathBuf {
+        match self {
+            Root::Host(d) => match path.strip_prefix("/proc/self/") {
+                Some(rest) => d.join("proc/1").join(rest),
+                None => self.real(d, path),
+            },
+            _ => PathBuf::from(path),
+        }
+    }
+
     /// Reads a whole (small) file.
     pub fn read(&self, path: &str) -> io::Result<Vec<u8>> {
         match self {
-            Root::Live => read_capped(Path::new(path)),
+            Root::Live | Root::Host(_) => read_capped(&self.live_path(path)),
             Root::Dir(d) => read_capped(&self.real(d, path)),
             Root::Mem(t) => match t.files.get(path) {
                 Some(Entry::File(b)) => Ok(b.clone()),
@@ -86,10 +103,10 @@ impl Root {
     /// The names in a directory, sorted; empty when it does not exist.
     pub fn list(&self, dir: &str) -> Vec<String> {
         let mut names: Vec<String> = match self {
-            Root::Live | Root::Dir(_) => {
+            Root::Live | Root::Host(_) | Root::Dir(_) => {
                 let p = match self {
                     Root::Dir(d) => self.real(d, dir),
-                    _ => PathBuf::from(dir),
+                    _ => self.live_path(dir),
                 };
                 match std::fs::read_dir(p) {
                     Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
@@ -115,7 +132,9 @@ impl Root {
     /// The target of a symbolic link (`/proc/PID/fd/3` -> `/dev/dm-0`).
     pub fn link(&self, path: &str) -> Option<String> {
         match self {
-            Root::Live => std::fs::read_link(path).ok().map(|p| p.to_string_lossy().into_owned()),
+            Root::Live | Root::Host(_) => {
+                std::fs::read_link(self.live_path(path)).ok().map(|p| p.to_string_lossy().into_owned())
+            }
             Root::Dir(d) => std::fs::read_link(self.real(d, path)).ok().map(|p| p.to_string_lossy().into_owned()),
             Root::Mem(t) => match t.files.get(path) {
                 Some(Entry::Link(l)) => Some(l.clone()),
@@ -134,9 +153,9 @@ impl Root {
             };
         }
         let (tx, rx) = mpsc::channel();
-        let p = path.to_string();
+        let p = self.live_path(path);
         let spawned = std::thread::Builder::new().name("guarded-read".into()).spawn(move || {
-            let _ = tx.send(read_capped(Path::new(&p)));
+            let _ = tx.send(read_capped(&p));
         });
         if let Err(e) = spawned {
             return Guarded::Failed(e);
@@ -152,7 +171,7 @@ impl Root {
     pub fn captured_command(&self, file_name: &str) -> Option<Vec<u8>> {
         let path = format!("/commands/{file_name}");
         match self {
-            Root::Live => None,
+            Root::Live | Root::Host(_) => None,
             _ => self.read(&path).ok(),
         }
     }
@@ -236,6 +255,22 @@ mod tests {
         assert_eq!(r.list("/sys/block/missing"), Vec::<String>::new());
         assert_eq!(r.link("/sys/block/dm-0/slaves/sda").as_deref(), Some("../../sda"));
         assert!(matches!(r.read_guarded("/sys/block/dm-0/dev", Duration::from_millis(10)), Guarded::Read(_)));
+    }
+
+    #[test]
+    fn host_root_reads_under_its_directory_and_self_as_init() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("proc/1")).unwrap();
+        std::fs::create_dir_all(d.path().join("sys/block/sda/device")).unwrap();
+        std::fs::write(d.path().join("proc/1/mountinfo"), "36 25 254:0 / /data rw - ext4 /dev/dm-0 rw\n").unwrap();
+        std::fs::write(d.path().join("sys/block/sda/device/state"), "offline\n").unwrap();
+        let r = Root::Host(d.path().to_path_buf());
+        assert!(r.is_live());
+        assert_eq!(r.text("/sys/block/sda/device/state").as_deref(), Some("offline"));
+        assert!(r.text("/proc/self/mountinfo").is_some_and(|m| m.contains("/data")));
+        assert_eq!(r.list("/sys/block"), vec!["sda"]);
+        assert!(r.captured_command("dmsetup_status.txt").is_none());
+        assert!(matches!(r.read_guarded("/proc/1/mountinfo", Duration::from_secs(5)), Guarded::Read(_)));
     }
 
     #[test]

@@ -57,6 +57,8 @@ enum Command {
     Collect(cmd::collect::Args),
     /// Before an upgrade: check this node (go or stop, as nova-status upgrade check), or plan the fleet.
     Preflight(cmd::preflight::Args),
+    /// Run doctor's checks every interval: Prometheus metrics, this node's summary for the fleet.
+    Agent(cmd::agent::Args),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Doctor(a) => cmd::doctor::run(a),
         Command::Collect(a) => cmd::collect::run(a),
         Command::Preflight(a) => cmd::preflight::run(a),
+        Command::Agent(a) => cmd::agent::run(a),
     };
     match result {
         Ok(code) => code,

@@ -81,6 +81,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         run_commands: !a.no_commands,
         journal: !a.no_journal,
         log_root: a.log_root.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        host_root: None,
+        host: None,
     };
     let to_stdout = a.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
     if to_stdout && std::io::stdout().is_terminal() {

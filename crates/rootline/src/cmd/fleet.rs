@@ -14,8 +14,10 @@ use super::usage;
 /// fault, upgrade phases, versions); all are compared in the same window (the target's incident
 /// window, or --since/--until); the target is analysed with its peers' prevalence.
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Exit codes: 0 comparison done, 2 usage or input error.\n\n\
+#[command(after_help = "Exit codes: 0 comparison done, 1 done but some agents did not answer (--agents), 2 usage \
+    or input error.\n\n\
     Example:  rootline fleet examples/fleets/upgrade-wave\n          \
+    rootline fleet --agents agents.txt --token-file token --json\n          \
     rootline fleet examples/fleets/upgrade-wave --target s-dcn37-com604-krw1a --json\n          \
     rootline fleet examples/fleets/upgrade-wave --format html -o why-only-37.html")]
 #[command(mut_arg("format", |a| a.help("Output format: text (default), json (rootline.fleet/v1: ranking, \
@@ -24,8 +26,22 @@ use super::usage;
     language)")))]
 pub struct Args {
     /// Node directories, archives or bundles, or one directory of node folders.
-    #[arg(required = true, value_name = "DIR")]
+    #[arg(required_unless_present = "agents", value_name = "DIR")]
     paths: Vec<PathBuf>,
+    /// Compare the summaries of running agents instead (`rootline agent`): URLs
+    /// (http://HOST:9469), or files listing them one a line. Pulled in parallel, each under
+    /// --timeout; unreachable agents are listed, never dropped.
+    #[arg(long, value_name = "FILE|URL", num_args = 1.., conflicts_with_all = ["paths", "analysis", "report"])]
+    agents: Vec<String>,
+    /// With --agents: a file holding the bearer token the agents want.
+    #[arg(long, value_name = "FILE", requires = "agents")]
+    token_file: Option<PathBuf>,
+    /// With --agents: time limit for each agent (connecting, then each read).
+    #[arg(long, value_name = "DURATION", default_value = "10s", requires = "agents")]
+    timeout: String,
+    /// With --agents: agents asked at once.
+    #[arg(long, value_name = "N", default_value_t = 32, requires = "agents")]
+    parallel: usize,
     /// The node to explain (host name or folder name). Default: the most unusual.
     #[arg(long, value_name = "HOST")]
     target: Option<String>,
@@ -71,6 +87,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         output.format = a.report.clone();
     }
     let format = output.format(&["text", "json", "md", "html"], true)?;
+    if !a.agents.is_empty() {
+        return from_agents(&a, &output, format);
+    }
     if a.analysis && format != "text" {
         return usage(format!("--analysis adds the target's analysis to the text output; with --format {format} it is already there or does not apply"));
     }
@@ -127,4 +146,112 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     output.write(&body)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `fleet --agents`: the nodes' summaries pulled from their agents, ranked and contrasted as the
+/// folders are. There is no target analysis: the logs stay on the nodes.
+fn from_agents(a: &Args, output: &super::common::OutputArgs, format: &str) -> anyhow::Result<ExitCode> {
+    use rootline_agent::pull;
+    if format == "md" || format == "html" {
+        return usage(format!(
+            "--format {format} is the target's postmortem, which needs its logs; with --agents write text or json"
+        ));
+    }
+    let agents = match pull::expand(&a.agents) {
+        Ok(v) if v.is_empty() => return usage("--agents: no agent listed"),
+        Ok(v) => v,
+        Err(e) => return usage(format!("--agents {e}")),
+    };
+    let token = match &a.token_file {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) => Some(t.trim().to_string()),
+            Err(e) => return usage(format!("--token-file {}: {e}", p.display())),
+        },
+        None => None,
+    };
+    let timeout = super::common::parse_duration_arg("--timeout", &a.timeout)?;
+    let zone = match &a.tz {
+        Some(t) => parse_tz(t)?,
+        None => jiff::tz::TimeZone::system(),
+    };
+    let mut query = Vec::new();
+    for (k, v) in [("since", &a.since), ("until", &a.until)] {
+        if let Some(v) = v {
+            let ns = parse_time_arg(&format!("--{k}"), v, &zone)?;
+            query.push(format!("{k}={}", ns.div_euclid(1_000_000_000)));
+        }
+    }
+    let pulled = pull::pull_all(&agents, &query.join("&"), token.as_deref(), timeout, a.parallel);
+    let mut summaries = Vec::new();
+    let mut unreachable = Vec::new();
+    for p in pulled {
+        match p.result {
+            Ok(s) => summaries.push((p.agent, s)),
+            Err(e) => unreachable.push(serde_json::json!({ "agent": p.agent, "error": e })),
+        }
+    }
+    for u in &unreachable {
+        eprintln!("rootline fleet: {}: {}", u["agent"].as_str().unwrap_or(""), u["error"].as_str().unwrap_or(""));
+    }
+    if summaries.is_empty() {
+        eprintln!("rootline fleet: no agent answered ({} asked)", agents.len());
+        return Ok(ExitCode::from(2));
+    }
+    let (sources, nodes): (Vec<String>, Vec<rootline_fleet::NodeSummary>) = summaries.into_iter().unzip();
+    let ranking = rootline_fleet::contrast::rank(&nodes);
+    let target = match &a.target {
+        Some(t) => match nodes.iter().position(|n| n.host.as_deref() == Some(t) || n.name == *t) {
+            Some(i) => i,
+            None => {
+                let known: Vec<String> = nodes.iter().map(|n| n.label()).collect();
+                return usage(format!(
+                    "--target {t}: no such node among the agents that answered: {}",
+                    known.join(", ")
+                ));
+            }
+        },
+        None => ranking[0].index,
+    };
+    let contrast = rootline_fleet::contrast::contrast(&nodes, target, 0);
+    let window = rootline_correlate::peers::WindowNote {
+        since: a.since.clone(),
+        until: a.until.clone(),
+        how: if query.is_empty() {
+            "each agent's whole log window".into()
+        } else {
+            "--since/--until, applied by each agent".into()
+        },
+    };
+    let body = if format == "json" {
+        let doc = serde_json::json!({
+            "schema": "rootline.fleet-agents/v1",
+            "agents": agents.len(),
+            "nodes": nodes.len(),
+            "unreachable": unreachable,
+            "window": window,
+            "target": nodes[target].label(),
+            "ranking": ranking,
+            "contrast": contrast,
+            "summaries": nodes,
+            "sources": sources,
+        });
+        let mut s = serde_json::to_string_pretty(&doc)?;
+        s.push('\n');
+        s
+    } else {
+        let mut s = rootline_fleet::render::comparison(&window, &nodes[target].label(), &ranking, &nodes, &contrast);
+        if !unreachable.is_empty() {
+            s.push_str(&format!("\nAgents that did not answer ({} of {}):\n", unreachable.len(), agents.len()));
+            for u in &unreachable {
+                s.push_str(&format!(
+                    "  {}: {}\n",
+                    u["agent"].as_str().unwrap_or(""),
+                    u["error"].as_str().unwrap_or("")
+                ));
+            }
+        }
+        s
+    };
+    output.write(&body)?;
+    Ok(ExitCode::from(if unreachable.is_empty() { 0 } else { 1 }))
 }

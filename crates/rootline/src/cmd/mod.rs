@@ -1,5 +1,6 @@
 //! Subcommands. Each returns the process exit code or an error (a [`UsageError`] maps to exit 2).
 
+pub mod agent;
 pub mod analyze;
 pub mod collect;
 pub mod common;

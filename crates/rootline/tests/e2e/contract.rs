@@ -2,7 +2,8 @@
 //! binary: the options table against every command's `--help`, the old spellings against their usage
 //! errors, and the JSON rules (one type per field, byte strings as strings) against the JSON of every
 //! example bundle, of a file with invalid UTF-8, of the fleet example, of a captured doctor tree and
-//! of preflight over the captured trees (and its plan).
+//! of preflight over the captured trees (and its plan). The agent's row (no --format, --json or
+//! -o: it serves, or prints Prometheus' text with --once) is checked like the others.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -170,6 +171,9 @@ fn every_command_accepts_color() {
             String::from_utf8_lossy(&o.stderr)
         );
         ok(&["preflight", "--list", "--color", when]);
+        // The agent's one cycle prints its metrics and exits 0, sick node or not.
+        let metrics = ok(&["agent", "--root", doctor_root, "--once", "--color", when]);
+        assert!(metrics.contains("rootline_multipath_map_stale{"), "agent --once: {metrics}");
         ok(&["preflight", "plan", "--nodes", nodes.to_str().unwrap(), "--color", when]);
         // Given before the command too.
         ok(&["--color", when, "rules", "list"]);
