@@ -212,6 +212,40 @@ pub struct Analysis {
     /// What this node showed that its peers did not (only with a fleet comparison: `rootline fleet`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why_only_this_node: Option<crate::peers::WhyOnlyThisNode>,
+    /// Past cases like the top incident (only when a case database was consulted: `rootline
+    /// analyze` with a case database, see docs/cases.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen_before: Option<SeenBefore>,
+}
+
+/// The schema name of a similar-case answer.
+pub const SIMILAR_SCHEMA: &str = "rootline.similar/v1";
+
+/// Past cases like an incident, best first (`rootline.similar/v1`): the answer of `rootline cases
+/// similar`, and the analysis's `seen_before`. The case database (crate `rootline-store`) finds them;
+/// the analysis only carries them.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeenBefore {
+    /// Always [`SIMILAR_SCHEMA`].
+    pub schema: &'static str,
+    /// The matches, best first.
+    pub matches: Vec<PastCase>,
+}
+
+/// One past case and why it is like this one.
+#[derive(Debug, Clone, Serialize)]
+pub struct PastCase {
+    /// The case's id in the case database.
+    pub case: i64,
+    /// Its title.
+    pub title: String,
+    /// Similarity in [0, 1]: the sum of the reasons' shares.
+    pub score: f64,
+    /// What the two share, each with its share of the score (`same root cause: multipath.stale-map
+    /// (+0.30)`).
+    pub reasons: Vec<String>,
+    /// What resolved it, as recorded (`null` when nobody recorded it).
+    pub resolution: Option<String>,
 }
 
 /// The overall verdict.

@@ -40,7 +40,7 @@ use rootline_event::Event;
 use rootline_ingest::Stats;
 use rootline_rules::{Engine, Finding, Kind, Lang, Matcher};
 
-pub use analysis::{Analysis, Verdict, SCHEMA};
+pub use analysis::{Analysis, PastCase, SeenBefore, Verdict, SCHEMA, SIMILAR_SCHEMA};
 
 use crate::alias::{HostGraph, Learner, Node};
 use crate::analysis::{Alternative, HostAliases, Incident, Inputs, RootCause, Skipped};
@@ -402,6 +402,7 @@ impl<'e> Correlator<'e> {
                 w.lowered = lowered;
                 w
             }),
+            seen_before: None,
         };
         analysis::zone::analysis(&mut out, &stats.zone);
         out
