@@ -291,6 +291,10 @@ pub fn render<'a>(a: &'a Analysis, lang: Lang) -> String {
     if let Some(w) = &a.why_only_this_node {
         why_only(&mut o, w, l);
     }
+    if let Some(s) = &a.seen_before {
+        o.push('\n');
+        o.push_str(&seen_before(s, lang));
+    }
     if a.incidents.len() > 1 {
         let _ = writeln!(o, "\n{}:", l.others);
         for i in &a.incidents[1..] {
@@ -463,6 +467,43 @@ fn why_only(o: &mut String, w: &crate::peers::WhyOnlyThisNode, l: &L) {
     for x in &w.lowered {
         let _ = writeln!(o, "  - lowered: {x}");
     }
+}
+
+/// Past cases like this incident (`seen_before`, from the case database): each with its score, its
+/// reasons and what resolved it. Shared by `rootline analyze` and `rootline cases similar`.
+pub fn seen_before(s: &crate::analysis::SeenBefore, lang: Lang) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{}:",
+        match lang {
+            Lang::En => "Seen before (similar past cases; details: rootline cases show ID)",
+            Lang::Ko => "이전에 본 적 있음 (비슷한 과거 case; 자세히: rootline cases show ID)",
+        }
+    );
+    if s.matches.is_empty() {
+        let _ = writeln!(
+            o,
+            "  {}",
+            match lang {
+                Lang::En => "no similar case stored (rootline cases similar --min-score 0 lists weaker matches)",
+                Lang::Ko => "비슷한 case가 없습니다 (rootline cases similar --min-score 0 으로 약한 후보도 볼 수 있음)",
+            }
+        );
+    }
+    for m in &s.matches {
+        let _ = writeln!(o, "  #{:<5} {:.2}  {}", m.case, m.score, cut(&m.title, 110));
+        for r in &m.reasons {
+            let _ = writeln!(o, "         {r}");
+        }
+        let (label, none) = match lang {
+            Lang::En => ("resolution", "none recorded (rootline cases add ... --resolution TEXT)"),
+            Lang::Ko => ("해결", "기록 없음 (rootline cases add ... --resolution TEXT)"),
+        };
+        let one_line = |r: &str| cut(&r.split_whitespace().collect::<Vec<_>>().join(" "), 200);
+        let _ = writeln!(o, "         {label}: {}", m.resolution.as_deref().map_or(none.to_string(), one_line));
+    }
+    o
 }
 
 /// Transient faults that recovered by themselves: listed, never counted as incidents.

@@ -142,6 +142,14 @@ pub struct Catalog {
     pub open_unexplained: &'static str,
     /// `{0}` title, `{1}` time, `{2}` confidence.
     pub open_other_incident: &'static str,
+    /// Seen before (the case database).
+    pub h_seen: &'static str,
+    pub seen_intro: &'static str,
+    pub seen_none: &'static str,
+    /// `{0}` case id, `{1}` score.
+    pub seen_case: &'static str,
+    pub seen_resolution: &'static str,
+    pub seen_no_resolution: &'static str,
     /// Why only this node (a fleet comparison, `rootline fleet`).
     pub h_peers: &'static str,
     pub h_peers_only: &'static str,
@@ -321,6 +329,14 @@ pub const EN: Catalog = Catalog {
                      that its healthy peers did not) is the missing evidence.",
     open_unexplained: "{0} is in this incident but the root cause does not explain it.",
     open_other_incident: "{0} at {1} is not tied to this incident (confidence {2}).",
+    h_seen: "Seen before",
+    seen_intro: "Past cases in the case database like this incident, best first: a score from 0 to 1, what the two \
+                 share (each with its share of the score), and what resolved the past case. Alike is not the same: \
+                 this incident's own evidence decides. Details: rootline cases show ID.",
+    seen_none: "No stored case scores 0.3 or more against this incident.",
+    seen_case: "case #{0}, score {1}",
+    seen_resolution: "Resolution",
+    seen_no_resolution: "none recorded",
     h_peers: "Why only this node",
     h_peers_only: "What only this node showed",
     h_peers_shared: "What every node shared (not the cause)",
@@ -495,6 +511,14 @@ pub const KO: Catalog = Catalog {
                      peer에는 없는 로그)가 빠진 증거입니다.",
     open_unexplained: "{0}은(는) 이 incident에 속하지만 근본 원인으로 설명되지 않습니다.",
     open_other_incident: "{1}의 {0}은(는) 이 incident와 연결되지 않았습니다 (신뢰도 {2}).",
+    h_seen: "이전에 본 적 있는 장애",
+    seen_intro: "case DB에서 이 incident와 비슷한 과거 case입니다 (비슷한 순). 0~1 점수, 둘이 공유하는 것(각각의 점수 \
+                 기여분), 과거 case를 해결한 방법을 적었습니다. 비슷하다고 같은 장애는 아닙니다: 판단은 이 incident의 \
+                 증거로 합니다. 자세히: rootline cases show ID.",
+    seen_none: "이 incident와 0.3점 이상으로 비슷한 저장된 case가 없습니다.",
+    seen_case: "case #{0}, 점수 {1}",
+    seen_resolution: "해결",
+    seen_no_resolution: "기록 없음",
     h_peers: "왜 이 node에서만 발생했는가",
     h_peers_only: "이 node에서만 나타난 것",
     h_peers_shared: "모든 node에 공통 (원인 아님)",

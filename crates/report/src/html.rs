@@ -231,6 +231,31 @@ pub fn render(r: &Report) -> String {
     }
     o.push_str("</div></section>");
 
+    // Seen before (with a case database only).
+    if let Some(seen) = &r.seen {
+        open(&mut o, "seen");
+        let _ = write!(o, r#"<p class="note">{}</p>"#, esc(c.seen_intro));
+        if seen.is_empty() {
+            let _ = write!(o, "<p>{}</p>", esc(c.seen_none));
+        } else {
+            o.push_str("<ul>");
+            for m in seen {
+                let head = crate::catalog::fill(c.seen_case, &[&m.case.to_string(), &m.score]);
+                let _ = write!(o, "<li><strong>{}</strong>: {}<ul>", esc(&m.title), esc(&head));
+                for why in &m.reasons {
+                    let _ = write!(o, "<li>{}</li>", esc(&why.replace(" -> ", " → ")));
+                }
+                let res = m.resolution.as_deref().map_or_else(
+                    || c.seen_no_resolution.to_string(),
+                    |r| r.split_whitespace().collect::<Vec<_>>().join(" "),
+                );
+                let _ = write!(o, "<li><strong>{}</strong>: {}</li></ul></li>", esc(c.seen_resolution), esc(&res));
+            }
+            o.push_str("</ul>");
+        }
+        o.push_str("</section>");
+    }
+
     // 2. Phases.
     open(&mut o, "phases");
     let mut pi = 0;

@@ -37,10 +37,14 @@ pub fn headings(r: &Report) -> [&'static str; 10] {
     ]
 }
 
-/// The sections of this report in order, as (anchor, heading): "Why only this node" follows the cause
-/// analysis when the analysis carries a fleet comparison; without one the list is [`ANCHORS`].
+/// The sections of this report in order, as (anchor, heading): "Seen before" follows the summary when
+/// the analysis was looked up in a case database, "Why only this node" follows the cause analysis
+/// when it carries a fleet comparison; without either the list is [`ANCHORS`].
 pub fn sections(r: &Report) -> Vec<(&'static str, &'static str)> {
     let mut v: Vec<(&'static str, &'static str)> = ANCHORS.iter().copied().zip(headings(r)).collect();
+    if r.seen.is_some() {
+        v.insert(1, ("seen", r.cat.h_seen));
+    }
     if r.peers.is_some() {
         let at = v.iter().position(|(a, _)| *a == "cause").map_or(v.len(), |i| i + 1);
         v.insert(at, ("peers", r.cat.h_peers));
@@ -133,6 +137,11 @@ pub fn clip(s: &str, n: usize) -> String {
     }
 }
 
+/// Free text on one line (a resolution typed with line breaks).
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Renders the report as Markdown.
 pub fn render(r: &Report) -> String {
     let c = r.cat;
@@ -165,6 +174,24 @@ pub fn render(r: &Report) -> String {
     section(&mut o, "summary");
     for p in &r.summary {
         let _ = writeln!(o, "{}\n", rich(r, p, false));
+    }
+
+    if let Some(seen) = &r.seen {
+        section(&mut o, "seen");
+        let _ = writeln!(o, "{}\n", c.seen_intro);
+        if seen.is_empty() {
+            let _ = writeln!(o, "{}\n", c.seen_none);
+        }
+        for m in seen {
+            let head = fill(c.seen_case, &[&m.case.to_string(), &m.score]);
+            let _ = writeln!(o, "- **{}**: {}", esc(&m.title, false), head);
+            for why in &m.reasons {
+                let _ = writeln!(o, "  - {}", esc(&why.replace(" -> ", " → "), false));
+            }
+            let res = m.resolution.as_deref().map_or_else(|| c.seen_no_resolution.to_string(), |r| esc(&one_line(r), false));
+            let _ = writeln!(o, "  - **{}**: {res}", c.seen_resolution);
+        }
+        o.push('\n');
     }
 
     section(&mut o, "phases");

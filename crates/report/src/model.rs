@@ -303,6 +303,34 @@ pub struct Analysis {
     /// The fleet comparison (`rootline fleet`), when the node was compared with its peers.
     #[serde(default)]
     pub why_only_this_node: Option<WhyOnlyThisNode>,
+    /// Past cases like this incident (`rootline.similar/v1`), when a case database was consulted.
+    #[serde(default)]
+    pub seen_before: Option<SeenBefore>,
+}
+
+/// Past cases like this incident, best first.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct SeenBefore {
+    /// The matches.
+    #[serde(default)]
+    pub matches: Vec<PastCase>,
+}
+
+/// One past case.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PastCase {
+    /// Its id in the case database.
+    pub case: i64,
+    /// Its title.
+    pub title: String,
+    /// 0..1.
+    pub score: f64,
+    /// What the two share, each with its share of the score.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// What resolved it.
+    #[serde(default)]
+    pub resolution: Option<String>,
 }
 
 impl Analysis {

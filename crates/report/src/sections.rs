@@ -166,6 +166,21 @@ pub struct Peers {
     pub lowered: Vec<Rich>,
 }
 
+/// A past case like this incident (from the case database): plain data, rendered as text.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// Its id.
+    pub case: i64,
+    /// Its title.
+    pub title: String,
+    /// The score, two decimals.
+    pub score: String,
+    /// What the two share.
+    pub reasons: Vec<String>,
+    /// What resolved it.
+    pub resolution: Option<String>,
+}
+
 /// The whole report, ready to render.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -203,6 +218,8 @@ pub struct Report {
     pub open: Vec<Rich>,
     /// Why only this node (present when the analysis carries a fleet comparison).
     pub peers: Option<Peers>,
+    /// Seen before (present when the analysis was looked up in a case database).
+    pub seen: Option<Vec<Seen>>,
     /// Classification rows.
     pub classes: Vec<ClassRow>,
     /// How the classification was computed, and the per-layer line.
@@ -488,6 +505,18 @@ pub fn build<'a>(a: &'a Analysis, pack: &Pack, lang: Lang) -> Report {
         alternatives: Vec::new(),
         open: Vec::new(),
         peers: None,
+        seen: a.seen_before.as_ref().map(|s| {
+            s.matches
+                .iter()
+                .map(|m| Seen {
+                    case: m.case,
+                    title: m.title.clone(),
+                    score: format!("{:.2}", m.score),
+                    reasons: m.reasons.clone(),
+                    resolution: m.resolution.clone(),
+                })
+                .collect()
+        }),
         classes: Vec::new(),
         class_notes: Vec::new(),
         recovery: Vec::new(),

@@ -59,6 +59,8 @@ enum Command {
     Preflight(cmd::preflight::Args),
     /// Run doctor's checks every interval: Prometheus metrics, this node's summary for the fleet.
     Agent(cmd::agent::Args),
+    /// The case database: remember incidents, find similar past cases and what fixed them, the manual.
+    Cases(cmd::cases::Args),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Collect(a) => cmd::collect::run(a),
         Command::Preflight(a) => cmd::preflight::run(a),
         Command::Agent(a) => cmd::agent::run(a),
+        Command::Cases(a) => cmd::cases::run(a),
     };
     match result {
         Ok(code) => code,

@@ -27,6 +27,7 @@ pub mod postgres;
 pub mod similar;
 pub mod sqlite;
 pub mod stats;
+pub mod text;
 pub mod transfer;
 pub mod url;
 

@@ -7,6 +7,7 @@ use rootline_rules::Engine;
 
 use super::common::{InputArgs, OutputArgs};
 
+
 /// The full analysis: findings, the alias graph, the causal chain, the root cause and its alternatives.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Exit codes: 0 analysis done (any verdict), 2 usage or input error, or nothing could be \
@@ -31,29 +32,63 @@ pub struct Args {
     /// alike, in every output format (see docs/report.md).
     #[arg(long)]
     redact: bool,
+    /// The case database to look this incident up in ("seen before"): sqlite:///path/cases.db, a
+    /// path, or postgres://user@host/db. Default: $ROOTLINE_DB, else
+    /// $XDG_DATA_HOME/rootline/cases.db when it exists (never created here; see docs/cases.md).
+    #[arg(long, value_name = "URL")]
+    db: Option<String>,
+}
+
+/// An analysis made from evidence, with the engine (and its pack) that made it.
+pub struct Analyzed {
+    /// The analysis.
+    pub analysis: rootline_correlate::Analysis,
+    /// The engine, for its pack.
+    pub engine: Engine,
+}
+
+/// Reads the evidence and analyses it: what `rootline analyze` does before it writes, shared with
+/// `rootline cases add|similar PATH...`. `Err(code)` when nothing could be read (the reasons are
+/// on stderr).
+pub fn analyze_inputs(
+    input: &InputArgs,
+    rules: &[PathBuf],
+    lang: rootline_rules::Lang,
+) -> anyhow::Result<Result<Analyzed, ExitCode>> {
+    let opts = input.options()?;
+    let pack = super::common::load_pack(rules)?;
+    let engine = Engine::new(pack);
+    let started = std::time::Instant::now();
+    let timeline = rootline_ingest::read(&input.paths, &opts);
+    let stats = timeline.stats.clone();
+    // With nothing read there is nothing to analyse: "no incident" would tell an operator who
+    // pointed at the wrong path that the node is fine.
+    if let Some(code) = super::common::nothing_read(&stats, false) {
+        return Ok(Err(code));
+    }
+    let analysis = {
+        let mut c = rootline_correlate::Correlator::new(&engine);
+        c.feed_timeline(timeline.into_events());
+        if std::env::var_os("ROOTLINE_DEBUG_TIMING").is_some() {
+            eprintln!("rootline: read, match and learn: {:.3}s", started.elapsed().as_secs_f64());
+        }
+        c.finish(&stats, lang)
+    };
+    Ok(Ok(Analyzed { analysis, engine }))
 }
 
 /// Runs `rootline analyze`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let lang = super::common::parse_lang(a.lang.as_deref())?;
     let format = a.output.format(&["text", "json", "md", "html"], true)?;
-    let opts = a.input.options()?;
-    let pack = super::common::load_pack(&a.rules)?;
-    let engine = Engine::new(pack);
-    let started = std::time::Instant::now();
-    let timeline = rootline_ingest::read(&a.input.paths, &opts);
-    let stats = timeline.stats.clone();
-    // With nothing read there is nothing to analyse: "no incident" would tell an operator who
-    // pointed at the wrong path that the node is fine.
-    if let Some(code) = super::common::nothing_read(&stats, false) {
-        return Ok(code);
+    let Analyzed { mut analysis, engine } = match analyze_inputs(&a.input, &a.rules, lang)? {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    // A redacted output is for sharing: past cases (other hosts, other people's notes) stay out.
+    if !a.redact {
+        analysis.seen_before = super::cases::seen_before(&analysis, a.db.as_deref(), engine.pack(), lang);
     }
-    let mut c = rootline_correlate::Correlator::new(&engine);
-    c.feed_timeline(timeline.into_events());
-    if std::env::var_os("ROOTLINE_DEBUG_TIMING").is_some() {
-        eprintln!("rootline: read, match and learn: {:.3}s", started.elapsed().as_secs_f64());
-    }
-    let analysis = c.finish(&stats, lang);
     let body = match format {
         "json" => {
             // Through a JSON value only when redacting: the plain output keeps the schema's field order.

@@ -2,6 +2,7 @@
 
 pub mod agent;
 pub mod analyze;
+pub mod cases;
 pub mod collect;
 pub mod common;
 pub mod doctor;

@@ -20,13 +20,12 @@
 //!   finding of the top incident, no link of its chain and not its root cause may carry.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::support::{root, stdout};
 use serde_json::Value;
 
 fn analyze(dir: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_rootline"))
+    let out = crate::support::command()
         .current_dir(root())
         .args(["analyze", "--format", "json"])
         .arg(dir)
@@ -292,7 +291,7 @@ fn every_bundle_gives_the_same_analysis_whatever_its_files_mtimes() {
 #[test]
 fn text_names_the_stale_map_and_formats_are_checked() {
     let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_rootline")).current_dir(root()).args(args).output().expect("rootline runs")
+        crate::support::command().current_dir(root()).args(args).output().expect("rootline runs")
     };
     let out = run(&["analyze", "examples/incidents/seed-37"]);
     assert_eq!(out.status.code(), Some(0));

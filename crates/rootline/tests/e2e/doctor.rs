@@ -12,7 +12,7 @@ use super::support::root;
 /// Runs rootline with `path_prefix` first in PATH; fails the test if it has not ended after `limit`
 /// (the behaviour under test is that it never hangs). Returns (exit code, stdout, stderr).
 fn run_bounded(args: &[&str], path_prefix: Option<&Path>, limit: Duration) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rootline"));
+    let mut cmd = crate::support::command();
     cmd.current_dir(root()).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     if let Some(p) = path_prefix {
         cmd.env("PATH", format!("{}:{}", p.display(), std::env::var("PATH").unwrap_or_default()));
@@ -255,7 +255,7 @@ fn collect_keeps_the_newest_lines_within_its_budget_and_writes_to_a_pipe() {
     let bundle = out.path().join("b.tar.zst");
     // `-o -`: the bundle goes to standard output (here a file, as through a pipe or ssh).
     let file = std::fs::File::create(&bundle).unwrap();
-    let st = Command::new(env!("CARGO_BIN_EXE_rootline"))
+    let st = crate::support::command()
         .args(["collect", "-o", "-", "--no-journal", "--no-commands", "--max-bytes", "64K", "--log-root"])
         .arg(logs.path())
         .stdout(file)

@@ -2,7 +2,6 @@
 //! flapped and recovered ranks below it, the seed's storage faults are seen on 1 of 8 nodes, and the
 //! upgrade (the nova image change) is common to all nodes.
 
-use std::process::Command;
 
 use super::support::root;
 use serde_json::Value;
@@ -11,7 +10,7 @@ const SEED: &str = "s-dcn37-com604-krw1a";
 const FLAP: &str = "s-dcn37-com608-krw1a";
 
 fn fleet(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_rootline"))
+    let out = crate::support::command()
         .current_dir(root())
         .arg("fleet")
         .args(args)

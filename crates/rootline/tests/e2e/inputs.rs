@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rootline"));
+    let mut c = crate::support::command();
     c.env("TZ", "UTC").env("LANG", "C.UTF-8").env_remove("LC_ALL").env_remove("LC_MESSAGES");
     c
 }

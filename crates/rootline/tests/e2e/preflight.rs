@@ -4,7 +4,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -18,7 +18,7 @@ const OUTAGE: &str = "crates/node/tests/data/lab-outage";
 /// Runs rootline (from the workspace root, English, `PATH` with `path_prefix` first); fails the
 /// test if it has not ended after a generous limit (what is tested is that it never hangs).
 fn run_in(args: &[&str], path_prefix: Option<&Path>) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rootline"));
+    let mut cmd = crate::support::command();
     cmd.current_dir(root())
         .args(args)
         .env_remove("LC_ALL")

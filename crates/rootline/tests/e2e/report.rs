@@ -36,7 +36,7 @@ fn seed_json_ko() {
 
 #[test]
 fn lang_defaults_from_the_environment() {
-    let out = Command::new(env!("CARGO_BIN_EXE_rootline"))
+    let out = crate::support::command()
         .current_dir(root())
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
@@ -61,7 +61,7 @@ fn report_renders_a_saved_analysis_like_analyze_does() {
     }
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"schema":"something/else"}"#).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rootline")).args(["report", bad.to_str().unwrap()]).output().unwrap();
+    let out = crate::support::command().args(["report", bad.to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("rootline.analysis/v1"));
 }

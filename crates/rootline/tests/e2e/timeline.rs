@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_rootline"));
+    let mut c = crate::support::command();
     c.env("TZ", "UTC").env_remove("LANG").env_remove("LC_ALL");
     c
 }

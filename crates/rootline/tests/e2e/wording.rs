@@ -1,7 +1,7 @@
 //! What the outputs say in words: counts that agree with each other, plurals that agree with their
 //! counts, and leads that are evidence rather than the operator's own typing.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use regex::Regex;
 use serde_json::Value;
@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::support::root;
 
 fn run(args: &[&str]) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_rootline"))
+    let o = crate::support::command()
         .current_dir(root())
         .env("TZ", "UTC")
         .env_remove("LC_ALL")
