@@ -188,7 +188,8 @@ pub fn render(r: &Report) -> String {
             for why in &m.reasons {
                 let _ = writeln!(o, "  - {}", esc(&why.replace(" -> ", " → "), false));
             }
-            let res = m.resolution.as_deref().map_or_else(|| c.seen_no_resolution.to_string(), |r| esc(&one_line(r), false));
+            let res =
+                m.resolution.as_deref().map_or_else(|| c.seen_no_resolution.to_string(), |r| esc(&one_line(r), false));
             let _ = writeln!(o, "  - **{}**: {res}", c.seen_resolution);
         }
         o.push('\n');

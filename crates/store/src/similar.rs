@@ -222,12 +222,14 @@ fn some(items: &[String], n: usize, lang: Lang) -> String {
     s
 }
 
-/// The sentences that explain `b`, one per group with a share, in the order of [`WEIGHTS`].
+/// The sentences that explain `b`, one per group with a share of at least 0.005, in the order of
+/// [`WEIGHTS`].
 pub fn reasons(q: &Case, c: &Case, b: &Breakdown, lang: Lang) -> Vec<String> {
     let mut out = Vec::new();
     let ko = lang == Lang::Ko;
     for p in &b.parts {
-        if p.share <= 0.0 {
+        // A share that shows as +0.00 explains nothing.
+        if two(p.share) == "0.00" {
             continue;
         }
         let share = format!(" (+{})", two(p.share));

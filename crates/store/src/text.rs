@@ -66,10 +66,14 @@ pub fn show(c: &Case, pack: &Pack, lang: Lang) -> String {
         let _ = writeln!(o, "  {k:<13} {v}");
     };
     let title = pack.get(&rc.signature).map(|s| s.title.get(lang).trim().to_string());
-    row(&mut o, if ko { "근본 원인" } else { "root cause" }, &match title {
-        Some(t) => format!("{} ({t}), confidence {:.2}", rc.signature, rc.confidence),
-        None => format!("{}, confidence {:.2}", rc.signature, rc.confidence),
-    });
+    row(
+        &mut o,
+        if ko { "근본 원인" } else { "root cause" },
+        &match title {
+            Some(t) => format!("{} ({t}), confidence {:.2}", rc.signature, rc.confidence),
+            None => format!("{}, confidence {:.2}", rc.signature, rc.confidence),
+        },
+    );
     row(&mut o, "host", c.host.as_deref().unwrap_or("-"));
     row(
         &mut o,
@@ -82,7 +86,11 @@ pub fn show(c: &Case, pack: &Pack, lang: Lang) -> String {
         if ko { "해결" } else { "resolution" },
         &c.resolution.as_deref().map(one_line).unwrap_or_else(|| "-".into()),
     );
-    row(&mut o, if ko { "조치한 사람" } else { "fixed by" }, &c.fixed_by.as_deref().map(one_line).unwrap_or_else(|| "-".into()));
+    row(
+        &mut o,
+        if ko { "조치한 사람" } else { "fixed by" },
+        &c.fixed_by.as_deref().map(one_line).unwrap_or_else(|| "-".into()),
+    );
     row(&mut o, if ko { "저장" } else { "added" }, c.added.as_deref().unwrap_or("-"));
     if let Some(s) = &c.source {
         row(&mut o, if ko { "출처" } else { "source" }, s);
@@ -93,16 +101,30 @@ pub fn show(c: &Case, pack: &Pack, lang: Lang) -> String {
         let _ = writeln!(o, "    {}:{}  {}", e.path, e.line, cut(&e.text, 110));
     }
     if !c.chain.is_empty() {
-        let _ = writeln!(o, "\n{}:", if ko { "인과 사슬 (원인 -> 결과, 연결 수)" } else { "Chain (cause -> effect, links)" });
+        let _ = writeln!(
+            o,
+            "\n{}:",
+            if ko { "인과 사슬 (원인 -> 결과, 연결 수)" } else { "Chain (cause -> effect, links)" }
+        );
         for p in &c.chain {
             let _ = writeln!(o, "  {} -> {}  x{}", p.cause, p.effect, p.links);
         }
     }
-    let _ = writeln!(o, "\n{} ({}): {}", if ko { "signature" } else { "Signatures" }, c.signatures.len(), c.signatures.join(", "));
+    let _ = writeln!(
+        o,
+        "\n{} ({}): {}",
+        if ko { "signature" } else { "Signatures" },
+        c.signatures.len(),
+        c.signatures.join(", ")
+    );
     let _ = writeln!(o, "{}: {}", if ko { "entity 종류" } else { "Entity kinds" }, c.entity_kinds.join(", "));
     let _ = writeln!(o, "{}: {}", if ko { "로그 template" } else { "Log templates" }, c.templates.len());
     if !c.changes.is_empty() {
-        let _ = writeln!(o, "\n{}:", if ko { "첫 fault 전의 변경 (context)" } else { "Changed before the first fault (context)" });
+        let _ = writeln!(
+            o,
+            "\n{}:",
+            if ko { "첫 fault 전의 변경 (context)" } else { "Changed before the first fault (context)" }
+        );
         for ch in &c.changes {
             let before = ch.before_first_fault_secs.map(|s| format!(" ({:.0} s before)", s)).unwrap_or_default();
             let _ = writeln!(o, "  - {}: {}{before}", ch.signature, one_line(&ch.summary));
@@ -110,12 +132,19 @@ pub fn show(c: &Case, pack: &Pack, lang: Lang) -> String {
     }
     if let Some(f) = &c.fleet {
         let rank = f.rank.map(|r| format!(", ranked {r} of {}", f.nodes)).unwrap_or_default();
-        let _ = writeln!(o, "\n{}: {} {}{rank}", if ko { "fleet 비교" } else { "Fleet comparison" }, f.target, if ko { "대상" } else { "explained" });
+        let _ = writeln!(
+            o,
+            "\n{}: {} {}{rank}",
+            if ko { "fleet 비교" } else { "Fleet comparison" },
+            f.target,
+            if ko { "대상" } else { "explained" }
+        );
         for (i, r) in f.ranking.iter().enumerate() {
             let _ = writeln!(o, "  {}. {} {:.2}", i + 1, r.host, r.score);
         }
         if !f.only_here.is_empty() {
-            let _ = writeln!(o, "  {}: {}", if ko { "이 노드에만" } else { "only on this node" }, f.only_here.join(", "));
+            let _ =
+                writeln!(o, "  {}: {}", if ko { "이 노드에만" } else { "only on this node" }, f.only_here.join(", "));
         }
     }
     o
@@ -130,7 +159,12 @@ pub fn similar(found: &Found, lang: Lang) -> String {
             found.scored,
             found.similar.matches.len()
         ),
-        Lang::Ko => format!("저장된 case {}개 중 {}개 비교, 비슷한 case {}개\n\n", found.stored, found.scored, found.similar.matches.len()),
+        Lang::Ko => format!(
+            "저장된 case {}개 중 {}개 비교, 비슷한 case {}개\n\n",
+            found.stored,
+            found.scored,
+            found.similar.matches.len()
+        ),
     };
     o.push_str(&rootline_correlate::text::seen_before(&found.similar, lang));
     o

@@ -7,7 +7,6 @@ use rootline_rules::Engine;
 
 use super::common::{InputArgs, OutputArgs};
 
-
 /// The full analysis: findings, the alias graph, the causal chain, the root cause and its alternatives.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Exit codes: 0 analysis done (any verdict), 2 usage or input error, or nothing could be \

@@ -273,7 +273,8 @@ fn document(p: &Path) -> anyhow::Result<Option<Value>> {
         }
     };
     let v: Option<Value> = serde_json::from_str(&text).ok();
-    let ours = v.as_ref().and_then(|v| v.get("schema")).and_then(Value::as_str).is_some_and(|s| s.starts_with("rootline."));
+    let ours =
+        v.as_ref().and_then(|v| v.get("schema")).and_then(Value::as_str).is_some_and(|s| s.starts_with("rootline."));
     if ours {
         return Ok(v);
     }
@@ -340,7 +341,9 @@ fn add(db: Option<&str>, a: AddArgs) -> anyhow::Result<ExitCode> {
         cases.push(Case::from_document(v, Some(source), &pack).map_err(|e| UsageError(format!("{source}: {e}")))?);
     }
     if cases.len() > 1 && (a.title.is_some() || a.resolution.is_some() || a.fixed_by.is_some()) {
-        return usage("--title, --resolution and --fixed-by describe one incident: add one analysis at a time with them");
+        return usage(
+            "--title, --resolution and --fixed-by describe one incident: add one analysis at a time with them",
+        );
     }
     let now = rootline_store::now();
     let items: Vec<(Case, Update)> = cases
@@ -374,14 +377,18 @@ fn add(db: Option<&str>, a: AddArgs) -> anyhow::Result<ExitCode> {
         let said = match (o, lang) {
             (Outcome::Added(i), Lang::En) => format!("added case #{i}"),
             (Outcome::Added(i), Lang::Ko) => format!("case #{i} 추가"),
-            (Outcome::Unchanged(i), Lang::En) => format!("case #{i} is already stored (the same incident); nothing changed"),
+            (Outcome::Unchanged(i), Lang::En) => {
+                format!("case #{i} is already stored (the same incident); nothing changed")
+            }
             (Outcome::Unchanged(i), Lang::Ko) => format!("case #{i}로 이미 저장됨 (같은 incident); 바뀐 것 없음"),
             (Outcome::Updated(i), Lang::En) => format!("case #{i} is already stored (the same incident); updated"),
             (Outcome::Updated(i), Lang::Ko) => format!("case #{i}로 이미 저장됨 (같은 incident); 갱신함"),
         };
         body.push_str(&format!("{said}: {}\n", c.title));
     }
-    if format == "text" && items.iter().zip(&outcomes).any(|((c, _), o)| matches!(o, Outcome::Added(_)) && c.resolution.is_none()) {
+    if format == "text"
+        && items.iter().zip(&outcomes).any(|((c, _), o)| matches!(o, Outcome::Added(_)) && c.resolution.is_none())
+    {
         body.push_str(match lang {
             Lang::En => "(when it is fixed: rootline cases add ... --resolution TEXT --fixed-by WHO)\n",
             Lang::Ko => "(해결되면: rootline cases add ... --resolution TEXT --fixed-by WHO)\n",
@@ -458,7 +465,9 @@ fn similar(db: Option<&str>, a: SimilarArgs) -> anyhow::Result<ExitCode> {
         Err(e) => return usage(format!("{source}: {e}")),
     };
     let found = match open_ro(db)? {
-        Some(mut s) => Some(s.similar(&query, &Options { top: a.top, min_score: a.min_score }, lang).map_err(store_err)?),
+        Some(mut s) => {
+            Some(s.similar(&query, &Options { top: a.top, min_score: a.min_score }, lang).map_err(store_err)?)
+        }
         None => None,
     };
     let answer = found.as_ref().map_or(&none, |f| &f.similar);
@@ -542,11 +551,7 @@ fn import(db: Option<&str>, a: ImportArgs) -> anyhow::Result<ExitCode> {
     let mut store = open_rw(db)?;
     let outcomes = store.write(&items).map_err(|e| UsageError(format!("{e}; nothing was imported")))?;
     let added = outcomes.iter().filter(|o| matches!(o, Outcome::Added(_))).count();
-    println!(
-        "imported {shown} into {}: {n} cases, {added} added, {} already stored",
-        store.name(),
-        n - added
-    );
+    println!("imported {shown} into {}: {n} cases, {added} added, {} already stored", store.name(), n - added);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -606,7 +611,10 @@ pub fn seen_before(a: &Analysis, db: Option<&str>, pack: &Pack, lang: Lang) -> O
         Ok(Some(s)) => s,
         Ok(None) => {
             if origin != Origin::Default {
-                eprintln!("rootline: no case database at {} (rootline cases add creates it); no \"seen before\"", u.display());
+                eprintln!(
+                    "rootline: no case database at {} (rootline cases add creates it); no \"seen before\"",
+                    u.display()
+                );
             }
             return None;
         }

@@ -290,9 +290,7 @@ fn every_bundle_gives_the_same_analysis_whatever_its_files_mtimes() {
 
 #[test]
 fn text_names_the_stale_map_and_formats_are_checked() {
-    let run = |args: &[&str]| {
-        crate::support::command().current_dir(root()).args(args).output().expect("rootline runs")
-    };
+    let run = |args: &[&str]| crate::support::command().current_dir(root()).args(args).output().expect("rootline runs");
     let out = run(&["analyze", "examples/incidents/seed-37"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);

@@ -151,6 +151,8 @@ fn every_command_accepts_color() {
             vec!["rules", "scan", seed],
             vec!["rules", "list"],
             vec!["report", analysis.to_str().unwrap()],
+            vec!["cases", "list"],
+            vec!["cases", "stats"],
         ] {
             let mut a = args.clone();
             a.extend(["--color", when]);
@@ -322,6 +324,28 @@ fn json_fields_keep_one_type() {
     std::fs::write(&nodes, "node-1\nnode-2\nnode-3\n").unwrap();
     let plan: Value =
         serde_json::from_str(&ok(&["preflight", "plan", "--nodes", nodes.to_str().unwrap(), "--json"])).unwrap();
+    // The case database's outputs, with every bundle that has an incident stored.
+    let db = format!("sqlite://{}", dir.path().join("cases.db").display());
+    let (mut added, mut listed, mut shown, mut similar, mut exported) = (vec![], vec![], vec![], vec![], vec![]);
+    for b in bundles() {
+        let o = run(&["cases", "--db", &db, "add", &b, "--json"]);
+        if o.status.code() == Some(0) {
+            added.extend(json_lines(&String::from_utf8(o.stdout).unwrap()));
+        }
+    }
+    assert!(added.len() >= 3, "{added:?}");
+    for b in bundles() {
+        similar.push(
+            serde_json::from_str(&ok(&["cases", "--db", &db, "similar", &b, "--json", "--min-score", "0"])).unwrap(),
+        );
+    }
+    listed.extend(json_lines(&ok(&["cases", "--db", &db, "list", "--json"])));
+    for c in &listed {
+        let id = c["id"].to_string();
+        shown.push(serde_json::from_str(&ok(&["cases", "--db", &db, "show", &id, "--json"])).unwrap());
+    }
+    exported.extend(json_lines(&ok(&["cases", "--db", &db, "export"])));
+    let case_stats: Value = serde_json::from_str(&ok(&["cases", "--db", &db, "stats", "--json"])).unwrap();
     for (what, docs) in [
         ("timeline --json", &events),
         ("timeline --stats --json", &stats),
@@ -334,6 +358,12 @@ fn json_fields_keep_one_type() {
         ("preflight --json", &preflight),
         ("preflight --list --json", &preflight_list),
         ("preflight plan --json", &vec![plan]),
+        ("cases add --json", &added),
+        ("cases list --json", &listed),
+        ("cases show --json", &shown),
+        ("cases export", &exported),
+        ("cases similar --json", &similar),
+        ("cases stats --json", &vec![case_stats]),
     ] {
         assert!(switching(docs).is_empty(), "{what}: fields that change type: {:#?}", switching(docs));
     }

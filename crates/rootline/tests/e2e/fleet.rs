@@ -2,7 +2,6 @@
 //! flapped and recovered ranks below it, the seed's storage faults are seen on 1 of 8 nodes, and the
 //! upgrade (the nova image change) is common to all nodes.
 
-
 use super::support::root;
 use serde_json::Value;
 
@@ -10,12 +9,7 @@ const SEED: &str = "s-dcn37-com604-krw1a";
 const FLAP: &str = "s-dcn37-com608-krw1a";
 
 fn fleet(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = crate::support::command()
-        .current_dir(root())
-        .arg("fleet")
-        .args(args)
-        .output()
-        .expect("rootline runs");
+    let out = crate::support::command().current_dir(root()).arg("fleet").args(args).output().expect("rootline runs");
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

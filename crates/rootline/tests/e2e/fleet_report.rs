@@ -2,7 +2,6 @@
 //! in both languages, every evidence link of the section resolving to a row of the evidence index; the
 //! same document as `rootline report` on the fleet's analysis; and no such section without peers.
 
-
 use super::support::{root, rootline, stdout};
 use regex::Regex;
 use serde_json::Value;
@@ -88,11 +87,7 @@ fn the_fleet_report_is_the_report_of_the_fleet_analysis() {
     assert!(direct.contains(r##"<a href="#peers">Why only this node</a>"##));
     let md = stdout(&["fleet", FLEET, "--format", "md", "--lang", "en"]);
     assert_eq!(md, stdout(&["report", json.to_str().unwrap(), "--format", "md", "--lang", "en"]));
-    let out = crate::support::command()
-        .current_dir(root())
-        .args(["fleet", FLEET, "--report", "pdf"])
-        .output()
-        .unwrap();
+    let out = crate::support::command().current_dir(root()).args(["fleet", FLEET, "--report", "pdf"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 

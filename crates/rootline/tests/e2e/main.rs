@@ -3,6 +3,7 @@
 
 mod agent;
 mod analyze;
+mod casedb;
 mod cases;
 mod contract;
 mod deploy;
