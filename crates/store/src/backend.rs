@@ -109,8 +109,10 @@ pub trait Backend {
     fn count(&mut self) -> Result<u64, Error>;
     /// How many cases have each of these features (absent: none).
     fn df(&mut self, features: &[i64]) -> Result<HashMap<i64, u64>, Error>;
-    /// Up to `limit` cases with feature `f`, the latest (highest id) first.
-    fn postings(&mut self, f: i64, limit: usize) -> Result<Vec<i64>, Error>;
+    /// The (feature, case) entries of the index for every feature of `full`, and for `partial`'s
+    /// feature its latest (highest id) cases up to its limit. One round trip where the database
+    /// allows it: a search reads tens of features.
+    fn postings(&mut self, full: &[i64], partial: Option<(i64, usize)>) -> Result<Vec<(i64, i64)>, Error>;
     /// The feature blobs of these cases.
     fn shapes(&mut self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, Error>;
 }

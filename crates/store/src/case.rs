@@ -294,14 +294,15 @@ fn utc(t: &str) -> String {
 
 impl Case {
     /// The case of an analysis document's top incident (`rootline.analysis/v1`), or of a fleet
-    /// document's target (`rootline.fleet/v1`, its ranking kept). `title` defaults to the root cause's
-    /// rule title and the host; `source` says what it was made from.
-    pub fn from_document(doc: &Value, source: Option<&str>, pack: &Pack) -> Result<Case, Error> {
+    /// document's target (`rootline.fleet/v1`, its ranking kept). The title is the root cause's rule
+    /// title (from `pack`; its id without one: compiling the pack costs more than a search) and the
+    /// host; `source` says what it was made from.
+    pub fn from_document(doc: &Value, source: Option<&str>, pack: Option<&Pack>) -> Result<Case, Error> {
         let schema = doc.get("schema").and_then(Value::as_str).unwrap_or("");
         match schema {
             rootline_correlate::SCHEMA => Case::from_analysis(doc, source, pack),
             "rootline.fleet/v1" => {
-                let f: Fl = serde_json::from_value(doc.clone()).map_err(|e| Error::NotADocument(e.to_string()))?;
+                let f = Fl::deserialize(doc).map_err(|e| Error::NotADocument(e.to_string()))?;
                 let mut case = Case::from_analysis(&f.analysis, source, pack)?;
                 let rank = f.ranking.iter().position(|r| r.host == f.target).map(|i| i as u64 + 1);
                 case.fleet = Some(Fleet {
@@ -332,8 +333,8 @@ impl Case {
         }
     }
 
-    fn from_analysis(doc: &Value, source: Option<&str>, pack: &Pack) -> Result<Case, Error> {
-        let a: A = serde_json::from_value(doc.clone()).map_err(|e| Error::NotADocument(e.to_string()))?;
+    fn from_analysis(doc: &Value, source: Option<&str>, pack: Option<&Pack>) -> Result<Case, Error> {
+        let a = A::deserialize(doc).map_err(|e| Error::NotADocument(e.to_string()))?;
         if a.schema != rootline_correlate::SCHEMA {
             return Err(Error::NotADocument(format!("its schema is {:?}", a.schema)));
         }
@@ -357,7 +358,7 @@ impl Case {
         let templates: BTreeSet<String> = i.fingerprint.templates.into_iter().collect();
         let rc = i.root_cause;
         let host = i.host;
-        let title = match pack.get(&rc.signature) {
+        let title = match pack.and_then(|p| p.get(&rc.signature)) {
             Some(s) => s.title.en.trim().to_string(),
             None => rc.signature.clone(),
         };
@@ -546,7 +547,7 @@ mod tests {
     #[test]
     fn a_case_keeps_the_shape_of_the_top_incident() {
         let pack = Pack::builtin().unwrap();
-        let c = Case::from_document(&analysis("node1", "+09:00", "x/messages"), Some("x"), &pack).unwrap();
+        let c = Case::from_document(&analysis("node1", "+09:00", "x/messages"), Some("x"), Some(&pack)).unwrap();
         assert_eq!(c.root_cause.family, "multipath");
         assert_eq!(
             c.chain,
@@ -564,30 +565,30 @@ mod tests {
     #[test]
     fn the_key_ignores_paths_and_zones_but_not_hosts() {
         let pack = Pack::builtin().unwrap();
-        let k = |h: &str, z: &str, p: &str| Case::from_document(&analysis(h, z, p), None, &pack).unwrap().key;
+        let k = |h: &str, z: &str, p: &str| Case::from_document(&analysis(h, z, p), None, Some(&pack)).unwrap().key;
         assert_eq!(k("node1", "+09:00", "a/messages"), k("node1", "+09:00", "/elsewhere/messages"));
         assert_ne!(k("node1", "+09:00", "a/messages"), k("node2", "+09:00", "a/messages"));
         // 19:51:40+09:00 is 10:51:40Z: the same instants, the same key.
         let mut v = analysis("node1", "Z", "a/messages");
         v["incidents"][0]["start"] = "2025-10-13T10:51:40Z".into();
         v["incidents"][0]["root_cause"]["evidence"][0]["time"] = "2025-10-13T10:51:40Z".into();
-        assert_eq!(Case::from_document(&v, None, &pack).unwrap().key, k("node1", "+09:00", "a/messages"));
+        assert_eq!(Case::from_document(&v, None, Some(&pack)).unwrap().key, k("node1", "+09:00", "a/messages"));
     }
 
     #[test]
     fn documents_without_an_incident_or_of_another_kind_are_refused() {
         let pack = Pack::builtin().unwrap();
         let none = serde_json::json!({"schema": "rootline.analysis/v1", "verdict": "no_incident", "incidents": []});
-        assert!(matches!(Case::from_document(&none, None, &pack), Err(Error::NoIncident(_))));
+        assert!(matches!(Case::from_document(&none, None, Some(&pack)), Err(Error::NoIncident(_))));
         let doctor = serde_json::json!({"schema": "rootline.doctor/v1"});
-        let e = Case::from_document(&doctor, None, &pack).unwrap_err().to_string();
+        let e = Case::from_document(&doctor, None, Some(&pack)).unwrap_err().to_string();
         assert!(e.contains("rootline.doctor/v1"), "{e}");
     }
 
     #[test]
     fn an_update_changes_only_what_was_given() {
         let pack = Pack::builtin().unwrap();
-        let c = Case::from_document(&analysis("node1", "Z", "m"), None, &pack).unwrap();
+        let c = Case::from_document(&analysis("node1", "Z", "m"), None, Some(&pack)).unwrap();
         assert!(Update::default().apply(&c).is_none());
         let u = Update { resolution: Some("reboot".into()), ..Default::default() };
         let n = u.apply(&c).unwrap();

@@ -380,21 +380,38 @@ impl Backend for Postgres {
         Ok(out)
     }
 
-    fn postings(&mut self, f: i64, limit: usize) -> Result<Vec<i64>, Error> {
+    fn postings(&mut self, full: &[i64], partial: Option<(i64, usize)>) -> Result<Vec<(i64, i64)>, Error> {
         let name = self.name.clone();
-        let st = match &self.postings {
-            Some(s) => s.clone(),
-            None => {
-                let s = self
-                    .client
-                    .prepare("SELECT case_id FROM rootline_features WHERE f = $1 ORDER BY case_id DESC LIMIT $2")
-                    .map_err(err(&name))?;
-                self.postings = Some(s.clone());
-                s
+        let mut out = Vec::new();
+        let read = |rows: Vec<Row>, out: &mut Vec<(i64, i64)>| -> Result<(), Error> {
+            for r in &rows {
+                out.push((get(&name, r, 0)?, get(&name, r, 1)?));
             }
+            Ok(())
         };
-        let rows = self.client.query(&st, &[&f, &(limit as i64)]).map_err(err(&name))?;
-        rows.iter().map(|r| get(&name, r, 0)).collect()
+        for chunk in full.chunks(CHUNK) {
+            let rows = self
+                .client
+                .query("SELECT f, case_id FROM rootline_features WHERE f = ANY($1)", &[&chunk])
+                .map_err(err(&name))?;
+            read(rows, &mut out)?;
+        }
+        if let Some((f, limit)) = partial {
+            let st = match &self.postings {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self
+                        .client
+                        .prepare("SELECT f, case_id FROM rootline_features WHERE f = $1 ORDER BY case_id DESC LIMIT $2")
+                        .map_err(err(&name))?;
+                    self.postings = Some(s.clone());
+                    s
+                }
+            };
+            let rows = self.client.query(&st, &[&f, &(limit as i64)]).map_err(err(&name))?;
+            read(rows, &mut out)?;
+        }
+        Ok(out)
     }
 
     fn shapes(&mut self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, Error> {

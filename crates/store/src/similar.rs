@@ -16,14 +16,14 @@
 //! out of the mean, so the same incident twice scores 1 whatever it holds. Each reason states what
 //! the two share and its share of the score (`(+0.30)`); the shares add up to the score.
 //!
-//! **The search** does not score every stored case. It looks the query's features up in the index
-//! from the rarest (fewest cases) to the commonest, reading at most [`POSTING_BUDGET`] index entries
-//! in all (a feature's cases latest first when its list is longer than what is left), and counts,
-//! for each case met, the weight of the features it shares. The [`CANDIDATES`] cases with the most
-//! weight are scored exactly from their feature blobs; the best [`Options::top`] at or above
+//! **The search** does not score every stored case. It takes the query's features from the rarest
+//! (fewest cases, as `rootline_feature_df` counts them) to the commonest, until their index entries
+//! reach [`POSTING_BUDGET`] (the last feature's latest cases only), reads those entries in one go, and
+//! counts, for each case met, the weight of the features it shares. The [`CANDIDATES`] cases with the
+//! most weight are scored exactly from their feature blobs; the best [`Options::top`] at or above
 //! [`Options::min_score`] are explained from their documents. A case that shares no feature with the
 //! query scores 0 and is never met; with fewer index entries than the budget, every case that shares
-//! one is scored, so the answer is exact.
+//! one is scored, so the answer is exact ([`Options::exhaustive`] lifts both bounds).
 
 use std::collections::HashMap;
 
@@ -50,18 +50,30 @@ pub const WEIGHTS: [(Group, f64); 6] = [
     (Group::Changes, 0.05),
 ];
 
-/// What to return.
+/// What to return, and how much to read.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     /// Matches at most.
     pub top: usize,
     /// Matches below this score are left out.
     pub min_score: f64,
+    /// Index entries read at most ([`POSTING_BUDGET`]).
+    pub budget: usize,
+    /// Cases scored exactly at most ([`CANDIDATES`]).
+    pub candidates: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { top: 5, min_score: 0.3 }
+        Options { top: 5, min_score: 0.3, budget: POSTING_BUDGET, candidates: CANDIDATES }
+    }
+}
+
+impl Options {
+    /// No bound on what is read and scored: every case that shares a feature is scored (slow on a
+    /// large database; for checking what the bounds cost).
+    pub fn exhaustive(self) -> Options {
+        Options { budget: usize::MAX, candidates: usize::MAX, ..self }
     }
 }
 
@@ -125,8 +137,6 @@ pub fn score(q: &Features, c: &Features) -> Breakdown {
 pub struct Found {
     /// The answer (`rootline.similar/v1`).
     pub similar: SeenBefore,
-    /// Cases stored.
-    pub stored: u64,
     /// Cases scored exactly.
     pub scored: usize,
     /// Index entries read.
@@ -148,28 +158,37 @@ fn weight(g: Group, q: &Features) -> f64 {
 /// The cases most like `query`, best first, each with its reasons.
 pub fn search(db: &mut dyn Backend, query: &Case, opts: &Options, lang: Lang) -> Result<Found, Error> {
     let qf = Features::of(query);
-    let stored = db.count()?;
     let keys = qf.keys();
     let df = db.df(&keys)?;
     // Rarest first; among equals, the heavier group first, then the hash (a stable order).
     let mut order: Vec<(u64, f64, i64)> =
         qf.all().filter_map(|(g, h)| df.get(&(h as i64)).map(|&n| (n, weight(g, &qf), h as i64))).collect();
     order.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
-    let mut acc: HashMap<i64, f64> = HashMap::new();
-    let mut entries = 0;
-    for (_, w, f) in order {
-        if entries >= POSTING_BUDGET {
+    // Which features to read whole, and the one read in part, from their case counts.
+    let (mut full, mut partial, mut left) = (Vec::new(), None, opts.budget);
+    let mut weights: HashMap<i64, f64> = HashMap::new();
+    for (n, w, f) in order {
+        if left == 0 {
             break;
         }
-        let ids = db.postings(f, POSTING_BUDGET - entries)?;
-        entries += ids.len();
-        for id in ids {
-            *acc.entry(id).or_default() += w;
+        weights.insert(f, w);
+        if n as usize <= left {
+            full.push(f);
+            left -= n as usize;
+        } else {
+            partial = Some((f, left));
+            left = 0;
         }
     }
+    let entries = db.postings(&full, partial)?;
+    let mut acc: HashMap<i64, f64> = HashMap::new();
+    for (f, id) in &entries {
+        *acc.entry(*id).or_default() += weights.get(f).copied().unwrap_or(0.0);
+    }
+    let entries = entries.len();
     let mut cands: Vec<(i64, f64)> = acc.into_iter().collect();
     cands.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
-    cands.truncate(CANDIDATES);
+    cands.truncate(opts.candidates);
     let ids: Vec<i64> = cands.iter().map(|c| c.0).collect();
     let mut scored: Vec<(i64, Breakdown)> = db
         .shapes(&ids)?
@@ -198,7 +217,7 @@ pub fn search(db: &mut dyn Backend, query: &Case, opts: &Options, lang: Lang) ->
             })
         })
         .collect();
-    Ok(Found { similar: SeenBefore { schema: SIMILAR_SCHEMA, matches }, stored, scored: n_scored, entries })
+    Ok(Found { similar: SeenBefore { schema: SIMILAR_SCHEMA, matches }, scored: n_scored, entries })
 }
 
 /// Two decimals, halves rounded up (`0.125` is `0.13`, whatever the float's last bit says).

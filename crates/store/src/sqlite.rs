@@ -381,13 +381,27 @@ impl Backend for Sqlite {
         Ok(out)
     }
 
-    fn postings(&mut self, f: i64, limit: usize) -> Result<Vec<i64>, Error> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT case_id FROM rootline_features WHERE f = ?1 ORDER BY case_id DESC LIMIT ?2")
-            .map_err(err(&self.name))?;
-        let it = st.query_map(params![f, limit as i64], |r| r.get(0)).map_err(err(&self.name))?;
-        it.collect::<Result<_, _>>().map_err(err(&self.name))
+    fn postings(&mut self, full: &[i64], partial: Option<(i64, usize)>) -> Result<Vec<(i64, i64)>, Error> {
+        let mut out = Vec::new();
+        for chunk in full.chunks(CHUNK) {
+            let sql = format!("SELECT f, case_id FROM rootline_features WHERE f IN ({})", placeholders(chunk.len()));
+            let mut st = self.conn.prepare(&sql).map_err(err(&self.name))?;
+            let it = st.query_map(params_from_iter(chunk), |r| Ok((r.get(0)?, r.get(1)?))).map_err(err(&self.name))?;
+            for r in it {
+                out.push(r.map_err(err(&self.name))?);
+            }
+        }
+        if let Some((f, limit)) = partial {
+            let mut st = self
+                .conn
+                .prepare_cached("SELECT f, case_id FROM rootline_features WHERE f = ?1 ORDER BY case_id DESC LIMIT ?2")
+                .map_err(err(&self.name))?;
+            let it = st.query_map(params![f, limit as i64], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err(&self.name))?;
+            for r in it {
+                out.push(r.map_err(err(&self.name))?);
+            }
+        }
+        Ok(out)
     }
 
     fn shapes(&mut self, ids: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, Error> {

@@ -150,18 +150,18 @@ pub fn show(c: &Case, pack: &Pack, lang: Lang) -> String {
     o
 }
 
-/// `rootline cases similar`: how many were searched, then the matches.
-pub fn similar(found: &Found, lang: Lang) -> String {
+/// `rootline cases similar`: how many were searched (of `stored`), then the matches.
+pub fn similar(found: &Found, stored: u64, lang: Lang) -> String {
     let mut o = match lang {
         Lang::En => format!(
             "{} stored, {} scored, {} similar\n\n",
-            count(found.stored, "case"),
+            count(stored, "case"),
             found.scored,
             found.similar.matches.len()
         ),
         Lang::Ko => format!(
             "저장된 case {}개 중 {}개 비교, 비슷한 case {}개\n\n",
-            found.stored,
+            stored,
             found.scored,
             found.similar.matches.len()
         ),

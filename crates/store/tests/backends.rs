@@ -108,7 +108,7 @@ fn probe_only(host: &str, start: &str) -> Value {
 }
 
 fn case(pack: &Pack, doc: &Value) -> Case {
-    Case::from_document(doc, Some("test"), pack).unwrap()
+    Case::from_document(doc, Some("test"), Some(pack)).unwrap()
 }
 
 fn add(store: &mut Store, c: Case, u: Update) -> Outcome {
@@ -136,7 +136,7 @@ fn conformance(url: &DbUrl, raw: &mut dyn FnMut(&str)) {
     assert_eq!(got.chain, a.chain);
 
     // A new stale map on another node finds the old one first, with its reasons and resolution.
-    let found = store.similar(&c, &Options { top: 5, min_score: 0.0 }, Lang::En).unwrap();
+    let found = store.similar(&c, &Options { top: 5, min_score: 0.0, ..Options::default() }, Lang::En).unwrap();
     let m = &found.similar.matches;
     assert_eq!(m.len(), 2, "{m:?}");
     assert_eq!(m[0].case, ida);
@@ -162,7 +162,7 @@ fn conformance(url: &DbUrl, raw: &mut dyn FnMut(&str)) {
     let df_before = store.backend().df(&rootline_store::features::Features::of(&a).keys()).unwrap();
     assert!(store.remove(ida).unwrap());
     assert!(!store.remove(ida).unwrap());
-    let found = store.similar(&c, &Options { top: 5, min_score: 0.0 }, Lang::En).unwrap();
+    let found = store.similar(&c, &Options { top: 5, min_score: 0.0, ..Options::default() }, Lang::En).unwrap();
     assert!(found.similar.matches.iter().all(|m| m.case != ida));
     let df_after = store.backend().df(&rootline_store::features::Features::of(&a).keys()).unwrap();
     let root = rootline_store::features::hash(rootline_store::features::Group::Root, "multipath.stale-map") as i64;
@@ -303,4 +303,60 @@ fn postgres_backend() {
         .expect("no such database")
         .to_string();
     assert!(e.contains("nosuch") && e.contains("does not exist"), "{e}");
+}
+
+/// On a database smaller than the search's bounds, the bounded search is the exhaustive one.
+#[test]
+fn the_search_bounds_keep_the_best_match() {
+    let pack = Pack::builtin().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = DbUrl::Sqlite(dir.path().join("cases.db"));
+    let mut store = Store::open(&url, true).unwrap().unwrap();
+    let roots = [
+        "multipath.stale-map",
+        "multipath.all-paths-down",
+        "kernel.hung-task",
+        "k8s.probe-failed",
+        "iscsi.session-failed",
+    ];
+    let mut items = Vec::new();
+    for i in 0..300 {
+        let root = roots[i % roots.len()];
+        let effect = roots[(i / 5) % roots.len()];
+        let chain: Vec<(&str, &str)> = if effect == root { vec![] } else { vec![(root, effect)] };
+        let (t1, t2) = (format!("t-{}", i % 30), format!("u-{i}"));
+        let doc = analysis(
+            &format!("node{i}"),
+            "2025-10-13T00:00:00Z",
+            root,
+            &chain,
+            &["map", "pod"],
+            &["t-common", &t1, &t2],
+            &[],
+        );
+        items.push((case(&pack, &doc), Update::default()));
+    }
+    store.write(&items).unwrap();
+    // The twin of the 8th case, on another host.
+    let q = {
+        let root = roots[7 % roots.len()];
+        let effect = roots[(7 / 5) % roots.len()];
+        let doc = analysis(
+            "elsewhere",
+            "2026-01-01T00:00:00Z",
+            root,
+            &[(root, effect)],
+            &["map", "pod"],
+            &["t-common", "t-7", "u-7"],
+            &[],
+        );
+        case(&pack, &doc)
+    };
+    let opts = Options { top: 10, min_score: 0.0, ..Options::default() };
+    let bounded = store.similar(&q, &opts, Lang::En).unwrap().similar.matches;
+    let all = store.similar(&q, &opts.exhaustive(), Lang::En).unwrap().similar.matches;
+    let ids = |m: &[rootline_correlate::PastCase]| m.iter().map(|x| (x.case, x.score.to_bits())).collect::<Vec<_>>();
+    assert_eq!(ids(&bounded), ids(&all));
+    assert_eq!(all[0].case, 8);
+    assert_eq!(all[0].score, 1.0);
 }

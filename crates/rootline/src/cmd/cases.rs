@@ -139,6 +139,10 @@ struct SimilarArgs {
     /// Leave out matches scoring below this (0..1).
     #[arg(long = "min-score", value_name = "SCORE", default_value_t = Options::default().min_score)]
     min_score: f64,
+    /// Score every case that shares a feature, without the search's bounds (slow on a large
+    /// database; bench/casedb.sh checks with it what the bounds cost).
+    #[arg(long, hide = true)]
+    exhaustive: bool,
     /// Language of the reasons and the text: en or ko.
     #[arg(long, value_name = "LANG")]
     lang: Option<String>,
@@ -307,14 +311,20 @@ fn classify(paths: &[PathBuf]) -> anyhow::Result<Given> {
     }
 }
 
-/// The documents given, or the analysis of the evidence given, each with what it came from.
-/// `Err(code)` when nothing could be read.
-type Documents = (Vec<(String, Value)>, Pack);
+/// The documents given, or the analysis of the evidence given, each with what it came from; and
+/// the rule pack when it was loaded (an analysis loads it; for saved documents only `titles` asks
+/// for it: compiling the pack takes longer than a search).
+type Documents = (Vec<(String, Value)>, Option<Pack>);
 
-fn documents_of(input: &InputArgs, rules: &[PathBuf], lang: Lang) -> anyhow::Result<Result<Documents, ExitCode>> {
+fn documents_of(
+    input: &InputArgs,
+    rules: &[PathBuf],
+    lang: Lang,
+    titles: bool,
+) -> anyhow::Result<Result<Documents, ExitCode>> {
     match classify(&input.paths)? {
         Given::Documents(docs) => {
-            let pack = super::common::load_pack(rules)?;
+            let pack = if titles { Some(super::common::load_pack(rules)?) } else { None };
             Ok(Ok((docs.into_iter().map(|(p, v)| (p.display().to_string(), v)).collect(), pack)))
         }
         Given::Evidence => {
@@ -324,7 +334,7 @@ fn documents_of(input: &InputArgs, rules: &[PathBuf], lang: Lang) -> anyhow::Res
             };
             let source: Vec<String> = input.paths.iter().map(|p| p.display().to_string()).collect();
             let doc = rootline_report::analysis_value(&a.analysis);
-            Ok(Ok((vec![(source.join(" "), doc)], a.engine.pack().clone())))
+            Ok(Ok((vec![(source.join(" "), doc)], Some(a.engine.pack().clone()))))
         }
     }
 }
@@ -332,13 +342,15 @@ fn documents_of(input: &InputArgs, rules: &[PathBuf], lang: Lang) -> anyhow::Res
 fn add(db: Option<&str>, a: AddArgs) -> anyhow::Result<ExitCode> {
     let lang = parse_lang(a.lang.as_deref())?;
     let format = a.output.format(&["text", "json"], true)?;
-    let (docs, pack) = match documents_of(&a.input, &a.rules, lang)? {
+    let (docs, pack) = match documents_of(&a.input, &a.rules, lang, true)? {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
     let mut cases = Vec::new();
     for (source, v) in &docs {
-        cases.push(Case::from_document(v, Some(source), &pack).map_err(|e| UsageError(format!("{source}: {e}")))?);
+        let c =
+            Case::from_document(v, Some(source), pack.as_ref()).map_err(|e| UsageError(format!("{source}: {e}")))?;
+        cases.push(c);
     }
     if cases.len() > 1 && (a.title.is_some() || a.resolution.is_some() || a.fixed_by.is_some()) {
         return usage(
@@ -444,18 +456,16 @@ fn similar(db: Option<&str>, a: SimilarArgs) -> anyhow::Result<ExitCode> {
     if a.top == 0 {
         return usage("--top 0 asks for nothing: write 1 or more");
     }
-    if let Given::Documents(d) = classify(&a.input.paths)? {
-        if d.len() > 1 {
-            return usage("give one saved analysis (or the evidence of one incident) to compare");
-        }
-    }
-    let (docs, pack) = match documents_of(&a.input, &a.rules, lang)? {
+    let (docs, pack) = match documents_of(&a.input, &a.rules, lang, false)? {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
+    if docs.len() > 1 {
+        return usage("give one saved analysis (or the evidence of one incident) to compare");
+    }
     let none = SeenBefore { schema: rootline_correlate::SIMILAR_SCHEMA, matches: vec![] };
     let (source, v) = &docs[0];
-    let query = match Case::from_document(v, Some(source), &pack) {
+    let query = match Case::from_document(v, Some(source), pack.as_ref()) {
         Ok(c) => c,
         // An analysis without an incident has nothing to compare: an empty answer, not an error.
         Err(e @ rootline_store::Error::NoIncident(_)) => {
@@ -464,13 +474,20 @@ fn similar(db: Option<&str>, a: SimilarArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return usage(format!("{source}: {e}")),
     };
+    let mut opts = Options { top: a.top, min_score: a.min_score, ..Options::default() };
+    if a.exhaustive {
+        opts = opts.exhaustive();
+    }
     let found = match open_ro(db)? {
         Some(mut s) => {
-            Some(s.similar(&query, &Options { top: a.top, min_score: a.min_score }, lang).map_err(store_err)?)
+            let f = s.similar(&query, &opts, lang).map_err(store_err)?;
+            // Counting the cases costs a scan: only the text says how many there are.
+            let stored = if format == "text" { s.count().map_err(store_err)? } else { 0 };
+            Some((f, stored))
         }
         None => None,
     };
-    let answer = found.as_ref().map_or(&none, |f| &f.similar);
+    let answer = found.as_ref().map_or(&none, |f| &f.0.similar);
     write_similar(&a.output, format, answer, found.as_ref(), lang)
 }
 
@@ -478,14 +495,14 @@ fn write_similar(
     output: &OutputArgs,
     format: &str,
     answer: &SeenBefore,
-    found: Option<&rootline_store::similar::Found>,
+    found: Option<&(rootline_store::similar::Found, u64)>,
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
     let body = if format == "json" {
         serde_json::to_string_pretty(answer)? + "\n"
     } else {
         match found {
-            Some(f) => rootline_store::text::similar(f, lang),
+            Some((f, stored)) => rootline_store::text::similar(f, *stored, lang),
             None => rootline_correlate::text::seen_before(answer, lang),
         }
     };
@@ -623,7 +640,7 @@ pub fn seen_before(a: &Analysis, db: Option<&str>, pack: &Pack, lang: Lang) -> O
             return None;
         }
     };
-    let case = Case::from_document(&rootline_report::analysis_value(a), None, pack).ok()?;
+    let case = Case::from_document(&rootline_report::analysis_value(a), None, Some(pack)).ok()?;
     match store.similar(&case, &Options::default(), lang) {
         Ok(f) => Some(f.similar),
         Err(e) => {
