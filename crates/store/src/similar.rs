@@ -20,7 +20,8 @@
 //! (fewest cases, as `rootline_feature_df` counts them) to the commonest, until their index entries
 //! reach [`POSTING_BUDGET`] (the last feature's latest cases only), reads those entries in one go, and
 //! counts, for each case met, the weight of the features it shares. The [`CANDIDATES`] cases with the
-//! most weight are scored exactly from their feature blobs; the best [`Options::top`] at or above
+//! most weight among the features read whole (the partly read one breaks ties) are scored exactly
+//! from their feature blobs; the best [`Options::top`] at or above
 //! [`Options::min_score`] are explained from their documents. A case that shares no feature with the
 //! query scores 0 and is never met; with fewer index entries than the budget, every case that shares
 //! one is scored, so the answer is exact ([`Options::exhaustive`] lifts both bounds).
@@ -180,14 +181,25 @@ pub fn search(db: &mut dyn Backend, query: &Case, opts: &Options, lang: Lang) ->
             left = 0;
         }
     }
+    let part = partial.map(|p| p.0);
     let entries = db.postings(&full, partial)?;
-    let mut acc: HashMap<i64, f64> = HashMap::new();
+    // Per case met: the weight of the features read whole that it shares, and with the partly read
+    // one. Whether a case has a feature not read whole is unknown, so each case may still have all
+    // of them: the weight read whole orders the candidates (a bound on what the rest can add is the
+    // same for every case), the partly read feature only breaks its ties. A case met through rare
+    // features is thus never pushed out by the latest cases of a common one.
+    let mut acc: HashMap<i64, (f64, f64)> = HashMap::new();
     for (f, id) in &entries {
-        *acc.entry(*id).or_default() += weights.get(f).copied().unwrap_or(0.0);
+        let w = weights.get(f).copied().unwrap_or(0.0);
+        let a = acc.entry(*id).or_default();
+        if Some(*f) != part {
+            a.0 += w;
+        }
+        a.1 += w;
     }
     let entries = entries.len();
-    let mut cands: Vec<(i64, f64)> = acc.into_iter().collect();
-    cands.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+    let mut cands: Vec<(i64, (f64, f64))> = acc.into_iter().collect();
+    cands.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(b.1 .1.total_cmp(&a.1 .1)).then(b.0.cmp(&a.0)));
     cands.truncate(opts.candidates);
     let ids: Vec<i64> = cands.iter().map(|c| c.0).collect();
     let mut scored: Vec<(i64, Breakdown)> = db
