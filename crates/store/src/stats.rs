@@ -216,6 +216,11 @@ fn date(t: &Option<String>) -> &str {
     t.as_deref().map_or("-", |s| s.get(..10).unwrap_or(s))
 }
 
+/// `1 case`, `2 cases`.
+fn plural(n: u64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// The statistics as text.
 pub fn render(s: &Stats, lang: Lang) -> String {
     let ko = lang == Lang::Ko;
@@ -223,7 +228,7 @@ pub fn render(s: &Stats, lang: Lang) -> String {
     if ko {
         let _ = writeln!(o, "case {}개, 해결 기록이 있는 case {}개", s.cases, s.resolved);
     } else {
-        let _ = writeln!(o, "{} cases, {} with a resolution", s.cases, s.resolved);
+        let _ = writeln!(o, "{}, {} with a resolution", plural(s.cases, "case"), s.resolved);
     }
     if s.cases == 0 {
         return o;
@@ -258,7 +263,7 @@ pub fn render(s: &Stats, lang: Lang) -> String {
     }
     for r in &s.recurring {
         let gap = match (r.median_days_between, ko) {
-            (Some(d), false) => format!(", median {d} days apart"),
+            (Some(d), false) => format!(", median {d} day{} apart", if d == 1.0 { "" } else { "s" }),
             (Some(d), true) => format!(", 간격 중앙값 {d}일"),
             (None, _) => String::new(),
         };
@@ -279,10 +284,10 @@ pub fn render(s: &Stats, lang: Lang) -> String {
         } else {
             let _ = writeln!(
                 o,
-                "  {}: {} cases on {} hosts, {} .. {}{gap}; {} resolved ({}{more})",
+                "  {}: {} on {}, {} .. {}{gap}; {} resolved ({}{more})",
                 r.signature,
-                r.cases,
-                r.hosts,
+                plural(r.cases, "case"),
+                plural(r.hosts, "host"),
                 date(&r.first),
                 date(&r.last),
                 r.resolved,

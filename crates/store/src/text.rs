@@ -12,6 +12,24 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Columns a character takes in a terminal: 2 for East Asian wide characters (Hangul, CJK), else 1.
+fn char_width(c: char) -> usize {
+    let wide = matches!(c as u32,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF |
+        0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6);
+    if wide {
+        2
+    } else {
+        1
+    }
+}
+
+/// `s` padded with spaces to `cols` terminal columns (Korean labels take two columns a letter).
+fn pad(s: &str, cols: usize) -> String {
+    let w: usize = s.chars().map(char_width).sum();
+    format!("{s}{}", " ".repeat(cols.saturating_sub(w)))
+}
+
 fn cut(s: &str, n: usize) -> String {
     match s.char_indices().nth(n) {
         Some((i, _)) => format!("{}…", &s[..i]),
@@ -44,12 +62,12 @@ pub fn list(cases: &[Summary], lang: Lang) -> String {
         };
         let _ = writeln!(
             o,
-            "{:<w$} {}  {:<hw$}  {:<sw$}  {:<8}  {}",
+            "{:<w$} {}  {:<hw$}  {:<sw$}  {}  {}",
             format!("#{}", c.id),
             c.start.as_deref().and_then(|s| s.get(..10)).unwrap_or("----------"),
             cut(c.host.as_deref().unwrap_or("-"), 32),
             cut(&c.signature, 40),
-            resolved,
+            pad(resolved, 8),
             cut(&one_line(&c.title), 100),
         );
     }
@@ -63,7 +81,7 @@ pub fn show(c: &Case, pack: &Pack, lang: Lang) -> String {
     let rc = &c.root_cause;
     let _ = writeln!(o, "#{} {}", c.id.unwrap_or(0), one_line(&c.title));
     let row = |o: &mut String, k: &str, v: &str| {
-        let _ = writeln!(o, "  {k:<13} {v}");
+        let _ = writeln!(o, "  {} {v}", pad(k, 13));
     };
     let title = pack.get(&rc.signature).map(|s| s.title.get(lang).trim().to_string());
     row(
@@ -126,7 +144,10 @@ pub fn show(c: &Case, pack: &Pack, lang: Lang) -> String {
             if ko { "첫 fault 전의 변경 (context)" } else { "Changed before the first fault (context)" }
         );
         for ch in &c.changes {
-            let before = ch.before_first_fault_secs.map(|s| format!(" ({:.0} s before)", s)).unwrap_or_default();
+            let before = ch
+                .before_first_fault_secs
+                .map(|s| if ko { format!(" ({s:.0}초 전)") } else { format!(" ({s:.0} s before)") })
+                .unwrap_or_default();
             let _ = writeln!(o, "  - {}: {}{before}", ch.signature, one_line(&ch.summary));
         }
     }
@@ -172,4 +193,16 @@ pub fn similar(found: &Found, stored: u64, lang: Lang) -> String {
 
 fn count(n: u64, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn korean_labels_are_padded_by_their_columns() {
+        assert_eq!(pad("해결됨", 8), "해결됨  ");
+        assert_eq!(pad("resolved", 8), "resolved");
+        assert_eq!(pad("조치한 사람", 13), "조치한 사람  ");
+    }
 }

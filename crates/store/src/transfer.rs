@@ -33,11 +33,25 @@ pub fn read(r: impl BufRead) -> Result<Vec<Case>, BadLine> {
         if l.trim().is_empty() {
             continue;
         }
-        let c: Case =
-            serde_json::from_str(&l).map_err(|e| BadLine { line, why: format!("not a case document: {e}") })?;
+        let c: Case = serde_json::from_str(&l).map_err(|e| {
+            // serde_json counts lines inside the text it reads: here that is always line 1.
+            let why = match e.line() {
+                1 => format!("not a case document: {} (column {})", strip_position(&e.to_string()), e.column()),
+                _ => format!("not a case document: {e}"),
+            };
+            BadLine { line, why }
+        })?;
         out.push(c.validate().map_err(|why| BadLine { line, why })?);
     }
     Ok(out)
+}
+
+/// A serde_json message without its ` at line L column C` tail.
+fn strip_position(msg: &str) -> &str {
+    match msg.rfind(" at line ") {
+        Some(i) => &msg[..i],
+        None => msg,
+    }
 }
 
 #[cfg(test)]
@@ -51,6 +65,7 @@ mod tests {
         let e = read(text.as_bytes()).unwrap_err();
         assert_eq!(e.line, 4);
         assert!(e.why.contains("missing field"), "{e}");
+        assert!(!e.why.contains("line 1"), "only the file's line is named: {e}");
         let e = read(format!("{good}\nnot json\n").as_bytes()).unwrap_err();
         assert_eq!(e.line, 2);
         let other = good.replace("rootline.case/v1", "rootline.case/v9");

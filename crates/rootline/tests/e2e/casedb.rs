@@ -317,7 +317,7 @@ fn stats_and_the_manual_come_from_the_cases() {
     assert_eq!((st["recurring"][0]["cases"].as_u64(), st["recurring"][0]["hosts"].as_u64()), (Some(2), Some(1)));
     assert_eq!(st["hosts"][0]["host"], "db-node01");
     let text = e.cases(&db, &["stats"]);
-    assert!(text.contains("multipath.all-paths-down: 2 cases on 1 hosts"), "{text}");
+    assert!(text.contains("multipath.all-paths-down: 2 cases on 1 host,"), "{text}");
 
     let dir = e.path("manual");
     e.cases(&db, &["manual", "-o", dir.to_str().unwrap()]);
