@@ -80,6 +80,13 @@ pub fn analyze_inputs(
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let lang = super::common::parse_lang(a.lang.as_deref())?;
     let format = a.output.format(&["text", "json", "md", "html"], true)?;
+    // A --db that is no database address is a bad option (exit 2), before any reading; a database
+    // that cannot be reached is only a warning later: the analysis matters more.
+    if let Some(d) = &a.db {
+        if let Err(e) = rootline_store::DbUrl::parse(d) {
+            return super::usage(format!("--db: {e}"));
+        }
+    }
     let Analyzed { mut analysis, engine } = match analyze_inputs(&a.input, &a.rules, lang)? {
         Ok(x) => x,
         Err(code) => return Ok(code),

@@ -223,6 +223,11 @@ fn analyze_shows_seen_before_only_with_a_database() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(!e.path("none").exists());
+    // A --db that is no database address is a bad option.
+    let o = e.run(&["analyze", SEED_NODE, "--db", "mysql://db.example/cases"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not a known database") && o.stdout.is_empty(), "{err}");
 
     // The default database (XDG_DATA_HOME/rootline/cases.db) is used once it exists.
     let db = format!("sqlite://{}", default_db.display());
