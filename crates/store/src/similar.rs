@@ -14,7 +14,9 @@
 //!
 //! A group that neither side has (two incidents without a chain, neither after a change) is left
 //! out of the mean, so the same incident twice scores 1 whatever it holds. Each reason states what
-//! the two share and its share of the score (`(+0.30)`); the shares add up to the score.
+//! the two share and its share of the score (`(+0.30)`); the shares add up to the score. A stored
+//! case that is the incident at hand itself (the same key: analysed again after it was added) says
+//! so first, in a reason without a share.
 //!
 //! **The search** does not score every stored case. It takes the query's features from the rarest
 //! (fewest cases, as `rootline_feature_df` counts them) to the commonest, until their index entries
@@ -220,16 +222,32 @@ pub fn search(db: &mut dyn Backend, query: &Case, opts: &Options, lang: Lang) ->
         .into_iter()
         .filter_map(|(id, b)| {
             let c = docs.get(&id)?;
+            let mut why = reasons(query, c, &b, lang);
+            // An incident already added (analysed again after `cases add`) is not a recurrence.
+            if !query.key.is_empty() && c.key == query.key {
+                why.insert(0, same_incident(lang).to_string());
+            }
             Some(PastCase {
                 case: id,
                 title: c.title.clone(),
                 score: round3(b.score),
-                reasons: reasons(query, c, &b, lang),
+                reasons: why,
                 resolution: c.resolution.clone(),
             })
         })
         .collect();
     Ok(Found { similar: SeenBefore { schema: SIMILAR_SCHEMA, matches }, scored: n_scored, entries })
+}
+
+/// The first reason of a stored case that is the incident at hand itself (the same content key:
+/// the same host, times, root cause and evidence); it has no share of the score.
+pub fn same_incident(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => {
+            "this very incident, already stored as this case (the same host, times and evidence): not a recurrence"
+        }
+        Lang::Ko => "바로 이 incident: 이 case로 이미 저장됨 (host, 시각, 증거가 같음): 재발이 아님",
+    }
 }
 
 /// Two decimals, halves rounded up (`0.125` is `0.13`, whatever the float's last bit says).

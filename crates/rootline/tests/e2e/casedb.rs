@@ -118,7 +118,9 @@ fn similar_cases_rank_first_with_their_reasons() {
     assert!(m[0]["score"].as_f64().unwrap() > 0.9, "{doc:#}");
     assert_eq!(m[0]["resolution"], FIX);
     let r = reasons(&m[0]);
-    assert_eq!(r[0], "same root cause: multipath.stale-map (+0.30)");
+    // The seed's node is the stored incident itself: said first, as no recurrence.
+    assert!(r[0].starts_with("this very incident, already stored as this case"), "{r:?}");
+    assert_eq!(r[1], "same root cause: multipath.stale-map (+0.30)");
     assert!(r.iter().any(|x| x.starts_with("chain: ") && x.contains("multipath.stale-map -> ")), "{r:?}");
     assert!(
         r.iter().any(|x| x.starts_with("both came after changes on the host: ") && x.contains("k8s.image-pulled")),
@@ -140,6 +142,7 @@ fn similar_cases_rank_first_with_their_reasons() {
     let m = matches(&doc);
     assert_eq!(m[0]["case"], 2, "{doc:#}");
     assert_eq!(reasons(&m[0])[0], "same root cause: multipath.all-paths-down (+0.30)");
+    assert!(m.iter().all(|x| !reasons(x).iter().any(|r| r.starts_with("this very incident"))), "{doc:#}");
     assert!(m.iter().all(|x| x["case"] != 3), "the hung task is below the default minimum: {doc:#}");
     // --top, and the text output.
     let doc: Value = serde_json::from_str(&e.cases(&db, &["similar", NPR10, "--json", "--top", "1"])).unwrap();
@@ -406,7 +409,7 @@ fn postgres_end_to_end() {
         serde_json::from_str(&e.cases(url, &["similar", SEED_NODE, "--json", "--min-score", "0"])).unwrap();
     let m = matches(&doc);
     assert_eq!((m[0]["case"].as_i64(), m[1]["case"].as_i64()), (Some(1), Some(2)));
-    assert_eq!(reasons(&m[0])[0], "same root cause: multipath.stale-map (+0.30)");
+    assert_eq!(reasons(&m[0])[1], "same root cause: multipath.stale-map (+0.30)");
     // From SQLite into PostgreSQL: the two cases already there are recognised.
     let export = e.path("lite.jsonl");
     e.cases(&lite, &["export", "-o", export.to_str().unwrap()]);
