@@ -446,6 +446,15 @@ fn template_complete(_re: &Regex, caps: &Captures<'_>, tmpl: &str) -> bool {
 }
 
 fn pattern_hits(si: usize, sig: &Signature, re: &Regex, text: &[u8], out: &mut Vec<Hit>) {
+    // A pattern that captures nothing, in a rule that computes no names and reads no onset from its
+    // captures, gives one hit with no entities: its first match is enough, found without the
+    // capturing engines (every later match would be the same hit).
+    if re.captures_len() == 1 && sig.set.is_empty() && sig.onset_before.is_none() {
+        if let Some(m) = re.find(text) {
+            out.push(Hit { sig: si, entities: Vec::new(), line_index: line_of(text, m.start()), before: None });
+        }
+        return;
+    }
     let start = out.len();
     for caps in re.captures_iter(text) {
         let at = caps.get(0).map(|m| m.start()).unwrap_or(0);
@@ -789,6 +798,19 @@ mod tests {
         let ev = event("nova.compute.manager", err, "boom: KeyError", &[]);
         let a = crate::window::run(&engine, [&ev]);
         assert!(a.findings[0].fallback && a.findings[0].has("exception", "KeyError"), "{:?}", a.findings);
+    }
+
+    #[test]
+    fn a_pattern_without_captures_gives_one_hit_at_its_first_match() {
+        let pack =
+            Pack::compile(vec![rule("libvirt.eof", "", "  patterns: ['End of file while reading data']")]).unwrap();
+        let engine = Engine::new(pack);
+        let ev =
+            event("libvirtd", None, "start\nEnd of file while reading data: x\nEnd of file while reading data: y", &[]);
+        let mut out = Vec::new();
+        engine.scan(&ev, &mut Scratch::default(), &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].entities.is_empty() && out[0].line_index == 1 && out[0].before.is_none(), "{out:?}");
     }
 
     #[test]
