@@ -156,17 +156,19 @@ impl<'e> Correlator<'e> {
         let empty = HostGraph::default();
         let mut incidents: Vec<(bool, usize, Incident)> = Vec::new();
         let pos: HashMap<&str, usize> = findings.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
-        let mut rejected_of: HashMap<usize, Vec<analysis::Rejected>> = HashMap::new();
-        for r in &linked.rejected {
-            for id in [&r.cause, &r.effect] {
-                if let Some(&i) = pos.get(id.as_str()) {
-                    let list = rejected_of.entry(i).or_default();
-                    if !list.iter().any(|x| x.cause == r.cause && x.effect == r.effect && x.link == r.link) {
-                        list.push(r.clone());
-                    }
+        // The rejected links of each finding, as indexes into `linked.rejected` (a candidate is
+        // judged once per link rule, so an index names one (cause, effect, link)).
+        let mut rejected_of: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (ri, r) in linked.rejected.iter().enumerate() {
+            let ends = [pos.get(r.cause.as_str()).copied(), pos.get(r.effect.as_str()).copied()];
+            for (k, i) in ends.into_iter().enumerate() {
+                // A link from a finding to itself is never proposed; skip the second end when equal.
+                if let Some(i) = i.filter(|&i| k == 0 || Some(i) != ends[0]) {
+                    rejected_of.entry(i).or_default().push(ri);
                 }
             }
         }
+        let by_id: HashMap<&str, &rootline_rules::Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
         let mut lowered: Vec<String> = Vec::new();
         // Transient storage faults that recovered by themselves (a path that failed and was
         // reinstated seconds later while the map kept serving) are not incidents.
@@ -185,11 +187,12 @@ impl<'e> Correlator<'e> {
             })
             .collect();
         for g in &groups {
+            let mut seen_rejected: std::collections::HashSet<usize> = std::collections::HashSet::new();
             let mut rejected: Vec<analysis::Rejected> = Vec::new();
             for m in &g.members {
-                for r in rejected_of.get(m).map(|v| v.as_slice()).unwrap_or(&[]) {
-                    if !rejected.iter().any(|x| x.cause == r.cause && x.effect == r.effect && x.link == r.link) {
-                        rejected.push(r.clone());
+                for &ri in rejected_of.get(m).map(|v| v.as_slice()).unwrap_or(&[]) {
+                    if seen_rejected.insert(ri) {
+                        rejected.push(linked.rejected[ri].clone());
                     }
                 }
             }
@@ -261,7 +264,6 @@ impl<'e> Correlator<'e> {
             };
             let mut chain: Vec<_> = g.links.iter().map(|&li| linked.links[li].clone()).collect();
             let member_ids: Vec<String> = g.members.iter().map(|&i| findings[i].id.clone()).collect();
-            let by_id: HashMap<&str, &rootline_rules::Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
             let onset_ids: Vec<String> = r.onset.iter().map(|&o| findings[o].id.clone()).collect();
             let order = order::decide(&mut chain, &rf.id, &onset_ids, &member_ids, &by_id);
             let mut unknown = r.unknown;
