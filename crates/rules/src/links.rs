@@ -5,7 +5,8 @@
 //! before it, for clock skew between sources) and the two are tied as `share` says: `host` (nothing
 //! more), `storage` (a shared map, dm device, devt or path through the [`Aliases`] graph), `process`
 //! (entity predicates on each side, e.g. the cause's `comm` is qemu or libvirtd and the effect's
-//! container is libvirt), or `pod` (a shared pod or container). This module only lists the candidate
+//! container is libvirt), or `pod` (the same pod; a shared container name only when a side names no
+//! pod: two pods running a container named `api` are two workloads). This module only lists the candidate
 //! edges with their prior strength; ranking them into a chain is the correlate stage's job.
 
 use serde::Serialize;
@@ -81,12 +82,30 @@ pub fn allows(link: &Link, c: &Finding, e: &Finding, share_storage: impl FnOnce(
     let holds = match link.share {
         Share::Host | Share::Process => true,
         Share::Storage => share_storage(),
-        Share::Pod => ["pod", "container"].iter().any(|k| match (c.entities.get(*k), e.entities.get(*k)) {
-            (Some(a), Some(b)) => a.iter().any(|v| b.iter().any(|w| same_pod_value(v, w))),
-            _ => false,
-        }),
+        Share::Pod => !pod_keys(c, e).is_empty(),
     };
     holds.then_some(delay)
+}
+
+/// The entity kinds a `share: pod` link compares: the pod when both sides name one (two pods that
+/// run a container of one name, `api` in two namespaces, are two workloads), else the container.
+fn pod_keys(c: &Finding, e: &Finding) -> &'static [&'static str] {
+    let both = |k: &str| c.entities.contains_key(k) && e.entities.contains_key(k);
+    let same = |k: &str| match (c.entities.get(k), e.entities.get(k)) {
+        (Some(a), Some(b)) => a.iter().any(|v| b.iter().any(|w| same_pod_value(v, w))),
+        _ => false,
+    };
+    if both("pod") {
+        if same("pod") {
+            &["pod", "container"]
+        } else {
+            &[]
+        }
+    } else if same("container") {
+        &["container"]
+    } else {
+        &[]
+    }
 }
 
 /// Pod and container values match whole or by prefix (a shortened container id).
@@ -110,7 +129,7 @@ pub fn try_link(link: &Link, c: &Finding, e: &Finding, aliases: &Aliases) -> Opt
             }
         }
         Share::Pod => {
-            for k in ["pod", "container"] {
+            for &k in pod_keys(c, e) {
                 if let (Some(a), Some(b)) = (c.entities.get(k), e.entities.get(k)) {
                     for v in a {
                         if b.iter().any(|w| same_pod_value(v, w)) {
