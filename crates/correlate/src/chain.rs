@@ -272,7 +272,14 @@ impl<'g> HostIndex<'g> {
 const STORAGE_KINDS: &[&str] = rootline_rules::window::STORAGE_KINDS;
 
 /// Links `findings` through the pack's link rules and the hosts' alias graphs.
-pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>, HostGraph>) -> Linked {
+/// `episodes[i]` is the episode of `findings[i]` on its host ([`rootline_rules::window::Analysis::episodes`]):
+/// two findings of one host are linked only within one episode.
+pub fn build(
+    pack: &Pack,
+    findings: &[Finding],
+    episodes: &[u32],
+    graphs: &HashMap<Option<String>, HostGraph>,
+) -> Linked {
     let empty = HostGraph::default();
     let mut hosts: FxHashMap<Option<&str>, HostIndex> = FxHashMap::default();
     let mut best: BTreeMap<(usize, usize), ChainLink> = BTreeMap::new();
@@ -325,6 +332,10 @@ pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>,
             for &ei in &candidates {
                 let e = &findings[ei];
                 if ci == ei {
+                    continue;
+                }
+                // Two episodes of one host are separated by a quiet gap: nothing links across it.
+                if c.host.is_some() && c.host == e.host && episodes.get(ci) != episodes.get(ei) {
                     continue;
                 }
                 let Some(delay) = rootline_rules::links::allows(link, c, e, || hi.share_storage((ci, c), (ei, e)))

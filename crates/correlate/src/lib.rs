@@ -30,6 +30,7 @@ pub mod novelty;
 pub mod order;
 pub mod peers;
 pub mod rank;
+pub mod recurrence;
 pub mod stream;
 pub mod text;
 pub mod upgrade;
@@ -44,6 +45,7 @@ pub use analysis::{Analysis, PastCase, SeenBefore, Verdict, SCHEMA, SIMILAR_SCHE
 
 use crate::alias::{HostGraph, Learner, Node};
 use crate::analysis::{Alternative, HostAliases, Incident, Inputs, RootCause, Skipped};
+use crate::recurrence::Ranked;
 
 /// Feeds events through the rule engine and the alias learner; [`Correlator::finish`] correlates.
 pub struct Correlator<'e> {
@@ -135,6 +137,7 @@ impl<'e> Correlator<'e> {
         let pack = self.engine.pack();
         let rules = self.matcher.finish();
         lap("findings");
+        let episodes = rules.episodes;
         let mut findings = rules.findings;
         for f in &mut findings {
             analysis::zone::finding(f, &stats.zone);
@@ -149,12 +152,20 @@ impl<'e> Correlator<'e> {
         lap("alias graphs");
         let mut novelty = self.novelty;
         novelty.settle();
-        let linked = chain::build(pack, &findings, &graphs);
+        let linked = chain::build(pack, &findings, &episodes, &graphs);
         lap("links");
         let groups = incident::group(&findings, &linked.links);
         let changes = upgrade::changes(&findings);
         let empty = HostGraph::default();
-        let mut incidents: Vec<(bool, usize, Incident)> = Vec::new();
+        let mut incidents: Vec<Ranked> = Vec::new();
+        // How many episodes each host had (an incident names its episode only when there were several).
+        let mut host_episodes: HashMap<&Option<String>, u32> = HashMap::new();
+        for (f, &e) in findings.iter().zip(&episodes) {
+            if matches!(f.kind, Kind::Fault | Kind::Symptom) {
+                let n = host_episodes.entry(&f.host).or_default();
+                *n = (*n).max(e + 1);
+            }
+        }
         let pos: HashMap<&str, usize> = findings.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
         // The rejected links of each finding, as indexes into `linked.rejected` (a candidate is
         // judged once per link rule, so an index names one (cause, effect, link)).
@@ -283,10 +294,18 @@ impl<'e> Correlator<'e> {
                 }
                 _ => (Vec::new(), novelty::Fingerprint::default()),
             };
-            incidents.push((
-                r.found,
-                g.members.len(),
-                Incident {
+            let episode =
+                g.members.first().map(|&m| episodes[m]).filter(|_| host_episodes.get(&g.host).is_some_and(|&n| n > 1));
+            let worst =
+                g.members.iter().map(|&m| findings[m].severity).min().unwrap_or(rootline_rules::RuleSeverity::Info);
+            incidents.push(Ranked {
+                found: r.found,
+                members: g.members.len(),
+                fallback_root: rf.fallback,
+                worst,
+                object: recurrence::object(rf, pack),
+                start: times.iter().min().map(|t| t.unix_nanos),
+                incident: Incident {
                     host: g.host.clone(),
                     start: times.iter().min().map(|t| t.to_rfc3339()),
                     end: ends.iter().max().map(|t| t.to_rfc3339()),
@@ -316,16 +335,34 @@ impl<'e> Correlator<'e> {
                     unknown,
                     leads,
                     fingerprint,
+                    episode: episode.map(|e| e + 1),
+                    recurrence: None,
                 },
-            ));
+            });
         }
-        // Found first; then an incident whose root is a fallback finding after every specific one.
-        let fallback_root = |i: &Incident| findings.iter().any(|f| f.fallback && f.id == i.root_cause.finding);
+        // The first incident is the best explained: found first; then an incident whose root is a
+        // fallback finding after every specific one; then by its most severe finding; then by size
+        // times confidence. The others follow the worst first: by their most severe finding, then
+        // found, then size times confidence (a stale map left uncertain before a pod's probe
+        // failures explained).
+        let weight = |r: &Ranked| r.members as f64 * r.incident.root_cause.confidence;
         incidents.sort_by(|a, b| {
-            b.0.cmp(&a.0)
-                .then(fallback_root(&a.2).cmp(&fallback_root(&b.2)))
-                .then((b.1 as f64 * b.2.root_cause.confidence).total_cmp(&(a.1 as f64 * a.2.root_cause.confidence)))
+            b.found
+                .cmp(&a.found)
+                .then(a.fallback_root.cmp(&b.fallback_root))
+                .then(a.worst.cmp(&b.worst))
+                .then(weight(b).total_cmp(&weight(a)))
         });
+        if incidents.len() > 2 {
+            incidents[1..].sort_by(|a, b| {
+                a.fallback_root
+                    .cmp(&b.fallback_root)
+                    .then(a.worst.cmp(&b.worst))
+                    .then(b.found.cmp(&a.found))
+                    .then(weight(b).total_cmp(&weight(a)))
+            });
+        }
+        recurrence::mark(&mut incidents);
         lap("incidents and ranking");
         let recovered_ids: std::collections::HashSet<&str> =
             recovered.iter().flat_map(|r| r.findings.iter().map(String::as_str)).collect();
@@ -334,7 +371,7 @@ impl<'e> Correlator<'e> {
             .any(|f| matches!(f.kind, Kind::Fault | Kind::Symptom) && !recovered_ids.contains(f.id.as_str()));
         let verdict = if !any_problem {
             Verdict::NoIncident
-        } else if incidents.iter().any(|i| i.0) {
+        } else if incidents.iter().any(|i| i.found) {
             Verdict::RootCauseFound
         } else {
             Verdict::Uncertain
@@ -394,7 +431,7 @@ impl<'e> Correlator<'e> {
             },
             hosts: self.hosts.into_iter().collect(),
             findings,
-            incidents: incidents.into_iter().map(|x| x.2).collect(),
+            incidents: incidents.into_iter().map(|x| x.incident).collect(),
             verdict,
             aliases,
             rejected_links: linked.rejected,
@@ -405,6 +442,7 @@ impl<'e> Correlator<'e> {
                 w
             }),
             seen_before: None,
+            omitted: None,
         };
         analysis::zone::analysis(&mut out, &stats.zone);
         out
