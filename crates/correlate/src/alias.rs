@@ -8,8 +8,9 @@
 //!
 //! Every edge keeps the evidence line that established it, or says how it was derived (the SCSI disk
 //! numbering, a device-mapper major learnt from a line). Conflicting evidence (one path claimed by two
-//! maps, one map name on two dm devices, two device-mapper majors, an ambiguous short volume id) is
-//! reported in [`HostGraph::conflicts`], never resolved by guessing.
+//! maps, one map name on two dm devices, one dm device named for two maps, two device-mapper majors,
+//! an ambiguous short volume id) is reported in [`HostGraph::conflicts`], never resolved by guessing:
+//! the edges in conflict are [`HostGraph::contested`] and no search follows them.
 //!
 //! Sources read: multipathd `addmap` / `load table` lines, `multipath -ll` / `create:` headers with
 //! their path lines, `dmsetup table` / `ls` / `info -c`, `multipathd show paths`, the kernel's
@@ -19,7 +20,9 @@
 //! `df` (which map carries which mount point), kubelet and containerd lines (container id, pod,
 //! container name, probe command), and CRI log paths and lines (which daemon logs in which container).
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use regex::Regex;
 use rootline_event::{Event, EventRef};
@@ -188,14 +191,66 @@ pub struct Conflict {
     pub evidence: Vec<Evidence>,
 }
 
+/// What a relation is, as bits: read once per edge, so a search compares bits, not strings.
+mod flag {
+    /// A storage relation ([`super::STORAGE_RELATIONS`]).
+    pub const STORAGE: u8 = 1;
+    /// A relation through a device ([`super::DEVICE_RELATIONS`]).
+    pub const DEVICE: u8 = 2;
+    /// `transport-of` or `may-carry`: followed in one direction along a path.
+    pub const CARRIER: u8 = 4;
+    /// `transport-of` itself.
+    pub const TRANSPORT_OF: u8 = 8;
+    /// One device's names ([`super::SAME_DEVICE_RELATIONS`]).
+    pub const SAME_DEVICE: u8 = 16;
+    /// What ties a workload to files (`mounted-on`, `process-opens`, `process-domain`, `process-instance`).
+    pub const WORKLOAD: u8 = 32;
+    /// A claim other evidence contradicts ([`super::HostGraph::contested`]): reported, never followed.
+    pub const CONTESTED: u8 = 64;
+}
+
+fn relation_flags(rel: &str) -> u8 {
+    let mut f = 0;
+    if STORAGE_RELATIONS.contains(&rel) {
+        f |= flag::STORAGE;
+    }
+    if DEVICE_RELATIONS.contains(&rel) {
+        f |= flag::DEVICE;
+    }
+    if rel == TRANSPORT || rel == MAY_CARRY {
+        f |= flag::CARRIER;
+    }
+    if rel == TRANSPORT {
+        f |= flag::TRANSPORT_OF;
+    }
+    if SAME_DEVICE_RELATIONS.contains(&rel) {
+        f |= flag::SAME_DEVICE;
+    }
+    if matches!(rel, "mounted-on" | "process-opens" | "process-domain" | "process-instance") {
+        f |= flag::WORKLOAD;
+    }
+    f
+}
+
+/// The two ends of an edge as node indexes, and what its relation is.
+#[derive(Debug, Clone, Copy)]
+struct Ends {
+    a: u32,
+    b: u32,
+    flags: u8,
+}
+
 /// The alias graph of one host.
 #[derive(Debug, Clone, Default)]
 pub struct HostGraph {
-    index: HashMap<Node, usize>,
+    index: FxHashMap<Node, u32>,
     nodes: Vec<Node>,
-    adj: Vec<Vec<usize>>,
+    adj: Vec<Vec<u32>>,
     edges: Vec<AliasEdge>,
-    seen: HashSet<(usize, usize, String)>,
+    ends: Vec<Ends>,
+    /// Relation names, interned for [`HostGraph::seen`].
+    relations: Vec<String>,
+    seen: FxHashSet<(u32, u32, u16)>,
     /// Conflicting evidence found (filled by [`HostGraph::finish`]).
     pub conflicts: Vec<Conflict>,
     dm_majors: Vec<(u32, Evidence)>,
@@ -206,16 +261,65 @@ pub struct HostGraph {
     finished: bool,
 }
 
+/// Reusable buffers of a breadth-first search over a [`HostGraph`] (states are a node and the
+/// direction taken along transports so far: `node * 3 + dir`).
+#[derive(Debug, Default)]
+pub struct Search {
+    depth: Vec<u32>,
+    prev: Vec<(u32, u32)>,
+    touched: Vec<u32>,
+    goal: Vec<u32>,
+    stamp: u32,
+    queue: VecDeque<u32>,
+}
+
+impl Search {
+    fn reset(&mut self, n: usize) {
+        if self.depth.len() < n * 3 {
+            self.depth.resize(n * 3, u32::MAX);
+            self.prev.resize(n * 3, (u32::MAX, u32::MAX));
+            self.goal.resize(n, 0);
+        }
+        for &st in &self.touched {
+            self.depth[st as usize] = u32::MAX;
+        }
+        self.touched.clear();
+        self.queue.clear();
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.goal.iter_mut().for_each(|g| *g = 0);
+            self.stamp = 1;
+        }
+    }
+}
+
 impl HostGraph {
     fn id(&mut self, n: &Node) -> usize {
         if let Some(&i) = self.index.get(n) {
-            return i;
+            return i as usize;
         }
         let i = self.nodes.len();
         self.nodes.push(n.clone());
         self.adj.push(Vec::new());
-        self.index.insert(n.clone(), i);
+        self.index.insert(n.clone(), i as u32);
         i
+    }
+
+    fn relation_id(&mut self, relation: &str) -> u16 {
+        match self.relations.iter().position(|r| r == relation) {
+            Some(i) => i as u16,
+            None => {
+                self.relations.push(relation.to_string());
+                (self.relations.len() - 1) as u16
+            }
+        }
+    }
+
+    /// True when the edge `a`-`b` of `relation` is already known (either way round).
+    pub fn has(&self, a: &Node, b: &Node, relation: &str) -> bool {
+        let (Some(&x), Some(&y)) = (self.index.get(a), self.index.get(b)) else { return false };
+        let Some(r) = self.relations.iter().position(|r| r == relation) else { return false };
+        self.seen.contains(&(x.min(y), x.max(y), r as u16))
     }
 
     /// Adds an edge (once per pair and relation; the first evidence is kept).
@@ -223,15 +327,38 @@ impl HostGraph {
         if a == b {
             return;
         }
-        let (x, y) = (self.id(&a), self.id(&b));
-        let key = (x.min(y), x.max(y), relation.to_string());
-        if !self.seen.insert(key) {
+        let (x, y) = (self.id(&a) as u32, self.id(&b) as u32);
+        let r = self.relation_id(relation);
+        if !self.seen.insert((x.min(y), x.max(y), r)) {
             return;
         }
-        let e = self.edges.len();
+        let e = self.edges.len() as u32;
         self.edges.push(AliasEdge { a, b, relation: relation.to_string(), evidence, derived });
-        self.adj[x].push(e);
-        self.adj[y].push(e);
+        self.ends.push(Ends { a: x, b: y, flags: relation_flags(relation) });
+        self.adj[x as usize].push(e);
+        self.adj[y as usize].push(e);
+    }
+
+    /// The index of `n` in this graph, if it knows it.
+    pub fn index_of(&self, n: &Node) -> Option<u32> {
+        self.index.get(n).copied()
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when the graph has no node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// True when other evidence contradicts edge `e` (an index into [`HostGraph::edges`]): a path
+    /// claimed by two maps, one map name on two dm devices, one dm device named for two maps. Such
+    /// an edge is reported under [`HostGraph::conflicts`] and never followed.
+    pub fn contested(&self, e: usize) -> bool {
+        self.ends.get(e).is_some_and(|x| x.flags & flag::CONTESTED != 0)
     }
 
     /// Every edge.
@@ -334,55 +461,71 @@ impl HostGraph {
     }
 
     /// The shortest chain of edges (at most `max_hops`) from any node of `from` to any node of `to`;
-    /// `storage_only` restricts it to storage relations. `Some(vec![])` when the sets share a node.
+    /// `via` says which relations it may use. `Some(vec![])` when the sets share a node.
     pub fn path(&self, from: &[Node], to: &[Node], via: Via, max_hops: usize) -> Option<Vec<AliasEdge>> {
-        let goals: HashSet<usize> = to.iter().filter_map(|n| self.index.get(n).copied()).collect();
-        let starts: Vec<usize> = from.iter().filter_map(|n| self.index.get(n).copied()).collect();
         if from.iter().any(|n| to.contains(n)) {
             return Some(Vec::new());
         }
+        let starts: Vec<u32> = from.iter().filter_map(|n| self.index_of(n)).collect();
+        let goals: Vec<u32> = to.iter().filter_map(|n| self.index_of(n)).collect();
+        let mut s = Search::default();
+        let found = self.search(&starts, &goals, via, max_hops, &mut s)?;
+        Some(found.into_iter().map(|e| self.edges[e as usize].clone()).collect())
+    }
+
+    /// [`HostGraph::path`] between node indexes, with the caller's buffers: the edge indexes of the
+    /// shortest chain, in order (the caller checks first whether the two sets share a node).
+    /// Contested edges are never followed.
+    pub fn search(&self, starts: &[u32], goals: &[u32], via: Via, max_hops: usize, s: &mut Search) -> Option<Vec<u32>> {
         if goals.is_empty() || starts.is_empty() {
             return None;
         }
-        // States are (node, direction of the transport-of edges taken so far: 0 none, 1 down, 2 up).
-        type State = (usize, u8);
-        let mut prev: HashMap<State, (State, usize)> = HashMap::new();
-        let mut depth: HashMap<State, usize> = HashMap::new();
-        let mut q = VecDeque::new();
-        for &s in &starts {
-            depth.insert((s, 0), 0);
-            q.push_back((s, 0));
+        s.reset(self.nodes.len());
+        for &g in goals {
+            s.goal[g as usize] = s.stamp;
         }
-        while let Some(st) = q.pop_front() {
-            let (u, down) = st;
-            let d = depth[&st];
-            if goals.contains(&u) {
+        for &st in starts {
+            let k = st * 3;
+            if s.depth[k as usize] == u32::MAX {
+                s.depth[k as usize] = 0;
+                s.prev[k as usize] = (u32::MAX, u32::MAX);
+                s.touched.push(k);
+            }
+            s.queue.push_back(k);
+        }
+        while let Some(st) = s.queue.pop_front() {
+            let (u, down) = (st / 3, (st % 3) as u8);
+            let d = s.depth[st as usize];
+            if s.goal[u as usize] == s.stamp {
                 let mut out = Vec::new();
                 let mut cur = st;
-                while let Some(&(p, e)) = prev.get(&cur) {
-                    out.push(self.edges[e].clone());
+                while s.prev[cur as usize].0 != u32::MAX {
+                    let (p, e) = s.prev[cur as usize];
+                    out.push(e);
                     cur = p;
                 }
                 out.reverse();
                 return Some(out);
             }
-            if d >= max_hops {
+            if d as usize >= max_hops {
                 continue;
             }
-            for &e in &self.adj[u] {
-                let edge = &self.edges[e];
-                let rel = edge.relation.as_str();
+            for &e in &self.adj[u as usize] {
+                let x = self.ends[e as usize];
+                if x.flags & flag::CONTESTED != 0 {
+                    continue;
+                }
                 let allowed = match via {
-                    Via::Storage => STORAGE_RELATIONS.contains(&rel),
-                    Via::NoDevice => !DEVICE_RELATIONS.contains(&rel),
+                    Via::Storage => x.flags & flag::STORAGE != 0,
+                    Via::NoDevice => x.flags & flag::DEVICE == 0,
                     Via::Any => true,
                 };
                 if !allowed {
                     continue;
                 }
-                let from_a = self.index[&edge.a] == u;
-                let v = if from_a { self.index[&edge.b] } else { self.index[&edge.a] };
-                let dir = if rel == TRANSPORT || rel == MAY_CARRY {
+                let from_a = x.a == u;
+                let v = if from_a { x.b } else { x.a };
+                let dir = if x.flags & flag::CARRIER != 0 {
                     let this = if from_a { 1 } else { 2 };
                     if down != 0 && down != this {
                         continue; // the other way along a transport
@@ -391,38 +534,75 @@ impl HostGraph {
                 } else {
                     down
                 };
-                let ns = (v, dir);
-                if let std::collections::hash_map::Entry::Vacant(slot) = depth.entry(ns) {
-                    slot.insert(d + 1);
-                    prev.insert(ns, (st, e));
-                    q.push_back(ns);
+                let ns = v * 3 + u32::from(dir);
+                if s.depth[ns as usize] == u32::MAX {
+                    s.depth[ns as usize] = d + 1;
+                    s.prev[ns as usize] = (st, e);
+                    s.touched.push(ns);
+                    s.queue.push_back(ns);
                 }
             }
         }
         None
     }
 
+    /// The connected parts of the graph over the edges `via` allows (contested edges left out):
+    /// a part number per node. Two nodes in different parts have no path between them.
+    pub fn parts(&self, via: Via) -> Vec<u32> {
+        let mut parent: Vec<u32> = (0..self.nodes.len() as u32).collect();
+        fn root(p: &mut [u32], mut i: u32) -> u32 {
+            while p[i as usize] != i {
+                p[i as usize] = p[p[i as usize] as usize];
+                i = p[i as usize];
+            }
+            i
+        }
+        for x in &self.ends {
+            if x.flags & flag::CONTESTED != 0 {
+                continue;
+            }
+            let allowed = match via {
+                Via::Storage => x.flags & flag::STORAGE != 0,
+                Via::NoDevice => x.flags & flag::DEVICE == 0,
+                Via::Any => true,
+            };
+            if allowed {
+                let (ra, rb) = (root(&mut parent, x.a), root(&mut parent, x.b));
+                if ra != rb {
+                    parent[ra.max(rb) as usize] = ra.min(rb);
+                }
+            }
+        }
+        (0..self.nodes.len() as u32).map(|i| root(&mut parent, i)).collect()
+    }
+
+    /// The edge `e`.
+    pub fn edge(&self, e: u32) -> &AliasEdge {
+        &self.edges[e as usize]
+    }
+
     /// The devices a transport carries (an iSCSI connection's session, its SCSI host, the device
     /// addresses on it, their disks and maps), and their names: `transport-of` edges followed
     /// downwards only, with the names of each device. Empty for an object that carries nothing.
     pub fn carried(&self, n: &Node) -> Vec<Node> {
-        let Some(&s) = self.index.get(n) else { return Vec::new() };
-        let mut seen = HashSet::from([s]);
+        let Some(s) = self.index_of(n) else { return Vec::new() };
+        let mut seen = FxHashSet::from_iter([s]);
         let mut q = VecDeque::from([s]);
         let mut descended = false;
         while let Some(u) = q.pop_front() {
-            for &e in &self.adj[u] {
-                let edge = &self.edges[e];
-                let from_a = self.index[&edge.a] == u;
-                let ok = match edge.relation.as_str() {
-                    TRANSPORT => from_a,
-                    r => SAME_DEVICE_RELATIONS.contains(&r),
-                };
+            for &e in &self.adj[u as usize] {
+                let x = self.ends[e as usize];
+                if x.flags & flag::CONTESTED != 0 {
+                    continue;
+                }
+                let from_a = x.a == u;
+                let is_transport = x.flags & flag::TRANSPORT_OF != 0;
+                let ok = if is_transport { from_a } else { x.flags & flag::SAME_DEVICE != 0 };
                 if !ok {
                     continue;
                 }
-                descended |= edge.relation == TRANSPORT;
-                let v = if from_a { self.index[&edge.b] } else { self.index[&edge.a] };
+                descended |= is_transport;
+                let v = if from_a { x.b } else { x.a };
                 if seen.insert(v) {
                     q.push_back(v);
                 }
@@ -431,7 +611,7 @@ impl HostGraph {
         if !descended {
             return Vec::new();
         }
-        let mut out: Vec<Node> = seen.into_iter().map(|i| self.nodes[i].clone()).collect();
+        let mut out: Vec<Node> = seen.into_iter().map(|i| self.nodes[i as usize].clone()).collect();
         out.sort();
         out
     }
@@ -440,28 +620,27 @@ impl HostGraph {
     /// the processes writing under them): the domains and instances of those processes, for a fault
     /// of a file server whose 'devices' are files.
     pub fn workloads_on(&self, n: &Node) -> Vec<Node> {
-        let Some(&s) = self.index.get(n) else { return Vec::new() };
-        let mut seen = HashSet::from([s]);
+        let Some(s) = self.index_of(n) else { return Vec::new() };
+        let mut seen = FxHashSet::from_iter([s]);
         let mut q = VecDeque::from([(s, 0usize)]);
         let mut out = Vec::new();
         while let Some((u, d)) = q.pop_front() {
             if d >= 5 {
                 continue;
             }
-            for &e in &self.adj[u] {
-                let edge = &self.edges[e];
-                let from_a = self.index[&edge.a] == u;
-                let ok = match edge.relation.as_str() {
-                    TRANSPORT => from_a,
-                    "mounted-on" | "process-opens" | "process-domain" | "process-instance" => true,
-                    _ => false,
-                };
+            for &e in &self.adj[u as usize] {
+                let x = self.ends[e as usize];
+                if x.flags & flag::CONTESTED != 0 {
+                    continue;
+                }
+                let from_a = x.a == u;
+                let ok = if x.flags & flag::TRANSPORT_OF != 0 { from_a } else { x.flags & flag::WORKLOAD != 0 };
                 if !ok {
                     continue;
                 }
-                let v = if from_a { self.index[&edge.b] } else { self.index[&edge.a] };
+                let v = if from_a { x.b } else { x.a };
                 if seen.insert(v) {
-                    let node = &self.nodes[v];
+                    let node = &self.nodes[v as usize];
                     if node.kind == "domain" || node.kind == "instance" {
                         out.push(node.clone());
                     }
@@ -473,25 +652,33 @@ impl HostGraph {
         out
     }
 
-    /// Storage nodes tied to `n` as names of one device (including `n`): [`SAME_DEVICE_RELATIONS`].
+    /// Storage nodes tied to `n` as names of one device (including `n`): [`SAME_DEVICE_RELATIONS`],
+    /// contested edges left out.
     pub fn storage_group(&self, n: &Node) -> Vec<Node> {
-        let Some(&s) = self.index.get(n) else { return vec![n.clone()] };
-        let mut seen = HashSet::from([s]);
+        let Some(s) = self.index_of(n) else { return vec![n.clone()] };
+        let mut out: Vec<Node> = self.same_device(s).into_iter().map(|i| self.nodes[i as usize].clone()).collect();
+        out.sort();
+        out
+    }
+
+    /// Node indexes tied to `s` by same-device relations (including `s`), contested edges left out.
+    fn same_device(&self, s: u32) -> Vec<u32> {
+        let mut seen = FxHashSet::from_iter([s]);
         let mut q = VecDeque::from([s]);
+        let mut out = vec![s];
         while let Some(u) = q.pop_front() {
-            for &e in &self.adj[u] {
-                let edge = &self.edges[e];
-                if !SAME_DEVICE_RELATIONS.contains(&edge.relation.as_str()) {
+            for &e in &self.adj[u as usize] {
+                let x = self.ends[e as usize];
+                if x.flags & flag::SAME_DEVICE == 0 || x.flags & flag::CONTESTED != 0 {
                     continue;
                 }
-                let v = if self.index[&edge.a] == u { self.index[&edge.b] } else { self.index[&edge.a] };
+                let v = if x.a == u { x.b } else { x.a };
                 if seen.insert(v) {
+                    out.push(v);
                     q.push_back(v);
                 }
             }
         }
-        let mut out: Vec<Node> = seen.into_iter().map(|i| self.nodes[i].clone()).collect();
-        out.sort();
         out
     }
 
@@ -665,53 +852,198 @@ impl HostGraph {
                 self.add(Node::new("mount", mp), dev.clone(), "mounted-on", Some(mev.clone()), None);
             }
         }
+        self.find_device_conflicts();
         self.find_path_conflicts();
     }
 
-    fn find_path_conflicts(&mut self) {
-        // A path (disk or devt) claimed by maps that are not the same device.
-        let mut claims: HashMap<Node, Vec<(Node, Option<Evidence>)>> = HashMap::new();
-        for e in &self.edges {
-            if e.relation != "path-of" {
-                continue;
+    /// Nodes tied to `s` by `same-device` edges alone (a disk and its number, a map and its dm
+    /// device and number), contested edges left out.
+    fn names_of(&self, s: u32) -> FxHashSet<u32> {
+        let mut seen = FxHashSet::from_iter([s]);
+        let mut q = VecDeque::from([s]);
+        while let Some(u) = q.pop_front() {
+            for &e in &self.adj[u as usize] {
+                let x = self.ends[e as usize];
+                if x.flags & flag::CONTESTED != 0 || self.edges[e as usize].relation != "same-device" {
+                    continue;
+                }
+                let v = if x.a == u { x.b } else { x.a };
+                if seen.insert(v) {
+                    q.push_back(v);
+                }
             }
-            claims.entry(e.b.clone()).or_default().push((e.a.clone(), e.evidence.clone()));
         }
-        let mut keys: Vec<&Node> = claims.keys().collect();
-        keys.sort();
-        let mut out = Vec::new();
-        let mut reported: HashSet<Node> = HashSet::new();
-        for p in keys {
-            let owners = &claims[p];
-            let group = self.storage_group(p);
-            if group.iter().any(|n| reported.contains(n)) {
+        seen
+    }
+
+    /// What names the device `o` is: its map names and WWIDs, and its device-mapper numbers.
+    fn identity(&self, o: u32) -> Identity {
+        let mut id = Identity::default();
+        for n in self.names_of(o) {
+            let node = &self.nodes[n as usize];
+            match node.kind.as_str() {
+                "map" | "wwid" => id.names.push(node.value.clone()),
+                _ => id.numbers.extend(dm_number(node)),
+            }
+        }
+        id
+    }
+
+    /// One device-mapper device named for two maps (a dm number reused, as after a reboot), and one
+    /// map named on two device-mapper devices: every such name edge is contested.
+    fn find_device_conflicts(&mut self) {
+        let mut of_map: BTreeMap<&Node, Vec<(u32, usize)>> = BTreeMap::new();
+        let mut of_number: BTreeMap<u32, Vec<(&Node, usize)>> = BTreeMap::new();
+        for (ei, e) in self.edges.iter().enumerate() {
+            if e.relation != "same-device" {
                 continue;
             }
-            // Owners that are not tied to each other except through this path.
-            let mut distinct: Vec<(Node, Option<Evidence>)> = Vec::new();
-            for (o, ev) in owners {
-                let same = distinct.iter().any(|(d, _)| {
-                    self.path(std::slice::from_ref(d), std::slice::from_ref(o), Via::Storage, 4)
-                        .is_some_and(|p| p.iter().all(|e| e.relation == "same-device"))
+            for (m, o) in [(&e.a, &e.b), (&e.b, &e.a)] {
+                if m.kind == "map" {
+                    if let Some(n) = dm_number(o) {
+                        of_map.entry(m).or_default().push((n, ei));
+                        of_number.entry(n).or_default().push((m, ei));
+                    }
+                }
+            }
+        }
+        let mut contested: Vec<usize> = Vec::new();
+        for claims in of_map.values() {
+            let distinct: BTreeSet<u32> = claims.iter().map(|(n, _)| *n).collect();
+            if distinct.len() > 1 {
+                contested.extend(claims.iter().map(|(_, e)| *e));
+            }
+        }
+        // A map may be named by its WWID as well as by its alias: those are one map.
+        let wwids: FxHashMap<&str, Vec<&str>> = {
+            let mut w: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+            for e in &self.edges {
+                for (m, o) in [(&e.a, &e.b), (&e.b, &e.a)] {
+                    if m.kind == "map" && o.kind == "wwid" {
+                        w.entry(m.value.as_str()).or_default().push(o.value.as_str());
+                    }
+                }
+            }
+            w
+        };
+        let same_map = |a: &str, b: &str| {
+            a == b || wwids.get(a).is_some_and(|w| w.contains(&b)) || wwids.get(b).is_some_and(|w| w.contains(&a))
+        };
+        let mut out = Vec::new();
+        for (n, claims) in &of_number {
+            let mut maps: Vec<(&Node, usize)> = Vec::new();
+            for &(m, e) in claims {
+                if !maps.iter().any(|(x, _)| same_map(&x.value, &m.value)) {
+                    maps.push((m, e));
+                }
+            }
+            if maps.len() > 1 {
+                contested.extend(claims.iter().map(|(_, e)| *e));
+                out.push(Conflict {
+                    what: format!(
+                        "dm-{n} is named for {} maps: {} (a device-mapper number reused, as after a reboot)",
+                        maps.len(),
+                        maps.iter().map(|(m, _)| m.value.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                    evidence: maps.iter().filter_map(|(_, e)| self.edges[*e].evidence.clone()).collect(),
                 });
-                if !same {
-                    distinct.push((o.clone(), ev.clone()));
+            }
+        }
+        for e in contested {
+            self.ends[e].flags |= flag::CONTESTED;
+        }
+        self.conflicts.extend(out);
+    }
+
+    /// A path (a disk and its device number are one path) claimed by maps that are not the same
+    /// device: every claim on it is contested.
+    fn find_path_conflicts(&mut self) {
+        let mut class_of: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut claims: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+        for (ei, e) in self.edges.iter().enumerate() {
+            if e.relation != "path-of" || self.ends[ei].flags & flag::CONTESTED != 0 {
+                continue;
+            }
+            let p = self.ends[ei].b;
+            let rep = match class_of.get(&p) {
+                Some(&r) => r,
+                None => {
+                    let names = self.names_of(p);
+                    let r = *names.iter().min().expect("a node names itself");
+                    for n in names {
+                        class_of.insert(n, r);
+                    }
+                    r
+                }
+            };
+            claims.entry(rep).or_default().push(ei);
+        }
+        // In the order of the first path name claimed (the smallest node), for a stable report.
+        let mut classes: Vec<(&Node, &Vec<usize>)> =
+            claims.values().map(|c| (c.iter().map(|&e| &self.edges[e].b).min().expect("a claim"), c)).collect();
+        classes.sort();
+        let mut out = Vec::new();
+        let mut contested = Vec::new();
+        for (p, edges) in classes {
+            // Owners known to be different devices: different map names (a map named by its WWID is
+            // the map with that WWID), or different device-mapper numbers. A map name and a number
+            // not known to be one device are not a contradiction.
+            let mut distinct: Vec<(u32, Identity, Option<Evidence>)> = Vec::new();
+            for &e in edges {
+                let o = self.ends[e].a;
+                let id = self.identity(o);
+                if distinct.iter().all(|(_, d, _)| d.differs(&id)) {
+                    distinct.push((o, id, self.edges[e].evidence.clone()));
                 }
             }
             if distinct.len() > 1 {
-                reported.insert(p.clone());
+                contested.extend(edges.iter().copied());
                 out.push(Conflict {
                     what: format!(
                         "path {} is claimed by {} maps: {}",
                         p.value,
                         distinct.len(),
-                        distinct.iter().map(|(n, _)| n.value.as_str()).collect::<Vec<_>>().join(", ")
+                        distinct
+                            .iter()
+                            .map(|(n, _, _)| self.nodes[*n as usize].value.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
-                    evidence: distinct.into_iter().filter_map(|(_, e)| e).collect(),
+                    evidence: distinct.into_iter().filter_map(|(_, _, e)| e).collect(),
                 });
             }
         }
+        for e in contested {
+            self.ends[e].flags |= flag::CONTESTED;
+        }
         self.conflicts.extend(out);
+    }
+}
+
+/// The device-mapper number a node names: `dm-N`, or the minor of a device number that is not a
+/// SCSI disk's.
+fn dm_number(n: &Node) -> Option<u32> {
+    match n.kind.as_str() {
+        "dm" => n.value.strip_prefix("dm-").and_then(|x| x.parse().ok()),
+        "devt" => split_devt(&n.value).filter(|(ma, _)| !SCSI_DISK_MAJORS.contains(ma)).map(|(_, mi)| mi),
+        _ => None,
+    }
+}
+
+/// The names of one device that tell it from another: map names and WWIDs, device-mapper numbers.
+#[derive(Debug, Default)]
+struct Identity {
+    names: Vec<String>,
+    numbers: Vec<u32>,
+}
+
+impl Identity {
+    /// True when the two are known to be different devices.
+    fn differs(&self, o: &Identity) -> bool {
+        let names = !self.names.is_empty() && !o.names.is_empty() && !self.names.iter().any(|n| o.names.contains(n));
+        let numbers =
+            !self.numbers.is_empty() && !o.numbers.is_empty() && !self.numbers.iter().any(|n| o.numbers.contains(n));
+        names || numbers
     }
 }
 
@@ -1518,6 +1850,53 @@ mod tests {
         assert!(text.iter().any(|t| t.contains("mpathb is named on 2")), "{text:?}");
         assert!(text.iter().any(|t| t.contains("two device-mapper majors")), "{text:?}");
         assert!(g.conflicts.iter().all(|c| !c.evidence.is_empty()));
+    }
+
+    #[test]
+    fn conflicting_claims_never_glue_two_devices() {
+        let mut l = Learner::new();
+        // 65:48 claimed by two maps; dm-3 named for two maps (a number reused after a reboot).
+        l.feed(&line(
+            "a",
+            1,
+            "mpathb: addmap [0 2097152 multipath 1 queue_if_no_path 1 alua 1 1 service-time 0 2 1 65:32 1 65:48 1]",
+        ));
+        l.feed(&line(
+            "b",
+            2,
+            "mpathc: addmap [0 2097152 multipath 1 queue_if_no_path 1 alua 1 1 service-time 0 1 1 65:48 1]",
+        ));
+        l.feed(&line("c", 3, "mpatha (3600a) dm-3 X,Y"));
+        l.feed(&line("d", 4, "mpathd (3600d) dm-3 X,Y"));
+        let g = l.finish().remove(&Some("h".to_string())).unwrap();
+        let text: Vec<&str> = g.conflicts.iter().map(|c| c.what.as_str()).collect();
+        assert!(text.iter().any(|t| t.starts_with("path 65:48 is claimed by 2 maps")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("dm-3 is named for 2 maps: mpatha, mpathd")), "{text:?}");
+        for (a, b) in [("mpathb", "mpathc"), ("mpatha", "mpathd")] {
+            let p = g.path(&[Node::new("map", a)], &[Node::new("map", b)], Via::Any, 8);
+            assert!(p.is_none(), "{a} ~ {b}: {p:#?}");
+            assert!(!g.storage_group(&Node::new("map", a)).contains(&Node::new("map", b)));
+        }
+        // The uncontested claim still ties: 65:32 is mpathb's alone.
+        assert!(g.path(&[Node::new("disk", "sds")], &[Node::new("map", "mpathb")], Via::Storage, 6).is_some());
+        // The contested one does not: 65:48 belongs to neither.
+        assert!(g.path(&[Node::new("disk", "sdt")], &[Node::new("map", "mpathb")], Via::Storage, 6).is_none());
+        assert!(g.edges().iter().enumerate().any(|(i, _)| g.contested(i)));
+    }
+
+    #[test]
+    fn a_map_and_a_number_not_known_to_differ_are_no_conflict() {
+        let mut l = Learner::new();
+        // The kernel names the map by number, multipathd by name: nothing says they differ.
+        l.feed(&line(
+            "a",
+            1,
+            "mpathb: addmap [0 2097152 multipath 1 queue_if_no_path 1 alua 1 1 service-time 0 1 1 65:32 1]",
+        ));
+        l.feed(&line("b", 2, "device-mapper: multipath: 253:21: Failing path 65:32."));
+        let g = l.finish().remove(&Some("h".to_string())).unwrap();
+        assert!(g.conflicts.is_empty(), "{:?}", g.conflicts);
+        assert!(g.path(&[Node::new("devt", "253:21")], &[Node::new("map", "mpathb")], Via::Storage, 6).is_some());
     }
 
     #[test]

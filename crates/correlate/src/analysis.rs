@@ -156,6 +156,14 @@ pub struct Incident {
     pub leads: Vec<crate::novelty::Lead>,
     /// Signatures and template hashes of the incident, for similarity search.
     pub fingerprint: crate::novelty::Fingerprint,
+    /// Which episode of its host this incident belongs to (from 1), when the host had several: a
+    /// quiet gap of [`rootline_rules::window::EPISODE_GAP`] without a fault or symptom separates two.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub episode: Option<u32>,
+    /// How often the same fault (signature and object) was the root cause on this host, when more
+    /// than once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<crate::recurrence::Recurrence>,
 }
 
 /// The alias graph of one host, as evidence.
@@ -216,6 +224,10 @@ pub struct Analysis {
     /// analyze` with a case database, see docs/cases.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seen_before: Option<SeenBefore>,
+    /// What [`Analysis::limit`] left out, counted: the incidents past the first N and the findings,
+    /// rejected links and list entries only they held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omitted: Option<Omitted>,
 }
 
 /// The schema name of a similar-case answer.
@@ -246,6 +258,156 @@ pub struct PastCase {
     pub reasons: Vec<String>,
     /// What resolved it, as recorded (`null` when nobody recorded it).
     pub resolution: Option<String>,
+}
+
+/// Most entries of an incident's `unknown` and `alternatives`, of a host's `conflicts` and of a root
+/// cause's `evidence` that [`Analysis::limit`] keeps (the rest are counted in [`Omitted`]).
+pub const MAX_LIST: usize = 50;
+
+/// Most evidence lines of a root cause [`Analysis::limit`] keeps: its first lines and one per onset.
+pub const MAX_ROOT_EVIDENCE: usize = 8;
+
+/// What [`Analysis::limit`] left out of a big analysis.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Omitted {
+    /// Incidents past the first N (not listed).
+    pub incidents: usize,
+    /// Those incidents by root-cause signature, most frequent first.
+    pub signatures: Vec<OmittedSignature>,
+    /// Findings no listed incident, change or recovery refers to (counted, not listed).
+    pub findings: usize,
+    /// Those findings by signature, most frequent first.
+    pub finding_signatures: Vec<SignatureCount>,
+    /// Rejected links whose two ends are not both listed.
+    pub rejected_links: usize,
+    /// Entries cut from lists longer than [`MAX_LIST`] (`unknown`, `alternatives`, `conflicts`) and
+    /// root-cause evidence past [`MAX_ROOT_EVIDENCE`] lines.
+    pub list_entries: usize,
+}
+
+/// Incidents of one root-cause signature that were not listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct OmittedSignature {
+    /// Rule id of the root cause.
+    pub signature: String,
+    /// How many incidents.
+    pub count: usize,
+    /// Their hosts.
+    pub hosts: Vec<String>,
+    /// When the first of them began.
+    pub first: Option<String>,
+    /// When the last of them began.
+    pub last: Option<String>,
+}
+
+/// A signature and how many.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureCount {
+    /// Rule id.
+    pub signature: String,
+    /// How many.
+    pub count: usize,
+}
+
+impl Analysis {
+    /// Keeps a big analysis usable: the first `max_incidents` incidents in full (0: every one, and
+    /// every list whole), the others summarised by root-cause signature; only the findings the kept
+    /// incidents, changes and recoveries refer to (and recovery findings); the rejected links
+    /// between kept findings; at most [`MAX_LIST`] entries of each incident's `unknown` and
+    /// `alternatives` and of each host's `conflicts`, and [`MAX_ROOT_EVIDENCE`] root-cause evidence
+    /// lines. What was left out is counted in [`Analysis::omitted`]. The verdict was decided on
+    /// everything and does not change.
+    pub fn limit(&mut self, max_incidents: usize) {
+        if max_incidents == 0 {
+            return;
+        }
+        let mut om = Omitted::default();
+        fn cap<T>(v: &mut Vec<T>, n: usize, om: &mut Omitted) {
+            if v.len() > n {
+                om.list_entries += v.len() - n;
+                v.truncate(n);
+            }
+        }
+        for i in &mut self.incidents {
+            cap(&mut i.unknown, MAX_LIST, &mut om);
+            cap(&mut i.alternatives, MAX_LIST, &mut om);
+            cap(&mut i.root_cause.evidence, MAX_ROOT_EVIDENCE, &mut om);
+        }
+        for h in &mut self.aliases {
+            cap(&mut h.conflicts, MAX_LIST, &mut om);
+        }
+        if self.incidents.len() > max_incidents {
+            let rest = self.incidents.split_off(max_incidents);
+            om.incidents = rest.len();
+            // Per signature: how many, the hosts, the first and the last start.
+            type Tally<'a> = (usize, Vec<String>, Option<&'a str>, Option<&'a str>);
+            let mut by_sig: BTreeMap<&str, Tally> = BTreeMap::new();
+            let time = |s: Option<&str>| s.and_then(|v| v.parse::<jiff::Timestamp>().ok());
+            for i in &rest {
+                let e = by_sig.entry(i.root_cause.signature.as_str()).or_default();
+                e.0 += 1;
+                if let Some(h) = &i.host {
+                    if !e.1.contains(h) {
+                        e.1.push(h.clone());
+                    }
+                }
+                let st = i.start.as_deref();
+                if e.2.is_none() || time(st) < time(e.2) {
+                    e.2 = st;
+                }
+                if e.3.is_none() || time(st) > time(e.3) {
+                    e.3 = st;
+                }
+            }
+            let mut sigs: Vec<OmittedSignature> = by_sig
+                .into_iter()
+                .map(|(s, (count, mut hosts, first, last))| {
+                    hosts.sort();
+                    OmittedSignature {
+                        signature: s.to_string(),
+                        count,
+                        hosts,
+                        first: first.map(str::to_string),
+                        last: last.map(str::to_string),
+                    }
+                })
+                .collect();
+            sigs.sort_by(|a, b| b.count.cmp(&a.count).then(a.signature.cmp(&b.signature)));
+            om.signatures = sigs;
+            // The findings the output still refers to.
+            let mut keep: std::collections::HashSet<&str> = std::collections::HashSet::new();
+            for i in &self.incidents {
+                keep.extend(i.findings.iter().map(String::as_str));
+                keep.extend(i.context.iter().map(|c| c.finding.as_str()));
+                keep.extend(i.alternatives.iter().map(|a| a.finding.as_str()));
+            }
+            keep.extend(self.changes.iter().map(|c| c.finding.as_str()));
+            for r in &self.recovered {
+                keep.extend(r.findings.iter().map(String::as_str));
+                keep.insert(r.recovery.as_str());
+            }
+            let keep: std::collections::HashSet<String> = keep.into_iter().map(str::to_string).collect();
+            let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
+            self.findings.retain(|f| {
+                let k = keep.contains(&f.id) || f.kind == rootline_rules::Kind::Recovery;
+                if !k {
+                    *dropped.entry(f.signature.clone()).or_default() += 1;
+                }
+                k
+            });
+            om.findings = dropped.values().sum();
+            let mut fs: Vec<SignatureCount> =
+                dropped.into_iter().map(|(signature, count)| SignatureCount { signature, count }).collect();
+            fs.sort_by(|a, b| b.count.cmp(&a.count).then(a.signature.cmp(&b.signature)));
+            om.finding_signatures = fs;
+            let before = self.rejected_links.len();
+            self.rejected_links.retain(|r| keep.contains(&r.cause) && keep.contains(&r.effect));
+            om.rejected_links = before - self.rejected_links.len();
+        }
+        if om.incidents > 0 || om.list_entries > 0 {
+            self.omitted = Some(om);
+        }
+    }
 }
 
 /// The overall verdict.

@@ -13,9 +13,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rootline_rules::{Aliases, Finding, Kind, Pack, Share};
+use rootline_rules::{Finding, Kind, Pack, Share};
+use rustc_hash::FxHashMap;
 
-use crate::alias::{HostGraph, Node, Via, SAME_DEVICE_RELATIONS};
+use crate::alias::{AliasEdge, HostGraph, Node, Search, Via, SAME_DEVICE_RELATIONS};
 use crate::analysis::{ChainLink, Rejected};
 
 /// Entity kinds that name an object the alias graph knows.
@@ -100,30 +101,194 @@ pub struct Linked {
     pub rejected: Vec<Rejected>,
 }
 
-fn storage_aliases(g: &HostGraph) -> Aliases {
-    let mut a = Aliases::default();
-    for e in g.edges() {
-        if SAME_DEVICE_RELATIONS.contains(&e.relation.as_str()) {
-            a.union(&e.a.value, &e.b.value);
-        }
-    }
-    a
+/// What one host's graph answers for the linking, built once: the nodes each finding denotes (as
+/// node sets, interned), the storage names each finding captured (as alias classes), the connected
+/// parts of the graph per kind of path, and every path question asked so far. A candidate pair then
+/// costs a few array reads; a search runs once per pair of node sets, and only when the two sets
+/// share a part of the graph.
+struct HostIndex<'g> {
+    g: &'g HostGraph,
+    /// Connected parts per [`Via`] (Storage, NoDevice, Any).
+    parts: [Vec<u32>; 3],
+    /// Nodes findings name that the graph does not know, numbered after the graph's.
+    extra: FxHashMap<Node, u32>,
+    /// Node sets: the nodes (in [`nodes_of`] order) and their ids.
+    sets: Vec<(Vec<Node>, Vec<u32>)>,
+    set_ids: FxHashMap<Vec<u32>, u32>,
+    /// Per finding: its node set (`u32::MAX`: not computed yet).
+    set_of: Vec<u32>,
+    /// Storage values to alias classes (same-device relations, contested edges left out).
+    classes: FxHashMap<String, u32>,
+    /// Per finding: its storage classes, sorted (`None`: not computed yet).
+    storage_of: Vec<Option<Vec<u32>>>,
+    search: Search,
+    memo: FxHashMap<(u32, u32, u8), Option<Vec<u32>>>,
 }
 
+/// The answer to a path question between two findings.
+enum Tie<'a> {
+    /// No tie.
+    None,
+    /// The two name a node in common.
+    Shared,
+    /// A chain of alias edges (indexes into the graph's edges).
+    Path(&'a [u32]),
+}
+
+fn via_index(via: Via) -> usize {
+    match via {
+        Via::Storage => 0,
+        Via::NoDevice => 1,
+        Via::Any => 2,
+    }
+}
+
+impl<'g> HostIndex<'g> {
+    fn new(g: &'g HostGraph, findings: usize) -> HostIndex<'g> {
+        // Storage values named as one device: a union-find over values (a map name, its dm device,
+        // its number, its paths), as the rule engine's aliases are.
+        let mut classes: FxHashMap<String, u32> = FxHashMap::default();
+        let mut parent: Vec<u32> = Vec::new();
+        fn root(p: &mut [u32], mut i: u32) -> u32 {
+            while p[i as usize] != i {
+                p[i as usize] = p[p[i as usize] as usize];
+                i = p[i as usize];
+            }
+            i
+        }
+        let mut id = |v: &str, parent: &mut Vec<u32>| -> u32 {
+            if let Some(&i) = classes.get(v) {
+                return i;
+            }
+            let i = parent.len() as u32;
+            parent.push(i);
+            classes.insert(v.to_string(), i);
+            i
+        };
+        for (i, e) in g.edges().iter().enumerate() {
+            if SAME_DEVICE_RELATIONS.contains(&e.relation.as_str()) && !g.contested(i) {
+                let (a, b) = (id(&e.a.value, &mut parent), id(&e.b.value, &mut parent));
+                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                if ra != rb {
+                    parent[ra.max(rb) as usize] = ra.min(rb);
+                }
+            }
+        }
+        for v in classes.values_mut() {
+            *v = root(&mut parent, *v);
+        }
+        HostIndex {
+            g,
+            parts: [g.parts(Via::Storage), g.parts(Via::NoDevice), g.parts(Via::Any)],
+            extra: FxHashMap::default(),
+            sets: Vec::new(),
+            set_ids: FxHashMap::default(),
+            set_of: vec![u32::MAX; findings],
+            classes,
+            storage_of: vec![None; findings],
+            search: Search::default(),
+            memo: FxHashMap::default(),
+        }
+    }
+
+    /// The node set of finding `i`.
+    fn set(&mut self, i: usize, f: &Finding) -> u32 {
+        if self.set_of[i] != u32::MAX {
+            return self.set_of[i];
+        }
+        let nodes = nodes_of(f, self.g);
+        let n = self.g.len() as u32;
+        let ids: Vec<u32> = nodes
+            .iter()
+            .map(|x| match self.g.index_of(x) {
+                Some(k) => k,
+                None => {
+                    let next = n + self.extra.len() as u32;
+                    *self.extra.entry(x.clone()).or_insert(next)
+                }
+            })
+            .collect();
+        let s = match self.set_ids.get(&ids) {
+            Some(&s) => s,
+            None => {
+                let s = self.sets.len() as u32;
+                self.set_ids.insert(ids.clone(), s);
+                self.sets.push((nodes, ids));
+                s
+            }
+        };
+        self.set_of[i] = s;
+        s
+    }
+
+    /// The storage alias classes of finding `i`'s storage values (a value the graph does not know
+    /// is a class of its own, shared with the same value elsewhere).
+    fn storage(&mut self, i: usize, f: &Finding) -> &[u32] {
+        if self.storage_of[i].is_none() {
+            let mut out: Vec<u32> = Vec::new();
+            for vals in STORAGE_KINDS.iter().filter_map(|k| f.entities.get(*k)) {
+                for v in vals {
+                    let next = u32::MAX - self.classes.len() as u32;
+                    out.push(*self.classes.entry(v.clone()).or_insert(next));
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
+            self.storage_of[i] = Some(out);
+        }
+        self.storage_of[i].as_deref().unwrap_or(&[])
+    }
+
+    fn share_storage(&mut self, c: (usize, &Finding), e: (usize, &Finding)) -> bool {
+        let a = self.storage(c.0, c.1).to_vec();
+        let b = self.storage(e.0, e.1);
+        a.iter().any(|x| b.binary_search(x).is_ok())
+    }
+
+    /// The tie between node sets `a` and `b` along `via` (at most [`MAX_HOPS`] edges).
+    fn tie(&mut self, a: u32, b: u32, via: Via) -> Tie<'_> {
+        let (from, to) = (&self.sets[a as usize].1, &self.sets[b as usize].1);
+        if from.iter().any(|x| to.contains(x)) {
+            return Tie::Shared;
+        }
+        let key = (a, b, via_index(via) as u8);
+        if !self.memo.contains_key(&key) {
+            let n = self.g.len() as u32;
+            let parts = &self.parts[via_index(via)];
+            let starts: Vec<u32> = from.iter().copied().filter(|&x| x < n).collect();
+            let goals: Vec<u32> = to.iter().copied().filter(|&x| x < n).collect();
+            let reachable = starts.iter().any(|&s| goals.iter().any(|&t| parts[s as usize] == parts[t as usize]));
+            let found = if reachable { self.g.search(&starts, &goals, via, MAX_HOPS, &mut self.search) } else { None };
+            self.memo.insert(key, found);
+        }
+        match &self.memo[&key] {
+            Some(p) => Tie::Path(p),
+            None => Tie::None,
+        }
+    }
+}
+
+/// Entity kinds that name a storage object (as the rule engine's aliases read them).
+const STORAGE_KINDS: &[&str] = rootline_rules::window::STORAGE_KINDS;
+
 /// Links `findings` through the pack's link rules and the hosts' alias graphs.
-pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>, HostGraph>) -> Linked {
+/// `episodes[i]` is the episode of `findings[i]` on its host ([`rootline_rules::window::Analysis::episodes`]):
+/// two findings of one host are linked only within one episode.
+pub fn build(
+    pack: &Pack,
+    findings: &[Finding],
+    episodes: &[u32],
+    graphs: &HashMap<Option<String>, HostGraph>,
+) -> Linked {
     let empty = HostGraph::default();
-    let aliases: HashMap<Option<String>, Aliases> =
-        graphs.iter().map(|(h, g)| (h.clone(), storage_aliases(g))).collect();
-    let no_aliases = Aliases::default();
+    let mut hosts: FxHashMap<Option<&str>, HostIndex> = FxHashMap::default();
     let mut best: BTreeMap<(usize, usize), ChainLink> = BTreeMap::new();
     let mut rejected = Vec::new();
-    let pos: HashMap<&str, usize> = findings.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
     let in_chain = |f: &Finding| matches!(f.kind, Kind::Fault | Kind::Symptom);
     // Effects by (host, signature), sorted by first time: each cause only looks at the effects
     // inside its window.
     type Timed = Vec<(i64, usize)>;
-    let mut index: HashMap<(Option<&str>, &str), Timed> = HashMap::new();
+    let mut index: FxHashMap<(Option<&str>, &str), Timed> = FxHashMap::default();
     for (i, f) in findings.iter().enumerate() {
         if in_chain(f) {
             let t = f.began().map(|t| t.unix_nanos).unwrap_or(i64::MIN);
@@ -134,11 +299,13 @@ pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>,
         v.sort();
     }
     let no_host: Vec<(i64, usize)> = Vec::new();
+    let mut candidates: Vec<usize> = Vec::new();
     for link in &pack.links {
-        for c in findings.iter().filter(|f| in_chain(f) && link.causes.contains(&f.signature)) {
-            let g = graphs.get(&c.host).unwrap_or(&empty);
-            let al = aliases.get(&c.host).unwrap_or(&no_aliases);
-            let mut candidates: Vec<usize> = Vec::new();
+        for (ci, c) in findings.iter().enumerate().filter(|(_, f)| in_chain(f) && link.causes.contains(&f.signature)) {
+            let hi = hosts
+                .entry(c.host.as_deref())
+                .or_insert_with(|| HostIndex::new(graphs.get(&c.host).unwrap_or(&empty), findings.len()));
+            candidates.clear();
             for sig in &link.effects {
                 // Same host, or a finding without a host (which does not contradict one).
                 let hosts: [Option<&str>; 2] = [c.host.as_deref(), None];
@@ -162,12 +329,21 @@ pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>,
             }
             candidates.sort_unstable();
             candidates.dedup();
-            for e in candidates.into_iter().map(|i| &findings[i]) {
-                if c.id == e.id {
+            for &ei in &candidates {
+                let e = &findings[ei];
+                if ci == ei {
                     continue;
                 }
-                let Some(edge) = rootline_rules::links::try_link(link, c, e, al) else { continue };
-                let (from, to) = (nodes_of(c, g), nodes_of(e, g));
+                // Two episodes of one host are separated by a quiet gap: nothing links across it.
+                if c.host.is_some() && c.host == e.host && episodes.get(ci) != episodes.get(ei) {
+                    continue;
+                }
+                let Some(delay) = rootline_rules::links::allows(link, c, e, || hi.share_storage((ci, c), (ei, e)))
+                else {
+                    continue;
+                };
+                let (from, to) = (hi.set(ci, c), hi.set(ei, e));
+                let g = hi.g;
                 let via = if matches!(link.share, Share::Storage) {
                     Via::Storage
                 } else if STORAGE_FAMILIES.contains(&c.signature.split('.').next().unwrap_or("")) {
@@ -175,31 +351,40 @@ pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>,
                 } else {
                     Via::NoDevice
                 };
-                let Some(path) = g.path(&from, &to, via, MAX_HOPS) else {
-                    rejected.push(Rejected {
-                        cause: c.id.clone(),
-                        effect: e.id.clone(),
-                        link: link.id.clone(),
-                        reason: if from.is_empty() || to.is_empty() {
-                            "no entity to share: one side names no object".into()
-                        } else {
-                            "no shared entity: no evidence ties the two".into()
-                        },
-                    });
-                    continue;
-                };
-                let mut entities: Vec<String> = Vec::new();
-                if path.is_empty() {
-                    for n in from.iter().filter(|n| to.contains(n)) {
-                        entities.push(n.to_string());
+                let (entities, path): (Vec<String>, Vec<AliasEdge>) = match hi.tie(from, to, via) {
+                    Tie::None => {
+                        let none = hi.sets[from as usize].0.is_empty() || hi.sets[to as usize].0.is_empty();
+                        rejected.push(Rejected {
+                            cause: c.id.clone(),
+                            effect: e.id.clone(),
+                            link: link.id.clone(),
+                            reason: if none {
+                                "no entity to share: one side names no object".into()
+                            } else {
+                                "no shared entity: no evidence ties the two".into()
+                            },
+                        });
+                        continue;
                     }
-                } else {
-                    for n in path.iter().flat_map(|x| [&x.a, &x.b]) {
-                        let s = n.to_string();
-                        if !entities.contains(&s) {
-                            entities.push(s);
+                    Tie::Shared => {
+                        let (a, b) = (&hi.sets[from as usize].0, &hi.sets[to as usize].0);
+                        (a.iter().filter(|n| b.contains(n)).map(|n| n.to_string()).collect(), Vec::new())
+                    }
+                    Tie::Path(p) => {
+                        let path: Vec<AliasEdge> = p.iter().map(|&x| g.edge(x).clone()).collect();
+                        let mut entities: Vec<String> = Vec::new();
+                        for n in path.iter().flat_map(|x| [&x.a, &x.b]) {
+                            let s = n.to_string();
+                            if !entities.contains(&s) {
+                                entities.push(s);
+                            }
                         }
+                        (entities, path)
                     }
+                };
+                let key = (ci, ei);
+                if best.get(&key).is_some_and(|old| old.prior >= link.prior) {
+                    continue;
                 }
                 let mut evidence = Vec::new();
                 evidence.extend(c.evidence.first().cloned());
@@ -213,18 +398,12 @@ pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>,
                     evidence,
                     cause_signature: c.signature.clone(),
                     effect_signature: e.signature.clone(),
-                    prior: edge.prior,
-                    delay_secs: edge.delay_secs,
+                    prior: link.prior,
+                    delay_secs: delay,
                     via: path,
                     decisive: false,
                 };
-                let key = (pos[c.id.as_str()], pos[e.id.as_str()]);
-                match best.get(&key) {
-                    Some(old) if old.prior >= cl.prior => {}
-                    _ => {
-                        best.insert(key, cl);
-                    }
-                }
+                best.insert(key, cl);
             }
         }
     }
@@ -251,7 +430,7 @@ pub fn build(pack: &Pack, findings: &[Finding], graphs: &HashMap<Option<String>,
             }
         }
     }
-    let mut links: Vec<ChainLink> = best.into_values().collect();
-    links.sort_by_key(|l| (pos[l.cause.as_str()], pos[l.effect.as_str()]));
+    // In the order of the cause, then the effect (the keys' order).
+    let links: Vec<ChainLink> = best.into_values().collect();
     Linked { links, rejected }
 }

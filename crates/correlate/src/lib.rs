@@ -30,6 +30,7 @@ pub mod novelty;
 pub mod order;
 pub mod peers;
 pub mod rank;
+pub mod recurrence;
 pub mod stream;
 pub mod text;
 pub mod upgrade;
@@ -44,6 +45,7 @@ pub use analysis::{Analysis, PastCase, SeenBefore, Verdict, SCHEMA, SIMILAR_SCHE
 
 use crate::alias::{HostGraph, Learner, Node};
 use crate::analysis::{Alternative, HostAliases, Incident, Inputs, RootCause, Skipped};
+use crate::recurrence::Ranked;
 
 /// Feeds events through the rule engine and the alias learner; [`Correlator::finish`] correlates.
 pub struct Correlator<'e> {
@@ -135,6 +137,7 @@ impl<'e> Correlator<'e> {
         let pack = self.engine.pack();
         let rules = self.matcher.finish();
         lap("findings");
+        let episodes = rules.episodes;
         let mut findings = rules.findings;
         for f in &mut findings {
             analysis::zone::finding(f, &stats.zone);
@@ -149,24 +152,34 @@ impl<'e> Correlator<'e> {
         lap("alias graphs");
         let mut novelty = self.novelty;
         novelty.settle();
-        let linked = chain::build(pack, &findings, &graphs);
+        let linked = chain::build(pack, &findings, &episodes, &graphs);
         lap("links");
         let groups = incident::group(&findings, &linked.links);
         let changes = upgrade::changes(&findings);
         let empty = HostGraph::default();
-        let mut incidents: Vec<(bool, usize, Incident)> = Vec::new();
+        let mut incidents: Vec<Ranked> = Vec::new();
+        // How many episodes each host had (an incident names its episode only when there were several).
+        let mut host_episodes: HashMap<&Option<String>, u32> = HashMap::new();
+        for (f, &e) in findings.iter().zip(&episodes) {
+            if matches!(f.kind, Kind::Fault | Kind::Symptom) {
+                let n = host_episodes.entry(&f.host).or_default();
+                *n = (*n).max(e + 1);
+            }
+        }
         let pos: HashMap<&str, usize> = findings.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
-        let mut rejected_of: HashMap<usize, Vec<analysis::Rejected>> = HashMap::new();
-        for r in &linked.rejected {
-            for id in [&r.cause, &r.effect] {
-                if let Some(&i) = pos.get(id.as_str()) {
-                    let list = rejected_of.entry(i).or_default();
-                    if !list.iter().any(|x| x.cause == r.cause && x.effect == r.effect && x.link == r.link) {
-                        list.push(r.clone());
-                    }
+        // The rejected links of each finding, as indexes into `linked.rejected` (a candidate is
+        // judged once per link rule, so an index names one (cause, effect, link)).
+        let mut rejected_of: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (ri, r) in linked.rejected.iter().enumerate() {
+            let ends = [pos.get(r.cause.as_str()).copied(), pos.get(r.effect.as_str()).copied()];
+            for (k, i) in ends.into_iter().enumerate() {
+                // A link from a finding to itself is never proposed; skip the second end when equal.
+                if let Some(i) = i.filter(|&i| k == 0 || Some(i) != ends[0]) {
+                    rejected_of.entry(i).or_default().push(ri);
                 }
             }
         }
+        let by_id: HashMap<&str, &rootline_rules::Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
         let mut lowered: Vec<String> = Vec::new();
         // Transient storage faults that recovered by themselves (a path that failed and was
         // reinstated seconds later while the map kept serving) are not incidents.
@@ -185,11 +198,12 @@ impl<'e> Correlator<'e> {
             })
             .collect();
         for g in &groups {
+            let mut seen_rejected: std::collections::HashSet<usize> = std::collections::HashSet::new();
             let mut rejected: Vec<analysis::Rejected> = Vec::new();
             for m in &g.members {
-                for r in rejected_of.get(m).map(|v| v.as_slice()).unwrap_or(&[]) {
-                    if !rejected.iter().any(|x| x.cause == r.cause && x.effect == r.effect && x.link == r.link) {
-                        rejected.push(r.clone());
+                for &ri in rejected_of.get(m).map(|v| v.as_slice()).unwrap_or(&[]) {
+                    if seen_rejected.insert(ri) {
+                        rejected.push(linked.rejected[ri].clone());
                     }
                 }
             }
@@ -261,7 +275,6 @@ impl<'e> Correlator<'e> {
             };
             let mut chain: Vec<_> = g.links.iter().map(|&li| linked.links[li].clone()).collect();
             let member_ids: Vec<String> = g.members.iter().map(|&i| findings[i].id.clone()).collect();
-            let by_id: HashMap<&str, &rootline_rules::Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
             let onset_ids: Vec<String> = r.onset.iter().map(|&o| findings[o].id.clone()).collect();
             let order = order::decide(&mut chain, &rf.id, &onset_ids, &member_ids, &by_id);
             let mut unknown = r.unknown;
@@ -281,10 +294,18 @@ impl<'e> Correlator<'e> {
                 }
                 _ => (Vec::new(), novelty::Fingerprint::default()),
             };
-            incidents.push((
-                r.found,
-                g.members.len(),
-                Incident {
+            let episode =
+                g.members.first().map(|&m| episodes[m]).filter(|_| host_episodes.get(&g.host).is_some_and(|&n| n > 1));
+            let worst =
+                g.members.iter().map(|&m| findings[m].severity).min().unwrap_or(rootline_rules::RuleSeverity::Info);
+            incidents.push(Ranked {
+                found: r.found,
+                members: g.members.len(),
+                fallback_root: rf.fallback,
+                worst,
+                object: recurrence::object(rf, pack),
+                start: times.iter().min().map(|t| t.unix_nanos),
+                incident: Incident {
                     host: g.host.clone(),
                     start: times.iter().min().map(|t| t.to_rfc3339()),
                     end: ends.iter().max().map(|t| t.to_rfc3339()),
@@ -314,16 +335,34 @@ impl<'e> Correlator<'e> {
                     unknown,
                     leads,
                     fingerprint,
+                    episode: episode.map(|e| e + 1),
+                    recurrence: None,
                 },
-            ));
+            });
         }
-        // Found first; then an incident whose root is a fallback finding after every specific one.
-        let fallback_root = |i: &Incident| findings.iter().any(|f| f.fallback && f.id == i.root_cause.finding);
+        // The first incident is the best explained: found first; then an incident whose root is a
+        // fallback finding after every specific one; then by its most severe finding; then by size
+        // times confidence. The others follow the worst first: by their most severe finding, then
+        // found, then size times confidence (a stale map left uncertain before a pod's probe
+        // failures explained).
+        let weight = |r: &Ranked| r.members as f64 * r.incident.root_cause.confidence;
         incidents.sort_by(|a, b| {
-            b.0.cmp(&a.0)
-                .then(fallback_root(&a.2).cmp(&fallback_root(&b.2)))
-                .then((b.1 as f64 * b.2.root_cause.confidence).total_cmp(&(a.1 as f64 * a.2.root_cause.confidence)))
+            b.found
+                .cmp(&a.found)
+                .then(a.fallback_root.cmp(&b.fallback_root))
+                .then(a.worst.cmp(&b.worst))
+                .then(weight(b).total_cmp(&weight(a)))
         });
+        if incidents.len() > 2 {
+            incidents[1..].sort_by(|a, b| {
+                a.fallback_root
+                    .cmp(&b.fallback_root)
+                    .then(a.worst.cmp(&b.worst))
+                    .then(b.found.cmp(&a.found))
+                    .then(weight(b).total_cmp(&weight(a)))
+            });
+        }
+        recurrence::mark(&mut incidents);
         lap("incidents and ranking");
         let recovered_ids: std::collections::HashSet<&str> =
             recovered.iter().flat_map(|r| r.findings.iter().map(String::as_str)).collect();
@@ -332,7 +371,7 @@ impl<'e> Correlator<'e> {
             .any(|f| matches!(f.kind, Kind::Fault | Kind::Symptom) && !recovered_ids.contains(f.id.as_str()));
         let verdict = if !any_problem {
             Verdict::NoIncident
-        } else if incidents.iter().any(|i| i.0) {
+        } else if incidents.iter().any(|i| i.found) {
             Verdict::RootCauseFound
         } else {
             Verdict::Uncertain
@@ -392,7 +431,7 @@ impl<'e> Correlator<'e> {
             },
             hosts: self.hosts.into_iter().collect(),
             findings,
-            incidents: incidents.into_iter().map(|x| x.2).collect(),
+            incidents: incidents.into_iter().map(|x| x.incident).collect(),
             verdict,
             aliases,
             rejected_links: linked.rejected,
@@ -403,6 +442,7 @@ impl<'e> Correlator<'e> {
                 w
             }),
             seen_before: None,
+            omitted: None,
         };
         analysis::zone::analysis(&mut out, &stats.zone);
         out

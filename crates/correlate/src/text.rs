@@ -55,15 +55,34 @@ const KO: L = L {
     why: "왜 이 노드만 (fleet 비교, 같은 시간 구간)",
 };
 
-/// A duration in words: `40 s`, `12 min`, `3.5 h`.
+/// A duration in words: `40 s`, `12 min`, `3.5 h`, `4.2 d` (from two days).
 pub fn duration(secs: f64) -> String {
     let s = secs.abs();
     if s < 120.0 {
         format!("{:.0} s", s)
     } else if s < 7200.0 {
         format!("{:.0} min", s / 60.0)
-    } else {
+    } else if s < 2.0 * 86400.0 {
         format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} d", s / 86400.0)
+    }
+}
+
+/// `the same fault 14 times in 3.0 d (first .., last ..)`, for an incident whose fault recurred.
+fn recurs(r: &crate::recurrence::Recurrence, lang: Lang) -> String {
+    let (first, last) = (r.first.as_deref().unwrap_or("-"), r.last.as_deref().unwrap_or("-"));
+    match lang {
+        Lang::En => format!(
+            "the same fault {} times in {} (first {first}, last {last})",
+            thousands(r.count as u64),
+            duration(r.span_secs)
+        ),
+        Lang::Ko => format!(
+            "같은 fault가 {} 동안 {}번 (처음 {first}, 마지막 {last})",
+            duration(r.span_secs),
+            thousands(r.count as u64)
+        ),
     }
 }
 
@@ -277,7 +296,7 @@ pub fn render<'a>(a: &'a Analysis, lang: Lang) -> String {
         a.verdict.as_str(),
         count(a.inputs.files, "file"),
         count(a.inputs.events, "event"),
-        count(a.findings.len() as u64, "finding")
+        count((a.findings.len() + a.omitted.as_ref().map_or(0, |m| m.findings)) as u64, "finding")
     );
     if a.incidents.is_empty() {
         let basis = no_incident_basis(inp.events, inp.first.as_deref(), inp.last.as_deref(), &a.hosts, lang);
@@ -287,7 +306,7 @@ pub fn render<'a>(a: &'a Analysis, lang: Lang) -> String {
     }
     let by_id: HashMap<&str, &Finding> = a.findings.iter().map(|f| (f.id.as_str(), f)).collect();
     let main = &a.incidents[0];
-    incident(&mut o, main, &by_id, l);
+    incident(&mut o, main, &by_id, l, lang);
     if let Some(w) = &a.why_only_this_node {
         why_only(&mut o, w, l);
     }
@@ -295,9 +314,23 @@ pub fn render<'a>(a: &'a Analysis, lang: Lang) -> String {
         o.push('\n');
         o.push_str(&seen_before(s, lang));
     }
-    if a.incidents.len() > 1 {
+    let omitted = a.omitted.as_ref().filter(|m| m.incidents > 0);
+    if a.incidents.len() > 1 || omitted.is_some() {
         let _ = writeln!(o, "\n{}:", l.others);
+        // The repeats of one fault are one line: the worst of them, with how often it happened.
+        let group = |i: &Incident| {
+            i.recurrence
+                .as_ref()
+                .map(|r| (i.host.clone(), i.root_cause.signature.clone(), r.first.clone(), r.last.clone(), r.count))
+        };
+        let mut shown: Vec<_> = group(main).into_iter().collect();
         for i in &a.incidents[1..] {
+            if let Some(g) = group(i) {
+                if shown.contains(&g) {
+                    continue;
+                }
+                shown.push(g);
+            }
             let f = by_id.get(i.root_cause.finding.as_str());
             let _ = writeln!(
                 o,
@@ -309,8 +342,43 @@ pub fn render<'a>(a: &'a Analysis, lang: Lang) -> String {
                 count(i.chain.len() as u64, "link"),
                 f.map(|f| repeats(f)).unwrap_or_default()
             );
+            if let Some(r) = &i.recurrence {
+                let _ = writeln!(o, "      {}", recurs(r, lang));
+            }
             if let Some(e) = i.root_cause.evidence.first() {
                 let _ = writeln!(o, "      {}  {}", cite(e), cut(&e.text, 110));
+            }
+        }
+        if let Some(m) = omitted {
+            let head = match lang {
+                Lang::En => format!(
+                    "… {} more, not listed (--max-incidents 0 lists every one)",
+                    count(m.incidents as u64, "incident")
+                ),
+                Lang::Ko => {
+                    format!("… incident {}개 더 (모두 보려면 --max-incidents 0)", thousands(m.incidents as u64))
+                }
+            };
+            let _ = writeln!(o, "  {head}:");
+            for sg in m.signatures.iter().take(8) {
+                let hosts = if sg.hosts.is_empty() { "-".to_string() } else { sg.hosts.join(",") };
+                let _ = writeln!(
+                    o,
+                    "    {} x{} on {hosts}, {} .. {}",
+                    sg.signature,
+                    thousands(sg.count as u64),
+                    sg.first.as_deref().unwrap_or("-"),
+                    sg.last.as_deref().unwrap_or("-")
+                );
+            }
+            if m.signatures.len() > 8 {
+                let rest: usize = m.signatures[8..].iter().map(|x| x.count).sum();
+                let _ = writeln!(
+                    o,
+                    "    … {} of {} more signatures",
+                    count(rest as u64, "incident"),
+                    thousands((m.signatures.len() - 8) as u64)
+                );
             }
         }
     }
@@ -318,18 +386,44 @@ pub fn render<'a>(a: &'a Analysis, lang: Lang) -> String {
     let conflicts: Vec<_> = a.aliases.iter().flat_map(|h| h.conflicts.iter()).collect();
     if !conflicts.is_empty() {
         let _ = writeln!(o, "\n{}:", l.conflicts);
-        for c in conflicts {
+        for c in conflicts.iter().take(MAX_CONFLICTS_SHOWN) {
             let cites: Vec<String> = c.evidence.iter().map(cite).collect();
             let _ = writeln!(o, "  - {} [{}]", c.what, cites.join(", "));
+        }
+        if conflicts.len() > MAX_CONFLICTS_SHOWN {
+            let _ = writeln!(
+                o,
+                "  - … {} more (see --format json)",
+                thousands((conflicts.len() - MAX_CONFLICTS_SHOWN) as u64)
+            );
         }
     }
     o
 }
 
-fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L) {
+/// Most conflicts the text lists (the JSON has them all, up to [`crate::analysis::MAX_LIST`] a host).
+const MAX_CONFLICTS_SHOWN: usize = 10;
+
+fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L, lang: Lang) {
     let rc = &i.root_cause;
     let _ = writeln!(o, "\n{} (confidence {:.2}, {}):", l.root, rc.confidence, rc.finding);
     let _ = writeln!(o, "  {}", rc.summary);
+    let host = i.host.as_deref().unwrap_or("-");
+    let episode = i.episode.map(|n| match lang {
+        Lang::En => format!("episode {n} on {host}"),
+        Lang::Ko => format!("{host}의 episode {n}"),
+    });
+    let recurrence = i.recurrence.as_ref().map(|r| {
+        let nth = match lang {
+            Lang::En => format!("; this is #{}", r.nth),
+            Lang::Ko => format!("; 이번이 #{}", r.nth),
+        };
+        format!("{}{nth}", recurs(r, lang))
+    });
+    let said: Vec<String> = episode.into_iter().chain(recurrence).collect();
+    if !said.is_empty() {
+        let _ = writeln!(o, "  ({})", said.join("; "));
+    }
     for e in rc.evidence.iter().take(4) {
         let _ = writeln!(o, "    {}: {}  {}", l.proof, cite(e), cut(&e.text, 110));
     }
@@ -399,8 +493,11 @@ fn incident(o: &mut String, i: &Incident, by_id: &HashMap<&str, &Finding>, l: &L
     }
     if !i.alternatives.is_empty() {
         let _ = writeln!(o, "\n{}:", l.alts);
-        for a in &i.alternatives {
+        for a in i.alternatives.iter().take(12) {
             let _ = writeln!(o, "  - {} ({:.2}): {}", a.finding, a.confidence, a.why_not);
+        }
+        if i.alternatives.len() > 12 {
+            let _ = writeln!(o, "  - … {} more (see --format json)", i.alternatives.len() - 12);
         }
     }
     if !i.context.is_empty() {

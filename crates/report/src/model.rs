@@ -306,6 +306,9 @@ pub struct Analysis {
     /// Past cases like this incident (`rootline.similar/v1`), when a case database was consulted.
     #[serde(default)]
     pub seen_before: Option<SeenBefore>,
+    /// What `--max-incidents` left out of a big analysis, counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub omitted: Option<Omitted>,
 }
 
 /// Past cases like this incident, best first.
@@ -331,6 +334,17 @@ pub struct PastCase {
     /// What resolved it.
     #[serde(default)]
     pub resolution: Option<String>,
+}
+
+/// What `--max-incidents` left out (`rootline_correlate::analysis::Omitted`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Omitted {
+    /// Incidents not listed.
+    #[serde(default)]
+    pub incidents: usize,
+    /// Findings not listed.
+    #[serde(default)]
+    pub findings: usize,
 }
 
 impl Analysis {

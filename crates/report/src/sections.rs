@@ -982,7 +982,7 @@ fn incident_sections(ctx: &Ctx, inc: &Incident, host: &str, r: &mut Report) {
                 &a.inputs.files.to_string(),
                 &a.inputs.lines.to_string(),
                 &a.inputs.events.to_string(),
-                &a.findings.len().to_string(),
+                &(a.findings.len() + a.omitted.as_ref().map_or(0, |m| m.findings)).to_string(),
             ],
         )),
     ));
@@ -1102,6 +1102,9 @@ fn incident_sections(ctx: &Ctx, inc: &Incident, host: &str, r: &mut Report) {
             p.refs(&ctx.refs(f, 1));
         }
         r.open.push(p);
+    }
+    if let Some(m) = a.omitted.as_ref().filter(|m| m.incidents > 0) {
+        r.open.push(Rich::parse(&fill(cat.open_more_incidents, &[&m.incidents.to_string()])));
     }
     if a.why_only_this_node.is_some() {
         r.open.push(Rich::parse(cat.open_only_host_peers));

@@ -5,7 +5,8 @@
 //! before it, for clock skew between sources) and the two are tied as `share` says: `host` (nothing
 //! more), `storage` (a shared map, dm device, devt or path through the [`Aliases`] graph), `process`
 //! (entity predicates on each side, e.g. the cause's `comm` is qemu or libvirtd and the effect's
-//! container is libvirt), or `pod` (a shared pod or container). This module only lists the candidate
+//! container is libvirt), or `pod` (the same pod; a shared container name only when a side names no
+//! pod: two pods running a container named `api` are two workloads). This module only lists the candidate
 //! edges with their prior strength; ranking them into a chain is the correlate stage's job.
 
 use serde::Serialize;
@@ -53,8 +54,10 @@ fn preds_hold(preds: &[(String, regex::Regex)], f: &Finding) -> bool {
     preds.iter().all(|(k, re)| f.entities.get(k).is_some_and(|vals| vals.iter().any(|v| re.is_match(v))))
 }
 
-/// The edge `link` allows from `c` to `e`, if any.
-pub fn try_link(link: &Link, c: &Finding, e: &Finding, aliases: &Aliases) -> Option<Edge> {
+/// Whether `link` allows an edge from `c` to `e`, without building it: `Some(delay_secs)` when it
+/// does. `share_storage` answers the storage test of a `share: storage` link (asked last, only when
+/// everything else holds). [`try_link`] is this plus the shared values.
+pub fn allows(link: &Link, c: &Finding, e: &Finding, share_storage: impl FnOnce() -> bool) -> Option<Option<f64>> {
     // An unknown host (a file without host names) does not contradict a known one.
     if let (Some(a), Some(b)) = (&c.host, &e.host) {
         if a != b {
@@ -76,13 +79,47 @@ pub fn try_link(link: &Link, c: &Finding, e: &Finding, aliases: &Aliases) -> Opt
     if !preds_hold(&link.cause_entities, c) || !preds_hold(&link.effect_entities, e) {
         return None;
     }
+    let holds = match link.share {
+        Share::Host | Share::Process => true,
+        Share::Storage => share_storage(),
+        Share::Pod => !pod_keys(c, e).is_empty(),
+    };
+    holds.then_some(delay)
+}
+
+/// The entity kinds a `share: pod` link compares: the pod when both sides name one (two pods that
+/// run a container of one name, `api` in two namespaces, are two workloads), else the container.
+fn pod_keys(c: &Finding, e: &Finding) -> &'static [&'static str] {
+    let both = |k: &str| c.entities.contains_key(k) && e.entities.contains_key(k);
+    let same = |k: &str| match (c.entities.get(k), e.entities.get(k)) {
+        (Some(a), Some(b)) => a.iter().any(|v| b.iter().any(|w| same_pod_value(v, w))),
+        _ => false,
+    };
+    if both("pod") {
+        if same("pod") {
+            &["pod", "container"]
+        } else {
+            &[]
+        }
+    } else if same("container") {
+        &["container"]
+    } else {
+        &[]
+    }
+}
+
+/// Pod and container values match whole or by prefix (a shortened container id).
+fn same_pod_value(v: &str, w: &str) -> bool {
+    w == v || w.starts_with(v) || v.starts_with(w)
+}
+
+/// The edge `link` allows from `c` to `e`, if any.
+pub fn try_link(link: &Link, c: &Finding, e: &Finding, aliases: &Aliases) -> Option<Edge> {
+    let delay = allows(link, c, e, || aliases.share_storage(&c.entities, &e.entities))?;
     let mut shared = Vec::new();
     match link.share {
         Share::Host | Share::Process => {}
         Share::Storage => {
-            if !aliases.share_storage(&c.entities, &e.entities) {
-                return None;
-            }
             for vals in crate::window::STORAGE_KINDS.iter().filter_map(|k| c.entities.get(*k)) {
                 for v in vals {
                     if e.entities.values().flatten().any(|w| aliases.same(v, w)) && !shared.contains(v) {
@@ -92,17 +129,14 @@ pub fn try_link(link: &Link, c: &Finding, e: &Finding, aliases: &Aliases) -> Opt
             }
         }
         Share::Pod => {
-            for k in ["pod", "container"] {
+            for &k in pod_keys(c, e) {
                 if let (Some(a), Some(b)) = (c.entities.get(k), e.entities.get(k)) {
                     for v in a {
-                        if b.iter().any(|w| w == v || w.starts_with(v.as_str()) || v.starts_with(w.as_str())) {
+                        if b.iter().any(|w| same_pod_value(v, w)) {
                             shared.push(v.clone());
                         }
                     }
                 }
-            }
-            if shared.is_empty() {
-                return None;
             }
         }
     }

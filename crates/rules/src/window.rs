@@ -7,6 +7,11 @@
 //! entity (through the [`Aliases`] graph) within `within` stops it, and a clock that ran out (or that
 //! was still running when the evidence ended, with `at_end`) becomes a hit of the absence rule,
 //! carrying the trigger's entities, time and evidence.
+//!
+//! Hits are also cut into *episodes*, per host: when a host logged no fault or symptom (fallback
+//! rules aside) for [`EPISODE_GAP`], its next one begins a new episode, and no finding spans two
+//! episodes. A node whose paths failed on Monday and again on Thursday gives two findings of the
+//! same signature and object, one per episode, instead of one that lasted four days.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -99,11 +104,20 @@ impl Aliases {
     }
 }
 
+/// The quiet time that ends an episode on a host: no fault or symptom (fallback rules aside) for two
+/// hours. Longer than the time a stale map takes to show in hung tasks, probes and restarts (an
+/// outage keeps logging), shorter than the time between two outages of a node that fails again and
+/// again.
+pub const EPISODE_GAP: i64 = 2 * 3600 * 1_000_000_000;
+
 /// Everything matching produced: findings in order of first hit, and the alias graph.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
     /// The findings.
     pub findings: Vec<Finding>,
+    /// The episode of each finding on its host (`episodes[i]` is `findings[i]`'s), from 0 in time
+    /// order: findings of one host in different episodes are separated by a quiet gap.
+    pub episodes: Vec<u32>,
     /// Storage aliases learned from the hits.
     pub aliases: Aliases,
     /// Events fed.
@@ -125,11 +139,13 @@ struct Agg {
     window: VecDeque<i64>,
     armed: bool,
     order: u64,
+    episode: u32,
 }
 
 #[derive(Debug, Clone)]
 struct Mark {
     host: Option<String>,
+    episode: u32,
     time: Option<Timestamp>,
     entities: Vec<(String, String)>,
     evidence: Evidence,
@@ -140,7 +156,10 @@ pub struct Matcher<'e> {
     engine: &'e Engine,
     scratch: Scratch,
     hits: Vec<Hit>,
-    groups: HashMap<(usize, Option<String>, Vec<String>), usize>,
+    groups: HashMap<(usize, Option<String>, Vec<String>, u32), usize>,
+    /// Per host: the time of its latest fault or symptom and its current episode.
+    episodes: HashMap<Option<String>, (i64, u32)>,
+    gap: i64,
     aggs: Vec<Agg>,
     aliases: Aliases,
     /// For each signature used by an absence rule as `after` or `unless`: its hits.
@@ -172,6 +191,8 @@ impl<'e> Matcher<'e> {
             scratch: Scratch::default(),
             hits: Vec::new(),
             groups: HashMap::new(),
+            episodes: HashMap::new(),
+            gap: EPISODE_GAP,
             aggs: Vec::new(),
             aliases: Aliases::default(),
             marks: HashMap::new(),
@@ -181,6 +202,32 @@ impl<'e> Matcher<'e> {
             nhits: 0,
             order: 0,
         }
+    }
+
+    /// The same matcher with another quiet gap between episodes (nanoseconds; `i64::MAX`: one
+    /// episode per host).
+    pub fn with_episode_gap(mut self, gap: i64) -> Self {
+        self.gap = gap.max(1);
+        self
+    }
+
+    /// The episode of a hit of `sig` on `host` at `time`: a fault or symptom after a quiet gap
+    /// begins the next one.
+    fn episode(&mut self, sig: usize, host: &Option<String>, time: Option<Timestamp>) -> u32 {
+        let s = &self.engine.pack().signatures[sig];
+        let problem = matches!(s.kind, crate::Kind::Fault | crate::Kind::Symptom) && !s.fallback;
+        let gap = self.gap;
+        let e = match self.episodes.get_mut(host) {
+            Some(e) => e,
+            None => self.episodes.entry(host.clone()).or_insert((i64::MIN, 0)),
+        };
+        if let (true, Some(t)) = (problem, time) {
+            if e.0 != i64::MIN && t.unix_nanos.saturating_sub(e.0) >= gap {
+                e.1 += 1;
+            }
+            e.0 = e.0.max(t.unix_nanos);
+        }
+        e.1
     }
 
     /// Matches one event (feed them in timeline order); returns how many rule patterns hit it.
@@ -217,23 +264,28 @@ impl<'e> Matcher<'e> {
             self.aliases.learn(&h.entities);
             let evidence = evidence_of(ev, h.line_index);
             let host = ev.host.as_deref().map(str::to_string);
+            let time = ev.time.or(self.last_time);
+            let episode = self.episode(h.sig, &host, time);
             if self.watched[h.sig] {
                 self.marks.entry(h.sig).or_default().push(Mark {
                     host: host.clone(),
+                    episode,
                     time: ev.time,
                     entities: h.entities.clone(),
                     evidence: evidence.clone(),
                 });
             }
-            self.add(h.sig, host, ev.time.or(self.last_time), h.before, &h.entities, evidence);
+            self.add(h.sig, host, episode, time, h.before, &h.entities, evidence);
         }
         hits.len()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
         sig: usize,
         host: Option<String>,
+        episode: u32,
         time: Option<Timestamp>,
         before: Option<i64>,
         ents: &[(String, String)],
@@ -247,7 +299,7 @@ impl<'e> Matcher<'e> {
             .collect();
         let order = &mut self.order;
         let aggs = &mut self.aggs;
-        let idx = *self.groups.entry((sig, host.clone(), key)).or_insert_with(|| {
+        let idx = *self.groups.entry((sig, host.clone(), key, episode)).or_insert_with(|| {
             *order += 1;
             aggs.push(Agg {
                 sig,
@@ -261,6 +313,7 @@ impl<'e> Matcher<'e> {
                 window: VecDeque::new(),
                 armed: s.frequency.is_none(),
                 order: *order,
+                episode,
             });
             aggs.len() - 1
         });
@@ -347,11 +400,12 @@ impl<'e> Matcher<'e> {
         }
         for (si, m) in derived {
             self.nhits += 1;
-            self.add(si, m.host, m.time, None, &m.entities, m.evidence);
+            self.add(si, m.host, m.episode, m.time, None, &m.entities, m.evidence);
         }
         let mut aggs: Vec<Agg> = self.aggs.into_iter().filter(|a| a.armed).collect();
         aggs.sort_by_key(|a| (a.first.map(|t| t.unix_nanos).unwrap_or(i64::MIN), a.order));
         let mut per_sig: HashMap<usize, u32> = HashMap::new();
+        let episodes: Vec<u32> = aggs.iter().map(|a| a.episode).collect();
         let findings = aggs
             .into_iter()
             .map(|a| {
@@ -374,7 +428,7 @@ impl<'e> Matcher<'e> {
                 }
             })
             .collect();
-        Analysis { findings, aliases: self.aliases, events: self.events, hits: self.nhits }
+        Analysis { findings, episodes, aliases: self.aliases, events: self.events, hits: self.nhits }
     }
 }
 

@@ -72,3 +72,75 @@ fn a_hung_task_began_its_timeout_before_its_report() {
     let f = a.findings.iter().find(|f| f.signature == "multipath.all-paths-down").unwrap();
     assert_eq!((f.onset, f.began()), (None, f.first));
 }
+
+#[test]
+fn a_quiet_gap_splits_a_host_into_episodes() {
+    // One map loses its paths at 00:00, 00:30 (one episode) and again at 06:00 after five and a
+    // half quiet hours (a second episode); the other host's line at 03:00 keeps nothing alive here.
+    let line = |host: &str, secs: i64, msg: &str| {
+        let mut ev =
+            rootline_event::Event::new(rootline_event::Format::Syslog, rootline_event::Provenance::new("m", 1, 0));
+        ev.program = Some("multipathd".into());
+        ev.host = Some(host.into());
+        ev.time = Some(rootline_event::Timestamp::from_unix_nanos(secs * 1_000_000_000, 0));
+        ev.set_message(msg.as_bytes());
+        ev
+    };
+    let evs = [
+        line("a", 0, "mpatha: remaining active paths: 0"),
+        line("a", 1800, "mpatha: remaining active paths: 0"),
+        line("b", 3 * 3600, "mpatha: remaining active paths: 0"),
+        line("a", 6 * 3600, "mpatha: remaining active paths: 0"),
+    ];
+    let engine = engine();
+    let a = rootline_rules::window::run(&engine, evs.iter());
+    let on_a: Vec<(u64, u32)> = a
+        .findings
+        .iter()
+        .zip(&a.episodes)
+        .filter(|(f, _)| f.signature == "multipath.all-paths-down" && f.host.as_deref() == Some("a"))
+        .map(|(f, e)| (f.count, *e))
+        .collect();
+    assert_eq!(on_a, vec![(2, 0), (1, 1)]);
+    assert_eq!(a.findings.len(), a.episodes.len());
+    // With one episode per host, the three lines of host a are one finding.
+    let mut m = rootline_rules::Matcher::new(&engine).with_episode_gap(i64::MAX);
+    for ev in &evs {
+        m.feed(ev);
+    }
+    let a = m.finish();
+    let n = a.findings.iter().filter(|f| f.signature == "multipath.all-paths-down" && f.host.as_deref() == Some("a"));
+    assert_eq!(n.map(|f| f.count).collect::<Vec<_>>(), vec![3]);
+}
+
+#[test]
+fn a_pod_link_needs_the_same_pod_when_both_name_one() {
+    let engine = engine();
+    let link = engine.pack().links.iter().find(|l| l.id == "link.restart-to-crash-loop").expect("link");
+    assert!(matches!(link.share, rootline_rules::Share::Pod));
+    let f = |id: &str, sig: &str, ents: &[(&str, &str)]| rootline_rules::Finding {
+        id: id.into(),
+        signature: sig.into(),
+        kind: rootline_rules::Kind::Symptom,
+        severity: rootline_rules::RuleSeverity::Warning,
+        fallback: false,
+        host: None,
+        first: Some(rootline_event::Timestamp::from_unix_nanos(1_000 * 1_000_000_000, 0)),
+        last: None,
+        onset: None,
+        count: 1,
+        entities: ents.iter().map(|(k, v)| (k.to_string(), vec![v.to_string()])).collect(),
+        evidence: Vec::new(),
+    };
+    let aliases = rootline_rules::Aliases::default();
+    let restart = f("r#1", "k8s.container-restarted", &[("pod", "api-7f9c"), ("container", "api")]);
+    let same = f("c#1", "k8s.crash-loop", &[("pod", "api-7f9c"), ("container", "api")]);
+    let other = f("c#2", "k8s.crash-loop", &[("pod", "api-51de"), ("container", "api")]);
+    let no_pod = f("c#3", "k8s.crash-loop", &[("container", "api")]);
+    assert!(rootline_rules::links::try_link(link, &restart, &same, &aliases).is_some());
+    // Two pods that run a container named `api` are two workloads.
+    assert!(rootline_rules::links::try_link(link, &restart, &other, &aliases).is_none());
+    // Without a pod on one side, the container name is what they share.
+    let e = rootline_rules::links::try_link(link, &restart, &no_pod, &aliases).expect("by container");
+    assert_eq!(e.shared, vec!["api".to_string()]);
+}

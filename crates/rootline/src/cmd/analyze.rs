@@ -36,6 +36,10 @@ pub struct Args {
     /// $XDG_DATA_HOME/rootline/cases.db when it exists (never created here; see docs/cases.md).
     #[arg(long, value_name = "URL")]
     db: Option<String>,
+    /// List at most N incidents in full, the worst first (0: every one, and every list whole); the
+    /// others are summarised by root cause, with counts of what was left out.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    max_incidents: usize,
 }
 
 /// An analysis made from evidence, with the engine (and its pack) that made it.
@@ -95,6 +99,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if !a.redact {
         analysis.seen_before = super::cases::seen_before(&analysis, a.db.as_deref(), engine.pack(), lang);
     }
+    analysis.limit(a.max_incidents);
     let body = match format {
         "json" => {
             // Through a JSON value only when redacting: the plain output keeps the schema's field order.

@@ -404,3 +404,25 @@ fn a_libvirt_daemon_that_crashed_or_hangs_explains_what_its_successors_and_clien
     let hang = incidents.iter().find(|i| reaches(i, "kernel.hung-task", "libvirt.pidfile-held"));
     assert!(hang.is_some(), "{}", serde_json::to_string_pretty(&a["incidents"]).unwrap());
 }
+
+#[test]
+fn max_incidents_lists_the_first_and_counts_the_rest() {
+    let seed = "examples/incidents/seed-37";
+    let all: Value = serde_json::from_str(&stdout(&["analyze", seed, "--format", "json"])).unwrap();
+    let n = all["incidents"].as_array().unwrap().len();
+    assert!(n >= 2, "seed-37 has {n} incidents");
+    assert!(all.get("omitted").is_none(), "nothing left out under the default limit");
+    let one: Value =
+        serde_json::from_str(&stdout(&["analyze", seed, "--format", "json", "--max-incidents", "1"])).unwrap();
+    assert_eq!(one["incidents"].as_array().unwrap().len(), 1);
+    assert_eq!(one["incidents"][0], all["incidents"][0]);
+    assert_eq!(one["verdict"], all["verdict"]);
+    assert_eq!(one["omitted"]["incidents"], serde_json::json!(n - 1));
+    let listed = one["findings"].as_array().unwrap().len() as u64;
+    assert_eq!(listed + one["omitted"]["findings"].as_u64().unwrap(), all["findings"].as_array().unwrap().len() as u64);
+    let text = stdout(&["analyze", seed, "--max-incidents", "1"]);
+    assert!(text.contains("not listed (--max-incidents 0 lists every one)"), "{text}");
+    assert!(text.contains(&format!("{} findings)", all["findings"].as_array().unwrap().len())), "{text}");
+    let md = stdout(&["analyze", seed, "--format", "md", "--max-incidents", "1"]);
+    assert!(md.contains("not listed here"), "{md}");
+}
