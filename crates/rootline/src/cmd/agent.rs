@@ -141,20 +141,6 @@ pub struct Args {
     pub kube_api: String,
 }
 
-fn parse_size(what: &str, s: &str) -> anyhow::Result<u64> {
-    let t = s.trim();
-    let (num, mul) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t, 1),
-    };
-    match num.parse::<u64>() {
-        Ok(n) if n > 0 => Ok(n.saturating_mul(mul)),
-        _ => usage(format!("{what}: `{s}` is not a size (examples: 100M, 2G, 500000)")),
-    }
-}
-
 /// The address to listen on, and whether it is loopback only.
 fn listen_addr(s: &str) -> anyhow::Result<(Vec<SocketAddr>, bool)> {
     let addrs: Vec<SocketAddr> = match s.to_socket_addrs() {
@@ -204,7 +190,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(d) => Some(bundles::Config {
             dir: d.clone(),
             keep: a.bundle_keep.max(1),
-            max_bytes: parse_size("--bundle-max-bytes", &a.bundle_max_bytes)?,
+            max_bytes: super::common::parse_size("--bundle-max-bytes", &a.bundle_max_bytes)?,
             min_gap: parse_duration_arg("--bundle-min-gap", &a.bundle_min_gap)?,
             collect: live.then(|| rootline_node::collect::Options {
                 since: Duration::from_secs(6 * 3600),
@@ -234,7 +220,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(summary::Config {
             logs,
             since: parse_duration_arg("--summary-since", &a.summary_since)?,
-            max_bytes: parse_size("--summary-max-bytes", &a.summary_max_bytes)?,
+            max_bytes: super::common::parse_size("--summary-max-bytes", &a.summary_max_bytes)?,
             timeout: opts.command_timeout.max(Duration::from_secs(10)),
         })
     };

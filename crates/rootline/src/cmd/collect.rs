@@ -58,24 +58,10 @@ pub struct Args {
     pub log_root: Option<PathBuf>,
 }
 
-fn parse_size(s: &str) -> anyhow::Result<u64> {
-    let t = s.trim();
-    let (num, mul) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t, 1),
-    };
-    match num.parse::<u64>() {
-        Ok(n) if n > 0 => Ok(n.saturating_mul(mul)),
-        _ => usage(format!("--max-bytes: `{s}` is not a size (examples: 100M, 2G, 500000)")),
-    }
-}
-
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let opts = Options {
         since: parse_duration_arg("--since", &a.since)?,
-        max_bytes: parse_size(&a.max_bytes)?,
+        max_bytes: super::common::parse_size("--max-bytes", &a.max_bytes)?,
         command_timeout: parse_duration_arg("--timeout", &a.timeout)?,
         deadline: parse_duration_arg("--deadline", &a.deadline)?,
         run_commands: !a.no_commands,
@@ -144,9 +130,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 mod tests {
     #[test]
     fn sizes() {
-        assert_eq!(super::parse_size("512M").unwrap(), 512 << 20);
-        assert_eq!(super::parse_size("100000").unwrap(), 100000);
-        assert!(super::parse_size("lots").is_err());
-        assert!(super::parse_size("0").is_err());
+        let size = |s: &str| crate::cmd::common::parse_size("--max-bytes", s);
+        assert_eq!(size("512M").unwrap(), 512 << 20);
+        assert_eq!(size("100000").unwrap(), 100000);
+        assert!(size("lots").is_err());
+        assert!(size("0").is_err());
     }
 }

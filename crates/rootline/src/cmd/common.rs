@@ -326,6 +326,22 @@ pub fn write_output(path: Option<&std::path::Path>, body: &str) -> anyhow::Resul
     }
 }
 
+/// A size option's value in bytes: a positive number with an optional K, M or G (powers of 1024);
+/// anything else is a usage error naming the option `what`.
+pub fn parse_size(what: &str, s: &str) -> anyhow::Result<u64> {
+    let t = s.trim();
+    let (num, mul) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    match num.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n.saturating_mul(mul)),
+        _ => usage(format!("{what}: `{s}` is not a size (examples: 100M, 2G, 500000)")),
+    }
+}
+
 /// Parses a duration argument (`90s`, `5m`, `2h`, `1d`, `500ms`, or plain seconds).
 pub fn parse_duration_arg(what: &str, s: &str) -> anyhow::Result<std::time::Duration> {
     match rootline_rules::spec::parse_duration(s) {
