@@ -1225,18 +1225,28 @@ impl Gate {
     }
 
     /// Whether [`Learner::feed`] would look at `ev` (a merged event: no entities, so only its
-    /// `pid` and `container_id` fields and its message count).
+    /// [`LEARNT_FIELDS`] and its message count).
     pub fn wants(&self, ev: &EventRef<'_>) -> bool {
-        if ev.fields.get("pid").is_some() || ev.fields.get("container_id").is_some() {
+        if LEARNT_FIELDS.iter().any(|f| ev.fields.get(f).is_some()) {
             return true;
         }
         self.prefilter.is_match(ev.message) || self.ties.wants(ev.message)
     }
 }
 
+/// Fields of parsed command outputs the learner reads names from, whatever the line says: a `ps`
+/// row's `pid`, a CRI line's `container_id`, `multipathd show paths` rows (`disk`, `map`), `dmsetup
+/// info -c` rows (`map`, `major`, `minor`), a `multipath -ll` path line under its map (`map`).
+const LEARNT_FIELDS: &[&str] = &["pid", "container_id", "map", "disk", "major"];
+
+/// What a message must contain for [`Learner::feed_wanted`] to learn from it (beside
+/// [`LEARNT_FIELDS`] and the pack's ties): a map table or header, a device number, a dm name, a
+/// device path, an open file, a volume id, a WWID, a task's state, a Kubernetes container. An
+/// oslo.log line's request and instance teach nothing without a volume or a device on some line,
+/// and a `ps` row's arguments (qemu's `-name guest=`, `/dev/...`) come with its `pid` field.
 fn prefilter() -> regex::bytes::Regex {
     regex::bytes::Regex::new(
-        r"addmap|load table|multipath|dm-\d|/(?:fd/\d+|cwd) -> |\(\d+:\d+\)|\[instance: |volume|/dev/|scsi_wwn|guest=|containerID|ContainerMetadata|PodSandboxMetadata|libvirt version|\) [DRSZTI] \d|pid=\d|blocked for more than|instance-[0-9a-f]{8}",
+        r"addmap|load table|multipath|dm-\d|/(?:fd/\d+|cwd) -> |\(\d+:\d+\)|[Vv]olume[ _]id|[Vv]olume [0-9a-f]{8}-|volume-[0-9a-f]{8}-|/dev/|scsi_wwn|containerID|ContainerMetadata|PodSandboxMetadata|libvirt version|\) [DRSZTI] \d|pid=\d|blocked for more than",
     )
     .expect("prefilter compiles")
 }
@@ -1294,8 +1304,7 @@ impl Learner {
 
     /// Learns what one event says about names.
     pub fn feed(&mut self, ev: &Event) {
-        let is_ps = ev.field("pid").is_some() && ev.field("container_id").is_none();
-        if !is_ps
+        if !LEARNT_FIELDS.iter().any(|f| ev.field(f).is_some())
             && ent(ev, "container_id").is_none()
             && !self.p.prefilter.is_match(&ev.message)
             && !self.ties.wants(&ev.message)
@@ -1307,10 +1316,11 @@ impl Learner {
 
     /// What the pack's declared ties say about `ev`: line ties, and kernel sequences it completes.
     fn learn_ties(&mut self, ev: &Event) {
+        let Some(run) = self.ties.candidates(&ev.message) else { return };
         let mut buf = std::mem::take(&mut self.tie_buf);
         buf.clear();
-        self.ties.line_edges(ev, &mut buf);
-        let seq = self.sequencer.feed(&self.ties, ev);
+        self.ties.line_edges_of(ev, &run, &mut buf);
+        let seq = self.sequencer.feed_of(&self.ties, ev, &run);
         if buf.is_empty() && seq.is_empty() {
             self.tie_buf = buf;
             return;
@@ -1740,6 +1750,9 @@ mod tests {
             "task qemu:1 blocked for more than 120 seconds",
             "vm=instance-00000a3f",
             "instance-0000",
+            "[instance: 9b1c6f3e-2d4a-4e8b-a0c1-7d2e5f6a8b90] Took 1.2 seconds to spawn",
+            "Attaching volume 4f2f8a10-6c3e-4b7d-9e21-0a5b7c9d1e32 to /dev/vdb",
+            "VerifyControllerAttachedVolume started for volume kube-api-access-x2v9",
             "Started Session 4 of user root.",
             "",
             "(",

@@ -55,6 +55,7 @@ pub struct Correlator<'e> {
     novelty: novelty::Novelty,
     hosts: BTreeSet<String>,
     peers: Option<peers::Peers>,
+    progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl<'e> Correlator<'e> {
@@ -67,7 +68,15 @@ impl<'e> Correlator<'e> {
             novelty: novelty::Novelty::default(),
             hosts: BTreeSet::new(),
             peers: None,
+            progress: None,
         }
+    }
+
+    /// Counts the events [`Correlator::feed_timeline`] has fed into `events` as it goes, for a
+    /// caller that shows progress from another thread.
+    pub fn with_progress(mut self, events: std::sync::Arc<std::sync::atomic::AtomicU64>) -> Self {
+        self.progress = Some(events);
+        self
     }
 
     /// Ranks root causes with the peer prevalence of a fleet comparison ([`peers`]) and carries its

@@ -1,10 +1,11 @@
-//! Feeding a whole merged timeline to a [`Correlator`] on two threads.
+//! Feeding a whole merged timeline to a [`Correlator`] on three threads.
 //!
 //! The scanning thread merges and runs what is pure and per event on the merge's borrowed events:
-//! the rule scan and the alias learner's gate. The calling thread does template mining on a copy of
-//! each headline and the order-dependent rest (finding windows, aliases), and gets an owned event
-//! only for the few events a rule hit or the learner wants, with a count for the runs of events
-//! between them. Batches pass through a small bounded channel, so memory stays bounded.
+//! the rule scan and the alias learner's gate. A mining thread mines the template of a copy of each
+//! headline. The calling thread does the order-dependent rest (finding windows, aliases), and gets
+//! an owned event only for the few events a rule hit or the learner wants, with a count for the runs
+//! of events between them. Batches pass through small bounded channels, so memory stays bounded;
+//! the mining and the correlating threads each take their part of a batch in timeline order.
 
 use std::sync::Arc;
 
@@ -17,11 +18,13 @@ use crate::{alias, novelty, Correlator};
 /// Events per message from the scanning thread to the correlating one.
 const BATCH: usize = 2048;
 
-/// What the scanning thread hands the correlating one, in timeline order: what template mining
-/// reads of every event, and the events the rest needs.
+/// What the scanning thread hands on, in timeline order: what template mining reads of every event
+/// (to the mining thread), and the events the rest needs (`items`, to the correlating thread).
 #[derive(Default)]
 struct Batch {
     items: Vec<Scanned>,
+    /// Events the items stand for (kept and skipped).
+    events: u64,
     lines: Vec<LineRec>,
     /// The headlines, back to back (`LineRec::end`).
     text: Vec<u8>,
@@ -73,8 +76,38 @@ impl Batch {
     fn flush_skipped(&mut self, skipped: &mut u64, last_time: &mut Option<Timestamp>) {
         if *skipped > 0 {
             self.items.push(Scanned::Skipped(*skipped, last_time.take()));
+            self.events += *skipped;
             *skipped = 0;
         }
+    }
+
+    /// The part the mining thread reads.
+    fn take_lines(&mut self) -> Batch {
+        Batch {
+            items: Vec::new(),
+            events: 0,
+            lines: std::mem::take(&mut self.lines),
+            text: std::mem::take(&mut self.text),
+            sources: std::mem::take(&mut self.sources),
+        }
+    }
+}
+
+/// Mines the templates of a batch's headlines.
+fn mine(novelty: &mut novelty::Novelty, batch: &Batch) {
+    for (i, l) in batch.lines.iter().enumerate() {
+        let (host, path) = &batch.sources[l.source as usize];
+        let start = if i == 0 { 0 } else { batch.lines[i - 1].end as usize };
+        let line = novelty::Line {
+            host: host.as_ref(),
+            time: l.time,
+            severity: l.severity,
+            path,
+            line: l.line,
+            headline: &batch.text[start..l.end as usize],
+            operator: l.operator,
+        };
+        novelty.feed_line(&line, l.matched);
     }
 }
 
@@ -92,15 +125,20 @@ impl Correlator<'_> {
     /// the merge's borrowed events.
     pub fn feed_timeline(&mut self, mut events: Merged) {
         let engine = self.engine;
-        let mut novelty = novelty::Novelty::default();
+        let progress = self.progress.clone();
         let scanned = std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+            let (tx_lines, rx_lines) = std::sync::mpsc::sync_channel::<Batch>(8);
             let scanner = s.spawn(move || {
                 let mut scratch = Scratch::default();
                 let gate = alias::Gate::with_ties(engine.pack().ties.clone());
                 let mut batch = Batch::default();
                 let mut hits = Vec::new();
                 let (mut skipped, mut last_time) = (0u64, None);
+                let send = |batch: &mut Batch| {
+                    let lines = batch.take_lines();
+                    tx_lines.send(lines).is_ok() && tx.send(std::mem::take(batch)).is_ok()
+                };
                 while let Some(ev) = events.next_ref() {
                     engine.scan_ref(&ev, &mut scratch, &mut hits);
                     batch.line(&ev, !hits.is_empty());
@@ -113,44 +151,42 @@ impl Correlator<'_> {
                     } else {
                         batch.flush_skipped(&mut skipped, &mut last_time);
                         batch.items.push(Scanned::Kept(ev.to_event(), std::mem::take(&mut hits), learn));
+                        batch.events += 1;
                     }
                     if batch.full() {
                         batch.flush_skipped(&mut skipped, &mut last_time);
-                        if tx.send(std::mem::take(&mut batch)).is_err() {
+                        if !send(&mut batch) {
                             return;
                         }
                     }
                 }
                 batch.flush_skipped(&mut skipped, &mut last_time);
-                let _ = tx.send(batch);
+                send(&mut batch);
+            });
+            let miner = s.spawn(move || {
+                let mut novelty = novelty::Novelty::default();
+                for batch in rx_lines {
+                    mine(&mut novelty, &batch);
+                }
+                novelty
             });
             for batch in rx {
-                for (i, l) in batch.lines.iter().enumerate() {
-                    let (host, path) = &batch.sources[l.source as usize];
-                    let start = if i == 0 { 0 } else { batch.lines[i - 1].end as usize };
-                    let line = novelty::Line {
-                        host: host.as_ref(),
-                        time: l.time,
-                        severity: l.severity,
-                        path,
-                        line: l.line,
-                        headline: &batch.text[start..l.end as usize],
-                        operator: l.operator,
-                    };
-                    novelty.feed_line(&line, l.matched);
-                }
                 for item in &batch.items {
                     match item {
                         Scanned::Kept(ev, hits, learn) => self.feed_kept(ev, hits, *learn),
                         Scanned::Skipped(n, last_time) => self.feed_skipped(*n, *last_time),
                     }
                 }
+                if let Some(p) = &progress {
+                    p.fetch_add(batch.events, std::sync::atomic::Ordering::Relaxed);
+                }
             }
-            scanner.join()
+            scanner.join().and_then(|()| miner.join())
         });
-        if let Err(p) = scanned {
-            std::panic::resume_unwind(p);
-        }
+        let novelty = match scanned {
+            Ok(n) => n,
+            Err(p) => std::panic::resume_unwind(p),
+        };
         self.note_hosts(novelty.hosts());
         self.set_novelty(novelty);
     }

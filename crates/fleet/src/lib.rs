@@ -44,6 +44,8 @@ pub struct Options {
     pub until: Option<i64>,
     /// Language of the target's analysis.
     pub lang: Lang,
+    /// Counts the nodes scanned as they are done, for a caller that shows progress.
+    pub nodes_done: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// The comparison's result.
@@ -86,7 +88,16 @@ pub fn compare(nodes: &[NodeInput], engine: &Engine, opts: &Options) -> Result<F
     }
     let timing = std::env::var_os("ROOTLINE_DEBUG_TIMING").is_some();
     let t0 = std::time::Instant::now();
-    let scans: Vec<Scan> = nodes.par_iter().map(|n| node::scan(n, engine, &opts.ingest)).collect();
+    let scans: Vec<Scan> = nodes
+        .par_iter()
+        .map(|n| {
+            let s = node::scan(n, engine, &opts.ingest);
+            if let Some(d) = &opts.nodes_done {
+                d.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            s
+        })
+        .collect();
     if timing {
         eprintln!("rootline: fleet scan of {} nodes: {:.3}s", scans.len(), t0.elapsed().as_secs_f64());
     }

@@ -59,6 +59,25 @@ pub struct Options {
     /// Bytes of parsed events kept in memory across all sources while reading (about; 0 sends every
     /// source's events to temporary files). The rest waits on disk until the merge reads it back.
     pub memory_budget: usize,
+    /// Counters [`read`] advances as it goes, for a caller that shows progress from another thread.
+    pub progress: Option<std::sync::Arc<Progress>>,
+}
+
+/// How far reading has got: input files and their bytes (as stored: a compressed file counts its
+/// compressed bytes) read so far, of the totals known once the inputs are listed. Every call of
+/// [`read`] given these counters adds its totals, so one set can follow several reads at once (the
+/// nodes of a fleet). Standard input and FIFOs have no size: they add a file but no bytes to the
+/// total.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Input files listed.
+    pub files_total: std::sync::atomic::AtomicU64,
+    /// Input files read to their end.
+    pub files_done: std::sync::atomic::AtomicU64,
+    /// Bytes of the listed files.
+    pub bytes_total: std::sync::atomic::AtomicU64,
+    /// Bytes read from them so far.
+    pub bytes_done: std::sync::atomic::AtomicU64,
 }
 
 impl Default for Options {
@@ -75,6 +94,7 @@ impl Default for Options {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(spill::DEFAULT_BUDGET),
+            progress: None,
         }
     }
 }
@@ -115,6 +135,12 @@ struct UnitResult {
 pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
     let mut skipped = Vec::new();
     let units = source::enumerate(paths, &mut skipped);
+    let progress = opts.progress.as_deref();
+    if let Some(p) = progress {
+        use std::sync::atomic::Ordering::Relaxed;
+        p.files_total.fetch_add(units.len() as u64, Relaxed);
+        p.bytes_total.fetch_add(units.iter().filter_map(|u| u.size).sum(), Relaxed);
+    }
     let limits = source::Limits { max_depth: opts.max_depth, max_member_bytes: opts.max_member_bytes };
     let json_fields = std::sync::Arc::new(opts.json_fields.clone());
     let budget = spill::Budget::new(opts.memory_budget);
@@ -149,7 +175,10 @@ pub fn read(paths: &[PathBuf], opts: &Options) -> Timeline {
                 }
             };
             let (mut sk, mut wa) = (Vec::new(), Vec::new());
-            source::read_unit(unit, limits, &mut visit, &mut sk, &mut wa);
+            source::read_unit(unit, limits, progress.map(|p| &p.bytes_done), &mut visit, &mut sk, &mut wa);
+            if let Some(p) = progress {
+                p.files_done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             r.skipped.extend(sk);
             r.warnings.extend(wa);
             r

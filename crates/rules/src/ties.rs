@@ -459,33 +459,48 @@ impl Tie {
     }
 }
 
-/// Every compiled tie of a pack, with a literal prefilter over their line patterns.
+/// Every compiled tie of a pack, with a literal prefilter over their line patterns: a line runs
+/// only the ties whose literals it contains (and those whose patterns have none), so a pack of many
+/// ties costs one automaton pass on most lines.
 #[derive(Debug, Clone, Default)]
 pub struct Ties {
     /// The ties, in id order.
     pub ties: Vec<Tie>,
     ac: Option<AhoCorasick>,
-    /// Line and sequence ties that have no usable literal or match on fields only: run on every event.
-    unfiltered: bool,
+    /// The tie of each literal of `ac`.
+    literal_tie: Vec<usize>,
+    /// Per tie: it has a pattern without a usable literal, or matches on fields only (run on every
+    /// line [`Ties::wants`]).
+    always: Vec<bool>,
+    /// The patterns without a usable literal: a line no literal admits is wanted when one matches.
+    loose: Option<regex::bytes::RegexSet>,
+    /// A tie matches on fields only: every line is wanted.
+    fields_only: bool,
 }
 
 impl Ties {
     /// Builds the prefilter.
     pub fn new(ties: Vec<Tie>) -> Ties {
-        let mut literals: Vec<Vec<u8>> = Vec::new();
-        let mut unfiltered = false;
-        let mut add = |m: &LineMatch| {
-            if m.patterns.is_empty() {
-                unfiltered = true;
-            }
-            for p in &m.patterns {
-                match crate::engine::necessary_literals(p.as_str()) {
-                    Some(l) => literals.extend(l),
-                    None => unfiltered = true,
+        let mut literals: Vec<(Vec<u8>, usize)> = Vec::new();
+        let mut always = vec![false; ties.len()];
+        let mut loose: Vec<String> = Vec::new();
+        let mut fields_only = false;
+        for (ti, t) in ties.iter().enumerate() {
+            let mut add = |m: &LineMatch| {
+                if m.patterns.is_empty() {
+                    fields_only = true;
+                    always[ti] = true;
                 }
-            }
-        };
-        for t in &ties {
+                for p in &m.patterns {
+                    match crate::engine::necessary_literals(p.as_str()) {
+                        Some(l) => literals.extend(l.into_iter().map(|l| (l, ti))),
+                        None => {
+                            always[ti] = true;
+                            loose.push(p.as_str().to_string());
+                        }
+                    }
+                }
+            };
             match &t.how {
                 How::Line(m) => add(m),
                 How::Sequence { first, then, .. } => {
@@ -499,24 +514,56 @@ impl Ties {
         literals.dedup();
         let ac = (!literals.is_empty()).then(|| {
             AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(&literals)
+                .match_kind(MatchKind::Standard)
+                .build(literals.iter().map(|(l, _)| l))
                 .expect("tie literals build an automaton")
         });
-        Ties { ties, ac, unfiltered }
+        // Patterns that compiled one by one compile as a set; if not, every line is wanted.
+        let loose_set = if loose.is_empty() { None } else { regex::bytes::RegexSet::new(&loose).ok() };
+        let fields_only = fields_only || (!loose.is_empty() && loose_set.is_none());
+        Ties {
+            ties,
+            ac,
+            literal_tie: literals.into_iter().map(|(_, t)| t).collect(),
+            always,
+            loose: loose_set,
+            fields_only,
+        }
     }
 
-    /// True when some line or sequence tie may match a message (cheap: one automaton pass).
+    /// True when some line or sequence tie may match a message (cheap: one automaton pass, and the
+    /// patterns without a literal as one set).
     pub fn wants(&self, message: &[u8]) -> bool {
-        self.unfiltered || self.ac.as_ref().is_some_and(|ac| ac.is_match(message))
+        self.fields_only
+            || self.ac.as_ref().is_some_and(|ac| ac.is_match(message))
+            || self.loose.as_ref().is_some_and(|set| set.is_match(message))
+    }
+
+    /// The ties that may match `message`, one flag per tie (those whose literals it contains, and
+    /// those without literals), or `None` when none may ([`Ties::wants`] is false): what
+    /// [`Ties::line_edges_of`] and [`Sequencer::feed_of`] run.
+    pub fn candidates(&self, message: &[u8]) -> Option<Vec<bool>> {
+        let mut out = self.always.clone();
+        let mut any = false;
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(message) {
+                out[self.literal_tie[m.pattern().as_usize()]] = true;
+                any = true;
+            }
+        }
+        (any || self.fields_only || self.loose.as_ref().is_some_and(|set| set.is_match(message))).then_some(out)
     }
 
     /// The edges the line ties make from `ev`.
     pub fn line_edges(&self, ev: &Event, out: &mut Vec<TieEdge>) {
-        if !self.wants(&ev.message) {
-            return;
+        if let Some(run) = self.candidates(&ev.message) {
+            self.line_edges_of(ev, &run, out);
         }
-        for t in &self.ties {
+    }
+
+    /// [`Ties::line_edges`] with the [`Ties::candidates`] of `ev`'s message.
+    pub fn line_edges_of(&self, ev: &Event, run: &[bool], out: &mut Vec<TieEdge>) {
+        for (t, _) in self.ties.iter().zip(run).filter(|(_, r)| **r) {
             if let How::Line(m) = &t.how {
                 for names in m.run(ev) {
                     t.edges(&names, None, out);
@@ -584,13 +631,21 @@ pub struct SequenceEdge {
 impl Sequencer {
     /// Feeds one event (timeline order); returns the edges of sequences it completes.
     pub fn feed(&mut self, ties: &Ties, ev: &Event) -> Vec<SequenceEdge> {
-        let mut out = Vec::new();
-        if !ties.wants(&ev.message) {
-            return out;
+        match ties.candidates(&ev.message) {
+            Some(run) => self.feed_of(ties, ev, &run),
+            None => Vec::new(),
         }
+    }
+
+    /// [`Sequencer::feed`] with the [`Ties::candidates`] of `ev`'s message.
+    pub fn feed_of(&mut self, ties: &Ties, ev: &Event, run: &[bool]) -> Vec<SequenceEdge> {
+        let mut out = Vec::new();
         let Some(t) = ev.time.map(|t| t.unix_nanos) else { return out };
         let host = ev.host.as_deref().map(str::to_string);
         for (ti, tie) in ties.ties.iter().enumerate() {
+            if !run[ti] {
+                continue;
+            }
             let How::Sequence { first, then, within, latest } = &tie.how else { continue };
             let key = (ti, host.clone());
             for names in then.run(ev) {

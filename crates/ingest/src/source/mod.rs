@@ -83,6 +83,8 @@ pub(crate) struct Unit {
     pub bundle: usize,
     /// Modification time, seconds since the epoch.
     pub mtime: Option<i64>,
+    /// Size in bytes, for a regular file.
+    pub size: Option<u64>,
 }
 
 /// What a unit opens.
@@ -113,7 +115,14 @@ pub(crate) fn enumerate(args: &[PathBuf], skipped: &mut Vec<Skipped>) -> Vec<Uni
     let mut units = Vec::new();
     for (bundle, arg) in args.iter().enumerate() {
         if arg.as_os_str() == "-" {
-            units.push(Unit { path: UnitPath::Stdin, display: "-".into(), rel: "-".into(), bundle, mtime: None });
+            units.push(Unit {
+                path: UnitPath::Stdin,
+                display: "-".into(),
+                rel: "-".into(),
+                bundle,
+                mtime: None,
+                size: None,
+            });
             continue;
         }
         match std::fs::metadata(arg) {
@@ -124,6 +133,7 @@ pub(crate) fn enumerate(args: &[PathBuf], skipped: &mut Vec<Skipped>) -> Vec<Uni
                 rel: arg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
                 bundle,
                 mtime: mtime_of(&md),
+                size: Some(md.len()),
             }),
             // A FIFO (`<(journalctl ...)`, `mkfifo`) or a character device (`/dev/stdin` on a
             // terminal) is read once as a stream, like `-`: no modification time, format from its
@@ -134,6 +144,7 @@ pub(crate) fn enumerate(args: &[PathBuf], skipped: &mut Vec<Skipped>) -> Vec<Uni
                 rel: arg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
                 bundle,
                 mtime: None,
+                size: None,
             }),
             Ok(_) => skipped.push(Skipped {
                 path: arg.display().to_string(),
@@ -208,6 +219,7 @@ fn walk_dir(root: &Path, dir: &Path, bundle: usize, skipped: &mut Vec<Skipped>, 
                 rel,
                 bundle,
                 mtime: mtime_of(&md),
+                size: Some(md.len()),
             });
         } else {
             skipped.push(Skipped {
@@ -231,17 +243,22 @@ pub(crate) struct Limits {
 /// Opens a unit and hands each member to `visit`, which returns how many lines it kept of it.
 /// Problems are returned as skipped entries or warnings (`(path, message)`); nothing here aborts the
 /// run.
+/// `read_bytes`, when given, counts the unit's bytes as they are read.
 pub(crate) fn read_unit(
     unit: &Unit,
     limits: Limits,
+    read_bytes: Option<&std::sync::atomic::AtomicU64>,
     visit: &mut dyn FnMut(Member<'_>) -> u64,
     skipped: &mut Vec<Skipped>,
     warnings: &mut Vec<Skipped>,
 ) {
-    let reader: Box<dyn Read> = match &unit.path {
-        UnitPath::Stdin => Box::new(io::stdin().lock()),
-        UnitPath::File(p) => match File::open(p) {
-            Ok(f) => Box::new(f),
+    let reader: Box<dyn Read + '_> = match (&unit.path, read_bytes) {
+        (UnitPath::Stdin, _) => Box::new(io::stdin().lock()),
+        (UnitPath::File(p), tally) => match File::open(p) {
+            Ok(f) => match tally {
+                Some(t) => Box::new(Tally { inner: f, bytes: t }),
+                None => Box::new(f),
+            },
             Err(e) => {
                 skipped.push(Skipped { path: unit.display.clone(), reason: format!("cannot open: {e}") });
                 return;
@@ -251,6 +268,20 @@ pub(crate) fn read_unit(
     let mut ctx = Ctx::new(limits, visit, skipped, warnings);
     ctx.unit_display_len = unit.display.len();
     ctx.stream(reader, &unit.display, &unit.rel, unit.mtime, 0);
+}
+
+/// A reader that adds the bytes it reads to a shared counter (for progress shown elsewhere).
+struct Tally<'a, R> {
+    inner: R,
+    bytes: &'a std::sync::atomic::AtomicU64,
+}
+
+impl<R: Read> Read for Tally<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 struct Ctx<'v> {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use rootline_rules::Engine;
 
 use super::common::{InputArgs, OutputArgs};
+use super::progress::{self, Phase, Progress};
 
 /// The full analysis: findings, the alias graph, the causal chain, the root cause and its alternatives.
 #[derive(clap::Args, Debug)]
@@ -58,10 +59,12 @@ pub fn analyze_inputs(
     rules: &[PathBuf],
     lang: rootline_rules::Lang,
 ) -> anyhow::Result<Result<Analyzed, ExitCode>> {
-    let opts = input.options()?;
+    let mut opts = input.options()?;
     let pack = super::common::load_pack(rules)?;
     let engine = Engine::new(pack);
     let started = std::time::Instant::now();
+    let mut progress = Progress::start(progress::wanted(input.quiet));
+    opts.progress = Some(progress.ingest.clone());
     let timeline = rootline_ingest::read(&input.paths, &opts);
     let stats = timeline.stats.clone();
     // With nothing read there is nothing to analyse: "no incident" would tell an operator who
@@ -70,13 +73,16 @@ pub fn analyze_inputs(
         return Ok(Err(code));
     }
     let analysis = {
-        let mut c = rootline_correlate::Correlator::new(&engine);
+        progress.phase(Phase::Matching, stats.events);
+        let mut c = rootline_correlate::Correlator::new(&engine).with_progress(progress.events.clone());
         c.feed_timeline(timeline.into_events());
         if std::env::var_os("ROOTLINE_DEBUG_TIMING").is_some() {
             eprintln!("rootline: read, match and learn: {:.3}s", started.elapsed().as_secs_f64());
         }
+        progress.phase(Phase::Correlating, 0);
         c.finish(&stats, lang)
     };
+    progress.finish();
     Ok(Ok(Analyzed { analysis, engine }))
 }
 

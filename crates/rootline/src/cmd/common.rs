@@ -55,6 +55,10 @@ pub struct InputArgs {
     /// Cut lines longer than this many bytes (a warning says where).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub max_line: usize,
+    /// No progress on standard error (shown only on a terminal, for analyze, timeline --stats,
+    /// templates and fleet).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// Filters over the merged events.

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use rootline_rules::Engine;
 
 use super::common::{parse_input_format, parse_time_arg, parse_tz, OutputArgs};
+use super::progress::{Phase, Progress};
 use super::usage;
 
 /// Compare nodes: one directory, archive or bundle per node, or one directory of node folders.
@@ -77,6 +78,9 @@ pub struct Args {
     /// Extra rule directory (adds rules, or replaces built-in rules with the same id).
     #[arg(long = "rules", value_name = "DIR")]
     rules: Vec<PathBuf>,
+    /// No progress on standard error (shown only on a terminal).
+    #[arg(short = 'q', long)]
+    quiet: bool,
 }
 
 /// Runs `rootline fleet`.
@@ -121,8 +125,20 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let until = a.until.as_deref().map(|s| parse_time_arg("--until", s, &zone)).transpose()?;
     let pack = super::common::load_pack(&a.rules)?;
     let engine = Engine::new(pack);
-    let opts = rootline_fleet::Options { ingest, target: a.target.clone(), since, until, lang };
-    let fleet = match rootline_fleet::compare(&nodes, &engine, &opts) {
+    let mut progress = Progress::start(super::progress::wanted(a.quiet));
+    progress.phase(Phase::Nodes, nodes.len() as u64);
+    ingest.progress = Some(progress.ingest.clone());
+    let opts = rootline_fleet::Options {
+        ingest,
+        target: a.target.clone(),
+        since,
+        until,
+        lang,
+        nodes_done: Some(progress.nodes.clone()),
+    };
+    let fleet = rootline_fleet::compare(&nodes, &engine, &opts);
+    progress.finish();
+    let fleet = match fleet {
         Ok(f) => f,
         Err(e) => return usage(e.0),
     };

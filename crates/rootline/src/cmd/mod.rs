@@ -8,6 +8,7 @@ pub mod common;
 pub mod doctor;
 pub mod fleet;
 pub mod preflight;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod templates;

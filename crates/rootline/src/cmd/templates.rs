@@ -11,6 +11,7 @@ use rootline_event::{base64_if_invalid, count, lossless_str, Event, Timestamp};
 use rootline_template::{Config, Miner, Template, TemplateId};
 
 use super::common::{FilterArgs, InputArgs, OutputArgs};
+use super::progress::{Phase, Progress};
 
 /// Mine message templates: which lines are the same event with different values.
 ///
@@ -54,17 +55,24 @@ struct Seen {
 /// Runs the command.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let json = a.output.format(&["text", "json"], true)? == "json";
-    let opts = a.input.options()?;
+    let mut opts = a.input.options()?;
     let query = a.filter.query(&a.input.zone()?)?;
+    let mut progress = Progress::start(super::progress::wanted(a.input.quiet));
+    opts.progress = Some(progress.ingest.clone());
     let timeline = rootline_ingest::read(&a.input.paths, &opts);
     let stats = timeline.stats.clone();
+    progress.phase(Phase::Mining, stats.events);
+    let mined = progress.events.clone();
     let mut miner =
         Miner::new(Config { max_templates: a.max_templates.max(1), keep_evicted: true, ..Config::default() });
     let mut retired: HashMap<TemplateId, Template> = HashMap::new();
     // Ordered by id (creation order): folding them below keeps the earliest example, every run.
     let mut seen: BTreeMap<TemplateId, Seen> = BTreeMap::new();
     let mut lines: Vec<(Arc<str>, u64, TemplateId)> = Vec::new();
-    for ev in timeline.into_events() {
+    for (n, ev) in timeline.into_events().enumerate() {
+        if n % 4096 == 0 {
+            mined.store(n as u64, std::sync::atomic::Ordering::Relaxed);
+        }
         if !query.matches(&ev) {
             continue;
         }
@@ -97,6 +105,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             None => (r, String::new()),
         }
     };
+    progress.finish();
     let mut w = a.output.writer()?;
     if a.per_line {
         lines.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));

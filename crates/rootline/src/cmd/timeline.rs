@@ -52,9 +52,13 @@ pub struct Args {
 /// Runs the command.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let json = a.output.format(&["text", "json"], true)? == "json";
-    let opts = a.input.options()?;
+    let mut opts = a.input.options()?;
     let query = a.filter.query(&a.input.zone()?)?;
+    // Only --stats waits silently for the whole read; a timeline prints as it goes.
+    let mut progress = super::progress::Progress::start(a.stats && super::progress::wanted(a.input.quiet));
+    opts.progress = Some(progress.ingest.clone());
     let timeline = rootline_ingest::read(&a.input.paths, &opts);
+    progress.finish();
     let stats = timeline.stats.clone();
     let mut w = a.output.writer()?;
     if a.stats {

@@ -426,3 +426,23 @@ fn max_incidents_lists_the_first_and_counts_the_rest() {
     let md = stdout(&["analyze", seed, "--format", "md", "--max-incidents", "1"]);
     assert!(md.contains("not listed here"), "{md}");
 }
+
+/// Progress is for a terminal: with standard error a pipe (as here, and in CI), nothing of it is
+/// written, with or without --quiet.
+#[test]
+fn no_progress_when_standard_error_is_not_a_terminal() {
+    let seed = "examples/incidents/seed-37";
+    for args in [
+        vec!["analyze", seed],
+        vec!["analyze", seed, "--quiet"],
+        vec!["timeline", seed, "--stats"],
+        vec!["templates", seed, "-q"],
+        vec!["fleet", "examples/fleets/upgrade-wave"],
+    ] {
+        let out = crate::support::rootline(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        for word in ["reading:", "merging and matching", "mining templates", "scanning nodes", "correlating:"] {
+            assert!(!err.contains(word), "rootline {args:?} wrote progress to a pipe: {err}");
+        }
+    }
+}
