@@ -321,7 +321,7 @@ impl Analysis {
         if max_incidents == 0 {
             return;
         }
-        let mut om = Omitted::default();
+        let mut om = self.omitted.take().unwrap_or_default();
         fn cap<T>(v: &mut Vec<T>, n: usize, om: &mut Omitted) {
             if v.len() > n {
                 om.list_entries += v.len() - n;
@@ -338,42 +338,16 @@ impl Analysis {
         }
         if self.incidents.len() > max_incidents {
             let rest = self.incidents.split_off(max_incidents);
-            om.incidents = rest.len();
-            // Per signature: how many, the hosts, the first and the last start.
-            type Tally<'a> = (usize, Vec<String>, Option<&'a str>, Option<&'a str>);
-            let mut by_sig: BTreeMap<&str, Tally> = BTreeMap::new();
-            let time = |s: Option<&str>| s.and_then(|v| v.parse::<jiff::Timestamp>().ok());
-            for i in &rest {
-                let e = by_sig.entry(i.root_cause.signature.as_str()).or_default();
-                e.0 += 1;
-                if let Some(h) = &i.host {
-                    if !e.1.contains(h) {
-                        e.1.push(h.clone());
-                    }
-                }
-                let st = i.start.as_deref();
-                if e.2.is_none() || time(st) < time(e.2) {
-                    e.2 = st;
-                }
-                if e.3.is_none() || time(st) > time(e.3) {
-                    e.3 = st;
-                }
-            }
-            let mut sigs: Vec<OmittedSignature> = by_sig
-                .into_iter()
-                .map(|(s, (count, mut hosts, first, last))| {
-                    hosts.sort();
-                    OmittedSignature {
-                        signature: s.to_string(),
-                        count,
-                        hosts,
-                        first: first.map(str::to_string),
-                        last: last.map(str::to_string),
-                    }
-                })
-                .collect();
-            sigs.sort_by(|a, b| b.count.cmp(&a.count).then(a.signature.cmp(&b.signature)));
-            om.signatures = sigs;
+            om.incidents += rest.len();
+            let time =
+                |s: Option<&str>| s.and_then(|v| v.parse::<jiff::Timestamp>().ok()).map(|t| t.as_nanosecond() as i64);
+            let mut sigs = std::mem::take(&mut om.signatures);
+            sigs.extend(summarize(rest.iter().map(|i| {
+                (i.root_cause.signature.as_str(), i.host.as_deref(), time(i.start.as_deref()), i.start.as_deref())
+            })));
+            om.signatures = merge_signatures(sigs);
+        }
+        if om.incidents > 0 {
             // The findings the output still refers to.
             let mut keep: std::collections::HashSet<&str> = std::collections::HashSet::new();
             for i in &self.incidents {
@@ -408,6 +382,80 @@ impl Analysis {
             self.omitted = Some(om);
         }
     }
+}
+
+/// Incidents summarised by root-cause signature (`(signature, host, start, start as written)` each),
+/// the most frequent first.
+pub fn summarize<'a>(
+    rest: impl Iterator<Item = (&'a str, Option<&'a str>, Option<i64>, Option<&'a str>)>,
+) -> Vec<OmittedSignature> {
+    // Per signature: how many, the hosts, the first and the last start.
+    type Tally<'a> = (usize, Vec<String>, Option<(i64, &'a str)>, Option<(i64, &'a str)>);
+    let mut by_sig: BTreeMap<&str, Tally> = BTreeMap::new();
+    for (sig, host, start, text) in rest {
+        let e = by_sig.entry(sig).or_default();
+        e.0 += 1;
+        if let Some(h) = host {
+            if !e.1.iter().any(|x| x == h) {
+                e.1.push(h.to_string());
+            }
+        }
+        if let (Some(t), Some(txt)) = (start, text) {
+            if e.2.is_none_or(|(f, _)| t < f) {
+                e.2 = Some((t, txt));
+            }
+            if e.3.is_none_or(|(l, _)| t > l) {
+                e.3 = Some((t, txt));
+            }
+        }
+    }
+    merge_signatures(
+        by_sig
+            .into_iter()
+            .map(|(s, (count, mut hosts, first, last))| {
+                hosts.sort();
+                OmittedSignature {
+                    signature: s.to_string(),
+                    count,
+                    hosts,
+                    first: first.map(|x| x.1.to_string()),
+                    last: last.map(|x| x.1.to_string()),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// One entry per signature (counts added, hosts joined, the earliest first and latest last), the
+/// most frequent first.
+fn merge_signatures(all: Vec<OmittedSignature>) -> Vec<OmittedSignature> {
+    let time = |s: &Option<String>| s.as_deref().and_then(|v| v.parse::<jiff::Timestamp>().ok());
+    let mut by: BTreeMap<String, OmittedSignature> = BTreeMap::new();
+    for o in all {
+        match by.get_mut(&o.signature) {
+            None => {
+                by.insert(o.signature.clone(), o);
+            }
+            Some(e) => {
+                e.count += o.count;
+                for h in o.hosts {
+                    if !e.hosts.contains(&h) {
+                        e.hosts.push(h);
+                    }
+                }
+                e.hosts.sort();
+                if e.first.is_none() || (o.first.is_some() && time(&o.first) < time(&e.first)) {
+                    e.first = o.first;
+                }
+                if e.last.is_none() || (o.last.is_some() && time(&o.last) > time(&e.last)) {
+                    e.last = o.last;
+                }
+            }
+        }
+    }
+    let mut out: Vec<OmittedSignature> = by.into_values().collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.signature.cmp(&b.signature)));
+    out
 }
 
 /// The overall verdict.
@@ -526,6 +574,16 @@ pub mod zone {
                 c.evidence.iter_mut().for_each(|e| evidence(e, z));
             }
             i.leads.iter_mut().for_each(|l| evidence(&mut l.evidence, z));
+            if let Some(r) = &mut i.recurrence {
+                text(&mut r.first, z);
+                text(&mut r.last, z);
+            }
+        }
+        if let Some(o) = &mut a.omitted {
+            for sg in &mut o.signatures {
+                text(&mut sg.first, z);
+                text(&mut sg.last, z);
+            }
         }
         for r in &mut a.recovered {
             text(&mut r.start, z);

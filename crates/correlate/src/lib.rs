@@ -136,6 +136,12 @@ impl<'e> Correlator<'e> {
 
     /// Correlates what was fed; `stats` describes the read.
     pub fn finish(self, stats: &Stats, lang: Lang) -> Analysis {
+        self.finish_with(stats, lang, 0)
+    }
+
+    /// [`Correlator::finish`], listing at most `max_incidents` incidents (0: every one): the others
+    /// are ranked and counted but not built, and the analysis is [`Analysis::limit`]ed to them.
+    pub fn finish_with(self, stats: &Stats, lang: Lang, max_incidents: usize) -> Analysis {
         let timing = std::env::var_os("ROOTLINE_DEBUG_TIMING").is_some();
         let t0 = std::time::Instant::now();
         let lap = |what: &str| {
@@ -166,7 +172,6 @@ impl<'e> Correlator<'e> {
         let groups = incident::group(&findings, &linked.links);
         let changes = upgrade::changes(&findings);
         let empty = HostGraph::default();
-        let mut incidents: Vec<Ranked> = Vec::new();
         // How many episodes each host had (an incident names its episode only when there were several).
         let mut host_episodes: HashMap<&Option<String>, u32> = HashMap::new();
         for (f, &e) in findings.iter().zip(&episodes) {
@@ -206,7 +211,9 @@ impl<'e> Correlator<'e> {
                 }
             })
             .collect();
-        for g in &groups {
+        // First every incident's rank and what orders it (cheap), then the full incident (its
+        // entities, summary, chain order, leads, fingerprint) only for those listed.
+        let gather_rejected = |g: &incident::Group| -> Vec<analysis::Rejected> {
             let mut seen_rejected: std::collections::HashSet<usize> = std::collections::HashSet::new();
             let mut rejected: Vec<analysis::Rejected> = Vec::new();
             for m in &g.members {
@@ -216,12 +223,68 @@ impl<'e> Correlator<'e> {
                     }
                 }
             }
-            let r = rank::rank_with_peers(&findings, &pos, &linked.links, g, &rejected, self.peers.as_ref());
+            rejected
+        };
+        let mut pending: Vec<Ranked> = Vec::with_capacity(groups.len());
+        for (gi, g) in groups.iter().enumerate() {
+            // The rejected links only add lines to `unknown`: the order does not depend on them.
+            let r = rank::rank_with_peers(&findings, &pos, &linked.links, g, &[], self.peers.as_ref());
             for x in &r.lowered {
                 if !lowered.contains(x) {
                     lowered.push(x.clone());
                 }
             }
+            let rf = &findings[r.root];
+            let start = g.members.iter().filter_map(|&i| findings[i].first).min();
+            pending.push(Ranked {
+                group: gi,
+                found: r.found,
+                members: g.members.len(),
+                fallback_root: rf.fallback,
+                worst: g
+                    .members
+                    .iter()
+                    .map(|&m| findings[m].severity)
+                    .min()
+                    .unwrap_or(rootline_rules::RuleSeverity::Info),
+                confidence: r.confidence,
+                host: g.host.clone(),
+                signature: rf.signature.clone(),
+                object: recurrence::object(rf, pack),
+                start: start.map(|t| t.unix_nanos),
+                start_text: start.map(|t| t.to_rfc3339()),
+            });
+        }
+        // The first incident is the best explained: found first; then an incident whose root is a
+        // fallback finding after every specific one; then by its most severe finding; then by size
+        // times confidence. The others follow the worst first: by their most severe finding, then
+        // found, then size times confidence (a stale map left uncertain before a pod's probe
+        // failures explained).
+        let weight = |r: &Ranked| r.members as f64 * r.confidence;
+        pending.sort_by(|a, b| {
+            b.found
+                .cmp(&a.found)
+                .then(a.fallback_root.cmp(&b.fallback_root))
+                .then(a.worst.cmp(&b.worst))
+                .then(weight(b).total_cmp(&weight(a)))
+        });
+        if pending.len() > 2 {
+            pending[1..].sort_by(|a, b| {
+                a.fallback_root
+                    .cmp(&b.fallback_root)
+                    .then(a.worst.cmp(&b.worst))
+                    .then(b.found.cmp(&a.found))
+                    .then(weight(b).total_cmp(&weight(a)))
+            });
+        }
+        let recurrences = recurrence::mark(&pending);
+        let listed = if max_incidents == 0 { pending.len() } else { pending.len().min(max_incidents) };
+        let omitted_incidents = recurrence::omitted(&pending[listed..]);
+        let mut incidents: Vec<Incident> = Vec::with_capacity(listed);
+        for (p, recurrence) in pending.iter().zip(recurrences).take(listed) {
+            let g = &groups[p.group];
+            let rejected = gather_rejected(g);
+            let r = rank::rank_with_peers(&findings, &pos, &linked.links, g, &rejected, self.peers.as_ref());
             let graph = graphs.get(&g.host).unwrap_or(&empty);
             let rf = &findings[r.root];
             let mut evidence: Vec<_> = rf.evidence.iter().take(3).cloned().collect();
@@ -305,73 +368,40 @@ impl<'e> Correlator<'e> {
             };
             let episode =
                 g.members.first().map(|&m| episodes[m]).filter(|_| host_episodes.get(&g.host).is_some_and(|&n| n > 1));
-            let worst =
-                g.members.iter().map(|&m| findings[m].severity).min().unwrap_or(rootline_rules::RuleSeverity::Info);
-            incidents.push(Ranked {
-                found: r.found,
-                members: g.members.len(),
-                fallback_root: rf.fallback,
-                worst,
-                object: recurrence::object(rf, pack),
-                start: times.iter().min().map(|t| t.unix_nanos),
-                incident: Incident {
-                    host: g.host.clone(),
-                    start: times.iter().min().map(|t| t.to_rfc3339()),
-                    end: ends.iter().max().map(|t| t.to_rfc3339()),
-                    root_cause: RootCause {
-                        finding: rf.id.clone(),
-                        signature: rf.signature.clone(),
-                        entities,
-                        confidence: r.confidence,
-                        summary,
-                        evidence,
-                        onset: r.onset.iter().map(|&o| findings[o].id.clone()).collect(),
-                    },
-                    alternatives: r
-                        .alternatives
-                        .iter()
-                        .map(|(i, c, why)| Alternative {
-                            finding: findings[*i].id.clone(),
-                            signature: findings[*i].signature.clone(),
-                            confidence: *c,
-                            why_not: why.clone(),
-                        })
-                        .collect(),
-                    chain,
-                    findings: member_ids,
-                    order,
-                    context,
-                    unknown,
-                    leads,
-                    fingerprint,
-                    episode: episode.map(|e| e + 1),
-                    recurrence: None,
+            incidents.push(Incident {
+                host: g.host.clone(),
+                start: times.iter().min().map(|t| t.to_rfc3339()),
+                end: ends.iter().max().map(|t| t.to_rfc3339()),
+                root_cause: RootCause {
+                    finding: rf.id.clone(),
+                    signature: rf.signature.clone(),
+                    entities,
+                    confidence: r.confidence,
+                    summary,
+                    evidence,
+                    onset: r.onset.iter().map(|&o| findings[o].id.clone()).collect(),
                 },
+                alternatives: r
+                    .alternatives
+                    .iter()
+                    .map(|(i, c, why)| Alternative {
+                        finding: findings[*i].id.clone(),
+                        signature: findings[*i].signature.clone(),
+                        confidence: *c,
+                        why_not: why.clone(),
+                    })
+                    .collect(),
+                chain,
+                findings: member_ids,
+                order,
+                context,
+                unknown,
+                leads,
+                fingerprint,
+                episode: episode.map(|e| e + 1),
+                recurrence,
             });
         }
-        // The first incident is the best explained: found first; then an incident whose root is a
-        // fallback finding after every specific one; then by its most severe finding; then by size
-        // times confidence. The others follow the worst first: by their most severe finding, then
-        // found, then size times confidence (a stale map left uncertain before a pod's probe
-        // failures explained).
-        let weight = |r: &Ranked| r.members as f64 * r.incident.root_cause.confidence;
-        incidents.sort_by(|a, b| {
-            b.found
-                .cmp(&a.found)
-                .then(a.fallback_root.cmp(&b.fallback_root))
-                .then(a.worst.cmp(&b.worst))
-                .then(weight(b).total_cmp(&weight(a)))
-        });
-        if incidents.len() > 2 {
-            incidents[1..].sort_by(|a, b| {
-                a.fallback_root
-                    .cmp(&b.fallback_root)
-                    .then(a.worst.cmp(&b.worst))
-                    .then(b.found.cmp(&a.found))
-                    .then(weight(b).total_cmp(&weight(a)))
-            });
-        }
-        recurrence::mark(&mut incidents);
         lap("incidents and ranking");
         let recovered_ids: std::collections::HashSet<&str> =
             recovered.iter().flat_map(|r| r.findings.iter().map(String::as_str)).collect();
@@ -380,7 +410,7 @@ impl<'e> Correlator<'e> {
             .any(|f| matches!(f.kind, Kind::Fault | Kind::Symptom) && !recovered_ids.contains(f.id.as_str()));
         let verdict = if !any_problem {
             Verdict::NoIncident
-        } else if incidents.iter().any(|i| i.found) {
+        } else if pending.iter().any(|p| p.found) {
             Verdict::RootCauseFound
         } else {
             Verdict::Uncertain
@@ -440,7 +470,7 @@ impl<'e> Correlator<'e> {
             },
             hosts: self.hosts.into_iter().collect(),
             findings,
-            incidents: incidents.into_iter().map(|x| x.incident).collect(),
+            incidents,
             verdict,
             aliases,
             rejected_links: linked.rejected,
@@ -451,9 +481,10 @@ impl<'e> Correlator<'e> {
                 w
             }),
             seen_before: None,
-            omitted: None,
+            omitted: (omitted_incidents.incidents > 0).then_some(omitted_incidents),
         };
         analysis::zone::analysis(&mut out, &stats.zone);
+        out.limit(max_incidents);
         out
     }
 }

@@ -9,11 +9,14 @@ use std::collections::BTreeMap;
 use rootline_rules::{Finding, Pack, RuleSeverity};
 use serde::Serialize;
 
-use crate::analysis::Incident;
+use crate::analysis::Omitted;
 
-/// An incident with what orders it (the worst first) and what tells its fault from another.
+/// An incident ranked but not built yet: what orders it (the worst first), what tells its fault
+/// from another, and what summarises it when it is not listed.
 #[derive(Debug, Clone)]
 pub struct Ranked {
+    /// Index of its group.
+    pub group: usize,
     /// A root cause was found.
     pub found: bool,
     /// Number of findings.
@@ -22,12 +25,18 @@ pub struct Ranked {
     pub fallback_root: bool,
     /// The most severe finding's severity.
     pub worst: RuleSeverity,
+    /// The root cause's confidence.
+    pub confidence: f64,
+    /// Host.
+    pub host: Option<String>,
+    /// The root cause's signature.
+    pub signature: String,
     /// The root cause's object ([`object`]).
     pub object: String,
     /// When the incident began (unix nanoseconds).
     pub start: Option<i64>,
-    /// The incident.
-    pub incident: Incident,
+    /// The same, as RFC 3339.
+    pub start_text: Option<String>,
 }
 
 /// How often an incident's fault happened on its host.
@@ -60,14 +69,14 @@ pub fn object(f: &Finding, pack: &Pack) -> String {
     parts.join(" ")
 }
 
-/// Sets [`Incident::recurrence`] on every incident whose fault happened more than once.
-pub fn mark(incidents: &mut [Ranked]) {
+/// The recurrence of each incident (in the order given): `Some` for an incident whose fault was the
+/// root cause more than once on its host.
+pub fn mark(incidents: &[Ranked]) -> Vec<Option<Recurrence>> {
     let mut same: BTreeMap<(Option<&str>, &str, &str), Vec<usize>> = BTreeMap::new();
     for (i, r) in incidents.iter().enumerate() {
-        let key = (r.incident.host.as_deref(), r.incident.root_cause.signature.as_str(), r.object.as_str());
-        same.entry(key).or_default().push(i);
+        same.entry((r.host.as_deref(), r.signature.as_str(), r.object.as_str())).or_default().push(i);
     }
-    let mut marks: Vec<(usize, Recurrence)> = Vec::new();
+    let mut out: Vec<Option<Recurrence>> = vec![None; incidents.len()];
     for list in same.into_values().filter(|l| l.len() > 1) {
         let mut by_time = list.clone();
         by_time.sort_by_key(|&i| (incidents[i].start.unwrap_or(i64::MAX), i));
@@ -77,19 +86,25 @@ pub fn mark(incidents: &mut [Ranked]) {
             _ => 0.0,
         };
         for (nth, &i) in by_time.iter().enumerate() {
-            marks.push((
-                i,
-                Recurrence {
-                    count: list.len(),
-                    nth: nth + 1,
-                    first: a.incident.start.clone(),
-                    last: b.incident.start.clone(),
-                    span_secs: (span * 1000.0).round() / 1000.0,
-                },
-            ));
+            out[i] = Some(Recurrence {
+                count: list.len(),
+                nth: nth + 1,
+                first: a.start_text.clone(),
+                last: b.start_text.clone(),
+                span_secs: (span * 1000.0).round() / 1000.0,
+            });
         }
     }
-    for (i, r) in marks {
-        incidents[i].incident.recurrence = Some(r);
+    out
+}
+
+/// What is said of incidents that are not listed: how many, and by root-cause signature.
+pub fn omitted(rest: &[Ranked]) -> Omitted {
+    Omitted {
+        incidents: rest.len(),
+        signatures: crate::analysis::summarize(
+            rest.iter().map(|r| (r.signature.as_str(), r.host.as_deref(), r.start, r.start_text.as_deref())),
+        ),
+        ..Omitted::default()
     }
 }

@@ -118,3 +118,20 @@ fn a_big_analysis_keeps_its_first_incidents_and_counts_the_rest() {
     assert!(b.omitted.is_none());
     assert_eq!(b.incidents.len(), incidents);
 }
+
+#[test]
+fn listing_fewer_incidents_builds_the_same_first_ones() {
+    let engine = Engine::new(Pack::builtin().unwrap());
+    let with = |max: usize| {
+        let mut c = Correlator::new(&engine);
+        for ev in &outages() {
+            c.feed(ev);
+        }
+        c.finish_with(&Default::default(), Lang::En, max)
+    };
+    let mut all = analyse(&outages());
+    all.limit(1);
+    let one = with(1);
+    assert_eq!(serde_json::to_value(&one).unwrap(), serde_json::to_value(&all).unwrap());
+    assert_eq!(one.incidents.len(), 1);
+}

@@ -54,10 +54,12 @@ pub struct Analyzed {
 /// Reads the evidence and analyses it: what `rootline analyze` does before it writes, shared with
 /// `rootline cases add|similar PATH...`. `Err(code)` when nothing could be read (the reasons are
 /// on stderr).
+/// `max_incidents`: list at most that many incidents (0: every one; see `Analysis::limit`).
 pub fn analyze_inputs(
     input: &InputArgs,
     rules: &[PathBuf],
     lang: rootline_rules::Lang,
+    max_incidents: usize,
 ) -> anyhow::Result<Result<Analyzed, ExitCode>> {
     let mut opts = input.options()?;
     let pack = super::common::load_pack(rules)?;
@@ -80,7 +82,7 @@ pub fn analyze_inputs(
             eprintln!("rootline: read, match and learn: {:.3}s", started.elapsed().as_secs_f64());
         }
         progress.phase(Phase::Correlating, 0);
-        c.finish(&stats, lang)
+        c.finish_with(&stats, lang, max_incidents)
     };
     progress.finish();
     Ok(Ok(Analyzed { analysis, engine }))
@@ -97,7 +99,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             return super::usage(format!("--db: {e}"));
         }
     }
-    let Analyzed { mut analysis, engine } = match analyze_inputs(&a.input, &a.rules, lang)? {
+    let Analyzed { mut analysis, engine } = match analyze_inputs(&a.input, &a.rules, lang, a.max_incidents)? {
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
@@ -105,7 +107,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if !a.redact {
         analysis.seen_before = super::cases::seen_before(&analysis, a.db.as_deref(), engine.pack(), lang);
     }
-    analysis.limit(a.max_incidents);
     let body = match format {
         "json" => {
             // Through a JSON value only when redacting: the plain output keeps the schema's field order.

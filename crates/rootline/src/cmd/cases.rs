@@ -328,7 +328,7 @@ fn documents_of(
             Ok(Ok((docs.into_iter().map(|(p, v)| (p.display().to_string(), v)).collect(), pack)))
         }
         Given::Evidence => {
-            let a = match super::analyze::analyze_inputs(input, rules, lang)? {
+            let a = match super::analyze::analyze_inputs(input, rules, lang, 0)? {
                 Ok(a) => a,
                 Err(code) => return Ok(Err(code)),
             };
