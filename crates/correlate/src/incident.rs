@@ -85,6 +85,38 @@ fn ends_a_fault(f: &Finding) -> bool {
 /// `within` nanoseconds. Returns the index of that recovery. A flap that keeps failing after it
 /// recovered is not recovered.
 pub fn recovered(findings: &[Finding], g: &Group, graph: &crate::alias::HostGraph, within: i64) -> Option<usize> {
+    let recoveries = Recoveries::new(findings);
+    recovered_among(findings, &recoveries, g, graph, within)
+}
+
+/// The findings that end a fault, by time: built once for every group's [`recovered_among`].
+pub struct Recoveries {
+    /// (first time in unix nanoseconds, finding index), sorted.
+    by_time: Vec<(i64, usize)>,
+}
+
+impl Recoveries {
+    /// The recoveries among `findings` that have a time.
+    pub fn new(findings: &[Finding]) -> Recoveries {
+        let mut by_time: Vec<(i64, usize)> = findings
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| ends_a_fault(r))
+            .filter_map(|(i, r)| r.first.map(|t| (t.unix_nanos, i)))
+            .collect();
+        by_time.sort();
+        Recoveries { by_time }
+    }
+}
+
+/// [`recovered`] with the recoveries listed once ([`Recoveries`]).
+pub fn recovered_among(
+    findings: &[Finding],
+    recoveries: &Recoveries,
+    g: &Group,
+    graph: &crate::alias::HostGraph,
+    within: i64,
+) -> Option<usize> {
     let members: Vec<&Finding> = g.members.iter().map(|&i| &findings[i]).collect();
     if members.is_empty()
         || members.iter().any(|f| {
@@ -96,14 +128,18 @@ pub fn recovered(findings: &[Finding], g: &Group, graph: &crate::alias::HostGrap
     }
     let last = members.iter().filter_map(|f| f.last.or(f.first)).map(|t| t.unix_nanos).max()?;
     let nodes: Vec<crate::alias::Node> = members.iter().flat_map(|f| crate::chain::nodes_of(f, graph)).collect();
-    findings
+    // The recoveries from `last` to `last + within` on this host, tried in order of finding (as a
+    // scan of every finding would): the first one linked to the group by storage wins.
+    let from = recoveries.by_time.partition_point(|(t, _)| *t < last);
+    let mut window: Vec<usize> = recoveries.by_time[from..]
         .iter()
-        .enumerate()
-        .filter(|(_, r)| ends_a_fault(r) && r.host == g.host)
-        .filter(|(_, r)| r.first.is_some_and(|t| t.unix_nanos >= last && t.unix_nanos - last <= within))
-        .find(|(_, r)| {
-            let rn = crate::chain::nodes_of(r, graph);
-            graph.path(&rn, &nodes, crate::alias::Via::Storage, crate::chain::MAX_HOPS).is_some()
-        })
-        .map(|(i, _)| i)
+        .take_while(|(t, _)| t - last <= within)
+        .map(|(_, i)| *i)
+        .filter(|&i| findings[i].host == g.host)
+        .collect();
+    window.sort_unstable();
+    window.into_iter().find(|&i| {
+        let rn = crate::chain::nodes_of(&findings[i], graph);
+        graph.path(&rn, &nodes, crate::alias::Via::Storage, crate::chain::MAX_HOPS).is_some()
+    })
 }

@@ -198,11 +198,12 @@ impl<'e> Correlator<'e> {
         // Transient storage faults that recovered by themselves (a path that failed and was
         // reinstated seconds later while the map kept serving) are not incidents.
         let mut recovered: Vec<analysis::Recovered> = Vec::new();
+        let recoveries = incident::Recoveries::new(&findings);
         let groups: Vec<incident::Group> = groups
             .into_iter()
             .filter(|g| {
                 let graph = graphs.get(&g.host).unwrap_or(&empty);
-                match incident::recovered(&findings, g, graph, RECOVERED_WITHIN) {
+                match incident::recovered_among(&findings, &recoveries, g, graph, RECOVERED_WITHIN) {
                     Some(r) => {
                         recovered.push(analysis::Recovered::new(&findings, g, r));
                         false
