@@ -274,7 +274,9 @@ pub struct Omitted {
     pub incidents: usize,
     /// Those incidents by root-cause signature, most frequent first.
     pub signatures: Vec<OmittedSignature>,
-    /// Findings no listed incident, change or recovery refers to (counted, not listed).
+    /// Findings no listed incident, change or recovery refers to (counted, not listed), and context
+    /// findings past the bound per signature, host and episode (counted, never built; see
+    /// `rootline_rules::window::CONTEXT_FIRST`).
     pub findings: usize,
     /// Those findings by signature, most frequent first.
     pub finding_signatures: Vec<SignatureCount>,
@@ -381,6 +383,25 @@ impl Analysis {
         if om.incidents > 0 || om.list_entries > 0 {
             self.omitted = Some(om);
         }
+    }
+}
+
+impl Analysis {
+    /// Counts the context findings the matcher folded (`(signature, how many)`) in
+    /// [`Analysis::omitted`]'s `findings` and `finding_signatures`.
+    pub fn count_folded(&mut self, folded: &[(String, usize)]) {
+        if folded.iter().all(|(_, n)| *n == 0) {
+            return;
+        }
+        let om = self.omitted.get_or_insert_with(Omitted::default);
+        for (signature, n) in folded {
+            om.findings += n;
+            match om.finding_signatures.iter_mut().find(|c| &c.signature == signature) {
+                Some(c) => c.count += n,
+                None => om.finding_signatures.push(SignatureCount { signature: signature.clone(), count: *n }),
+            }
+        }
+        om.finding_signatures.sort_by(|a, b| b.count.cmp(&a.count).then(a.signature.cmp(&b.signature)));
     }
 }
 

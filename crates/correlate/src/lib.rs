@@ -153,6 +153,7 @@ impl<'e> Correlator<'e> {
         let rules = self.matcher.finish();
         lap("findings");
         let episodes = rules.episodes;
+        let folded = rules.folded;
         let mut findings = rules.findings;
         for f in &mut findings {
             analysis::zone::finding(f, &stats.zone);
@@ -486,6 +487,7 @@ impl<'e> Correlator<'e> {
         };
         analysis::zone::analysis(&mut out, &stats.zone);
         out.limit(max_incidents);
+        out.count_folded(&folded);
         out
     }
 }

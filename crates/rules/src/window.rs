@@ -12,6 +12,12 @@
 //! rules aside) for [`EPISODE_GAP`], its next one begins a new episode, and no finding spans two
 //! episodes. A node whose paths failed on Monday and again on Thursday gives two findings of the
 //! same signature and object, one per episode, instead of one that lasted four days.
+//!
+//! Context findings (a container started, an image pulled) are kept in full only up to a bound per
+//! signature, host and episode: the first [`CONTEXT_FIRST`] groups and the latest [`CONTEXT_LAST`].
+//! A node that started fifty thousand short-lived pods keeps the starts around the ends of each
+//! episode (what dates a change before a fault) and counts the rest ([`Analysis::folded`]), so
+//! memory grows with the kinds of what happened, not with how often.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -110,6 +116,15 @@ impl Aliases {
 /// again.
 pub const EPISODE_GAP: i64 = 2 * 3600 * 1_000_000_000;
 
+/// Context groups (findings) of one signature on one host in one episode kept from its start.
+pub const CONTEXT_FIRST: usize = 64;
+
+/// Context groups of one signature on one host in one episode kept at its end (the latest to begin).
+pub const CONTEXT_LAST: usize = 64;
+
+/// The key of one aggregate: signature, host, `group_by` values, episode.
+type GroupKey = (usize, Option<String>, Vec<String>, u32);
+
 /// Everything matching produced: findings in order of first hit, and the alias graph.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
@@ -124,6 +139,9 @@ pub struct Analysis {
     pub events: u64,
     /// Hits before aggregation.
     pub hits: u64,
+    /// Context findings past the bound ([`CONTEXT_FIRST`], [`CONTEXT_LAST`]) that were counted, not
+    /// kept: (signature id, how many findings), by signature id.
+    pub folded: Vec<(String, usize)>,
 }
 
 #[derive(Debug)]
@@ -156,7 +174,14 @@ pub struct Matcher<'e> {
     engine: &'e Engine,
     scratch: Scratch,
     hits: Vec<Hit>,
-    groups: HashMap<(usize, Option<String>, Vec<String>, u32), usize>,
+    groups: HashMap<GroupKey, usize>,
+    /// Per context signature, host and episode: groups begun so far, and the latest ones past the
+    /// first [`CONTEXT_FIRST`] (key and index into `aggs`), oldest first.
+    context: HashMap<(usize, Option<String>, u32), (usize, VecDeque<(GroupKey, usize)>)>,
+    /// Per signature: the context groups dropped past the bound (only those that had fired).
+    folded: HashMap<usize, usize>,
+    /// Whether a signature's groups are bounded: context, and no absence rule watches it.
+    bounded: Vec<bool>,
     /// Per host: the time of its latest fault or symptom and its current episode.
     episodes: HashMap<Option<String>, (i64, u32)>,
     gap: i64,
@@ -186,11 +211,15 @@ impl<'e> Matcher<'e> {
                 }
             }
         }
+        let bounded = sigs.iter().zip(&watched).map(|(s, w)| s.kind == crate::Kind::Context && !w).collect();
         Matcher {
             engine,
             scratch: Scratch::default(),
             hits: Vec::new(),
             groups: HashMap::new(),
+            context: HashMap::new(),
+            folded: HashMap::new(),
+            bounded,
             episodes: HashMap::new(),
             gap: EPISODE_GAP,
             aggs: Vec::new(),
@@ -291,32 +320,37 @@ impl<'e> Matcher<'e> {
         ents: &[(String, String)],
         evidence: Evidence,
     ) {
-        let s = &self.engine.pack().signatures[sig];
+        let engine = self.engine;
+        let s = &engine.pack().signatures[sig];
         let key: Vec<String> = s
             .group_by
             .iter()
             .map(|k| ents.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default())
             .collect();
-        let order = &mut self.order;
-        let aggs = &mut self.aggs;
-        let idx = *self.groups.entry((sig, host.clone(), key, episode)).or_insert_with(|| {
-            *order += 1;
-            aggs.push(Agg {
-                sig,
-                host,
-                first: None,
-                last: None,
-                onset: None,
-                count: 0,
-                entities: BTreeMap::new(),
-                evidence: Vec::new(),
-                window: VecDeque::new(),
-                armed: s.frequency.is_none(),
-                order: *order,
-                episode,
-            });
-            aggs.len() - 1
-        });
+        let key: GroupKey = (sig, host.clone(), key, episode);
+        let idx = match self.groups.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.order += 1;
+                let agg = Agg {
+                    sig,
+                    host,
+                    first: None,
+                    last: None,
+                    onset: None,
+                    count: 0,
+                    entities: BTreeMap::new(),
+                    evidence: Vec::with_capacity(1),
+                    window: VecDeque::new(),
+                    armed: s.frequency.is_none(),
+                    order: self.order,
+                    episode,
+                };
+                let i = self.place(agg, &key);
+                self.groups.insert(key, i);
+                i
+            }
+        };
         let a = &mut self.aggs[idx];
         a.count += 1;
         // Derived (absence) hits are added after the last event, possibly earlier than hits fed
@@ -356,6 +390,31 @@ impl<'e> Matcher<'e> {
                 a.armed = true;
             }
         }
+    }
+
+    /// Stores a new aggregate for `key` and returns its index in `aggs`. A context signature's group
+    /// past its bound takes the place of the oldest of the latest [`CONTEXT_LAST`], which is
+    /// counted in `folded` and forgotten (a later hit of it begins a new group).
+    fn place(&mut self, agg: Agg, key: &GroupKey) -> usize {
+        if self.bounded[agg.sig] {
+            let slot = self.context.entry((agg.sig, agg.host.clone(), agg.episode)).or_default();
+            slot.0 += 1;
+            if slot.0 > CONTEXT_FIRST {
+                if slot.1.len() >= CONTEXT_LAST {
+                    let (old_key, i) = slot.1.pop_front().expect("a full tail");
+                    slot.1.push_back((key.clone(), i));
+                    self.groups.remove(&old_key);
+                    if self.aggs[i].armed {
+                        *self.folded.entry(agg.sig).or_default() += 1;
+                    }
+                    self.aggs[i] = agg;
+                    return i;
+                }
+                slot.1.push_back((key.clone(), self.aggs.len()));
+            }
+        }
+        self.aggs.push(agg);
+        self.aggs.len() - 1
     }
 
     /// Judges absence conditions and returns the findings in order of first hit.
@@ -428,7 +487,9 @@ impl<'e> Matcher<'e> {
                 }
             })
             .collect();
-        Analysis { findings, episodes, aliases: self.aliases, events: self.events, hits: self.nhits }
+        let mut folded: Vec<(String, usize)> = self.folded.into_iter().map(|(i, n)| (sigs[i].id.clone(), n)).collect();
+        folded.sort();
+        Analysis { findings, episodes, aliases: self.aliases, events: self.events, hits: self.nhits, folded }
     }
 }
 

@@ -114,6 +114,45 @@ fn a_quiet_gap_splits_a_host_into_episodes() {
 }
 
 #[test]
+fn context_findings_are_kept_at_both_ends_of_an_episode_and_counted_between() {
+    // One host starts 1,000 containers (one finding each), a second host starts three: the first
+    // host keeps the first CONTEXT_FIRST and the last CONTEXT_LAST, the rest are counted.
+    use rootline_rules::window::{CONTEXT_FIRST, CONTEXT_LAST};
+    let start = |host: &str, secs: i64, id: usize| {
+        let mut ev =
+            rootline_event::Event::new(rootline_event::Format::Syslog, rootline_event::Provenance::new("m", 1, 0));
+        ev.program = Some("containerd".into());
+        ev.host = Some(host.into());
+        ev.time = Some(rootline_event::Timestamp::from_unix_nanos(secs * 1_000_000_000, 0));
+        ev.set_message(format!("time=\"x\" level=info msg=\"StartContainer for \\\"{id:016x}\\\" returns successfully\"").as_bytes());
+        ev
+    };
+    let n = 1000;
+    let mut evs: Vec<_> = (0..n).map(|i| start("a", i as i64, 0xabc000 + i)).collect();
+    evs.extend((0..3).map(|i| start("b", i as i64, 0xdef000 + i)));
+    // A container of the first host that starts again keeps one finding, with both hits.
+    evs.push(start("a", n as i64, 0xabc000));
+    let engine = engine();
+    let a = rootline_rules::window::run(&engine, evs.iter());
+    let ids = |host: &str| -> Vec<(String, u64)> {
+        a.findings
+            .iter()
+            .filter(|f| f.signature == "k8s.container-started" && f.host.as_deref() == Some(host))
+            .map(|f| (f.entities["container_id"][0].clone(), f.count))
+            .collect()
+    };
+    let on_a = ids("a");
+    assert_eq!(on_a.len(), CONTEXT_FIRST + CONTEXT_LAST);
+    assert_eq!(on_a[0], (format!("{:016x}", 0xabc000), 2));
+    assert_eq!(on_a[CONTEXT_FIRST - 1].0, format!("{:016x}", 0xabc000 + CONTEXT_FIRST - 1));
+    assert_eq!(on_a[CONTEXT_FIRST].0, format!("{:016x}", 0xabc000 + n - CONTEXT_LAST));
+    assert_eq!(on_a.last().map(|x| x.0.clone()), Some(format!("{:016x}", 0xabc000 + n - 1)));
+    assert_eq!(ids("b").len(), 3);
+    assert_eq!(a.folded, vec![("k8s.container-started".to_string(), n - CONTEXT_FIRST - CONTEXT_LAST)]);
+    assert_eq!(a.hits, n as u64 + 4);
+}
+
+#[test]
 fn a_pod_link_needs_the_same_pod_when_both_name_one() {
     let engine = engine();
     let link = engine.pack().links.iter().find(|l| l.id == "link.restart-to-crash-loop").expect("link");
