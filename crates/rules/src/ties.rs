@@ -476,6 +476,8 @@ pub struct Ties {
     loose: Option<regex::bytes::RegexSet>,
     /// A tie matches on fields only: every line is wanted.
     fields_only: bool,
+    /// [`Ties::wants`] as one pattern ([`Ties::wants_pattern`]).
+    wants_src: Option<String>,
 }
 
 impl Ties {
@@ -521,7 +523,14 @@ impl Ties {
         // Patterns that compiled one by one compile as a set; if not, every line is wanted.
         let loose_set = if loose.is_empty() { None } else { regex::bytes::RegexSet::new(&loose).ok() };
         let fields_only = fields_only || (!loose.is_empty() && loose_set.is_none());
+        let wants_src = (!fields_only).then(|| {
+            let mut alts: Vec<String> = literals.iter().map(|(l, _)| escape_bytes(l)).collect();
+            alts.dedup();
+            alts.extend(loose.iter().map(|p| format!("(?:{p})")));
+            alts.join("|")
+        });
         Ties {
+            wants_src,
             ties,
             ac,
             literal_tie: literals.into_iter().map(|(_, t)| t).collect(),
@@ -537,6 +546,13 @@ impl Ties {
         self.fields_only
             || self.ac.as_ref().is_some_and(|ac| ac.is_match(message))
             || self.loose.as_ref().is_some_and(|set| set.is_match(message))
+    }
+
+    /// A regular expression (for `regex::bytes`) that matches exactly the messages [`Ties::wants`]
+    /// is true of, for a caller that tests them together with its own patterns in one pass; `None`
+    /// when every message is wanted. The empty string when no tie looks at messages.
+    pub fn wants_pattern(&self) -> Option<&str> {
+        self.wants_src.as_deref()
     }
 
     /// The ties that may match `message`, one flag per tie (those whose literals it contains, and
@@ -903,4 +919,17 @@ ties: [[sid, scsi_host, transport-of]]
         assert!(text.iter().any(|t| t.contains("match.patterns[0]")), "{text:?}");
         assert!(text.iter().any(|t| t.contains("ties[0]") && t.contains("unknown relation")), "{text:?}");
     }
+}
+
+/// `literal` as a regular expression that matches exactly its bytes.
+fn escape_bytes(literal: &[u8]) -> String {
+    let mut out = String::new();
+    for &b in literal {
+        if b.is_ascii() {
+            out.push_str(&regex::escape(&(b as char).to_string()));
+        } else {
+            out.push_str(&format!("(?-u:\\x{b:02X})"));
+        }
+    }
+    out
 }
