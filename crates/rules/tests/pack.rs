@@ -124,7 +124,10 @@ fn context_findings_are_kept_at_both_ends_of_an_episode_and_counted_between() {
         ev.program = Some("containerd".into());
         ev.host = Some(host.into());
         ev.time = Some(rootline_event::Timestamp::from_unix_nanos(secs * 1_000_000_000, 0));
-        ev.set_message(format!("time=\"x\" level=info msg=\"StartContainer for \\\"{id:016x}\\\" returns successfully\"").as_bytes());
+        ev.set_message(
+            format!("time=\"x\" level=info msg=\"StartContainer for \\\"{id:016x}\\\" returns successfully\"")
+                .as_bytes(),
+        );
         ev
     };
     let n = 1000;
