@@ -125,6 +125,10 @@ pub const CONTEXT_LAST: usize = 64;
 /// The key of one aggregate: signature, host, `group_by` values, episode.
 type GroupKey = (usize, Option<String>, Vec<String>, u32);
 
+/// Of one context signature, host and episode: the groups begun, and the latest past the first
+/// [`CONTEXT_FIRST`] (key and index into the aggregates), oldest first.
+type ContextSlot = (usize, VecDeque<(GroupKey, usize)>);
+
 /// Everything matching produced: findings in order of first hit, and the alias graph.
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
@@ -177,7 +181,7 @@ pub struct Matcher<'e> {
     groups: HashMap<GroupKey, usize>,
     /// Per context signature, host and episode: groups begun so far, and the latest ones past the
     /// first [`CONTEXT_FIRST`] (key and index into `aggs`), oldest first.
-    context: HashMap<(usize, Option<String>, u32), (usize, VecDeque<(GroupKey, usize)>)>,
+    context: HashMap<(usize, Option<String>, u32), ContextSlot>,
     /// Per signature: the context groups dropped past the bound (only those that had fired).
     folded: HashMap<usize, usize>,
     /// Whether a signature's groups are bounded: context, and no absence rule watches it.
