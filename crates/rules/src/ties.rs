@@ -814,6 +814,19 @@ pub fn test_ties(ties: &Ties, only: Option<&str>, rep: &mut crate::harness::Repo
     }
 }
 
+/// `literal` as a regular expression that matches exactly its bytes.
+fn escape_bytes(literal: &[u8]) -> String {
+    let mut out = String::new();
+    for &b in literal {
+        if b.is_ascii() {
+            out.push_str(&regex::escape(&(b as char).to_string()));
+        } else {
+            out.push_str(&format!("(?-u:\\x{b:02X})"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -919,17 +932,4 @@ ties: [[sid, scsi_host, transport-of]]
         assert!(text.iter().any(|t| t.contains("match.patterns[0]")), "{text:?}");
         assert!(text.iter().any(|t| t.contains("ties[0]") && t.contains("unknown relation")), "{text:?}");
     }
-}
-
-/// `literal` as a regular expression that matches exactly its bytes.
-fn escape_bytes(literal: &[u8]) -> String {
-    let mut out = String::new();
-    for &b in literal {
-        if b.is_ascii() {
-            out.push_str(&regex::escape(&(b as char).to_string()));
-        } else {
-            out.push_str(&format!("(?-u:\\x{b:02X})"));
-        }
-    }
-    out
 }
