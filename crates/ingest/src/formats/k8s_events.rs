@@ -15,7 +15,12 @@
 //!
 //! Times: `lastTimestamp`, `eventTime`, `series.lastObservedTime`, `firstTimestamp`,
 //! `metadata.creationTimestamp` (RFC 3339) for JSON and YAML; relative ages are measured back from
-//! `--now`, else from the file's time, else the record has no time.
+//! `--now`, else from the file's time, else the record has no time; a time from an age is
+//! [`RawTime::Approx`] (an age is rounded, and its reference is only the capture's time).
+//!
+//! Also read: the rows of the `kubectl describe` event table before 1.10 (`FirstSeen LastSeen Count
+//! From SubobjectPath [Type] Reason Message`), tab- or space-separated, with RFC 1123 dates (2015) or
+//! ages, with their count and the container of the SubobjectPath.
 //!
 //! See: Kubernetes API reference "Event v1 core" (`involvedObject`, `source`, `reportingComponent`),
 //! kubectl `get` table printer (columns padded with three spaces) and `describe` event table,
@@ -404,8 +409,10 @@ fn first_line(b: &[u8]) -> &[u8] {
 impl K8sParser {
     fn age_time(&self, age: Option<Option<i64>>) -> RawTime {
         match (self.anchor, age.flatten()) {
+            // An age is rounded to its largest unit(s) and measured from a reference that is itself
+            // only the capture's time: ordered like a time, shown as approximate.
             (Some(a), Some(secs)) => {
-                RawTime::Exact { unix_nanos: a.saturating_sub(secs).saturating_mul(1_000_000_000), offset_secs: 0 }
+                RawTime::Approx { unix_nanos: a.saturating_sub(secs).saturating_mul(1_000_000_000) }
             }
             _ => RawTime::None,
         }
@@ -892,12 +899,9 @@ mod tests {
              <unknown>   Normal    Started     pod/libvirt-libvirt-default-x7k2p   Started container\n",
         );
         let r = records(&got);
-        assert_eq!(r[0].0, RawTime::Exact { unix_nanos: (NOW - 300) * 1_000_000_000, offset_secs: 0 });
+        assert_eq!(r[0].0, RawTime::Approx { unix_nanos: (NOW - 300) * 1_000_000_000 });
         assert_eq!(r[0].2, "Liveness probe failed: command timed out");
-        assert_eq!(
-            r[1].0,
-            RawTime::Exact { unix_nanos: (NOW - 2 * 86_400 - 3 * 3600) * 1_000_000_000, offset_secs: 0 }
-        );
+        assert_eq!(r[1].0, RawTime::Approx { unix_nanos: (NOW - 2 * 86_400 - 3 * 3600) * 1_000_000_000 });
         assert_eq!(r[2].0, RawTime::None);
         assert_eq!(field(&got[1], "pod"), Some("libvirt-libvirt-default-x7k2p"));
         let got = run(
@@ -906,7 +910,7 @@ mod tests {
              openstack   45s         Warning   BackOff   pod/libvirt-libvirt-default-x7k2p   Back-off restarting failed container\n",
         );
         assert_eq!(field(&got[1], "namespace"), Some("openstack"));
-        assert_eq!(records(&got)[0].0, RawTime::Exact { unix_nanos: (NOW - 45) * 1_000_000_000, offset_secs: 0 });
+        assert_eq!(records(&got)[0].0, RawTime::Approx { unix_nanos: (NOW - 45) * 1_000_000_000 });
         // Without an anchor the time is unknown.
         let got = run(
             parser(&SourceCtx::default()),
@@ -999,7 +1003,7 @@ Events:\n\
         assert_eq!(field(recs[0], "namespace"), Some("openstack"));
         let Got::Rec { program, time, .. } = recs[0] else { panic!() };
         assert_eq!(program.as_deref(), Some("kubelet"));
-        assert_eq!(*time, RawTime::Exact { unix_nanos: (NOW - 300) * 1_000_000_000, offset_secs: 0 });
+        assert_eq!(*time, RawTime::Approx { unix_nanos: (NOW - 300) * 1_000_000_000 });
         assert!(!got.iter().any(|g| matches!(g, Got::Unparsed(..))));
     }
 
@@ -1026,7 +1030,7 @@ Events:\n\
         assert_eq!(field(recs[1], "reason"), Some("scheduled"));
         let Got::Rec { time, severity, .. } = recs[2] else { panic!() };
         assert_eq!(*severity, Some(Severity::Warning));
-        assert_eq!(*time, RawTime::Exact { unix_nanos: (NOW - 42) * 1_000_000_000, offset_secs: 0 });
+        assert_eq!(*time, RawTime::Approx { unix_nanos: (NOW - 42) * 1_000_000_000 });
         assert_eq!(field(recs[2], "count"), Some("11"));
         assert_eq!(field(recs[2], "container"), Some("rethinkdb"));
         assert!(detect(
