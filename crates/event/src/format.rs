@@ -184,6 +184,9 @@ pub enum TimeKind {
     Relative,
     /// The time of the snapshot a command output was taken at (file or archive member time, or a stamp).
     Snapshot,
+    /// Measured back from a reference by a rounded age (`kubectl`'s `5m`, `2d3h`): right to the age's
+    /// unit at best, and only as good as the reference (`--now`, else the file's time).
+    Approximate,
     /// No usable time: the event keeps its place after the nearest earlier event of its source.
     None,
 }
@@ -198,6 +201,7 @@ impl TimeKind {
             TimeKind::Anchored => "anchored",
             TimeKind::Relative => "relative",
             TimeKind::Snapshot => "snapshot",
+            TimeKind::Approximate => "approximate",
             TimeKind::None => "none",
         }
     }

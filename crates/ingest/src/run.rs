@@ -49,7 +49,7 @@ pub(crate) struct Summary {
     pub host: Option<Arc<str>>,
     pub host_conflict: bool,
     /// Events per raw time kind: none, exact, naive, year-less, boot, snapshot.
-    pub kinds: [u64; 6],
+    pub kinds: [u64; 7],
     /// Boot-time events per boot segment.
     pub boot_per_seg: Vec<u64>,
     /// Smallest and largest exact instant (unix nanos).
@@ -80,7 +80,7 @@ pub(crate) struct Summary {
     /// The largest such step back from the latest time seen, in nanoseconds (`i64::MAX` across a
     /// year or boot boundary).
     pub max_back: i64,
-    last_key: [Option<(i64, i64)>; 6],
+    last_key: [Option<(i64, i64)>; 7],
 }
 
 /// A comparable year-less time: (years since the run's first, month, day, nanos of day).
@@ -156,6 +156,10 @@ impl Summary {
                 (4, Some((seg as i64, nanos)))
             }
             RawTime::Snapshot => (5, None),
+            RawTime::Approx { unix_nanos } => {
+                widen(&mut self.exact, unix_nanos);
+                (6, Some((0, unix_nanos)))
+            }
         };
         self.kinds[kind] += 1;
         if let Some(key) = key {

@@ -397,6 +397,10 @@ fn encode(b: &mut Vec<u8>, it: &NewItem<'_, '_>, host: Option<Result<u32, ()>>) 
             b.extend_from_slice(&nanos.to_le_bytes());
         }
         RawTime::Snapshot => b.push(5),
+        RawTime::Approx { unix_nanos } => {
+            b.push(6);
+            b.extend_from_slice(&unix_nanos.to_le_bytes());
+        }
     }
     if flags & F_SEG != 0 {
         put_var(b, it.seg as u64);
@@ -549,6 +553,7 @@ pub(crate) fn parse(rec: &[u8], hosts: usize) -> io::Result<Parsed> {
         2 => RawTime::Naive { civil_nanos: c.i64()? },
         3 => RawTime::YearLess { month: c.u8()?, day: c.u8()?, nanos_of_day: c.i64()? },
         4 => RawTime::Boot { nanos: c.i64()? },
+        6 => RawTime::Approx { unix_nanos: c.i64()? },
         _ => RawTime::Snapshot,
     };
     let (seg, year_k) =
@@ -659,7 +664,8 @@ mod tests {
     use rootline_event::{Event, Provenance};
 
     fn raw(i: u64) -> RawTime {
-        match i % 6 {
+        match i % 7 {
+            6 => RawTime::Approx { unix_nanos: 1_000 + i as i64 },
             0 => RawTime::None,
             1 => RawTime::Exact { unix_nanos: -7, offset_secs: -3600 },
             2 => RawTime::Naive { civil_nanos: 9 },

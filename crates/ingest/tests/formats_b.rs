@@ -65,6 +65,8 @@ fn k8s_ages_are_measured_from_now() {
     let unhealthy = evs.iter().find(|e| e.field("reason") == Some("Unhealthy")).expect("Unhealthy event");
     assert_eq!(unhealthy.time.map(|t| t.unix_nanos), Some((now - 28 * 60) * 1_000_000_000));
     assert_eq!(unhealthy.field("pod"), Some("libvirt-libvirt-default-x7k2p"));
+    // A rounded age before `--now` is an approximate time, not an exact one.
+    assert_eq!(unhealthy.time_kind, TimeKind::Approximate);
 }
 
 /// The lab's dmesg.txt and busybox messages in one bundle, merged.

@@ -217,6 +217,9 @@ pub struct Signature {
     /// (entity kind, event field name) pairs copied from the event's fields.
     pub(crate) fields: Vec<(String, String)>,
     pub(crate) frequency: Option<(u32, i64)>,
+    /// The groups the frequency condition applies to: (entity kind, regex) pairs all of which match
+    /// one of the group's values; empty: every group.
+    pub(crate) frequency_when: Vec<(String, Regex)>,
     /// How long before its line the condition began: a duration template over the captures.
     pub(crate) onset_before: Option<String>,
     pub(crate) absence: Option<Absence>,
@@ -231,6 +234,10 @@ impl Signature {
     /// The frequency condition as (count, window in nanoseconds).
     pub fn frequency(&self) -> Option<(u32, i64)> {
         self.frequency
+    }
+    /// The groups the frequency condition applies to, as (entity kind, regex source); empty: all.
+    pub fn frequency_when(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.frequency_when.iter().map(|(k, r)| (k.as_str(), r.as_str()))
     }
     /// The 1-based line and column of `field` (`tests.fires[2].from`) in the rule's file, or of its
     /// nearest ancestor there.
@@ -772,6 +779,17 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
             bad(&format!("group_by[{i}]"), format!("`{e}` is not captured by any pattern"));
         }
     }
+    let mut frequency_when = Vec::new();
+    for (k, src) in spec.frequency.iter().flat_map(|f| f.when.iter()) {
+        if !group_by.contains(k) {
+            bad(&format!("frequency.when.{k}"), format!("`{k}` must be one of `group_by`"));
+            continue;
+        }
+        match build_regex(src) {
+            Ok(r) => frequency_when.push((k.clone(), r)),
+            Err(e) => bad(&format!("frequency.when.{k}"), format!("regex parse error: {e}")),
+        }
+    }
     check_doc(&spec.doc, &mut bad);
     check_cases(&spec.tests, &mut bad);
     if out.len() > start {
@@ -800,6 +818,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         set,
         fields,
         frequency,
+        frequency_when,
         onset_before,
         absence,
         state,

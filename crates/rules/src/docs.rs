@@ -83,7 +83,14 @@ pub fn rule_markdown(sig: &Signature, lang: Lang) -> String {
         );
     }
     if let Some((n, w)) = sig.frequency() {
-        let _ = writeln!(s, "| frequency | {} within {}s |", rootline_event::count(n as u64, "hit"), w / 1_000_000_000);
+        let when: Vec<String> = sig.frequency_when().map(|(k, r)| format!("`{k}` ~ `{r}`")).collect();
+        let when = if when.is_empty() { String::new() } else { format!(", for groups with {}", when.join(", ")) };
+        let _ = writeln!(
+            s,
+            "| frequency | {} within {}s{when} |",
+            rootline_event::count(n as u64, "hit"),
+            w / 1_000_000_000
+        );
     }
     if let Some((after, unless, w)) = sig.absence() {
         let _ = writeln!(s, "| absence | `{after}` not followed by `{unless}` within {}s |", w / 1_000_000_000);

@@ -144,6 +144,10 @@ pub struct FrequencySpec {
     pub count: u32,
     /// Window length (`30s`, `5m`, `1h`).
     pub within: String,
+    /// Optional: the condition applies only to the groups whose entities match these regexes (kind
+    /// to regex; each kind must be in `group_by`); the other groups are findings from their first hit.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub when: BTreeMap<String, String>,
 }
 
 /// "A not followed by B for the same entity within T" yields a finding of this rule.

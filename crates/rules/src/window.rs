@@ -158,7 +158,9 @@ struct Agg {
     count: u64,
     entities: BTreeMap<String, Vec<String>>,
     evidence: Vec<Evidence>,
-    window: VecDeque<i64>,
+    /// Frequency window: (time, weight) of recent hits, and the sum of their weights.
+    window: VecDeque<(i64, u64)>,
+    in_window: u64,
     armed: bool,
     order: u64,
     episode: u32,
@@ -308,7 +310,7 @@ impl<'e> Matcher<'e> {
                     evidence: evidence.clone(),
                 });
             }
-            self.add(h.sig, host, episode, time, h.before, &h.entities, evidence);
+            self.add(h.sig, host, episode, time, h.before, &h.entities, evidence, weight_of(ev));
         }
         hits.len()
     }
@@ -323,6 +325,7 @@ impl<'e> Matcher<'e> {
         before: Option<i64>,
         ents: &[(String, String)],
         evidence: Evidence,
+        weight: u64,
     ) {
         let engine = self.engine;
         let s = &engine.pack().signatures[sig];
@@ -346,7 +349,8 @@ impl<'e> Matcher<'e> {
                     entities: BTreeMap::new(),
                     evidence: Vec::with_capacity(1),
                     window: VecDeque::new(),
-                    armed: s.frequency.is_none(),
+                    in_window: 0,
+                    armed: s.frequency.is_none() || !frequency_applies(s, ents),
                     order: self.order,
                     episode,
                 };
@@ -384,13 +388,15 @@ impl<'e> Matcher<'e> {
         } else {
             a.evidence[MAX_EVIDENCE - 1] = evidence;
         }
-        if let Some((count, within)) = s.frequency {
+        if let (Some((count, within)), false) = (s.frequency, a.armed) {
             let t = time.map(|t| t.unix_nanos).unwrap_or(0);
-            a.window.push_back(t);
-            while a.window.front().is_some_and(|&f| f < t.saturating_sub(within)) {
+            a.window.push_back((t, weight));
+            a.in_window += weight;
+            while let Some(&(_, w)) = a.window.front().filter(|(f, _)| *f < t.saturating_sub(within)) {
+                a.in_window -= w;
                 a.window.pop_front();
             }
-            if a.window.len() as u64 >= count as u64 {
+            if a.in_window >= count as u64 {
                 a.armed = true;
             }
         }
@@ -463,7 +469,7 @@ impl<'e> Matcher<'e> {
         }
         for (si, m) in derived {
             self.nhits += 1;
-            self.add(si, m.host, m.episode, m.time, None, &m.entities, m.evidence);
+            self.add(si, m.host, m.episode, m.time, None, &m.entities, m.evidence, 1);
         }
         let mut aggs: Vec<Agg> = self.aggs.into_iter().filter(|a| a.armed).collect();
         aggs.sort_by_key(|a| (a.first.map(|t| t.unix_nanos).unwrap_or(i64::MIN), a.order));
@@ -495,6 +501,21 @@ impl<'e> Matcher<'e> {
         folded.sort();
         Analysis { findings, episodes, aliases: self.aliases, events: self.events, hits: self.nhits, folded }
     }
+}
+
+/// How many occurrences one event stands for: an aggregated Kubernetes event says how many times it
+/// was seen (its `count`: `kubectl describe`'s `(x12 over 40m)`, the COUNT column, `count` in JSON);
+/// any other event is one.
+fn weight_of(ev: &Event) -> u64 {
+    if ev.format != rootline_event::Format::K8sEvents {
+        return 1;
+    }
+    ev.field("count").and_then(|c| c.trim().parse::<u64>().ok()).map_or(1, |n| n.clamp(1, 1 << 20))
+}
+
+/// True when a group with these entities is subject to its rule's frequency condition (`when`).
+fn frequency_applies(s: &crate::compile::Signature, ents: &[(String, String)]) -> bool {
+    s.frequency_when.iter().all(|(k, re)| ents.iter().any(|(kk, v)| kk == k && re.is_match(v.as_bytes())))
 }
 
 fn evidence_of(ev: &Event, line_index: u32) -> Evidence {

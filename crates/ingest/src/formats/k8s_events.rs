@@ -15,7 +15,12 @@
 //!
 //! Times: `lastTimestamp`, `eventTime`, `series.lastObservedTime`, `firstTimestamp`,
 //! `metadata.creationTimestamp` (RFC 3339) for JSON and YAML; relative ages are measured back from
-//! `--now`, else from the file's time, else the record has no time.
+//! `--now`, else from the file's time, else the record has no time; a time from an age is
+//! [`RawTime::Approx`] (an age is rounded, and its reference is only the capture's time).
+//!
+//! Also read: the rows of the `kubectl describe` event table before 1.10 (`FirstSeen LastSeen Count
+//! From SubobjectPath [Type] Reason Message`), tab- or space-separated, with RFC 1123 dates (2015) or
+//! ages, with their count and the container of the SubobjectPath.
 //!
 //! See: Kubernetes API reference "Event v1 core" (`involvedObject`, `source`, `reportingComponent`),
 //! kubectl `get` table printer (columns padded with three spaces) and `describe` event table,
@@ -90,7 +95,7 @@ pub fn detect(line: &[u8]) -> bool {
     if DESCRIBE.iter().any(|k| line.starts_with(k)) {
         return true;
     }
-    looks_like_row(t)
+    looks_like_row(t) || legacy_row(line).is_some()
 }
 
 /// A bonus for names that say they hold events or describe output.
@@ -158,6 +163,83 @@ fn parse_age(w: &[u8]) -> Option<Option<i64>> {
     (!any && total >= 0).then_some(Some(total))
 }
 
+/// A row of the `kubectl describe` event table before Kubernetes 1.10 (no header needed):
+/// `FirstSeen LastSeen Count From SubobjectPath [Type] Reason Message`, the cells separated by tabs
+/// (2015-2017) or spaces. FirstSeen and LastSeen are ages (`16m`, `<invalid>`) or, in 2015, dates
+/// (`Tue, 07 Apr 2015 12:08:30 -0700`); From is braced (`{kubelet 127.0.0.1}`); SubobjectPath
+/// (`spec.containers{nginx}`) and Type (`Normal`/`Warning`, from 1.3) may be absent.
+/// See: kubectl pkg/kubectl/describe.go DescribeEvents (1.0-1.9).
+struct LegacyRow<'a> {
+    last: LegacySeen<'a>,
+    count: &'a [u8],
+    from: &'a [u8],
+    sub: Option<&'a [u8]>,
+    ty: Option<&'a [u8]>,
+    reason: &'a [u8],
+    message: &'a [u8],
+}
+
+enum LegacySeen<'a> {
+    Age(Option<Option<i64>>),
+    Date(&'a [u8]),
+}
+
+fn is_blank(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// The next cell after `i` (runs of blanks separate cells): (start, end).
+fn next_word(b: &[u8], mut i: usize) -> Option<(usize, usize)> {
+    while i < b.len() && is_blank(b[i]) {
+        i += 1;
+    }
+    let start = i;
+    while i < b.len() && !is_blank(b[i]) {
+        i += 1;
+    }
+    (start < i).then_some((start, i))
+}
+
+fn legacy_row(line: &[u8]) -> Option<LegacyRow<'_>> {
+    let open = memchr::memchr(b'{', line)?;
+    let close = open + memchr::memchr(b'}', &line[open..])?;
+    // Before the braces: FirstSeen, LastSeen, Count.
+    let head = trim(&line[..open]);
+    let words: Vec<&[u8]> = head.split(|c| is_blank(*c)).filter(|w| !w.is_empty()).collect();
+    let (count, seen) = words.split_last()?;
+    if parse_u64(count).is_none() || seen.len() < 2 || seen.len() % 2 != 0 {
+        return None;
+    }
+    let last = if seen.len() == 2 {
+        parse_age(seen[0])?;
+        LegacySeen::Age(Some(parse_age(seen[1])?))
+    } else {
+        // Two dates of the same shape: LastSeen is the second half.
+        let start = seen[seen.len() / 2].as_ptr() as usize - head.as_ptr() as usize;
+        let date = &head[start..];
+        crate::time::clock::parse_date_output(date)?;
+        LegacySeen::Date(date)
+    };
+    let from = trim(&line[open + 1..close]);
+    let (mut s, mut e) = next_word(line, close + 1)?;
+    let mut sub = None;
+    if line[s..e].starts_with(b"spec.") || memchr::memchr(b'{', &line[s..e]).is_some() {
+        sub = Some(&line[s..e]);
+        (s, e) = next_word(line, e)?;
+    }
+    let mut ty = None;
+    if matches!(&line[s..e], b"Normal" | b"Warning") {
+        ty = Some(&line[s..e]);
+        (s, e) = next_word(line, e)?;
+    }
+    let reason = &line[s..e];
+    if !reason.iter().all(|c| c.is_ascii_alphanumeric()) || !reason[0].is_ascii_alphabetic() {
+        return None;
+    }
+    let message = trim(&line[e..]);
+    Some(LegacyRow { last, count, from, sub, ty, reason, message })
+}
+
 /// The column a header cell names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
@@ -192,6 +274,9 @@ fn col_of(name: &[u8]) -> Col {
 
 /// Column starts of a header line; cells are separated by two or more spaces.
 fn is_header(line: &[u8]) -> Option<Vec<(Col, usize)>> {
+    if memchr::memmem::find(line, b"FirstSeen").is_some() {
+        return None; // the pre-1.10 describe table: its rows are read by `legacy_row`
+    }
     if memchr::memmem::find(line, b"REASON").is_none() && memchr::memmem::find(line, b"Reason").is_none() {
         return None;
     }
@@ -324,8 +409,10 @@ fn first_line(b: &[u8]) -> &[u8] {
 impl K8sParser {
     fn age_time(&self, age: Option<Option<i64>>) -> RawTime {
         match (self.anchor, age.flatten()) {
+            // An age is rounded to its largest unit(s) and measured from a reference that is itself
+            // only the capture's time: ordered like a time, shown as approximate.
             (Some(a), Some(secs)) => {
-                RawTime::Exact { unix_nanos: a.saturating_sub(secs).saturating_mul(1_000_000_000), offset_secs: 0 }
+                RawTime::Approx { unix_nanos: a.saturating_sub(secs).saturating_mul(1_000_000_000) }
             }
             _ => RawTime::None,
         }
@@ -431,8 +518,12 @@ impl K8sParser {
             out.skip(at);
             return;
         }
-        if t.iter().all(|c| *c == b'-' || *c == b' ') {
+        if t.iter().all(|c| *c == b'-' || *c == b' ' || *c == b'\t') || t.starts_with(b"FirstSeen") {
             out.skip(at);
+            return;
+        }
+        if let Some(r) = self.table.is_none().then(|| legacy_row(line)).flatten() {
+            self.legacy(at, r, out);
             return;
         }
         let indent = line.len() - line.iter().skip_while(|c| **c == b' ').count();
@@ -585,6 +676,39 @@ impl K8sParser {
             }
             out.record(*at, r);
         }
+    }
+
+    /// Emits a row of the pre-1.10 describe table.
+    fn legacy(&self, at: LinePos, r: LegacyRow<'_>, out: &mut dyn Sink) {
+        let time = match r.last {
+            LegacySeen::Age(a) => self.age_time(a),
+            LegacySeen::Date(d) => crate::time::clock::parse_date_output(d).unwrap_or(RawTime::None),
+        };
+        let mut rec = Record::new(time, r.message);
+        rec.severity = r.ty.and_then(|t| type_severity(&text(t)));
+        rec.program = r.from.split(|c| *c == b' ').next().filter(|p| !p.is_empty()).map(text);
+        let f = &mut rec.fields;
+        if let Some(t) = r.ty {
+            f.push((Cow::Borrowed("type"), text(t)));
+        }
+        f.push((Cow::Borrowed("reason"), text(r.reason)));
+        f.push((Cow::Borrowed("count"), text(r.count)));
+        if let Some(p) = &self.pod {
+            f.push((Cow::Borrowed("object"), Cow::Owned(format!("pod/{p}"))));
+            f.push((Cow::Borrowed("pod"), Cow::Owned(p.clone())));
+        }
+        if let Some(n) = &self.namespace {
+            f.push((Cow::Borrowed("namespace"), Cow::Owned(n.clone())));
+        }
+        // `spec.containers{nginx}`: the container the event is about.
+        if let Some(c) = r.sub.and_then(|s| {
+            let o = memchr::memchr(b'{', s)?;
+            let c = memchr::memchr(b'}', &s[o..])?;
+            Some(&s[o + 1..o + c])
+        }) {
+            f.push((Cow::Borrowed("container"), text(c)));
+        }
+        out.record(at, rec);
     }
 
     /// Reads one table row; false when the line is not one.
@@ -775,12 +899,9 @@ mod tests {
              <unknown>   Normal    Started     pod/libvirt-libvirt-default-x7k2p   Started container\n",
         );
         let r = records(&got);
-        assert_eq!(r[0].0, RawTime::Exact { unix_nanos: (NOW - 300) * 1_000_000_000, offset_secs: 0 });
+        assert_eq!(r[0].0, RawTime::Approx { unix_nanos: (NOW - 300) * 1_000_000_000 });
         assert_eq!(r[0].2, "Liveness probe failed: command timed out");
-        assert_eq!(
-            r[1].0,
-            RawTime::Exact { unix_nanos: (NOW - 2 * 86_400 - 3 * 3600) * 1_000_000_000, offset_secs: 0 }
-        );
+        assert_eq!(r[1].0, RawTime::Approx { unix_nanos: (NOW - 2 * 86_400 - 3 * 3600) * 1_000_000_000 });
         assert_eq!(r[2].0, RawTime::None);
         assert_eq!(field(&got[1], "pod"), Some("libvirt-libvirt-default-x7k2p"));
         let got = run(
@@ -789,7 +910,7 @@ mod tests {
              openstack   45s         Warning   BackOff   pod/libvirt-libvirt-default-x7k2p   Back-off restarting failed container\n",
         );
         assert_eq!(field(&got[1], "namespace"), Some("openstack"));
-        assert_eq!(records(&got)[0].0, RawTime::Exact { unix_nanos: (NOW - 45) * 1_000_000_000, offset_secs: 0 });
+        assert_eq!(records(&got)[0].0, RawTime::Approx { unix_nanos: (NOW - 45) * 1_000_000_000 });
         // Without an anchor the time is unknown.
         let got = run(
             parser(&SourceCtx::default()),
@@ -882,8 +1003,43 @@ Events:\n\
         assert_eq!(field(recs[0], "namespace"), Some("openstack"));
         let Got::Rec { program, time, .. } = recs[0] else { panic!() };
         assert_eq!(program.as_deref(), Some("kubelet"));
-        assert_eq!(*time, RawTime::Exact { unix_nanos: (NOW - 300) * 1_000_000_000, offset_secs: 0 });
+        assert_eq!(*time, RawTime::Approx { unix_nanos: (NOW - 300) * 1_000_000_000 });
         assert!(!got.iter().any(|g| matches!(g, Got::Unparsed(..))));
+    }
+
+    #[test]
+    fn describe_events_before_1_10() {
+        // 2015: tab-separated, dates, no Type column, lowercase reasons.
+        let text = "  FirstSeen\tLastSeen\tCount\tFrom\tSubobjectPath\tReason\tMessage\n\
+  Tue, 07 Apr 2015 12:08:30 -0700\tTue, 07 Apr 2015 12:08:30 -0700\t1\t{kubelet 127.0.0.1}\tspec.containers{nginx}\t\t\tkilling\t\tKilling 0b7743acd1a5\n\
+  Tue, 07 Apr 2015 12:08:20 -0700\tTue, 07 Apr 2015 12:08:20 -0700\t1\t{scheduler }\t\t\t\tscheduled\t\tSuccessfully assigned nginx to 127.0.0.1\n\
+  16m   42s 11  {kubelet default-pool-22328c35-ijcs}    spec.containers{rethinkdb}  Warning Unhealthy   Liveness probe failed: connection refused\n";
+        let got = run(p(), text);
+        let recs: Vec<&Got> = got.iter().filter(|g| matches!(g, Got::Rec { .. })).collect();
+        assert_eq!(recs.len(), 3, "{got:?}");
+        let Got::Rec { program, time, message, severity, .. } = recs[0] else { panic!() };
+        assert_eq!(program.as_deref(), Some("kubelet"));
+        assert_eq!(message, "Killing 0b7743acd1a5");
+        assert_eq!(*severity, None);
+        // 12:08:30 -0700 = 19:08:30Z
+        assert_eq!(*time, RawTime::Exact { unix_nanos: 1_428_433_710 * 1_000_000_000, offset_secs: -7 * 3600 });
+        assert_eq!(field(recs[0], "reason"), Some("killing"));
+        assert_eq!(field(recs[0], "container"), Some("nginx"));
+        assert_eq!(field(recs[0], "count"), Some("1"));
+        assert_eq!(field(recs[1], "container"), None);
+        assert_eq!(field(recs[1], "reason"), Some("scheduled"));
+        let Got::Rec { time, severity, .. } = recs[2] else { panic!() };
+        assert_eq!(*severity, Some(Severity::Warning));
+        assert_eq!(*time, RawTime::Approx { unix_nanos: (NOW - 42) * 1_000_000_000 });
+        assert_eq!(field(recs[2], "count"), Some("11"));
+        assert_eq!(field(recs[2], "container"), Some("rethinkdb"));
+        assert!(detect(
+            b"  1m    1m  1   {kubelet node-1}    spec.containers{db}  Normal  Started     Started container"
+        ));
+        // Near misses: no braces, no count, a word for an age.
+        assert!(legacy_row(b"  16m   42s   {kubelet x}  Warning Unhealthy  msg").is_none());
+        assert!(legacy_row(b"  Warning  Unhealthy  5m  kubelet  value {x}").is_none());
+        assert!(legacy_row(b"  soon later 3 {kubelet x} Warning Unhealthy msg").is_none());
     }
 
     #[test]

@@ -43,6 +43,12 @@ pub enum RawTime {
     },
     /// The moment the state snapshot this line belongs to was taken (the source's file time).
     Snapshot,
+    /// An instant measured back from a reference by a rounded age (`kubectl`'s `5m` before `--now`):
+    /// ordered like an exact time, shown as approximate.
+    Approx {
+        /// Nanoseconds since the epoch (UTC).
+        unix_nanos: i64,
+    },
 }
 
 impl RawTime {

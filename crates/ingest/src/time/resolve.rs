@@ -151,6 +151,7 @@ impl Plan {
                 self.cache.local(&self.tz, civil).map(|t| (t, TimeKind::YearInferred))
             }
             RawTime::Snapshot => self.snapshot.map(|t| (t, TimeKind::Snapshot)),
+            RawTime::Approx { unix_nanos } => Some((Timestamp::from_unix_nanos(unix_nanos, 0), TimeKind::Approximate)),
             RawTime::Boot { .. } | RawTime::None => None,
         }
     }
@@ -690,6 +691,7 @@ fn stats_of(run: &Run, p: &mut Plan, host: Option<&str>) -> SourceStats {
         add(if p.anchors.get(seg).copied().flatten().is_some() { TimeKind::Anchored } else { TimeKind::Relative }, *n);
     }
     add(if p.snapshot.is_some() { TimeKind::Snapshot } else { TimeKind::None }, s.kinds[5]);
+    add(TimeKind::Approximate, s.kinds[6]);
     kinds.sort();
     // Resolution is monotonic within each kind, so the extremes are among the kinds' extremes.
     let mut cands: Vec<Timestamp> = Vec::new();
