@@ -12,15 +12,15 @@
 //! Nor do they run on an event a specific rule matched and then ruled out by its `unless` (a lock
 //! held by a migration is waiting by design, not an unexplained libvirt error).
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Captures, Regex};
 use regex_syntax::hir::{Class, Hir, HirKind};
 use rootline_event::{Entity, Event, EventRef, Severity};
 
 use crate::compile::{Pack, Signature};
+use crate::prefilter::Literals;
 
 /// Shortest literal worth prefiltering on; shorter ones would make nearly every line a candidate.
-const MIN_LITERAL: usize = 3;
+const MIN_LITERAL: usize = crate::prefilter::SHORT;
 /// Most alternatives a literal set may expand to (`(?i)` classes, small alternations).
 const MAX_VARIANTS: usize = 64;
 
@@ -50,7 +50,8 @@ pub struct Engine {
     targets: Vec<Target>,
     /// Index of the first target of a fallback rule (they are last).
     first_fallback: u32,
-    ac: Option<AhoCorasick>,
+    /// The literals that admit targets, found in each message.
+    prefilter: Literals,
     /// For each literal of the automaton, the targets it admits.
     lit_targets: Vec<Vec<u32>>,
     /// Targets with no usable literal: candidates on every event.
@@ -64,8 +65,6 @@ pub struct Engine {
     yields_to: Vec<Vec<usize>>,
     /// True when some rule yields to another (the per-event check is skipped otherwise).
     any_yield: bool,
-    /// The literals, for `rules lint` and the benchmark.
-    literals: Vec<Vec<u8>>,
 }
 
 /// Reusable per-thread buffers for [`Engine::scan`].
@@ -122,20 +121,7 @@ impl Engine {
                 None => always.push(ti as u32),
             }
         }
-        let ac = if literals.is_empty() {
-            None
-        } else {
-            Some(
-                // A full DFA: a pack's literals make a small one (about 140 literals), and every
-                // event's message goes through it, overlapping (the NFA the builder would pick cost
-                // about 1.5x as much on the 256 MB bench corpus, docs/analyze.md#speed).
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&literals)
-                    .expect("literal automaton within default limits"),
-            )
-        };
+        let prefilter = Literals::new(literals);
         let always_gate = always
             .iter()
             .map(|&t| {
@@ -161,14 +147,13 @@ impl Engine {
             pack,
             targets,
             first_fallback,
-            ac,
+            prefilter,
             lit_targets,
             always,
             always_gate,
             fallback,
             yields_to,
             any_yield,
-            literals,
         }
     }
 
@@ -187,7 +172,7 @@ impl Engine {
 
     /// The prefilter literals.
     pub fn literals(&self) -> &[Vec<u8>] {
-        &self.literals
+        self.prefilter.literals()
     }
 
     /// Pattern sources (`rule id`, regex) that have no prefilter literal and run on every event (those
@@ -235,16 +220,15 @@ impl Engine {
         }
         let stamp = scratch.stamp;
         scratch.cands.clear();
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(ev.message) {
-                for &t in &self.lit_targets[m.pattern().as_usize()] {
-                    if scratch.seen[t as usize] != stamp {
-                        scratch.seen[t as usize] = stamp;
-                        scratch.cands.push(t);
-                    }
+        let (seen, cands) = (&mut scratch.seen, &mut scratch.cands);
+        self.prefilter.find(ev.message, |lit| {
+            for &t in &self.lit_targets[lit] {
+                if seen[t as usize] != stamp {
+                    seen[t as usize] = stamp;
+                    cands.push(t);
                 }
             }
-        }
+        });
         let always = !self.always.is_empty() && self.always_admits(ev.severity);
         if scratch.cands.is_empty() && !always {
             return;

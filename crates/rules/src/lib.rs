@@ -4,8 +4,8 @@
 //! at the workspace root, compiled into the binary; user packs with `--rules DIR` add or replace rules
 //! by id); Rust only compiles and runs them. The stages, one file each:
 //! [`spec`] (the YAML as written) -> [`compile`] (checked, compiled [`Signature`]s and [`Link`]s, every
-//! problem reported at once) -> [`engine`] (one Aho-Corasick pass over each event selects candidate
-//! patterns; only those run their regex) -> [`window`] (aggregation into [`Finding`]s, frequency and
+//! problem reported at once) -> [`engine`] (one pass of the [`prefilter`] over each event selects
+//! candidate patterns; only those run their regex) -> [`window`] (aggregation into [`Finding`]s, frequency and
 //! absence conditions, the storage alias graph) -> [`links`] (candidate causal edges). [`harness`]
 //! runs every rule's own test cases, [`docs`] renders rule documentation, [`lint`] checks the pack.
 //! It does not read files or order events (that is `rootline-ingest`), nor rank causes (correlate).
@@ -30,6 +30,7 @@ pub mod harness;
 pub mod links;
 pub mod lint;
 pub mod locate;
+pub mod prefilter;
 pub mod spec;
 pub mod ties;
 pub mod window;
