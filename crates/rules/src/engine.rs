@@ -1,11 +1,11 @@
 //! Matching events against a whole pack in about one scan.
 //!
 //! Every pattern's *necessary literals* (strings any match must contain, taken from the regex's syntax
-//! tree) go into one Aho-Corasick automaton. An event's message is scanned once by that automaton; only
+//! tree) go into one [`crate::prefilter::Literals`]. An event's message is scanned once by it; only
 //! the patterns whose literal occurred (the candidates) run their full regex with captures. Patterns
 //! without a usable literal (`rules lint` warns about them unless their rule only looks at events that
 //! state an error level) run on every event their filter admits. With the built-in pack most events
-//! hit no literal at all and cost one automaton pass and one comparison of their severity.
+//! hit no literal at all and cost one prefilter pass and one comparison of their severity.
 //!
 //! Fallback rules (`fallback: true`) explain what nothing else explains: once every candidate has
 //! run on an event, the hits of fallback rules are dropped when any other rule hit the same event.
@@ -52,7 +52,7 @@ pub struct Engine {
     first_fallback: u32,
     /// The literals that admit targets, found in each message.
     prefilter: Literals,
-    /// For each literal of the automaton, the targets it admits.
+    /// For each literal of the prefilter, the targets it admits.
     lit_targets: Vec<Vec<u32>>,
     /// Targets with no usable literal: candidates on every event.
     always: Vec<u32>,
