@@ -406,6 +406,30 @@ fn a_libvirt_daemon_that_crashed_or_hangs_explains_what_its_successors_and_clien
 }
 
 #[test]
+fn an_nvme_media_error_is_the_root_cause_of_the_block_errors_on_its_namespace() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("messages"),
+        "2026-03-02T10:00:01.000000+00:00 cmp-3 kernel: [ 4242.123456] nvme0n1: Read(0x2) @ LBA 224110720, 256 blocks, Unrecovered Read Error (sct 0x2 / sc 0x81) DNR\n\
+         2026-03-02T10:00:01.000100+00:00 cmp-3 kernel: [ 4242.123500] critical medium error, dev nvme0n1, sector 224110720 op 0x0:(READ) flags 0x80700 phys_seg 32 prio class 2\n\
+         2026-03-02T10:00:01.000200+00:00 cmp-3 kernel: [ 4242.123600] nvme1n1: Read(0x2) @ LBA 16, 8 blocks, Access Denied (sct 0x2 / sc 0x86) DNR\n",
+    )
+    .unwrap();
+    let out = crate::support::rootline(&["analyze", tmp.path().to_str().unwrap(), "--format", "json"]);
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let incidents = a["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{}", serde_json::to_string_pretty(&a["incidents"]).unwrap());
+    assert!(
+        reaches(&incidents[0], "nvme.media-error", "block.io-error"),
+        "{}",
+        serde_json::to_string_pretty(&incidents[0]).unwrap()
+    );
+    // A locked namespace that denies a read is no media error.
+    let sigs: Vec<&str> = a["findings"].as_array().unwrap().iter().filter_map(|f| f["signature"].as_str()).collect();
+    assert_eq!(sigs.iter().filter(|s| **s == "nvme.media-error").count(), 1, "{sigs:?}");
+}
+
+#[test]
 fn max_incidents_lists_the_first_and_counts_the_rest() {
     let seed = "examples/incidents/seed-37";
     let all: Value = serde_json::from_str(&stdout(&["analyze", seed, "--format", "json"])).unwrap();
