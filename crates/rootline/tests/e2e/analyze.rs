@@ -419,6 +419,7 @@ fn an_nvme_media_error_is_the_root_cause_of_the_block_errors_on_its_namespace() 
     let a: Value = serde_json::from_slice(&out.stdout).unwrap();
     let incidents = a["incidents"].as_array().unwrap();
     assert_eq!(incidents.len(), 1, "{}", serde_json::to_string_pretty(&a["incidents"]).unwrap());
+    assert_eq!(incidents[0]["root_cause"]["signature"], "nvme.media-error");
     assert!(
         reaches(&incidents[0], "nvme.media-error", "block.io-error"),
         "{}",
