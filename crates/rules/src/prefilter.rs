@@ -85,6 +85,13 @@ pub struct Literals {
     long: Anchors<LONG_BITS, { 1 << (LONG_BITS - 6) }>,
 }
 
+impl Default for Literals {
+    /// The empty set: it finds nothing.
+    fn default() -> Literals {
+        Literals::new(Vec::new())
+    }
+}
+
 impl Literals {
     /// The set of `literals`. A literal shorter than [`SHORT`] bytes is never reported (the engine
     /// does not prefilter on one).

@@ -26,12 +26,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::bytes::Regex;
 use rootline_event::{Event, Format};
 use serde::{Deserialize, Serialize};
 
 use crate::compile::{build_regex, Problem};
+use crate::prefilter::Literals;
 use crate::spec::{parse_duration, CaseSpec, Text};
 
 /// Relations a tie may declare. Storage relations tie names of one device or its transport; the
@@ -461,13 +461,13 @@ impl Tie {
 
 /// Every compiled tie of a pack, with a literal prefilter over their line patterns: a line runs
 /// only the ties whose literals it contains (and those whose patterns have none), so a pack of many
-/// ties costs one automaton pass on most lines.
+/// ties costs one pass of the rules' [`crate::prefilter::Literals`] on most lines.
 #[derive(Debug, Clone, Default)]
 pub struct Ties {
     /// The ties, in id order.
     pub ties: Vec<Tie>,
-    ac: Option<AhoCorasick>,
-    /// The tie of each literal of `ac`.
+    literals: Literals,
+    /// The tie of each literal of `literals`.
     literal_tie: Vec<usize>,
     /// Per tie: it has a pattern without a usable literal, or matches on fields only (run on every
     /// line [`Ties::wants`]).
@@ -514,12 +514,7 @@ impl Ties {
         }
         literals.sort();
         literals.dedup();
-        let ac = (!literals.is_empty()).then(|| {
-            AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build(literals.iter().map(|(l, _)| l))
-                .expect("tie literals build an automaton")
-        });
+        let found = Literals::new(literals.iter().map(|(l, _)| l.clone()).collect());
         // Patterns that compiled one by one compile as a set; if not, every line is wanted.
         let loose_set = if loose.is_empty() { None } else { regex::bytes::RegexSet::new(&loose).ok() };
         let fields_only = fields_only || (!loose.is_empty() && loose_set.is_none());
@@ -532,7 +527,7 @@ impl Ties {
         Ties {
             wants_src,
             ties,
-            ac,
+            literals: found,
             literal_tie: literals.into_iter().map(|(_, t)| t).collect(),
             always,
             loose: loose_set,
@@ -540,11 +535,15 @@ impl Ties {
         }
     }
 
-    /// True when some line or sequence tie may match a message (cheap: one automaton pass, and the
+    /// True when some line or sequence tie may match a message (cheap: one prefilter pass, and the
     /// patterns without a literal as one set).
     pub fn wants(&self, message: &[u8]) -> bool {
         self.fields_only
-            || self.ac.as_ref().is_some_and(|ac| ac.is_match(message))
+            || {
+                let mut any = false;
+                self.literals.find(message, |_| any = true);
+                any
+            }
             || self.loose.as_ref().is_some_and(|set| set.is_match(message))
     }
 
@@ -561,12 +560,10 @@ impl Ties {
     pub fn candidates(&self, message: &[u8]) -> Option<Vec<bool>> {
         let mut out = self.always.clone();
         let mut any = false;
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(message) {
-                out[self.literal_tie[m.pattern().as_usize()]] = true;
-                any = true;
-            }
-        }
+        self.literals.find(message, |i| {
+            out[self.literal_tie[i]] = true;
+            any = true;
+        });
         (any || self.fields_only || self.loose.as_ref().is_some_and(|set| set.is_match(message))).then_some(out)
     }
 
