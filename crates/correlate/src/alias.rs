@@ -240,14 +240,42 @@ struct Ends {
     flags: u8,
 }
 
+/// An edge's relation (index into [`HostGraph::relations`]), its evidence (index into
+/// [`HostGraph::evidence`], [`NO_EVIDENCE`] for none) and its derivation.
+#[derive(Debug, Clone)]
+struct EdgeData {
+    relation: u16,
+    evidence: u32,
+    derived: Option<Box<str>>,
+}
+
+const NO_EVIDENCE: u32 = u32::MAX;
+
+/// An edge as stored, borrowed: what [`AliasEdge`] owns but its derivation.
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeRef<'g> {
+    /// One end.
+    pub a: &'g Node,
+    /// The other end.
+    pub b: &'g Node,
+    /// The relation.
+    pub relation: &'g str,
+    /// The line that says so.
+    pub evidence: Option<&'g Evidence>,
+}
+
 /// The alias graph of one host.
 #[derive(Debug, Clone, Default)]
 pub struct HostGraph {
     index: FxHashMap<Node, u32>,
     nodes: Vec<Node>,
     adj: Vec<Vec<u32>>,
-    edges: Vec<AliasEdge>,
+    /// Per edge, what [`HostGraph::ends`] does not say: its relation, evidence and derivation (the
+    /// ends are node indexes, so a node's names are stored once however many edges it has).
+    edges: Vec<EdgeData>,
     ends: Vec<Ends>,
+    /// The evidence lines of the edges; the edges one line makes share one.
+    evidence: Vec<Evidence>,
     /// Relation names, interned for [`HostGraph::seen`].
     relations: Vec<String>,
     seen: FxHashSet<(u32, u32, u16)>,
@@ -333,7 +361,16 @@ impl HostGraph {
             return;
         }
         let e = self.edges.len() as u32;
-        self.edges.push(AliasEdge { a, b, relation: relation.to_string(), evidence, derived });
+        let evidence = match evidence {
+            // The edges one line makes come one after another: they share its evidence.
+            Some(ev) if self.evidence.last() == Some(&ev) => (self.evidence.len() - 1) as u32,
+            Some(ev) => {
+                self.evidence.push(ev);
+                (self.evidence.len() - 1) as u32
+            }
+            None => NO_EVIDENCE,
+        };
+        self.edges.push(EdgeData { relation: r, evidence, derived: derived.map(String::into_boxed_str) });
         self.ends.push(Ends { a: x, b: y, flags: relation_flags(relation) });
         self.adj[x as usize].push(e);
         self.adj[y as usize].push(e);
@@ -361,9 +398,35 @@ impl HostGraph {
         self.ends.get(e).is_some_and(|x| x.flags & flag::CONTESTED != 0)
     }
 
-    /// Every edge.
-    pub fn edges(&self) -> &[AliasEdge] {
-        &self.edges
+    /// How many edges the graph has.
+    pub fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// Every edge, in the order they were learnt.
+    pub fn edges(&self) -> impl Iterator<Item = AliasEdge> + '_ {
+        (0..self.edges.len() as u32).map(|e| self.edge(e))
+    }
+
+    /// The relation of edge `e`.
+    pub fn relation(&self, e: usize) -> &str {
+        &self.relations[self.edges[e].relation as usize]
+    }
+
+    /// Edge `e`, borrowed.
+    pub fn edge_ref(&self, e: usize) -> EdgeRef<'_> {
+        let (x, d) = (self.ends[e], &self.edges[e]);
+        EdgeRef {
+            a: &self.nodes[x.a as usize],
+            b: &self.nodes[x.b as usize],
+            relation: &self.relations[d.relation as usize],
+            evidence: self.evidence.get(d.evidence as usize),
+        }
+    }
+
+    /// Every edge, borrowed, with its index.
+    pub fn edge_refs(&self) -> impl Iterator<Item = (usize, EdgeRef<'_>)> + '_ {
+        (0..self.edges.len()).map(|e| (e, self.edge_ref(e)))
     }
 
     /// Adds the edge a declared tie made; a mount it names becomes a mount point files are read
@@ -470,7 +533,7 @@ impl HostGraph {
         let goals: Vec<u32> = to.iter().filter_map(|n| self.index_of(n)).collect();
         let mut s = Search::default();
         let found = self.search(&starts, &goals, via, max_hops, &mut s)?;
-        Some(found.into_iter().map(|e| self.edges[e as usize].clone()).collect())
+        Some(found.into_iter().map(|e| self.edge(e)).collect())
     }
 
     /// [`HostGraph::path`] between node indexes, with the caller's buffers: the edge indexes of the
@@ -577,8 +640,15 @@ impl HostGraph {
     }
 
     /// The edge `e`.
-    pub fn edge(&self, e: u32) -> &AliasEdge {
-        &self.edges[e as usize]
+    pub fn edge(&self, e: u32) -> AliasEdge {
+        let r = self.edge_ref(e as usize);
+        AliasEdge {
+            a: r.a.clone(),
+            b: r.b.clone(),
+            relation: r.relation.to_string(),
+            evidence: r.evidence.cloned(),
+            derived: self.edges[e as usize].derived.as_deref().map(str::to_string),
+        }
     }
 
     /// The devices a transport carries (an iSCSI connection's session, its SCSI host, the device
@@ -690,8 +760,8 @@ impl HostGraph {
         }
         self.finished = true;
         // SCSI disk numbering: every disk name and every devt of a SCSI major seen.
-        let nodes = self.nodes.clone();
-        for n in &nodes {
+        for i in 0..self.nodes.len() {
+            let n = &self.nodes[i].clone();
             match n.kind.as_str() {
                 "disk" => {
                     if let Some((ma, mi)) = scsi_devt_of(&n.value) {
@@ -722,17 +792,17 @@ impl HostGraph {
         }
         // The device-mapper major: learnt from lines that give a map's number and its dm-N name.
         let mut majors: Vec<(u32, Evidence)> = self.dm_majors.clone();
-        for e in &self.edges {
+        for (_, e) in self.edge_refs() {
             if e.relation != "same-device" {
                 continue;
             }
             let (dm, devt) = match (e.a.kind.as_str(), e.b.kind.as_str()) {
-                ("dm", "devt") => (&e.a, &e.b),
-                ("devt", "dm") => (&e.b, &e.a),
+                ("dm", "devt") => (e.a, e.b),
+                ("devt", "dm") => (e.b, e.a),
                 _ => continue,
             };
             if let (Some(n), Some((ma, mi)), Some(ev)) =
-                (dm.value.strip_prefix("dm-").and_then(|x| x.parse::<u32>().ok()), split_devt(&devt.value), &e.evidence)
+                (dm.value.strip_prefix("dm-").and_then(|x| x.parse::<u32>().ok()), split_devt(&devt.value), e.evidence)
             {
                 if n == mi && !SCSI_DISK_MAJORS.contains(&ma) {
                     majors.push((ma, ev.clone()));
@@ -742,13 +812,13 @@ impl HostGraph {
         // Maps whose number and dm name are both known through one map name.
         type Named = Vec<(String, Evidence)>;
         let mut by_map: HashMap<String, (Named, Named)> = HashMap::new();
-        for e in &self.edges {
+        for (_, e) in self.edge_refs() {
             if e.relation != "same-device" {
                 continue;
             }
-            for (m, o) in [(&e.a, &e.b), (&e.b, &e.a)] {
+            for (m, o) in [(e.a, e.b), (e.b, e.a)] {
                 if m.kind == "map" {
-                    if let Some(ev) = &e.evidence {
+                    if let Some(ev) = e.evidence {
                         let slot = by_map.entry(m.value.clone()).or_default();
                         match o.kind.as_str() {
                             "dm" => slot.0.push((o.value.clone(), ev.clone())),
@@ -801,8 +871,8 @@ impl HostGraph {
                 evidence: majors.iter().map(|(_, e)| e.clone()).collect(),
             });
         } else if let Some((major, ev)) = majors.first().cloned() {
-            let nodes = self.nodes.clone();
-            for n in &nodes {
+            for i in 0..self.nodes.len() {
+                let n = &self.nodes[i].clone();
                 let pair = match n.kind.as_str() {
                     "devt" => split_devt(&n.value)
                         .filter(|(ma, _)| *ma == major)
@@ -864,7 +934,7 @@ impl HostGraph {
         while let Some(u) = q.pop_front() {
             for &e in &self.adj[u as usize] {
                 let x = self.ends[e as usize];
-                if x.flags & flag::CONTESTED != 0 || self.edges[e as usize].relation != "same-device" {
+                if x.flags & flag::CONTESTED != 0 || self.relation(e as usize) != "same-device" {
                     continue;
                 }
                 let v = if x.a == u { x.b } else { x.a };
@@ -894,11 +964,11 @@ impl HostGraph {
     fn find_device_conflicts(&mut self) {
         let mut of_map: BTreeMap<&Node, Vec<(u32, usize)>> = BTreeMap::new();
         let mut of_number: BTreeMap<u32, Vec<(&Node, usize)>> = BTreeMap::new();
-        for (ei, e) in self.edges.iter().enumerate() {
+        for (ei, e) in self.edge_refs() {
             if e.relation != "same-device" {
                 continue;
             }
-            for (m, o) in [(&e.a, &e.b), (&e.b, &e.a)] {
+            for (m, o) in [(e.a, e.b), (e.b, e.a)] {
                 if m.kind == "map" {
                     if let Some(n) = dm_number(o) {
                         of_map.entry(m).or_default().push((n, ei));
@@ -917,8 +987,8 @@ impl HostGraph {
         // A map may be named by its WWID as well as by its alias: those are one map.
         let wwids: FxHashMap<&str, Vec<&str>> = {
             let mut w: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
-            for e in &self.edges {
-                for (m, o) in [(&e.a, &e.b), (&e.b, &e.a)] {
+            for (_, e) in self.edge_refs() {
+                for (m, o) in [(e.a, e.b), (e.b, e.a)] {
                     if m.kind == "map" && o.kind == "wwid" {
                         w.entry(m.value.as_str()).or_default().push(o.value.as_str());
                     }
@@ -945,7 +1015,7 @@ impl HostGraph {
                         maps.len(),
                         maps.iter().map(|(m, _)| m.value.as_str()).collect::<Vec<_>>().join(", ")
                     ),
-                    evidence: maps.iter().filter_map(|(_, e)| self.edges[*e].evidence.clone()).collect(),
+                    evidence: maps.iter().filter_map(|(_, e)| self.edge_ref(*e).evidence.cloned()).collect(),
                 });
             }
         }
@@ -960,8 +1030,8 @@ impl HostGraph {
     fn find_path_conflicts(&mut self) {
         let mut class_of: FxHashMap<u32, u32> = FxHashMap::default();
         let mut claims: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
-        for (ei, e) in self.edges.iter().enumerate() {
-            if e.relation != "path-of" || self.ends[ei].flags & flag::CONTESTED != 0 {
+        for ei in 0..self.edges.len() {
+            if self.relation(ei) != "path-of" || self.ends[ei].flags & flag::CONTESTED != 0 {
                 continue;
             }
             let p = self.ends[ei].b;
@@ -980,7 +1050,7 @@ impl HostGraph {
         }
         // In the order of the first path name claimed (the smallest node), for a stable report.
         let mut classes: Vec<(&Node, &Vec<usize>)> =
-            claims.values().map(|c| (c.iter().map(|&e| &self.edges[e].b).min().expect("a claim"), c)).collect();
+            claims.values().map(|c| (c.iter().map(|&e| self.edge_ref(e).b).min().expect("a claim"), c)).collect();
         classes.sort();
         let mut out = Vec::new();
         let mut contested = Vec::new();
@@ -993,7 +1063,7 @@ impl HostGraph {
                 let o = self.ends[e].a;
                 let id = self.identity(o);
                 if distinct.iter().all(|(_, d, _)| d.differs(&id)) {
-                    distinct.push((o, id, self.edges[e].evidence.clone()));
+                    distinct.push((o, id, self.edge_ref(e).evidence.cloned()));
                 }
             }
             if distinct.len() > 1 {
@@ -1660,7 +1730,7 @@ impl Learner {
 
 impl HostGraph {
     fn absorb(&mut self, o: HostGraph) {
-        for e in o.edges {
+        for e in o.edges() {
             self.add(e.a, e.b, &e.relation, e.evidence, e.derived);
         }
         self.dm_majors.extend(o.dm_majors);
@@ -1934,7 +2004,7 @@ mod tests {
         assert!(g.path(&[Node::new("disk", "sds")], &[Node::new("map", "mpathb")], Via::Storage, 6).is_some());
         // The contested one does not: 65:48 belongs to neither.
         assert!(g.path(&[Node::new("disk", "sdt")], &[Node::new("map", "mpathb")], Via::Storage, 6).is_none());
-        assert!(g.edges().iter().enumerate().any(|(i, _)| g.contested(i)));
+        assert!((0..g.edge_count()).any(|i| g.contested(i)));
     }
 
     #[test]

@@ -350,19 +350,8 @@ impl Analysis {
             om.signatures = merge_signatures(sigs);
         }
         if om.incidents > 0 {
-            // The findings the output still refers to.
-            let mut keep: std::collections::HashSet<&str> = std::collections::HashSet::new();
-            for i in &self.incidents {
-                keep.extend(i.findings.iter().map(String::as_str));
-                keep.extend(i.context.iter().map(|c| c.finding.as_str()));
-                keep.extend(i.alternatives.iter().map(|a| a.finding.as_str()));
-            }
-            keep.extend(self.changes.iter().map(|c| c.finding.as_str()));
-            for r in &self.recovered {
-                keep.extend(r.findings.iter().map(String::as_str));
-                keep.insert(r.recovery.as_str());
-            }
-            let keep: std::collections::HashSet<String> = keep.into_iter().map(str::to_string).collect();
+            let keep: std::collections::HashSet<String> =
+                referred(&self.incidents, &self.changes, &self.recovered).into_iter().map(str::to_string).collect();
             let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
             self.findings.retain(|f| {
                 let k = keep.contains(&f.id) || f.kind == rootline_rules::Kind::Recovery;
@@ -378,12 +367,35 @@ impl Analysis {
             om.finding_signatures = fs;
             let before = self.rejected_links.len();
             self.rejected_links.retain(|r| keep.contains(&r.cause) && keep.contains(&r.effect));
-            om.rejected_links = before - self.rejected_links.len();
+            // Added to: the caller may have left out rejected links already ([`referred`]).
+            om.rejected_links += before - self.rejected_links.len();
         }
         if om.incidents > 0 || om.list_entries > 0 {
             self.omitted = Some(om);
         }
     }
+}
+
+/// The findings an analysis limited to `incidents` still refers to ([`Analysis::limit`]): those of
+/// its incidents (their members, context and first [`MAX_LIST`] alternatives), of its changes and of
+/// its recoveries.
+pub fn referred<'a>(
+    incidents: &'a [Incident],
+    changes: &'a [Change],
+    recovered: &'a [Recovered],
+) -> std::collections::HashSet<&'a str> {
+    let mut keep: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for i in incidents {
+        keep.extend(i.findings.iter().map(String::as_str));
+        keep.extend(i.context.iter().map(|c| c.finding.as_str()));
+        keep.extend(i.alternatives.iter().take(MAX_LIST).map(|a| a.finding.as_str()));
+    }
+    keep.extend(changes.iter().map(|c| c.finding.as_str()));
+    for r in recovered {
+        keep.extend(r.findings.iter().map(String::as_str));
+        keep.insert(r.recovery.as_str());
+    }
+    keep
 }
 
 impl Analysis {

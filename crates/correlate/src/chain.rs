@@ -97,8 +97,57 @@ pub fn nodes_of(f: &Finding, g: &HostGraph) -> Vec<Node> {
 pub struct Linked {
     /// Links made, in order of the cause's first time.
     pub links: Vec<ChainLink>,
-    /// Candidates not made.
-    pub rejected: Vec<Rejected>,
+    /// Candidates not made, as indexes (a large node's hundreds of thousands of them cost a few
+    /// bytes each until the output says which it lists: [`Reject::to_rejected`]).
+    pub rejected: Vec<Reject>,
+}
+
+/// A link not made, by index: the would-be cause and effect in the findings, the link rule in the
+/// pack's links.
+#[derive(Debug, Clone, Copy)]
+pub struct Reject {
+    /// Index of the would-be cause.
+    pub cause: u32,
+    /// Index of the would-be effect.
+    pub effect: u32,
+    /// Index of the link rule in the pack.
+    pub link: u32,
+    /// Why it was not made.
+    pub reason: RejectReason,
+}
+
+/// Why a candidate link was not made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    /// One side names no object.
+    NoEntity,
+    /// Both name objects, but no evidence ties them.
+    NoSharedEntity,
+    /// The link is allowed both ways round and the other is in time order.
+    Reverse,
+}
+
+impl RejectReason {
+    /// The sentence the analysis prints.
+    pub fn text(self) -> &'static str {
+        match self {
+            RejectReason::NoEntity => "no entity to share: one side names no object",
+            RejectReason::NoSharedEntity => "no shared entity: no evidence ties the two",
+            RejectReason::Reverse => "the reverse link is in time order",
+        }
+    }
+}
+
+impl Reject {
+    /// The rejected link as the analysis writes it.
+    pub fn to_rejected(self, findings: &[Finding], pack: &Pack) -> Rejected {
+        Rejected {
+            cause: findings[self.cause as usize].id.clone(),
+            effect: findings[self.effect as usize].id.clone(),
+            link: pack.links[self.link as usize].id.clone(),
+            reason: self.reason.text().to_string(),
+        }
+    }
 }
 
 /// What one host's graph answers for the linking, built once: the nodes each finding denotes (as
@@ -165,8 +214,8 @@ impl<'g> HostIndex<'g> {
             classes.insert(v.to_string(), i);
             i
         };
-        for (i, e) in g.edges().iter().enumerate() {
-            if SAME_DEVICE_RELATIONS.contains(&e.relation.as_str()) && !g.contested(i) {
+        for (i, e) in g.edge_refs() {
+            if SAME_DEVICE_RELATIONS.contains(&e.relation) && !g.contested(i) {
                 let (a, b) = (id(&e.a.value, &mut parent), id(&e.b.value, &mut parent));
                 let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
                 if ra != rb {
@@ -300,7 +349,7 @@ pub fn build(
     }
     let no_host: Vec<(i64, usize)> = Vec::new();
     let mut candidates: Vec<usize> = Vec::new();
-    for link in &pack.links {
+    for (li, link) in pack.links.iter().enumerate() {
         for (ci, c) in findings.iter().enumerate().filter(|(_, f)| in_chain(f) && link.causes.contains(&f.signature)) {
             let hi = hosts
                 .entry(c.host.as_deref())
@@ -354,15 +403,11 @@ pub fn build(
                 let (entities, path): (Vec<String>, Vec<AliasEdge>) = match hi.tie(from, to, via) {
                     Tie::None => {
                         let none = hi.sets[from as usize].0.is_empty() || hi.sets[to as usize].0.is_empty();
-                        rejected.push(Rejected {
-                            cause: c.id.clone(),
-                            effect: e.id.clone(),
-                            link: link.id.clone(),
-                            reason: if none {
-                                "no entity to share: one side names no object".into()
-                            } else {
-                                "no shared entity: no evidence ties the two".into()
-                            },
+                        rejected.push(Reject {
+                            cause: ci as u32,
+                            effect: ei as u32,
+                            link: li as u32,
+                            reason: if none { RejectReason::NoEntity } else { RejectReason::NoSharedEntity },
                         });
                         continue;
                     }
@@ -420,11 +465,12 @@ pub fn build(
                 };
                 let drop = if keep_ab { (b, a) } else { (a, b) };
                 if let Some(d) = best.remove(&drop) {
-                    rejected.push(Rejected {
-                        cause: d.cause,
-                        effect: d.effect,
-                        link: d.link,
-                        reason: "the reverse link is in time order".into(),
+                    let link = pack.links.iter().position(|l| l.id == d.link).expect("a link of the pack") as u32;
+                    rejected.push(Reject {
+                        cause: drop.0 as u32,
+                        effect: drop.1 as u32,
+                        link,
+                        reason: RejectReason::Reverse,
                     });
                 }
             }

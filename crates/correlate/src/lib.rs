@@ -186,12 +186,10 @@ impl<'e> Correlator<'e> {
         // judged once per link rule, so an index names one (cause, effect, link)).
         let mut rejected_of: HashMap<usize, Vec<usize>> = HashMap::new();
         for (ri, r) in linked.rejected.iter().enumerate() {
-            let ends = [pos.get(r.cause.as_str()).copied(), pos.get(r.effect.as_str()).copied()];
-            for (k, i) in ends.into_iter().enumerate() {
-                // A link from a finding to itself is never proposed; skip the second end when equal.
-                if let Some(i) = i.filter(|&i| k == 0 || Some(i) != ends[0]) {
-                    rejected_of.entry(i).or_default().push(ri);
-                }
+            rejected_of.entry(r.cause as usize).or_default().push(ri);
+            // A link from a finding to itself is never proposed; skip the second end when equal.
+            if r.effect != r.cause {
+                rejected_of.entry(r.effect as usize).or_default().push(ri);
             }
         }
         let by_id: HashMap<&str, &rootline_rules::Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
@@ -221,7 +219,7 @@ impl<'e> Correlator<'e> {
             for m in &g.members {
                 for &ri in rejected_of.get(m).map(|v| v.as_slice()).unwrap_or(&[]) {
                     if seen_rejected.insert(ri) {
-                        rejected.push(linked.rejected[ri].clone());
+                        rejected.push(linked.rejected[ri].to_rejected(&findings, pack));
                     }
                 }
             }
@@ -439,10 +437,28 @@ impl<'e> Correlator<'e> {
             aliases.push(HostAliases {
                 host: h.clone(),
                 edges: used,
-                total_edges: g.edges().len(),
+                total_edges: g.edge_count(),
                 conflicts: g.conflicts.clone(),
             });
         }
+        // The rejected links cost a few bytes each until here: write out only those an output
+        // limited to its incidents keeps (both ends referred to), and count the rest.
+        let changes: Vec<analysis::Change> = changes.into_iter().map(|x| x.1).collect();
+        let mut omitted_incidents = omitted_incidents;
+        let rejected_links: Vec<analysis::Rejected> = if max_incidents > 0 && omitted_incidents.incidents > 0 {
+            let keep = analysis::referred(&incidents, &changes, &recovered);
+            let ends = |r: &chain::Reject| {
+                keep.contains(findings[r.cause as usize].id.as_str())
+                    && keep.contains(findings[r.effect as usize].id.as_str())
+            };
+            let kept: Vec<analysis::Rejected> =
+                linked.rejected.iter().filter(|r| ends(r)).map(|r| r.to_rejected(&findings, pack)).collect();
+            omitted_incidents.rejected_links += linked.rejected.len() - kept.len();
+            kept
+        } else {
+            linked.rejected.iter().map(|r| r.to_rejected(&findings, pack)).collect()
+        };
+        drop(linked.rejected);
         let mut out = Analysis {
             schema: SCHEMA,
             inputs: Inputs {
@@ -475,8 +491,8 @@ impl<'e> Correlator<'e> {
             incidents,
             verdict,
             aliases,
-            rejected_links: linked.rejected,
-            changes: changes.into_iter().map(|x| x.1).collect(),
+            rejected_links,
+            changes,
             recovered,
             why_only_this_node: self.peers.and_then(|p| p.why).map(|mut w| {
                 w.lowered = lowered;

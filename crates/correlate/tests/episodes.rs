@@ -135,3 +135,35 @@ fn listing_fewer_incidents_builds_the_same_first_ones() {
     assert_eq!(serde_json::to_value(&one).unwrap(), serde_json::to_value(&all).unwrap());
     assert_eq!(one.incidents.len(), 1);
 }
+
+/// The rejected links of a limited analysis are those both of whose ends it still lists; the
+/// rest are counted.
+#[test]
+fn a_limited_analysis_keeps_the_rejected_links_of_what_it_lists_and_counts_the_rest() {
+    let mut evs = outages();
+    // A task blocked on a device nothing ties to the map: a link rejected in each episode.
+    for (k, t) in [0i64, 5 * 3600, 11 * 3600].into_iter().enumerate() {
+        evs.push(line(
+            200 + k as u64,
+            t + 200,
+            "kernel",
+            "INFO: task kworker/u8:2:77 blocked for more than 120 seconds.",
+        ));
+    }
+    evs.sort_by_key(|e| e.time.map(|t| t.unix_nanos));
+    let full = analyse(&evs);
+    assert!(!full.rejected_links.is_empty(), "the fixture rejects links");
+    let engine = Engine::new(Pack::builtin().unwrap());
+    let mut c = Correlator::new(&engine);
+    for ev in &evs {
+        c.feed(ev);
+    }
+    let one = c.finish_with(&Default::default(), Lang::En, 1);
+    let listed: std::collections::HashSet<&str> = one.findings.iter().map(|f| f.id.as_str()).collect();
+    for r in &one.rejected_links {
+        assert!(listed.contains(r.cause.as_str()) && listed.contains(r.effect.as_str()), "{r:?}");
+    }
+    let omitted = one.omitted.as_ref().expect("incidents omitted");
+    assert!(omitted.rejected_links > 0, "some rejected links are of omitted incidents");
+    assert_eq!(one.rejected_links.len() + omitted.rejected_links, full.rejected_links.len());
+}

@@ -11,10 +11,7 @@ fn edges(l: Learner) -> Vec<String> {
         .finish()
         .into_iter()
         .flat_map(|(h, g)| {
-            g.edges()
-                .iter()
-                .map(move |e| format!("{h:?} {} ~ {} ({}) {}", e.a, e.b, e.relation, e.cite()))
-                .collect::<Vec<_>>()
+            g.edges().map(move |e| format!("{h:?} {} ~ {} ({}) {}", e.a, e.b, e.relation, e.cite())).collect::<Vec<_>>()
         })
         .collect();
     out.sort();
