@@ -89,11 +89,13 @@ impl<'a> Fields<'a> {
         match self.0 {
             Repr::Owned(f) => f.iter().find(|(k, _)| &**k == key).map(|(_, v)| Cow::Borrowed(&**v)),
             Repr::Packed { mut bytes, count } => {
-                // Keys are compared as bytes; only the value found is decoded.
+                // Keys are compared as bytes; only the value found is decoded. A key that is not
+                // UTF-8 reads as its lossy decoding, which only a key holding U+FFFD can equal.
+                let lossy = key.contains('\u{FFFD}');
                 for _ in 0..count {
                     let k = take_bytes(&mut bytes)?;
                     let v = take_bytes(&mut bytes)?;
-                    if String::from_utf8_lossy(k) == key {
+                    if k == key.as_bytes() || (lossy && String::from_utf8_lossy(k) == key) {
                         return Some(String::from_utf8_lossy(v));
                     }
                 }

@@ -2,7 +2,7 @@
 
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::mask::{is_keyword, mask_word, WordKind};
+use crate::mask::{is_keyword, MaskCache, WordKind};
 
 /// One word of a message after masking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub struct Tokens {
     pub tokens: Vec<Token>,
     /// The masked bytes of every word, back to back.
     pub text: Vec<u8>,
+    /// Words masked before.
+    cache: MaskCache,
 }
 
 impl Tokens {
@@ -66,7 +68,7 @@ impl Tokens {
             }
             let start = self.text.len();
             let word = &msg[s..i];
-            let kind = mask_word(word, &mut self.text);
+            let kind = self.cache.mask_word(word, &mut self.text);
             // A unit after a number is part of the value (`5.2 KB` vs `93.0 B`, `<1 sec`): it stays
             // in the text (labels keep `<*> MB`) but is no keyword, so a different unit is a variable.
             let unit = kind == WordKind::Constant
