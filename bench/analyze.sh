@@ -25,7 +25,7 @@ signatures=../shared/bench/failure-signatures.txt
 # dense_corpus MB: prints the path of the MB-megabyte dense corpus, generating it once.
 dense_corpus() {
   local corpus=bench/out/dense-$1
-  if [ ! -f "$corpus.done" ]; then
+  if [ ! -f "$corpus.done" ] || [ ! -d "$corpus" ]; then
     rm -rf "$corpus"
     python3 ../shared/bench/gen_corpus.py --loghub ../shared/data/loghub-2k --out "$corpus" \
       --total-mib "$1" --nodes 2 --seed 7 --jobs 2 --manifest "$corpus.manifest.json" >&2

@@ -20,14 +20,14 @@ bench_need rg:ripgrep time:time
 bench_build
 
 base=bench/out/fleet-base-$mb
-if [ ! -f "$base.done" ]; then
+if [ ! -f "$base.done" ] || [ ! -d "$base" ]; then
   rm -rf "$base"
   echo "generating 8 base nodes of $mb MB (bench/gen-corpus.py)..." >&2
   python3 bench/gen-corpus.py "$base" $((mb * 8))
   touch "$base.done"
 fi
 fleet=bench/out/fleet-${nodes}x$mb
-if [ ! -f "$fleet.done" ]; then
+if [ ! -f "$fleet.done" ] || [ ! -d "$fleet" ]; then
   rm -rf "$fleet"
   mkdir -p "$fleet"
   echo "writing $nodes nodes under $fleet..." >&2

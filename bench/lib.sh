@@ -29,10 +29,10 @@ bench_build() {
 }
 
 # bench_corpus MB: prints the path of the MB-megabyte corpus of bench/gen-corpus.py, generating it
-# once (a `.done` marker beside the folder, not inside it, says it is complete).
+# once (a `.done` marker beside the folder, not inside it, says it is complete; a missing folder is made again).
 bench_corpus() {
   local corpus=bench/out/corpus-$1
-  if [ ! -f "$corpus.done" ]; then
+  if [ ! -f "$corpus.done" ] || [ ! -d "$corpus" ]; then
     rm -rf "$corpus"
     python3 bench/gen-corpus.py "$corpus" "$1" >&2
     touch "$corpus.done"

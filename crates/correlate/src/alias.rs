@@ -1582,10 +1582,16 @@ impl Learner {
                 g.file_refs.push((pn, f.to_string(), evd()));
             }
         }
-        // Mounts.
-        let head = String::from_utf8_lossy(ev.headline()).into_owned();
+        // Mounts (each of the three forms names a device under `/dev/`: most lines are ruled out
+        // without running them).
+        let dev_in = |b: &[u8]| memchr::memmem::find(b, b"/dev/").is_some();
+        let head = if dev_in(ev.headline()) || ev.field("command").is_some_and(|c| dev_in(c.as_bytes())) {
+            String::from_utf8_lossy(ev.headline()).into_owned()
+        } else {
+            String::new()
+        };
         let cmd = ev.field("command").unwrap_or(&head);
-        for line in [cmd, head.as_str()] {
+        for line in [cmd, head.as_str()].into_iter().filter(|l| dev_in(l.as_bytes())) {
             if let Some(c) =
                 p.mount_cmd.captures(line).or_else(|| p.df_row.captures(line)).or_else(|| p.proc_mounts.captures(line))
             {

@@ -81,13 +81,20 @@ impl Batch {
         }
     }
 
-    /// The part the mining thread reads.
+    /// An empty batch with room for a full one's lines and their text (a batch grown from empty
+    /// copies its buffers a dozen times over).
+    fn with_room() -> Batch {
+        Batch { lines: Vec::with_capacity(BATCH), text: Vec::with_capacity(BATCH * 128), ..Batch::default() }
+    }
+
+    /// The part the mining thread reads; `self` keeps the rest, and room for the next lines.
     fn take_lines(&mut self) -> Batch {
+        let fresh = Batch::with_room();
         Batch {
             items: Vec::new(),
             events: 0,
-            lines: std::mem::take(&mut self.lines),
-            text: std::mem::take(&mut self.text),
+            lines: std::mem::replace(&mut self.lines, fresh.lines),
+            text: std::mem::replace(&mut self.text, fresh.text),
             sources: std::mem::take(&mut self.sources),
         }
     }
@@ -132,12 +139,17 @@ impl Correlator<'_> {
             let scanner = s.spawn(move || {
                 let mut scratch = Scratch::default();
                 let gate = alias::Gate::with_ties(engine.pack().ties.clone());
-                let mut batch = Batch::default();
+                let mut batch = Batch::with_room();
                 let mut hits = Vec::new();
                 let (mut skipped, mut last_time) = (0u64, None);
                 let send = |batch: &mut Batch| {
                     let lines = batch.take_lines();
-                    tx_lines.send(lines).is_ok() && tx.send(std::mem::take(batch)).is_ok()
+                    let items = Batch {
+                        items: std::mem::take(&mut batch.items),
+                        events: std::mem::take(&mut batch.events),
+                        ..Batch::default()
+                    };
+                    tx_lines.send(lines).is_ok() && tx.send(items).is_ok()
                 };
                 while let Some(ev) = events.next_ref() {
                     engine.scan_ref(&ev, &mut scratch, &mut hits);
