@@ -67,75 +67,6 @@ pub fn mask_word(word: &[u8], out: &mut Vec<u8>) -> WordKind {
     }
 }
 
-/// Words up to this many bytes are kept in a [`MaskCache`] (with their masked form up to as long).
-const CACHED_WORD: usize = 30;
-/// Slots of a [`MaskCache`] (a power of two).
-const CACHE_SLOTS: usize = 2048;
-
-/// Masked words by their bytes: masking is a pure function of the word, and most of a log's words
-/// come back again and again (its constant words, class names, keys), so a word seen before is
-/// copied instead of masked anew. Direct-mapped by the word's hash, 128 KiB; a word longer than
-/// [`CACHED_WORD`] bytes is masked each time. [`MaskCache::mask_word`] gives what [`mask_word`] gives.
-#[derive(Clone)]
-pub struct MaskCache {
-    slots: Box<[Cached]>,
-}
-
-#[derive(Clone, Copy)]
-struct Cached {
-    /// `u8::MAX` for an empty slot.
-    word_len: u8,
-    masked_len: u8,
-    kind: WordKind,
-    word: [u8; CACHED_WORD],
-    masked: [u8; CACHED_WORD],
-}
-
-impl Default for MaskCache {
-    fn default() -> MaskCache {
-        let empty = Cached {
-            word_len: u8::MAX,
-            masked_len: 0,
-            kind: WordKind::Constant,
-            word: [0; CACHED_WORD],
-            masked: [0; CACHED_WORD],
-        };
-        MaskCache { slots: vec![empty; CACHE_SLOTS].into_boxed_slice() }
-    }
-}
-
-impl std::fmt::Debug for MaskCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MaskCache").field("slots", &self.slots.len()).finish()
-    }
-}
-
-impl MaskCache {
-    /// [`mask_word`], from the cache when `word` was masked before.
-    #[inline]
-    pub fn mask_word(&mut self, word: &[u8], out: &mut Vec<u8>) -> WordKind {
-        if word.len() > CACHED_WORD {
-            return mask_word(word, out);
-        }
-        let slot = &mut self.slots[(crate::token::hash_bytes(word) as usize) & (CACHE_SLOTS - 1)];
-        if usize::from(slot.word_len) == word.len() && slot.word[..word.len()] == *word {
-            out.extend_from_slice(&slot.masked[..usize::from(slot.masked_len)]);
-            return slot.kind;
-        }
-        let start = out.len();
-        let kind = mask_word(word, out);
-        let masked = &out[start..];
-        if masked.len() <= CACHED_WORD {
-            slot.word_len = word.len() as u8;
-            slot.word[..word.len()].copy_from_slice(word);
-            slot.masked_len = masked.len() as u8;
-            slot.masked[..masked.len()].copy_from_slice(masked);
-            slot.kind = kind;
-        }
-        kind
-    }
-}
-
 /// The most common words, plain numbers and plain words (ASCII digits only, or ASCII letters only,
 /// with at most one punctuation byte after them), masked without the general passes; `None` for
 /// any other word. The result is the same as [`mask_general`]'s: such a word is no path, URL or
@@ -426,30 +357,6 @@ mod tests {
             } else {
                 assert_eq!(a, b"x", "no output when declined");
             }
-        }
-    }
-
-    /// The cache gives what masking gives, for words seen once and again, words that evict each
-    /// other from a slot, words too long to keep and words whose masked form is too long to keep.
-    #[test]
-    fn the_cache_masks_as_masking_does() {
-        let mut words: Vec<Vec<u8>> = Vec::new();
-        for i in 0..6000u32 {
-            words.push(format!("w{}", i % 3000).into_bytes());
-            words.push(format!("blk_-{i}").into_bytes());
-            words.push(format!("(10.0.{}.{}:22)", i % 7, i % 300).into_bytes());
-            words.push(["session", "eth0", "sdb", "Jun", "uid=0", "/var/log/x"][i as usize % 6].as_bytes().to_vec());
-        }
-        words.push(b"org.apache.hadoop.hdfs.server.datanode.DataNode$PacketResponder:".to_vec());
-        words.push(b"1:2:3:4:5:6:7:8:9:10:11:12".to_vec());
-        words.push(b"a1:b2:c3:d4:e5:f6:a7:b8:c9".to_vec());
-        words.push("\u{00e9}t\u{00e9}42".as_bytes().to_vec());
-        let mut cache = MaskCache::default();
-        for w in words.iter().chain(words.iter().rev()) {
-            let (mut a, mut b) = (b"x".to_vec(), b"x".to_vec());
-            let cached = cache.mask_word(w, &mut a);
-            let fresh = mask_word(w, &mut b);
-            assert_eq!((cached, &a), (fresh, &b), "{}", String::from_utf8_lossy(w));
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::mask::{is_keyword, MaskCache, WordKind};
+use crate::mask::{is_keyword, mask_word, WordKind};
 
 /// One word of a message after masking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub struct Tokens {
     /// The masked bytes of every word, back to back.
     pub text: Vec<u8>,
     /// Words masked before.
-    cache: MaskCache,
+    cache: WordCache,
 }
 
 impl Tokens {
@@ -67,22 +67,21 @@ impl Tokens {
                 }
             }
             let start = self.text.len();
-            let word = &msg[s..i];
-            let kind = self.cache.mask_word(word, &mut self.text);
+            let m = self.cache.mask(&msg[s..i], &mut self.text);
+            let kind = m.kind;
             // A unit after a number is part of the value (`5.2 KB` vs `93.0 B`, `<1 sec`): it stays
             // in the text (labels keep `<*> MB`) but is no keyword, so a different unit is a variable.
             let unit = kind == WordKind::Constant
                 && self.tokens.last().is_some_and(|t| t.kind == WordKind::Variable)
-                && is_unit(word);
-            let bytes = &self.text[start..];
-            let word = kind == WordKind::Constant && !unit && is_keyword(bytes);
+                && m.unit_word;
+            let word = kind == WordKind::Constant && !unit && m.prose;
             // Any word without a masked value is a keyword, except `key=value` (`user=root`): its
             // value is usually a variable even when it has no digit.
-            let keyword = kind == WordKind::Constant && !unit && !bytes.contains(&b'=');
+            let keyword = kind == WordKind::Constant && !unit && !m.has_eq;
             self.tokens.push(Token {
-                hash: hash_bytes(bytes),
+                hash: m.hash,
                 start: start as u32,
-                len: bytes.len() as u32,
+                len: (self.text.len() - start) as u32,
                 kind,
                 keyword,
                 word,
@@ -123,6 +122,104 @@ impl Tokens {
             h.write_u64(t.hash);
         }
         h.finish()
+    }
+}
+
+/// Words up to this many bytes are kept in a [`WordCache`] (with their masked form up to as long).
+const CACHED_WORD: usize = 30;
+/// Slots of a [`WordCache`] (a power of two).
+const CACHE_SLOTS: usize = 2048;
+
+/// What tokenising needs of one word: its masked form's kind and hash, and the facts the token's
+/// flags are made of. All of it is a pure function of the word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Masked {
+    kind: WordKind,
+    /// [`hash_bytes`] of the masked bytes.
+    hash: u64,
+    /// [`is_keyword`] of the masked bytes.
+    prose: bool,
+    /// The masked bytes hold a `=`.
+    has_eq: bool,
+    /// [`is_unit`] of the word.
+    unit_word: bool,
+}
+
+/// Masks `word` into `out` (appended).
+fn mask(word: &[u8], out: &mut Vec<u8>) -> Masked {
+    let start = out.len();
+    let kind = mask_word(word, out);
+    let bytes = &out[start..];
+    Masked {
+        kind,
+        hash: hash_bytes(bytes),
+        prose: is_keyword(bytes),
+        has_eq: bytes.contains(&b'='),
+        unit_word: is_unit(word),
+    }
+}
+
+/// Masked words by their bytes: masking is a pure function of the word, and most of a log's words
+/// come back again and again (its constant words, class names, keys), so a word seen before is
+/// copied instead of masked anew. Direct-mapped by the word's hash, 160 KiB; a word longer than
+/// [`CACHED_WORD`] bytes is masked each time. [`WordCache::mask`] gives what [`mask`] gives.
+#[derive(Clone)]
+struct WordCache {
+    slots: Box<[Cached]>,
+}
+
+#[derive(Clone, Copy)]
+struct Cached {
+    /// `u8::MAX` for an empty slot.
+    word_len: u8,
+    masked_len: u8,
+    masked: Masked,
+    word: [u8; CACHED_WORD],
+    text: [u8; CACHED_WORD],
+}
+
+impl Default for WordCache {
+    fn default() -> WordCache {
+        let empty = Cached {
+            word_len: u8::MAX,
+            masked_len: 0,
+            masked: Masked { kind: WordKind::Constant, hash: 0, prose: false, has_eq: false, unit_word: false },
+            word: [0; CACHED_WORD],
+            text: [0; CACHED_WORD],
+        };
+        WordCache { slots: vec![empty; CACHE_SLOTS].into_boxed_slice() }
+    }
+}
+
+impl std::fmt::Debug for WordCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WordCache").field("slots", &self.slots.len()).finish()
+    }
+}
+
+impl WordCache {
+    /// [`mask`], from the cache when `word` was masked before.
+    #[inline]
+    fn mask(&mut self, word: &[u8], out: &mut Vec<u8>) -> Masked {
+        if word.len() > CACHED_WORD {
+            return mask(word, out);
+        }
+        let slot = &mut self.slots[(hash_bytes(word) as usize) & (CACHE_SLOTS - 1)];
+        if usize::from(slot.word_len) == word.len() && slot.word[..word.len()] == *word {
+            out.extend_from_slice(&slot.text[..usize::from(slot.masked_len)]);
+            return slot.masked;
+        }
+        let start = out.len();
+        let masked = mask(word, out);
+        let text = &out[start..];
+        if text.len() <= CACHED_WORD {
+            slot.word_len = word.len() as u8;
+            slot.word[..word.len()].copy_from_slice(word);
+            slot.masked_len = text.len() as u8;
+            slot.text[..text.len()].copy_from_slice(text);
+            slot.masked = masked;
+        }
+        masked
     }
 }
 
@@ -205,6 +302,31 @@ pub type FxBuild = BuildHasherDefault<FxHasher>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cache gives what masking gives, for words seen once and again, words that evict each
+    /// other from a slot, words too long to keep and words whose masked form is too long to keep.
+    #[test]
+    fn the_cache_masks_as_masking_does() {
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        for i in 0..6000u32 {
+            words.push(format!("w{}", i % 3000).into_bytes());
+            words.push(format!("blk_-{i}").into_bytes());
+            words.push(format!("(10.0.{}.{}:22)", i % 7, i % 300).into_bytes());
+            let fixed = ["session", "eth0", "sdb", "Jun", "uid=0", "/var/log/x", "KB", "sec.", "a=b"];
+            words.push(fixed[i as usize % fixed.len()].as_bytes().to_vec());
+        }
+        words.push(b"org.apache.hadoop.hdfs.server.datanode.DataNode$PacketResponder:".to_vec());
+        words.push(b"1:2:3:4:5:6:7:8:9:10:11:12".to_vec());
+        words.push(b"a1:b2:c3:d4:e5:f6:a7:b8:c9".to_vec());
+        words.push("\u{00e9}t\u{00e9}42".as_bytes().to_vec());
+        let mut cache = WordCache::default();
+        for w in words.iter().chain(words.iter().rev()) {
+            let (mut a, mut b) = (b"x".to_vec(), b"x".to_vec());
+            let cached = cache.mask(w, &mut a);
+            let fresh = mask(w, &mut b);
+            assert_eq!((cached, &a), (fresh, &b), "{}", String::from_utf8_lossy(w));
+        }
+    }
 
     #[test]
     fn words_masked_and_hashed() {
