@@ -1306,7 +1306,7 @@ impl Gate {
     /// Whether [`Learner::feed`] would look at `ev` (a merged event: no entities, so only its
     /// [`LEARNT_FIELDS`] and its message count).
     pub fn wants(&self, ev: &EventRef<'_>) -> bool {
-        if LEARNT_FIELDS.iter().any(|f| ev.fields.get(f).is_some()) {
+        if ev.fields.has_any(LEARNT_FIELDS) {
             return true;
         }
         match &self.combined {

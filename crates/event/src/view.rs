@@ -84,6 +84,25 @@ impl<'a> Fields<'a> {
         FieldsIter(self.0)
     }
 
+    /// True when some field is named one of `keys` (one pass over the fields, no value decoded).
+    pub fn has_any(&self, keys: &[&str]) -> bool {
+        match self.0 {
+            Repr::Owned(f) => f.iter().any(|(k, _)| keys.contains(&&**k)),
+            Repr::Packed { mut bytes, count } => {
+                let lossy = keys.iter().any(|k| k.contains('\u{FFFD}'));
+                for _ in 0..count {
+                    let (Some(k), Some(_)) = (take_bytes(&mut bytes), take_bytes(&mut bytes)) else { return false };
+                    if keys.iter().any(|key| k == key.as_bytes())
+                        || (lossy && keys.contains(&&*String::from_utf8_lossy(k)))
+                    {
+                        return true;
+                    }
+                }
+                false
+            }
+        }
+    }
+
     /// The value of the first field named `key` (as [`Event::field`] on the owned copy).
     pub fn get(&self, key: &str) -> Option<Cow<'a, str>> {
         match self.0 {
@@ -216,6 +235,15 @@ mod tests {
         assert_eq!(f.get("stream").as_deref(), Some("stderr"));
         assert_eq!(f.get("libvirt"), None, "values are not keys");
         assert_eq!(Fields::packed(&packed[..10], 2).get("container"), None);
+        // `has_any` answers what asking `get` for each key answers, packed and owned, whole and cut.
+        let owned: Vec<(Box<str>, Box<str>)> = f.iter().map(|(k, v)| (k.into(), v.into())).collect();
+        for fields in
+            [f, Fields::packed(&packed[..30], 2), Fields::packed(&packed[..10], 2), Fields(Repr::Owned(&owned))]
+        {
+            for keys in [&["stream"][..], &["pid", "container"], &["libvirt", "stderr"], &[]] {
+                assert_eq!(fields.has_any(keys), keys.iter().any(|k| fields.get(k).is_some()), "{keys:?}");
+            }
+        }
 
         let mut ev = Event::new(Format::Cri, Provenance::new("x", 3, 9));
         ev.set_message(b"a\nb");
