@@ -430,6 +430,35 @@ fn an_nvme_media_error_is_the_root_cause_of_the_block_errors_on_its_namespace() 
     assert_eq!(sigs.iter().filter(|s| **s == "nvme.media-error").count(), 1, "{sigs:?}");
 }
 
+/// An NFS server that stops answering and answers again 40 seconds later, with nothing else failing,
+/// is a blip that recovered, not an incident; the same outage with a task hung on the mount stays one.
+/// Wordings: net/sunrpc/clnt.c call_timeout() and call_decode(), as in the dmesg of
+/// https://github.com/openzfs/zfs/issues/15734.
+#[test]
+fn an_nfs_server_that_answers_again_is_a_recovered_blip_unless_something_hung() {
+    let blip = "2026-03-02T10:00:00.000000+00:00 cmp-4 kernel: [ 5000.000001] nfs: server 192.168.0.1 not responding, still trying\n\
+                2026-03-02T10:00:13.000000+00:00 cmp-4 kernel: [ 5013.000001] nfs: server 192.168.0.1 not responding, still trying\n\
+                2026-03-02T10:00:40.000000+00:00 cmp-4 kernel: [ 5040.000001] nfs: server 192.168.0.1 OK\n";
+    let analyse = |text: &str| -> Value {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("messages"), text).unwrap();
+        let out = crate::support::rootline(&["analyze", tmp.path().to_str().unwrap(), "--format", "json"]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let a = analyse(blip);
+    assert_eq!(a["verdict"], "no_incident", "{}", serde_json::to_string_pretty(&a).unwrap());
+    let recovered = a["recovered"].as_array().expect("a recovered blip");
+    assert_eq!(recovered.len(), 1, "{}", serde_json::to_string_pretty(&a["recovered"]).unwrap());
+    assert_eq!(recovered[0]["lasted_secs"], serde_json::json!(40.0));
+    let (head, last) = blip.rsplit_once("2026-03-02T10:00:40").unwrap();
+    let hung = format!(
+        "{head}2026-03-02T10:00:30.000000+00:00 cmp-4 kernel: [ 5030.000001] INFO: task cp:4242 blocked for more than 120 seconds.\n2026-03-02T10:00:40{last}"
+    );
+    let b = analyse(&hung);
+    assert_ne!(b["verdict"], "no_incident", "{}", serde_json::to_string_pretty(&b).unwrap());
+    assert!(!b["incidents"].as_array().unwrap().is_empty());
+}
+
 #[test]
 fn max_incidents_lists_the_first_and_counts_the_rest() {
     let seed = "examples/incidents/seed-37";
