@@ -500,9 +500,11 @@ fn state_hits(si: usize, sig: &Signature, text: &[u8], out: &mut Vec<Hit>) {
 // ---- literal extraction ------------------------------------------------------------------------
 
 /// Strings of which any match of `pattern` must contain at least one, or `None` when no such set
-/// of useful length exists.
+/// of useful length exists. The pattern is read as the pack compiles it (`build_regex`: bytes, ASCII
+/// classes), so a case-insensitive literal expands to its ASCII cases only.
 pub fn necessary_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
-    let hir = regex_syntax::ParserBuilder::new().multi_line(true).utf8(false).build().parse(pattern).ok()?;
+    let hir =
+        regex_syntax::ParserBuilder::new().multi_line(true).utf8(false).unicode(false).build().parse(pattern).ok()?;
     let r = analyse(&hir);
     let best = r.best()?;
     if best.iter().any(|l| l.len() < MIN_LITERAL) {
