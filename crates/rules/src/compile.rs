@@ -213,6 +213,8 @@ pub struct Signature {
     pub(crate) filter: Filter,
     pub(crate) patterns: Vec<Regex>,
     pub(crate) unless: Vec<Regex>,
+    /// (field name, regex) pairs that veto a firing when the field is there and matches.
+    pub(crate) unless_where: Vec<(String, Regex)>,
     pub(crate) set: Vec<(String, String)>,
     /// (entity kind, event field name) pairs copied from the event's fields.
     pub(crate) fields: Vec<(String, String)>,
@@ -618,6 +620,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
     let mut patterns = Vec::new();
     let mut pattern_sources = Vec::new();
     let mut unless = Vec::new();
+    let mut unless_where = Vec::new();
     let mut set = Vec::new();
     let mut fields = Vec::new();
     let mut produced: BTreeSet<String> = BTreeSet::new();
@@ -676,6 +679,12 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
             match build_regex(p) {
                 Ok(r) => unless.push(r),
                 Err(e) => bad(&format!("match.unless[{i}]"), format!("regex parse error: {e}")),
+            }
+        }
+        for (k, v) in &m.unless_where {
+            match build_regex(v) {
+                Ok(r) => unless_where.push((k.clone(), r)),
+                Err(e) => bad(&format!("match.unless_where.{k}"), format!("regex parse error: {e}")),
             }
         }
         for (k, v) in &m.set {
@@ -816,6 +825,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         filter,
         patterns,
         unless,
+        unless_where,
         set,
         fields,
         frequency,
@@ -1000,7 +1010,8 @@ doc:
             p,
             vec![
                 "my-rules/k8s/x.yaml:9:3: not a valid rule file: unknown field `patern`, expected one of format, \
-                  program, container, severity, needs_severity, where, patterns, unless, set, fields, headline_only"
+                  program, container, severity, needs_severity, where, patterns, unless, unless_where, set, fields, \
+                  headline_only"
             ]
         );
         // A regex that does not compile: the position of the pattern itself.

@@ -269,7 +269,7 @@ impl Engine {
                 Target::State(_) => state_hits(si, sig, text, out),
             }
             if out.len() > before {
-                if sig.unless.iter().any(|u| u.is_match(text)) {
+                if sig.unless.iter().any(|u| u.is_match(text)) || vetoed_by_fields(sig, ev) {
                     out.truncate(before);
                     ruled_out |= !sig.fallback;
                 } else {
@@ -344,6 +344,11 @@ fn admits(sig: &Signature, ev: &EventRef<'_>, entities: &[Entity]) -> bool {
         }
     }
     true
+}
+
+/// True when one of the rule's `unless_where` fields is there and matches.
+fn vetoed_by_fields(sig: &Signature, ev: &EventRef<'_>) -> bool {
+    sig.unless_where.iter().any(|(field, re)| ev.fields.get(field).is_some_and(|v| re.is_match(v.as_bytes())))
 }
 
 /// Copies the event fields named in the rule's `match.fields` into the hit's entities, unless a

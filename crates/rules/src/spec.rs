@@ -115,6 +115,10 @@ pub struct MatchSpec {
     /// Patterns that veto a firing when they match the same event.
     #[serde(default)]
     pub unless: Vec<String>,
+    /// Regexes on the event's structured fields that veto a firing, field name to regex: the `unless`
+    /// of what a structured log keeps beside its message (containerd's logfmt `error=`).
+    #[serde(default)]
+    pub unless_where: BTreeMap<String, String>,
     /// Entities computed from captures: `dm: "dm-${_minor}"` (regex replacement syntax).
     #[serde(default)]
     pub set: BTreeMap<String, String>,
