@@ -1164,7 +1164,7 @@ struct Patterns {
 
 impl Patterns {
     fn new() -> Patterns {
-        let r = |s: &str| Regex::new(s).expect("alias pattern compiles");
+        let r = |s: &str| Regex::new(&ascii_classes(s)).expect("alias pattern compiles");
         let mut p = Patterns {
             set: regex::RegexSet::empty(),
             prefilter: prefilter(),
@@ -1234,6 +1234,61 @@ impl Patterns {
         p.set = regex::RegexSet::new(set).expect("alias patterns compile as a set");
         p
     }
+}
+
+/// `pattern` with its Perl classes made ASCII (`\w`, `\d`, `\s` and their negations, inside
+/// brackets or not) and its word boundaries ASCII (`\b`, `\B`): the names the learner reads are
+/// ASCII, and Unicode classes make each automaton many times larger and slower to run. A `str`
+/// regex cannot simply turn Unicode off (`.` and negated classes would then match bytes that are
+/// not UTF-8), hence the rewrite of the classes alone.
+fn ascii_classes(pattern: &str) -> String {
+    const SPACE: &str = r"\t\n\x0B\x0C\r ";
+    let mut out = String::with_capacity(pattern.len() * 2);
+    let mut in_class = false;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let (inside, outside) = match e {
+                    'w' => ("0-9A-Za-z_", "[0-9A-Za-z_]".to_string()),
+                    'd' => ("0-9", "[0-9]".to_string()),
+                    's' => (SPACE, format!("[{SPACE}]")),
+                    'W' if !in_class => ("", "[^0-9A-Za-z_]".to_string()),
+                    'D' if !in_class => ("", "[^0-9]".to_string()),
+                    'S' if !in_class => ("", format!("[^{SPACE}]")),
+                    'b' if !in_class => ("", r"(?-u:\b)".to_string()),
+                    'B' if !in_class => ("", r"(?-u:\B)".to_string()),
+                    _ => {
+                        out.push(c);
+                        out.push(e);
+                        continue;
+                    }
+                };
+                out.push_str(if in_class { inside } else { &outside });
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` first in a class (or after `^`) is a literal.
+                if chars.peek() == Some(&'^') {
+                    out.push(chars.next().expect("peeked"));
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(chars.next().expect("peeked"));
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Indices of [`Patterns::set`].
@@ -1881,6 +1936,26 @@ mod tests {
             let r = EventRef::from(&ev);
             assert_eq!(gate.wants(&r), re.is_match(l.as_bytes()), "{l:?}");
         }
+    }
+
+    #[test]
+    fn ascii_classes_rewrite_perl_classes_and_boundaries_only() {
+        let cases = [
+            (r"\b(\d+:\d+)\b", r"(?-u:\b)([0-9]+:[0-9]+)(?-u:\b)"),
+            (r"(?P<map>[\w.:-]+): \[(?P<t>[^\]]*)\]", r"(?P<map>[0-9A-Za-z_.:-]+): \[(?P<t>[^\]]*)\]"),
+            (r#"[^\s,"'\\]+"#, r#"[^\t\n\x0B\x0C\r ,"'\\]+"#),
+            (r"(?m)^x\s+\S+$", r"(?m)^x[\t\n\x0B\x0C\r ]+[^\t\n\x0B\x0C\r ]+$"),
+            (r"[]\w]\.", r"[]0-9A-Za-z_]\."),
+        ];
+        for (from, to) in cases {
+            assert_eq!(ascii_classes(from), to, "{from}");
+            assert!(Regex::new(to).is_ok(), "{to}");
+        }
+        // Every pattern of the learner compiles rewritten, as one set too.
+        let p = Patterns::new();
+        assert!(p.table.is_match("mpathb: addmap [0 2097152 multipath 65:32 1]"));
+        assert!(!p.devt.is_match("a253:4b"), "ASCII word boundaries");
+        assert!(p.devt.is_match("(253:4)"));
     }
 
     #[test]
