@@ -567,6 +567,19 @@ pub(crate) fn build_regex(src: &str) -> Result<Regex, String> {
     RegexBuilder::new(src).multi_line(true).unicode(false).size_limit(4 << 20).build().map_err(|e| regex_error(src, &e))
 }
 
+/// The (field name, regex) pairs of a map of field regexes (`match.where`, `match.unless_where`);
+/// a regex that does not compile is reported at `at.<field>` and left out.
+fn field_regexes(map: &BTreeMap<String, String>, at: &str, bad: &mut impl FnMut(&str, String)) -> Vec<(String, Regex)> {
+    let mut out = Vec::new();
+    for (k, v) in map {
+        match build_regex(v) {
+            Ok(r) => out.push((k.clone(), r)),
+            Err(e) => bad(&format!("{at}.{k}"), format!("regex parse error: {e}")),
+        }
+    }
+    out
+}
+
 /// A regex error as one sentence: what is wrong and where in the pattern (`invalid capture group
 /// character at character 23 of the pattern, near `namespace[[\w`).
 fn regex_error(src: &str, e: &regex::Error) -> String {
@@ -655,12 +668,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         if m.needs_severity && m.severity.is_none() {
             bad("match.needs_severity", "needs `match.severity`: the level the event must state".into());
         }
-        for (k, v) in &m.where_fields {
-            match build_regex(v) {
-                Ok(r) => filter.where_fields.push((k.clone(), r)),
-                Err(e) => bad(&format!("match.where.{k}"), format!("regex parse error: {e}")),
-            }
-        }
+        filter.where_fields = field_regexes(&m.where_fields, "match.where", &mut bad);
         filter.headline_only = m.headline_only;
         for (i, p) in m.patterns.iter().enumerate() {
             match build_regex(p) {
@@ -681,12 +689,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
                 Err(e) => bad(&format!("match.unless[{i}]"), format!("regex parse error: {e}")),
             }
         }
-        for (k, v) in &m.unless_where {
-            match build_regex(v) {
-                Ok(r) => unless_where.push((k.clone(), r)),
-                Err(e) => bad(&format!("match.unless_where.{k}"), format!("regex parse error: {e}")),
-            }
-        }
+        unless_where = field_regexes(&m.unless_where, "match.unless_where", &mut bad);
         for (k, v) in &m.set {
             produced.insert(k.clone());
             set.push((k.clone(), v.clone()));

@@ -337,18 +337,18 @@ fn admits(sig: &Signature, ev: &EventRef<'_>, entities: &[Entity]) -> bool {
             _ => {}
         }
     }
-    for (field, re) in &f.where_fields {
-        match ev.fields.get(field) {
-            Some(v) if re.is_match(v.as_bytes()) => {}
-            _ => return false,
-        }
-    }
-    true
+    f.where_fields.iter().all(|(field, re)| field_matches(ev, field, re))
+}
+
+/// True when the event has the field `field` and `re` matches its value (`match.where`,
+/// `match.unless_where`).
+fn field_matches(ev: &EventRef<'_>, field: &str, re: &Regex) -> bool {
+    ev.fields.get(field).is_some_and(|v| re.is_match(v.as_bytes()))
 }
 
 /// True when one of the rule's `unless_where` fields is there and matches.
 fn vetoed_by_fields(sig: &Signature, ev: &EventRef<'_>) -> bool {
-    sig.unless_where.iter().any(|(field, re)| ev.fields.get(field).is_some_and(|v| re.is_match(v.as_bytes())))
+    sig.unless_where.iter().any(|(field, re)| field_matches(ev, field, re))
 }
 
 /// Copies the event fields named in the rule's `match.fields` into the hit's entities, unless a
