@@ -89,12 +89,9 @@ impl<'a> Fields<'a> {
         match self.0 {
             Repr::Owned(f) => f.iter().any(|(k, _)| keys.contains(&&**k)),
             Repr::Packed { mut bytes, count } => {
-                let lossy = keys.iter().any(|k| k.contains('\u{FFFD}'));
                 for _ in 0..count {
                     let (Some(k), Some(_)) = (take_bytes(&mut bytes), take_bytes(&mut bytes)) else { return false };
-                    if keys.iter().any(|key| k == key.as_bytes())
-                        || (lossy && keys.contains(&&*String::from_utf8_lossy(k)))
-                    {
+                    if keys.iter().any(|key| key_is(k, key)) {
                         return true;
                     }
                 }
@@ -108,13 +105,11 @@ impl<'a> Fields<'a> {
         match self.0 {
             Repr::Owned(f) => f.iter().find(|(k, _)| &**k == key).map(|(_, v)| Cow::Borrowed(&**v)),
             Repr::Packed { mut bytes, count } => {
-                // Keys are compared as bytes; only the value found is decoded. A key that is not
-                // UTF-8 reads as its lossy decoding, which only a key holding U+FFFD can equal.
-                let lossy = key.contains('\u{FFFD}');
+                // Keys are compared as bytes; only the value found is decoded.
                 for _ in 0..count {
                     let k = take_bytes(&mut bytes)?;
                     let v = take_bytes(&mut bytes)?;
-                    if k == key.as_bytes() || (lossy && String::from_utf8_lossy(k) == key) {
+                    if key_is(k, key) {
                         return Some(String::from_utf8_lossy(v));
                     }
                 }
@@ -157,6 +152,12 @@ impl<'a> Iterator for FieldsIter<'a> {
 
 fn take_str<'a>(b: &mut &'a [u8]) -> Option<Cow<'a, str>> {
     take_bytes(b).map(String::from_utf8_lossy)
+}
+
+/// Whether the packed key `k` reads as `key`: compared as bytes; a key that is not UTF-8 reads as
+/// its lossy decoding, which only a `key` holding U+FFFD can equal.
+fn key_is(k: &[u8], key: &str) -> bool {
+    k == key.as_bytes() || (key.contains('\u{FFFD}') && String::from_utf8_lossy(k) == key)
 }
 
 fn take_bytes<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
