@@ -331,7 +331,8 @@ pub fn build(
 ) -> Linked {
     let empty = HostGraph::default();
     let mut hosts: FxHashMap<Option<&str>, HostIndex> = FxHashMap::default();
-    let mut best: BTreeMap<(usize, usize), ChainLink> = BTreeMap::new();
+    // The best link of each (cause, effect), with the index of its link rule.
+    let mut best: BTreeMap<(usize, usize), (ChainLink, u32)> = BTreeMap::new();
     let mut rejected = Vec::new();
     let in_chain = |f: &Finding| matches!(f.kind, Kind::Fault | Kind::Symptom);
     // Effects by (host, signature), sorted by first time: each cause only looks at the effects
@@ -428,7 +429,7 @@ pub fn build(
                     }
                 };
                 let key = (ci, ei);
-                if best.get(&key).is_some_and(|old| old.prior >= link.prior) {
+                if best.get(&key).is_some_and(|(old, _)| old.prior >= link.prior) {
                     continue;
                 }
                 let mut evidence = Vec::new();
@@ -448,7 +449,7 @@ pub fn build(
                     via: path,
                     decisive: false,
                 };
-                best.insert(key, cl);
+                best.insert(key, (cl, li as u32));
             }
         }
     }
@@ -456,7 +457,7 @@ pub fn build(
     let keys: Vec<(usize, usize)> = best.keys().copied().collect();
     for (a, b) in keys {
         if a < b {
-            if let (Some(x), Some(y)) = (best.get(&(a, b)), best.get(&(b, a))) {
+            if let (Some((x, _)), Some((y, _))) = (best.get(&(a, b)), best.get(&(b, a))) {
                 let ta = findings[a].began().map(|t| t.unix_nanos);
                 let tb = findings[b].began().map(|t| t.unix_nanos);
                 let keep_ab = match (ta, tb) {
@@ -464,8 +465,7 @@ pub fn build(
                     _ => x.prior >= y.prior,
                 };
                 let drop = if keep_ab { (b, a) } else { (a, b) };
-                if let Some(d) = best.remove(&drop) {
-                    let link = pack.links.iter().position(|l| l.id == d.link).expect("a link of the pack") as u32;
+                if let Some((_, link)) = best.remove(&drop) {
                     rejected.push(Reject {
                         cause: drop.0 as u32,
                         effect: drop.1 as u32,
@@ -477,6 +477,6 @@ pub fn build(
         }
     }
     // In the order of the cause, then the effect (the keys' order).
-    let links: Vec<ChainLink> = best.into_values().collect();
+    let links: Vec<ChainLink> = best.into_values().map(|(l, _)| l).collect();
     Linked { links, rejected }
 }

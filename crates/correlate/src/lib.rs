@@ -279,7 +279,7 @@ impl<'e> Correlator<'e> {
         }
         let recurrences = recurrence::mark(&pending);
         let listed = if max_incidents == 0 { pending.len() } else { pending.len().min(max_incidents) };
-        let omitted_incidents = recurrence::omitted(&pending[listed..]);
+        let mut omitted_incidents = recurrence::omitted(&pending[listed..]);
         let mut incidents: Vec<Incident> = Vec::with_capacity(listed);
         for (p, recurrence) in pending.iter().zip(recurrences).take(listed) {
             let g = &groups[p.group];
@@ -444,7 +444,6 @@ impl<'e> Correlator<'e> {
         // The rejected links cost a few bytes each until here: write out only those an output
         // limited to its incidents keeps (both ends referred to), and count the rest.
         let changes: Vec<analysis::Change> = changes.into_iter().map(|x| x.1).collect();
-        let mut omitted_incidents = omitted_incidents;
         let rejected_links: Vec<analysis::Rejected> = if max_incidents > 0 && omitted_incidents.incidents > 0 {
             let keep = analysis::referred(&incidents, &changes, &recovered);
             let ends = |r: &chain::Reject| {
