@@ -170,7 +170,7 @@ fn take_bytes<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
 impl<'a> EventRef<'a> {
     /// The first line of the message (the record's own line, without continuation lines).
     pub fn headline(&self) -> &'a [u8] {
-        match self.message.iter().position(|&c| c == b'\n') {
+        match crate::memchr_nl(self.message) {
             Some(i) => &self.message[..i],
             None => self.message,
         }

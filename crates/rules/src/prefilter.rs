@@ -1,27 +1,36 @@
 //! Which of a set of literals a message contains: the engine's prefilter.
 //!
-//! Every literal is given an *anchor*: the window of it made of the rarest bytes in log text, 8
-//! bytes long ([`LONG`]) for literals that long, else 3 ([`SHORT`]). Every anchor sets one bit of a
-//! small table per width (2.5 KiB in all, so they stay in the L1 cache). A message is read once,
-//! byte by byte, with the last 8 bytes kept in a register: a position whose last 3 and last 8 bytes
-//! hash to clear bits (nearly all of them) costs two multiplications and two loads; at a set bit,
-//! the literals with exactly that anchor are compared in place. A multi-literal automaton does the
-//! same job with a transition table that grows with the literals' total length (10 KB of literals
-//! make a DFA of megabytes, which misses the cache on every line); these tables do not grow.
+//! Two searches share the work, each at what it does best:
+//! - **Long literals** (at least [`LONG`] + [`STEP`] - 1 bytes, nearly all of the pack's) are found
+//!   by *anchors*: windows of [`LONG`] bytes. Each literal gives [`STEP`] consecutive windows, placed
+//!   where its bytes are rarest in log text, and every window sets one bit of a small table (8 KiB,
+//!   so it stays in the L1 cache). The message is looked at only every [`STEP`]th byte: the
+//!   [`LONG`] bytes ending there are hashed to one bit, clear at nearly every place. A literal's
+//!   windows end at [`STEP`] consecutive places, so exactly one of them is looked at wherever the
+//!   literal occurs. At a set bit, the literals with that window are compared in place.
+//! - **Short literals** (from [`SHORT`] bytes, a few dozen) are found the same way with windows of
+//!   two bytes, looked at every second byte: each gives its two consecutive pairs where its bytes
+//!   are rarest, and the pair ending at a place looked at indexes a table of one bit per pair
+//!   (8 KiB, no hashing). At a set bit the short literals with that pair are compared in place.
+//!
+//! A multi-literal automaton would do the whole job with a transition table that grows with the
+//! literals' total length (10 KB of literals make a DFA of megabytes, which misses the cache on
+//! every line), and walks it at every byte: an overlapping Aho-Corasick search over the short
+//! literals alone cost twice the instructions of the pair table on the dense bench corpus. These
+//! tables do not grow, and the long search's work per byte shrinks with [`STEP`].
 //!
 //! The answer is exact: a literal is reported at every place it occurs, whatever overlaps it.
 
-/// The narrow anchor's width: the shortest literal the engine prefilters on.
+/// The shortest literal the engine prefilters on.
 pub const SHORT: usize = 3;
-/// The wide anchor's width, for literals at least this long: the longer the anchor, the fewer
-/// places in ordinary text that share it without holding the literal.
+/// The width of a long literal's anchor windows.
 pub const LONG: usize = 8;
-/// log2 of the bits in the narrow anchors' table (the pack has a dozen literals shorter than
-/// [`LONG`]: 512 bytes keep them apart).
-const SHORT_BITS: u32 = 12;
-/// log2 of the bits in the wide anchors' table: 2 KiB for a few hundred anchors, about 2% of its
-/// bits set, so a place that holds no anchor is compared in place about once in 50.
-const LONG_BITS: u32 = 14;
+/// Bytes between two places the long search looks at (and windows per long literal).
+pub const STEP: usize = 4;
+/// log2 of the bits in the anchor table: 8 KiB for the pack's ~1,600 windows, about 2.5% of its
+/// bits set, so a place looked at that holds no anchor is compared in place about once in 40.
+const TABLE_BITS: u32 = 16;
+const TABLE_WORDS: usize = 1 << (TABLE_BITS - 6);
 
 /// How common each byte is in log text, from 0 (absent) to 17 (the space): 20 minus the rounded
 /// -log2 of its share of the bytes of the 16 systems' logs of the Loghub 2k benchmark (4.46 MB;
@@ -39,32 +48,31 @@ fn commonness(b: u8) -> u32 {
     COMMONNESS.get(usize::from(b)).map_or(0, |&c| u32::from(c))
 }
 
-/// One width's anchors.
+/// A window of [`LONG`] bytes as one number (its first byte highest, as a big-endian load gives).
+#[inline(always)]
+fn pack(window: &[u8]) -> u64 {
+    let mut b = [0u8; LONG];
+    b.copy_from_slice(&window[..LONG]);
+    u64::from_be_bytes(b)
+}
+
+/// The long literals' anchor windows.
 #[derive(Debug, Clone)]
-struct Anchors<const BITS: u32, const WORDS: usize> {
-    /// Keeps the last `width` bytes of the packed window.
-    mask: u64,
-    /// One bit per hashed anchor.
-    table: Box<[u64; WORDS]>,
-    /// (anchor, literal, offset of the anchor in the literal), sorted by anchor.
+struct Anchors {
+    /// One bit per hashed window.
+    table: Box<[u64; TABLE_WORDS]>,
+    /// (window, literal, offset of the window in the literal), sorted by window.
     list: Vec<(u64, u32, u32)>,
 }
 
-impl<const BITS: u32, const WORDS: usize> Anchors<BITS, WORDS> {
-    fn new(width: usize) -> Self {
-        debug_assert_eq!(WORDS, 1 << (BITS - 6));
-        let mask = if width >= 8 { u64::MAX } else { (1u64 << (8 * width)) - 1 };
-        Anchors { mask, table: Box::new([0; WORDS]), list: Vec::new() }
-    }
-
+impl Anchors {
     #[inline(always)]
     fn slot(w: u64) -> usize {
-        (w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BITS)) as usize
+        (w.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
     }
 
     fn add(&mut self, window: &[u8], literal: usize, offset: usize) {
-        // The packed window holds its last byte lowest, as the scan shifts bytes in.
-        let w = window.iter().fold(0u64, |w, &b| w << 8 | u64::from(b));
+        let w = pack(window);
         let s = Self::slot(w);
         self.table[s >> 6] |= 1 << (s & 63);
         self.list.push((w, literal as u32, offset as u32));
@@ -72,17 +80,26 @@ impl<const BITS: u32, const WORDS: usize> Anchors<BITS, WORDS> {
 
     #[inline(always)]
     fn admits(&self, w: u64) -> bool {
-        let s = Self::slot(w & self.mask);
+        let s = Self::slot(w);
         self.table[s >> 6] & (1 << (s & 63)) != 0
     }
+}
+
+/// The short literals' anchor pairs.
+#[derive(Debug, Clone)]
+struct Pairs {
+    /// One bit per pair of bytes (the first byte high).
+    table: Box<[u64; 1 << 10]>,
+    /// (pair, literal, offset of the pair in the literal), sorted by pair.
+    list: Vec<(u16, u32, u32)>,
 }
 
 /// A set of literals to look for.
 #[derive(Debug, Clone)]
 pub struct Literals {
     literals: Vec<Vec<u8>>,
-    short: Anchors<SHORT_BITS, { 1 << (SHORT_BITS - 6) }>,
-    long: Anchors<LONG_BITS, { 1 << (LONG_BITS - 6) }>,
+    long: Anchors,
+    short: Pairs,
 }
 
 impl Default for Literals {
@@ -96,23 +113,31 @@ impl Literals {
     /// The set of `literals`. A literal shorter than [`SHORT`] bytes is never reported (the engine
     /// does not prefilter on one).
     pub fn new(literals: Vec<Vec<u8>>) -> Literals {
-        let (mut short, mut long) = (Anchors::new(SHORT), Anchors::new(LONG));
+        let mut long = Anchors { table: Box::new([0; TABLE_WORDS]), list: Vec::new() };
+        let mut short = Pairs { table: Box::new([0; 1 << 10]), list: Vec::new() };
+        let window_cost = |l: &[u8], o: usize| l[o..o + LONG].iter().map(|&b| commonness(b)).sum::<u32>();
         for (i, l) in literals.iter().enumerate() {
-            let width = if l.len() >= LONG { LONG } else { SHORT };
-            if l.len() < width {
-                continue;
-            }
-            let cost = |o: usize| l[o..o + width].iter().map(|&b| commonness(b)).sum::<u32>();
-            let off = (0..=l.len() - width).min_by_key(|&o| (cost(o), o)).unwrap_or(0);
-            if width == LONG {
-                long.add(&l[off..off + width], i, off);
-            } else {
-                short.add(&l[off..off + width], i, off);
+            if l.len() >= LONG + STEP - 1 {
+                // The STEP consecutive windows of least total commonness.
+                let cost = |o: usize| (o..o + STEP).map(|w| window_cost(l, w)).sum::<u32>();
+                let off = (0..=l.len() + 1 - LONG - STEP).min_by_key(|&o| (cost(o), o)).unwrap_or(0);
+                for o in off..off + STEP {
+                    long.add(&l[o..o + LONG], i, o);
+                }
+            } else if l.len() >= SHORT {
+                // Two consecutive pairs (three bytes) of least total commonness.
+                let cost = |o: usize| commonness(l[o]) + 2 * commonness(l[o + 1]) + commonness(l[o + 2]);
+                let off = (0..l.len() - 2).min_by_key(|&o| (cost(o), o)).unwrap_or(0);
+                for o in off..off + 2 {
+                    let pair = u16::from_be_bytes([l[o], l[o + 1]]);
+                    short.table[usize::from(pair >> 6)] |= 1 << (pair & 63);
+                    short.list.push((pair, i as u32, o as u32));
+                }
             }
         }
-        short.list.sort_unstable();
         long.list.sort_unstable();
-        Literals { literals, short, long }
+        short.list.sort_unstable();
+        Literals { literals, long, short }
     }
 
     /// The literals, in the order given.
@@ -121,31 +146,48 @@ impl Literals {
     }
 
     /// Calls `found` with the index of a literal at every place it occurs in `hay` (a literal that
-    /// occurs twice is reported twice), in the order of the places' anchors.
+    /// occurs twice is reported twice); the order is unspecified.
     #[inline]
     pub fn find(&self, hay: &[u8], mut found: impl FnMut(usize)) {
-        let mut w = 0u64;
-        // The first bytes, before a wide anchor fits.
-        let head = hay.len().min(LONG - 1);
-        for (i, &b) in hay[..head].iter().enumerate() {
-            w = w << 8 | u64::from(b);
-            if i + 1 >= SHORT && self.short.admits(w) {
-                self.verify(&self.short.list, hay, i + 1 - SHORT, w & self.short.mask, &mut found);
+        if !self.short.list.is_empty() {
+            for (i, p) in hay.chunks_exact(2).enumerate() {
+                let pair = u16::from_be_bytes([p[0], p[1]]);
+                if self.short.table[usize::from(pair >> 6)] & (1 << (pair & 63)) != 0 {
+                    self.verify_short(hay, 2 * i, pair, &mut found);
+                }
             }
         }
-        for (i, &b) in hay.iter().enumerate().skip(head) {
-            w = w << 8 | u64::from(b);
-            if self.short.admits(w) {
-                self.verify(&self.short.list, hay, i + 1 - SHORT, w & self.short.mask, &mut found);
-            }
+        if hay.len() < LONG {
+            return;
+        }
+        let mut end = LONG;
+        while end <= hay.len() {
+            let w = pack(&hay[end - LONG..end]);
             if self.long.admits(w) {
-                self.verify(&self.long.list, hay, i + 1 - LONG, w, &mut found);
+                self.verify(hay, end - LONG, w, &mut found);
+            }
+            end += STEP;
+        }
+    }
+
+    #[cold]
+    fn verify_short(&self, hay: &[u8], at: usize, pair: u16, found: &mut impl FnMut(usize)) {
+        let list = &self.short.list;
+        let from = list.partition_point(|a| a.0 < pair);
+        for &(ap, li, off) in &list[from..] {
+            if ap != pair {
+                break;
+            }
+            let Some(start) = at.checked_sub(off as usize) else { continue };
+            if hay[start..].starts_with(&self.literals[li as usize]) {
+                found(li as usize);
             }
         }
     }
 
     #[cold]
-    fn verify(&self, list: &[(u64, u32, u32)], hay: &[u8], at: usize, w: u64, found: &mut impl FnMut(usize)) {
+    fn verify(&self, hay: &[u8], at: usize, w: u64, found: &mut impl FnMut(usize)) {
+        let list = &self.long.list;
         let from = list.partition_point(|a| a.0 < w);
         for &(aw, li, off) in &list[from..] {
             if aw != w {
@@ -226,6 +268,41 @@ mod tests {
             }
             let want: Vec<usize> = naive(&lits, &hay).into_iter().map(|(i, _)| i).collect();
             assert_eq!(found(&lits, &hay), want, "{hay:?}");
+        }
+    }
+
+    #[test]
+    fn long_literals_are_found_at_every_offset_whatever_the_step() {
+        // Literals of every length from SHORT to past LONG + STEP, over a small alphabet so that they
+        // occur often, overlap each other and start at every place modulo STEP.
+        let mut seed = 11u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let alphabet = b"ab: -";
+        let word = |len: usize, next: &mut dyn FnMut(u64) -> u64| -> String {
+            (0..len).map(|_| alphabet[next(alphabet.len() as u64) as usize] as char).collect()
+        };
+        for _ in 0..40 {
+            let lits: Vec<String> = (SHORT..LONG + STEP + 6).map(|len| word(len, &mut next)).collect();
+            let lits: Vec<&str> = lits.iter().map(String::as_str).collect();
+            for _ in 0..25 {
+                // A haystack made of pieces of the literals and random bytes.
+                let mut hay = String::new();
+                while hay.len() < 120 {
+                    match next(3) {
+                        0 => hay.push_str(&word(1 + next(4) as usize, &mut next)),
+                        _ => {
+                            let l = lits[next(lits.len() as u64) as usize];
+                            let from = next(3) as usize;
+                            hay.push_str(&l[from.min(l.len())..]);
+                        }
+                    }
+                }
+                let want: Vec<usize> = naive(&lits, &hay).into_iter().map(|(i, _)| i).collect();
+                assert_eq!(found(&lits, &hay), want, "{lits:?} in {hay:?}");
+            }
         }
     }
 
