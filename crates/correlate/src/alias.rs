@@ -287,6 +287,16 @@ pub struct HostGraph {
     syncers: Vec<(Node, Evidence)>,
     requests: HashMap<String, Vec<Node>>,
     finished: bool,
+    /// The nodes in (kind, value) order, for lookups by prefix; made on first use, cleared when a
+    /// node is added.
+    sorted: std::sync::OnceLock<Sorted>,
+}
+
+/// [`HostGraph::sorted`]: node indexes by (kind, value), and the lengths container ids have.
+#[derive(Debug, Clone, Default)]
+struct Sorted {
+    order: Vec<u32>,
+    container_id_lens: Vec<usize>,
 }
 
 /// Reusable buffers of a breadth-first search over a [`HostGraph`] (states are a node and the
@@ -327,6 +337,7 @@ impl HostGraph {
             return i as usize;
         }
         let i = self.nodes.len();
+        self.sorted.take();
         self.nodes.push(n.clone());
         self.adj.push(Vec::new());
         self.index.insert(n.clone(), i as u32);
@@ -477,15 +488,36 @@ impl HostGraph {
     /// `4f2f…-…`). More than one is a conflict the caller should report.
     pub fn resolve_short(&self, kind: &str, short: &str) -> Vec<String> {
         let short = short.trim_end_matches('…');
-        let mut out: Vec<String> = self
-            .nodes
-            .iter()
-            .filter(|n| n.kind == kind && (n.value == short || (short.len() >= 4 && n.value.starts_with(short))))
-            .map(|n| n.value.clone())
-            .collect();
-        out.sort();
-        out.dedup();
-        out
+        self.with_prefix(kind, short)
+            .map(|i| &self.nodes[i as usize].value)
+            .filter(|v| short.len() >= 4 || *v == short)
+            .cloned()
+            .collect()
+    }
+
+    fn sorted(&self) -> &Sorted {
+        self.sorted.get_or_init(|| {
+            let key = |i: &u32| {
+                let n = &self.nodes[*i as usize];
+                (n.kind.as_str(), n.value.as_str())
+            };
+            let mut order: Vec<u32> = (0..self.nodes.len() as u32).collect();
+            order.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+            let mut container_id_lens: Vec<usize> =
+                self.nodes.iter().filter(|n| n.kind == "container_id").map(|n| n.value.len()).collect();
+            container_id_lens.sort_unstable();
+            container_id_lens.dedup();
+            Sorted { order, container_id_lens }
+        })
+    }
+
+    /// The indexes of the nodes of `kind` whose value starts with `prefix`, in value order (a
+    /// binary search of [`HostGraph::sorted`], not a pass over every node).
+    fn with_prefix<'a>(&'a self, kind: &'a str, prefix: &'a str) -> impl Iterator<Item = u32> + 'a {
+        let order = &self.sorted().order;
+        let node = move |i: u32| &self.nodes[i as usize];
+        let from = order.partition_point(|&i| (node(i).kind.as_str(), node(i).value.as_str()) < (kind, prefix));
+        order[from..].iter().copied().take_while(move |&i| node(i).kind == kind && node(i).value.starts_with(prefix))
     }
 
     /// Nodes a finding entity `(kind, value)` denotes in this graph (container ids by prefix).
@@ -497,20 +529,26 @@ impl HostGraph {
             k => k,
         };
         if kind == "container_id" {
+            // A container id and any id of 12 characters or more it starts, or that starts it
+            // (`crictl ps` shows 13, the runtime's logs all 64).
             let v = value.trim_start_matches("containerd://").trim_start_matches("cri-o://");
-            let found: Vec<Node> = self
-                .nodes
-                .iter()
-                .filter(|n| {
-                    n.kind == "container_id"
-                        && v.len() >= 12
-                        && n.value.len() >= 12
-                        && (n.value.starts_with(v) || v.starts_with(n.value.as_str()))
-                })
-                .cloned()
-                .collect();
+            let mut found: Vec<u32> = Vec::new();
+            if v.len() >= 12 {
+                found.extend(self.with_prefix("container_id", v));
+                for &len in &self.sorted().container_id_lens {
+                    if (12..v.len()).contains(&len) && v.is_char_boundary(len) {
+                        found.extend(
+                            self.with_prefix("container_id", &v[..len])
+                                .filter(|&i| self.nodes[i as usize].value.len() == len),
+                        );
+                    }
+                }
+            }
             if !found.is_empty() {
-                return found;
+                // In the graph's order, as a pass over the nodes would give them.
+                found.sort_unstable();
+                found.dedup();
+                return found.into_iter().map(|i| self.nodes[i as usize].clone()).collect();
             }
             return vec![Node::new("container_id", v)];
         }
@@ -1875,6 +1913,66 @@ fn learn_args(p: &Patterns, g: &mut HostGraph, pn: &Node, args: &str, ev: &Event
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_lookups_agree_with_a_pass_over_every_node() {
+        // Container ids of the lengths runtimes print (12, 13, 64) sharing prefixes, and volumes.
+        let mut g = HostGraph::default();
+        let long = "9f2e4c1a7b3d5e6f00112233445566778899aabbccddeeff0011223344556677";
+        let ids = [
+            &long[..12],
+            &long[..13],
+            long,
+            "9f2e4c1a7b3d5e6fffffffffffffffffffffffffffffffffffffffffffffffff",
+            "0123456789ab",
+        ];
+        for (i, id) in ids.iter().enumerate() {
+            g.add(Node::new("container_id", id), Node::new("pid", &i.to_string()), "runs-in", None, None);
+        }
+        for v in ["4f2f9a1c-0d7e-4d2b-9c1e-3b5a7d9e0f11", "4f2f9a1c-ffff-4d2b-9c1e-3b5a7d9e0f11", "4f2e"] {
+            g.add(Node::new("volume", v), Node::new("dm", "dm-1"), "volume-device", None, None);
+        }
+        let naive_containers = |g: &HostGraph, v: &str| -> Vec<Node> {
+            let found: Vec<Node> = g
+                .nodes
+                .iter()
+                .filter(|n| {
+                    n.kind == "container_id"
+                        && v.len() >= 12
+                        && n.value.len() >= 12
+                        && (n.value.starts_with(v) || v.starts_with(n.value.as_str()))
+                })
+                .cloned()
+                .collect();
+            if found.is_empty() {
+                vec![Node::new("container_id", v)]
+            } else {
+                found
+            }
+        };
+        for q in
+            [&long[..12], &long[..13], &long[..20], long, &long[..11], "9f2e4c1a7b3d5e6f", "0123456789abcdef", "ffff"]
+        {
+            assert_eq!(g.nodes_of("container_id", q), naive_containers(&g, q), "{q}");
+        }
+        for q in ["4f2f", "4f2f9a1c", "4f2e", "4f2", "4f2f9a1c-0d7e-4d2b-9c1e-3b5a7d9e0f11…", "5"] {
+            let short = q.trim_end_matches('…');
+            let mut want: Vec<String> = g
+                .nodes
+                .iter()
+                .filter(|n| {
+                    n.kind == "volume" && (n.value == short || (short.len() >= 4 && n.value.starts_with(short)))
+                })
+                .map(|n| n.value.clone())
+                .collect();
+            want.sort();
+            assert_eq!(g.resolve_short("volume", q), want, "{q}");
+        }
+        // A node added after a lookup is found by the next one.
+        g.add(Node::new("container_id", &long[..14]), Node::new("pid", "9"), "runs-in", None, None);
+        assert_eq!(g.nodes_of("container_id", long), naive_containers(&g, long));
+        assert!(g.nodes_of("container_id", long).contains(&Node::new("container_id", &long[..14])));
+    }
 
     /// The gate's one expression says what its prefilter and the pack's ties say one after the
     /// other, on every line of the regression bundles and on lines that are not UTF-8.
