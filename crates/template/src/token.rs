@@ -62,9 +62,7 @@ impl Tokens {
                     i -= 1;
                 }
             } else {
-                while i < n && !msg[i].is_ascii_whitespace() {
-                    i += 1;
-                }
+                i = word_end(msg, i);
             }
             let start = self.text.len();
             let m = self.cache.mask(&msg[s..i], &mut self.text);
@@ -123,6 +121,34 @@ impl Tokens {
         }
         h.finish()
     }
+}
+
+/// Where the word at `i` ends: the first ASCII whitespace byte at or after `i`, or `msg.len()`.
+///
+/// Eight bytes at a time: whitespace bytes are all below 0x21, and a chunk with no byte below 0x21
+/// (most of a word's) is passed with a few arithmetic operations instead of a test per byte.
+fn word_end(msg: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(chunk) = msg.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // The high bit of each byte below 0x21 (exact for the lowest such byte, the first in the
+        // text; bytes after it may be marked by the borrow).
+        let low = x.wrapping_sub(ONES * 0x21) & !x & (ONES * 0x80);
+        if low == 0 {
+            i += 8;
+            continue;
+        }
+        let at = i + (low.trailing_zeros() / 8) as usize;
+        if msg[at].is_ascii_whitespace() {
+            return at;
+        }
+        // A control byte that is no whitespace: part of the word.
+        i = at + 1;
+    }
+    while i < msg.len() && !msg[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
 }
 
 /// Words up to this many bytes are kept in a [`WordCache`] (with their masked form up to as long).
@@ -325,6 +351,33 @@ mod tests {
             let cached = cache.mask(w, &mut a);
             let fresh = mask(w, &mut b);
             assert_eq!((cached, &a), (fresh, &b), "{}", String::from_utf8_lossy(w));
+        }
+    }
+
+    /// [`word_end`] finds what a byte-by-byte scan finds, wherever the whitespace and the control
+    /// bytes that are not whitespace fall relative to its 8-byte chunks.
+    #[test]
+    fn word_ends_are_found_as_byte_by_byte() {
+        let bytes = [b'a', b' ', b'\t', b'\n', 0x0b, 0x0c, b'\r', 0x01, 0x00, 0x20, 0x21, 0x80, 0xff, b'-'];
+        let mut state: u64 = 7;
+        for _ in 0..50_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let len = (state >> 58) as usize;
+            let msg: Vec<u8> = (0..len)
+                .map(|k| {
+                    let r = state.rotate_left(k as u32 * 5) >> 59;
+                    // Mostly word bytes, as in text.
+                    if r < 20 {
+                        b'a' + (r as u8)
+                    } else {
+                        bytes[(r as usize) % bytes.len()]
+                    }
+                })
+                .collect();
+            for i in 0..=msg.len() {
+                let naive = i + msg[i..].iter().position(u8::is_ascii_whitespace).unwrap_or(msg.len() - i);
+                assert_eq!(word_end(&msg, i), naive, "{msg:?} from {i}");
+            }
         }
     }
 
