@@ -26,16 +26,26 @@ pub enum WordKind {
 /// Bytes of a run (`_` included: `job_7_3` is one run, masked as a whole).
 #[inline]
 fn is_word_byte(b: u8) -> bool {
-    WORD_BYTES[usize::from(b)]
+    CLASS[usize::from(b)] & WORD != 0
 }
 
-/// [`is_word_byte`] of every byte: ASCII letters and digits, `_`, and any byte from 0x80.
-static WORD_BYTES: [bool; 256] = {
-    let mut t = [false; 256];
+/// [`CLASS`] bit of an ASCII digit (1, so that adding `class & DIGIT` counts digits).
+const DIGIT: u8 = 1;
+/// [`CLASS`] bit of a word byte: ASCII letters and digits, `_`, and any byte from 0x80.
+const WORD: u8 = 2;
+
+/// What [`mask_general`] asks of each byte, in one table look-up per byte.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        if c.is_ascii_digit() {
+            t[b] |= DIGIT;
+        }
+        if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
+            t[b] |= WORD;
+        }
         b += 1;
     }
     t
@@ -111,19 +121,16 @@ fn mask_general(word: &[u8], out: &mut Vec<u8>) -> WordKind {
     let lead = word.iter().take_while(|&&b| is_wrapper(b)).count();
     let trail = word[lead..].iter().rev().take_while(|&&b| is_wrapper(b) || b == b'.' || b == b':').count();
     let core = &word[lead..word.len() - trail];
-    if is_path_or_url(core) {
+    if is_path_or_url(core) || is_hex_address(core) {
         out.extend_from_slice(&word[..lead]);
         out.extend_from_slice(WILDCARD);
         out.extend_from_slice(&word[word.len() - trail..]);
-        return classify(&out[start..]);
+        // Brackets, quotes, `.` and `:` around it: no word byte is left.
+        return WordKind::Variable;
     }
-    if is_hex_address(core) {
-        out.extend_from_slice(&word[..lead]);
-        out.extend_from_slice(WILDCARD);
-        out.extend_from_slice(&word[word.len() - trail..]);
-        return classify(&out[start..]);
-    }
-    let mut any_var = false;
+    // One pass: each run's digits are counted while it is scanned, and the word's kind follows
+    // from its runs (the bytes pushed between them are never word bytes), so nothing is read twice.
+    let (mut any_var, mut any_constant) = (false, false);
     let mut i = 0;
     while i < word.len() {
         let b = word[i];
@@ -141,15 +148,28 @@ fn mask_general(word: &[u8], out: &mut Vec<u8>) -> WordKind {
             i += 1;
         }
         let s = i;
-        while i < word.len() && is_word_byte(word[i]) {
-            i += 1;
-            // `blk_-42` is one identifier, as `blk_42` is.
-            if i + 1 < word.len() && word[i - 1] == b'_' && word[i] == b'-' && word[i + 1].is_ascii_digit() {
+        let mut digits = 0;
+        loop {
+            while let Some(&c) = word.get(i) {
+                let class = CLASS[usize::from(c)];
+                if class & WORD == 0 {
+                    break;
+                }
+                digits += usize::from(class & DIGIT);
                 i += 1;
             }
+            // `blk_-42` is one identifier, as `blk_42` is.
+            let joined = i > s
+                && word[i - 1] == b'_'
+                && word.get(i) == Some(&b'-')
+                && word.get(i + 1).is_some_and(u8::is_ascii_digit);
+            if !joined {
+                break;
+            }
+            i += 1;
         }
         let run = &word[s..i];
-        if is_variable_run(run) {
+        if is_variable_run_of(run, digits) {
             any_var = true;
             // `1.16`, `10.0.0.1`: a run after `<*>.` joins the variable before it.
             if out.len() >= start + 4 && out.ends_with(b"<*>.") {
@@ -158,40 +178,26 @@ fn mask_general(word: &[u8], out: &mut Vec<u8>) -> WordKind {
                 out.extend_from_slice(WILDCARD);
             }
         } else {
+            any_constant = true;
             out.extend_from_slice(run);
         }
     }
-    if !any_var {
-        return WordKind::Constant;
-    }
-    classify(&out[start..])
-}
-
-/// Variable when nothing but wildcards and punctuation is left.
-fn classify(masked: &[u8]) -> WordKind {
-    let mut rest = masked;
-    let mut constant = false;
-    while let Some((&b, tail)) = rest.split_first() {
-        if rest.starts_with(WILDCARD) {
-            rest = &rest[WILDCARD.len()..];
-            continue;
-        }
-        if is_word_byte(b) {
-            constant = true;
-        }
-        rest = tail;
-    }
-    if constant {
-        WordKind::Mixed
-    } else {
-        WordKind::Variable
+    match (any_var, any_constant) {
+        (false, _) => WordKind::Constant,
+        (true, true) => WordKind::Mixed,
+        (true, false) => WordKind::Variable,
     }
 }
 
 /// A run of word bytes that is a variable: holds a digit, or names a SCSI disk (`sda`..`sdzz`).
 /// Letters ending in one or two digits (`ssh2`, `eth0`, `wl0`, `CPU1`) are names, not values.
 fn is_variable_run(run: &[u8]) -> bool {
-    let digits = run.iter().filter(|b| b.is_ascii_digit()).count();
+    is_variable_run_of(run, run.iter().filter(|b| b.is_ascii_digit()).count())
+}
+
+/// [`is_variable_run`] of a run holding `digits` ASCII digits.
+#[inline]
+fn is_variable_run_of(run: &[u8], digits: usize) -> bool {
     if digits == 0 {
         return is_calendar_or_boolean(run) || is_scsi_disk(run);
     }
@@ -255,29 +261,31 @@ fn is_calendar_or_boolean(run: &[u8]) -> bool {
 }
 
 /// `/var/log/x`, `./a/b`, `~/x`, `C:\dir\file`, `scheme://...`.
+///
+/// Any one of the tests below makes a path, so they run cheapest first: the common absolute path
+/// is known from its first bytes, and a `key=...` word fails the relative-path test at its `=`.
 fn is_path_or_url(core: &[u8]) -> bool {
     // Every case below needs a `/` or a `\`; most words have neither (one quick scan, no searcher
     // built per word).
     if core.len() < 2 || memchr::memchr2(b'/', b'\\', core).is_none() {
         return false;
     }
-    if core.windows(3).any(|w| w == b"://") {
-        return true;
-    }
-    let slashes = core.iter().filter(|&&b| b == b'/').count();
     let path_start = core[0] == b'/' || core.starts_with(b"./") || core.starts_with(b"~/");
     if path_start && core[1..].iter().any(|&b| is_word_byte(b)) {
         return true;
     }
+    if core.len() > 3 && core[1] == b':' && core[2] == b'\\' && core[0].is_ascii_alphabetic() {
+        return true;
+    }
+    if memchr::memchr_iter(b':', core).any(|i| core[i + 1..].starts_with(b"//")) {
+        return true;
+    }
     // A relative path with several levels (`a/b/c`); `a/b` alone is often prose (`I/O`, `read/write`).
-    if slashes >= 2 && !core.contains(&b' ') && core.iter().all(|&b| b > b' ' && b != b'=') {
+    if core.iter().all(|&b| b > b' ' && b != b'=') && memchr::memchr_iter(b'/', core).nth(1).is_some() {
         return true;
     }
     // Windows paths without a drive letter (`\\?\GLOBALROOT\Device\...`, `\Windows\System32`).
-    if core.iter().filter(|&&b| b == b'\\').count() >= 2 && core.iter().any(|&b| is_word_byte(b)) {
-        return true;
-    }
-    core.len() > 3 && core[1] == b':' && core[2] == b'\\' && core[0].is_ascii_alphabetic()
+    memchr::memchr_iter(b'\\', core).nth(1).is_some() && core.iter().any(|&b| is_word_byte(b))
 }
 
 /// IPv6 addresses, MACs and UUIDs: hex runs joined by `:` or `-`, with a digit somewhere and at least
@@ -395,6 +403,197 @@ mod tests {
             && run.len() - tail >= 2
             && run[..run.len() - tail].iter().all(|b| b.is_ascii_alphabetic());
         !name
+    }
+
+    /// The former [`mask_general`] (two passes per run and a pass over the output), kept here to
+    /// hold the one-pass version to it.
+    fn mask_general_as_before(word: &[u8], out: &mut Vec<u8>) -> WordKind {
+        let start = out.len();
+        let lead = word.iter().take_while(|&&b| is_wrapper(b)).count();
+        let trail = word[lead..].iter().rev().take_while(|&&b| is_wrapper(b) || b == b'.' || b == b':').count();
+        let core = &word[lead..word.len() - trail];
+        if is_path_or_url_as_before(core) || is_hex_address(core) {
+            out.extend_from_slice(&word[..lead]);
+            out.extend_from_slice(WILDCARD);
+            out.extend_from_slice(&word[word.len() - trail..]);
+            return classify(&out[start..]);
+        }
+        let mut any_var = false;
+        let mut i = 0;
+        while i < word.len() {
+            let b = word[i];
+            if !is_word_byte(b) {
+                let sign = b == b'-'
+                    && word.get(i + 1).is_some_and(|c| c.is_ascii_digit())
+                    && (i == 0 || !word[i - 1].is_ascii_alphanumeric());
+                if !sign {
+                    out.push(b);
+                    i += 1;
+                    continue;
+                }
+                i += 1;
+            }
+            let s = i;
+            while i < word.len() && is_word_byte(word[i]) {
+                i += 1;
+                if i + 1 < word.len() && word[i - 1] == b'_' && word[i] == b'-' && word[i + 1].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+            let run = &word[s..i];
+            if is_variable_run(run) {
+                any_var = true;
+                if out.len() >= start + 4 && out.ends_with(b"<*>.") {
+                    out.pop();
+                } else {
+                    out.extend_from_slice(WILDCARD);
+                }
+            } else {
+                out.extend_from_slice(run);
+            }
+        }
+        if !any_var {
+            return WordKind::Constant;
+        }
+        classify(&out[start..])
+    }
+
+    /// Variable when nothing but wildcards and punctuation is left.
+    fn classify(masked: &[u8]) -> WordKind {
+        let mut rest = masked;
+        let mut constant = false;
+        while let Some((&b, tail)) = rest.split_first() {
+            if rest.starts_with(WILDCARD) {
+                rest = &rest[WILDCARD.len()..];
+                continue;
+            }
+            if is_word_byte(b) {
+                constant = true;
+            }
+            rest = tail;
+        }
+        if constant {
+            WordKind::Mixed
+        } else {
+            WordKind::Variable
+        }
+    }
+
+    /// The former [`is_path_or_url`] (tests in their first order), kept here to hold it to.
+    fn is_path_or_url_as_before(core: &[u8]) -> bool {
+        if core.len() < 2 || memchr::memchr2(b'/', b'\\', core).is_none() {
+            return false;
+        }
+        if core.windows(3).any(|w| w == b"://") {
+            return true;
+        }
+        let slashes = core.iter().filter(|&&b| b == b'/').count();
+        let path_start = core[0] == b'/' || core.starts_with(b"./") || core.starts_with(b"~/");
+        if path_start && core[1..].iter().any(|&b| is_word_byte(b)) {
+            return true;
+        }
+        if slashes >= 2 && !core.contains(&b' ') && core.iter().all(|&b| b > b' ' && b != b'=') {
+            return true;
+        }
+        if core.iter().filter(|&&b| b == b'\\').count() >= 2 && core.iter().any(|&b| is_word_byte(b)) {
+            return true;
+        }
+        core.len() > 3 && core[1] == b':' && core[2] == b'\\' && core[0].is_ascii_alphabetic()
+    }
+
+    /// Pieces the masking rules look at: wrappers, separators, signs, `_-`, slashes, `://`, dots
+    /// after a wildcard, calendar words, disk names, names with digits, hex, non-ASCII bytes.
+    const PIECES: [&[u8]; 33] = [
+        b"a",
+        b"sd",
+        b"Jun",
+        b"0",
+        b"42",
+        b"ff",
+        b"_",
+        b"-",
+        b".",
+        b":",
+        b"/",
+        b"\\",
+        b"(",
+        b")",
+        b"\"",
+        b"=",
+        b"<*>",
+        b"\xc3",
+        b"eth",
+        b"blk",
+        b"://",
+        b",",
+        b"[",
+        b"]",
+        b"~",
+        b"3ca0af59",
+        b"x",
+        b"null",
+        b"'",
+        b"{",
+        b"?",
+        b" ",
+        b"C:\\",
+    ];
+
+    /// Words made of [`PIECES`]: every one of up to 3 pieces, and pseudo-random ones of up to 14.
+    fn generated_words() -> Vec<Vec<u8>> {
+        let mut words: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut all = Vec::new();
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for w in &words {
+                for p in PIECES {
+                    let mut x = w.clone();
+                    x.extend_from_slice(p);
+                    next.push(x);
+                }
+            }
+            all.extend(next.iter().cloned());
+            words = next;
+        }
+        // A fixed linear congruential sequence: the same words on every run.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        for _ in 0..200_000 {
+            let n = 1 + next() % 14;
+            all.push((0..n).flat_map(|_| PIECES[next() % PIECES.len()].iter().copied()).collect());
+        }
+        all
+    }
+
+    /// Every word of the Loghub-2k messages (`../shared/data/loghub-2k` beside the workspace).
+    fn loghub_words() -> Vec<Vec<u8>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/loghub-2k");
+        assert!(dir.is_dir(), "Loghub-2k data not found at {}", dir.display());
+        let mut words = Vec::new();
+        for d in crate::loghub::DATASETS {
+            let lab = crate::loghub::load(&crate::loghub::structured_path(&dir, d)).expect("loghub dataset");
+            for c in &lab.contents {
+                words.extend(c.as_bytes().split(u8::is_ascii_whitespace).filter(|w| !w.is_empty()).map(<[u8]>::to_vec));
+            }
+        }
+        words
+    }
+
+    #[test]
+    fn one_pass_masking_gives_what_it_gave_before() {
+        let generated = generated_words();
+        let loghub = loghub_words();
+        assert!(generated.len() > 200_000 && loghub.len() > 200_000, "{} {}", generated.len(), loghub.len());
+        for w in generated.iter().chain(&loghub) {
+            let (mut a, mut b, mut c) = (b"x<*>.".to_vec(), b"x<*>.".to_vec(), b"x<*>.".to_vec());
+            let before = mask_general_as_before(w, &mut a);
+            assert_eq!((mask_general(w, &mut b), &b), (before, &a), "{}", String::from_utf8_lossy(w));
+            assert_eq!((mask_word(w, &mut c), &c), (before, &a), "{}", String::from_utf8_lossy(w));
+            assert_eq!(is_path_or_url(w), is_path_or_url_as_before(w), "{}", String::from_utf8_lossy(w));
+        }
     }
 
     /// Every run of up to 5 bytes over an alphabet of the bytes the rules look at (letters around
