@@ -26,7 +26,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use regex::Regex;
 use rootline_event::{Event, EventRef};
-use rootline_rules::ties::{Sequencer, TieEdge, Ties};
+use rootline_rules::ties::{Needs, NeedsSet, Sequencer, TieEdge, Ties};
 use rootline_rules::{Evidence, Finding};
 use serde::Serialize;
 
@@ -1169,9 +1169,10 @@ fn split_devt(s: &str) -> Option<(u32, u32)> {
 /// Regexes of the alias learner, compiled once.
 struct Patterns {
     prefilter: regex::bytes::Regex,
-    /// The patterns `Learner::feed_wanted` runs on every message, in the order of the `set` indices: one pass says
-    /// which of them can match, and only those run (with captures).
-    set: regex::RegexSet,
+    /// What a message must hold for each of the patterns `Learner::feed_wanted` runs on every
+    /// message to match, in the order of the `set` indices: only those it may match run (with
+    /// captures).
+    needs: NeedsSet,
     table: Regex,
     devt: Regex,
     mpath_header: Regex,
@@ -1210,7 +1211,7 @@ impl Patterns {
     fn new() -> Patterns {
         let r = |s: &str| Regex::new(&ascii_classes(s)).expect("alias pattern compiles");
         let mut p = Patterns {
-            set: regex::RegexSet::empty(),
+            needs: NeedsSet::default(),
             prefilter: prefilter(),
             table: r(r"(?P<map>[\w.:-]+): (?:addmap|load table) \[(?P<table>[^\]]*)\]"),
             devt: r(r"\b(\d+:\d+)\b"),
@@ -1274,8 +1275,8 @@ impl Patterns {
             &p.sandbox,
             &p.create_container,
         ]
-        .map(|re| re.as_str());
-        p.set = regex::RegexSet::new(set).expect("alias patterns compile as a set");
+        .map(|re| Needs::of(re.as_str(), true));
+        p.needs = NeedsSet::new(&set);
         p
     }
 }
@@ -1336,7 +1337,7 @@ fn ascii_classes(pattern: &str) -> String {
     out
 }
 
-/// Indices of [`Patterns::set`].
+/// Indices of [`Patterns::needs`].
 mod set {
     pub const TABLE: usize = 0;
     pub const MPATH_HEADER: usize = 1;
@@ -1353,6 +1354,15 @@ mod set {
     pub const PROBE_OUTPUT: usize = 12;
     pub const SANDBOX: usize = 13;
     pub const CREATE_CONTAINER: usize = 14;
+}
+
+/// Which of [`Patterns::needs`] a message meets.
+struct Admitted(Vec<bool>);
+
+impl Admitted {
+    fn matched(&self, i: usize) -> bool {
+        self.0[i]
+    }
 }
 
 /// `re`'s matches in `h` with their captures, none when `on` is false.
@@ -1527,9 +1537,11 @@ impl Learner {
         let is_ps = ev.field("pid").is_some() && ev.field("container_id").is_none();
         let cri_id = ent(ev, "container_id").map(str::to_string);
         let host = ev.host.as_deref().map(str::to_string);
-        let msg = ev.message_str().into_owned();
+        let msg = ev.message_str();
         let p = &self.p;
-        let m = p.set.matches(&msg);
+        let mut admitted = Vec::new();
+        p.needs.admitted(msg.as_bytes(), &mut admitted);
+        let m = Admitted(admitted);
         let g = self.hosts.entry(host).or_default();
         let evd = || evidence(ev);
         // Maps and their paths.
@@ -1718,8 +1730,16 @@ impl Learner {
                 g.add(Node::new("probe_cmd", &cmd), id.clone(), "probe-runs-in", Some(evd()), None);
             }
         }
-        if let (Some(x), Some(pc)) = (caps(m.matched(set::PROBE_OUTPUT), &p.probe_output, &msg), p.pod.captures(&msg)) {
-            g.add(Node::new("probe_cmd", &x["cmd"]), Node::new("pod", &pc["pod"]), "probe-runs-in", Some(evd()), None);
+        if let Some(x) = caps(m.matched(set::PROBE_OUTPUT), &p.probe_output, &msg) {
+            if let Some(pc) = p.pod.captures(&msg) {
+                g.add(
+                    Node::new("probe_cmd", &x["cmd"]),
+                    Node::new("pod", &pc["pod"]),
+                    "probe-runs-in",
+                    Some(evd()),
+                    None,
+                );
+            }
         }
         if let Some(c) = caps(m.matched(set::SANDBOX), &p.sandbox, &msg) {
             self.sandboxes.insert(c["sb"].to_string(), (Node::new("pod", &c["pod"]), evd()));
@@ -2000,6 +2020,57 @@ mod tests {
             wanted += apart as usize;
         }
         assert!(wanted > 100 && wanted < lines.len(), "{wanted} of {}", lines.len());
+    }
+
+    /// The learner runs a pattern only on messages that hold what it needs: on every line of the
+    /// example bundles (and lines that are not UTF-8), no pattern that matches was ruled out.
+    #[test]
+    fn the_learners_needs_never_rule_out_a_match() {
+        let p = Patterns::new();
+        let set = [
+            &p.table,
+            &p.mpath_header,
+            &p.dmsetup_ls,
+            &p.dm_failing,
+            &p.req,
+            &p.instance,
+            &p.volume,
+            &p.proc_stat,
+            &p.pid_state,
+            &p.hung_task,
+            &p.fd_link,
+            &p.container_id,
+            &p.probe_output,
+            &p.sandbox,
+            &p.create_container,
+        ];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut lines: Vec<String> = vec![
+            String::from_utf8_lossy(b"\xff mpathb: load table [0 2097152 multipath 65:32 1]").into_owned(),
+            "mpathb\t(253:21)\n1234 (qemu-kvm) D 1 4242 ".into(),
+        ];
+        for d in ["incidents", "cases"] {
+            for dir in std::fs::read_dir(root.join(d)).expect("bundles").filter_map(|e| e.ok()).map(|e| e.path()) {
+                let mut events = rootline_ingest::read(std::slice::from_ref(&dir), &Default::default()).into_events();
+                while let Some(r) = events.next_ref() {
+                    lines.push(String::from_utf8_lossy(r.message).into_owned());
+                }
+            }
+        }
+        let (mut admitted, mut matched, mut ruled_out) = (Vec::new(), 0, 0);
+        for l in &lines {
+            p.needs.admitted(l.as_bytes(), &mut admitted);
+            for (i, re) in set.iter().enumerate() {
+                if re.is_match(l) {
+                    matched += 1;
+                    assert!(admitted[i], "pattern {i} matches but was ruled out: {l}");
+                } else if !admitted[i] {
+                    ruled_out += 1;
+                }
+            }
+        }
+        assert!(matched > 100, "{matched} matches");
+        assert!(ruled_out > lines.len() * 10, "{ruled_out} ruled out of {}", lines.len() * set.len());
     }
 
     #[test]

@@ -223,6 +223,10 @@ struct LineMatch {
     formats: Vec<Format>,
     program: Option<regex::Regex>,
     patterns: Vec<Regex>,
+    /// Per pattern, what a message must hold for it to match.
+    needs: Vec<Needs>,
+    /// The index of the first pattern in [`Ties::needs`] (set by [`Ties::new`]).
+    first: usize,
     set: Vec<(String, String)>,
     fields: Vec<(String, String)>,
 }
@@ -265,8 +269,15 @@ pub struct TieEdge {
 }
 
 fn compile_line(m: &TieMatchSpec, path: &str, field: &str, problems: &mut Vec<Problem>) -> LineMatch {
-    let mut out =
-        LineMatch { formats: Vec::new(), program: None, patterns: Vec::new(), set: Vec::new(), fields: Vec::new() };
+    let mut out = LineMatch {
+        formats: Vec::new(),
+        program: None,
+        patterns: Vec::new(),
+        needs: Vec::new(),
+        first: 0,
+        set: Vec::new(),
+        fields: Vec::new(),
+    };
     for f in &m.format {
         match Format::from_name(f) {
             Some(x) => out.formats.push(x),
@@ -281,7 +292,10 @@ fn compile_line(m: &TieMatchSpec, path: &str, field: &str, problems: &mut Vec<Pr
     }
     for (i, p) in m.patterns.iter().enumerate() {
         match build_regex(p) {
-            Ok(r) => out.patterns.push(r),
+            Ok(r) => {
+                out.patterns.push(r);
+                out.needs.push(Needs::of(p, false));
+            }
             Err(e) => problems.push(Problem::new(path, &format!("{field}.patterns[{i}]"), format!("not a regex: {e}"))),
         }
     }
@@ -406,8 +420,9 @@ impl LineMatch {
         }
     }
 
-    /// Every set of names this line gives.
-    fn run(&self, ev: &Event) -> Vec<Names> {
+    /// Every set of names this line gives (`admitted`: per pattern of the pack, whether the message
+    /// may match it, from [`Ties::candidates`]).
+    fn run(&self, ev: &Event, admitted: &[bool]) -> Vec<Names> {
         if !self.admits(ev) {
             return Vec::new();
         }
@@ -422,8 +437,10 @@ impl LineMatch {
             return vec![from_fields];
         }
         let mut out = Vec::new();
-        for re in &self.patterns {
-            captures_all(re, &self.set, &ev.message, &mut out);
+        for (i, re) in self.patterns.iter().enumerate() {
+            if admitted.get(self.first + i).copied().unwrap_or(true) {
+                captures_all(re, &self.set, &ev.message, &mut out);
+            }
         }
         for names in &mut out {
             names.extend(from_fields.iter().cloned());
@@ -459,19 +476,20 @@ impl Tie {
     }
 }
 
-/// Every compiled tie of a pack, with a literal prefilter over their line patterns: a line runs
-/// only the ties whose literals it contains (and those whose patterns have none), so a pack of many
-/// ties costs one pass of the rules' [`crate::prefilter::Literals`] on most lines.
+/// Every compiled tie of a pack, with a literal prefilter over their line patterns: whether a line
+/// is wanted at all costs one pass of the rules' [`crate::prefilter::Literals`] on most lines, and
+/// a wanted line runs only the patterns whose [`Needs`] it meets.
 #[derive(Debug, Clone, Default)]
 pub struct Ties {
     /// The ties, in id order.
     pub ties: Vec<Tie>,
     literals: Literals,
-    /// The tie of each literal of `literals`.
-    literal_tie: Vec<usize>,
-    /// Per tie: it has a pattern without a usable literal, or matches on fields only (run on every
-    /// line [`Ties::wants`]).
-    always: Vec<bool>,
+    /// The needs of every pattern of the line and sequence ties, in tie order.
+    needs: NeedsSet,
+    /// The tie of each pattern of `needs`.
+    pattern_tie: Vec<usize>,
+    /// Per tie: it matches on fields only (run on every line it is offered).
+    by_fields: Vec<bool>,
     /// The patterns without a usable literal: a line no literal admits is wanted when one matches.
     loose: Option<regex::bytes::RegexSet>,
     /// A tie matches on fields only: every line is wanted.
@@ -482,28 +500,30 @@ pub struct Ties {
 
 impl Ties {
     /// Builds the prefilter.
-    pub fn new(ties: Vec<Tie>) -> Ties {
+    pub fn new(mut ties: Vec<Tie>) -> Ties {
         let mut literals: Vec<(Vec<u8>, usize)> = Vec::new();
-        let mut always = vec![false; ties.len()];
+        let mut by_fields = vec![false; ties.len()];
+        let mut needs: Vec<Needs> = Vec::new();
+        let mut pattern_tie: Vec<usize> = Vec::new();
         let mut loose: Vec<String> = Vec::new();
         let mut fields_only = false;
-        for (ti, t) in ties.iter().enumerate() {
-            let mut add = |m: &LineMatch| {
+        for (ti, t) in ties.iter_mut().enumerate() {
+            let mut add = |m: &mut LineMatch| {
                 if m.patterns.is_empty() {
                     fields_only = true;
-                    always[ti] = true;
+                    by_fields[ti] = true;
                 }
+                m.first = needs.len();
+                needs.extend(m.needs.iter().cloned());
+                pattern_tie.extend(m.patterns.iter().map(|_| ti));
                 for p in &m.patterns {
                     match crate::engine::necessary_literals(p.as_str()) {
                         Some(l) => literals.extend(l.into_iter().map(|l| (l, ti))),
-                        None => {
-                            always[ti] = true;
-                            loose.push(p.as_str().to_string());
-                        }
+                        None => loose.push(p.as_str().to_string()),
                     }
                 }
             };
-            match &t.how {
+            match &mut t.how {
                 How::Line(m) => add(m),
                 How::Sequence { first, then, .. } => {
                     add(first);
@@ -528,8 +548,9 @@ impl Ties {
             wants_src,
             ties,
             literals: found,
-            literal_tie: literals.into_iter().map(|(_, t)| t).collect(),
-            always,
+            needs: NeedsSet::new(&needs),
+            pattern_tie,
+            by_fields,
             loose: loose_set,
             fields_only,
         }
@@ -554,17 +575,19 @@ impl Ties {
         self.wants_src.as_deref()
     }
 
-    /// The ties that may match `message`, one flag per tie (those whose literals it contains, and
-    /// those without literals), or `None` when none may ([`Ties::wants`] is false): what
-    /// [`Ties::line_edges_of`] and [`Sequencer::feed_of`] run.
-    pub fn candidates(&self, message: &[u8]) -> Option<Vec<bool>> {
-        let mut out = self.always.clone();
-        let mut any = false;
-        self.literals.find(message, |i| {
-            out[self.literal_tie[i]] = true;
+    /// The ties, and their patterns, that may match `message` (those whose [`Needs`] it meets, and
+    /// the ties on fields only), or `None` when none may: what [`Ties::line_edges_of`] and
+    /// [`Sequencer::feed_of`] run.
+    pub fn candidates(&self, message: &[u8]) -> Option<Candidates> {
+        let mut patterns = Vec::new();
+        self.needs.admitted(message, &mut patterns);
+        let mut ties = self.by_fields.clone();
+        let mut any = ties.contains(&true);
+        for (p, _) in patterns.iter().enumerate().filter(|(_, ok)| **ok) {
+            ties[self.pattern_tie[p]] = true;
             any = true;
-        });
-        (any || self.fields_only || self.loose.as_ref().is_some_and(|set| set.is_match(message))).then_some(out)
+        }
+        any.then_some(Candidates { ties, patterns })
     }
 
     /// The edges the line ties make from `ev`.
@@ -575,10 +598,10 @@ impl Ties {
     }
 
     /// [`Ties::line_edges`] with the [`Ties::candidates`] of `ev`'s message.
-    pub fn line_edges_of(&self, ev: &Event, run: &[bool], out: &mut Vec<TieEdge>) {
-        for (t, _) in self.ties.iter().zip(run).filter(|(_, r)| **r) {
+    pub fn line_edges_of(&self, ev: &Event, run: &Candidates, out: &mut Vec<TieEdge>) {
+        for (t, _) in self.ties.iter().zip(&run.ties).filter(|(_, r)| **r) {
             if let How::Line(m) = &t.how {
-                for names in m.run(ev) {
+                for names in m.run(ev, &run.patterns) {
                     t.edges(&names, None, out);
                 }
             }
@@ -611,6 +634,15 @@ impl Ties {
     pub fn sequencer(&self) -> Sequencer {
         Sequencer { open: HashMap::new() }
     }
+}
+
+/// What [`Ties::candidates`] found a message may match: which ties, and which of their patterns.
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    /// Per tie.
+    ties: Vec<bool>,
+    /// Per pattern of the line and sequence ties ([`Ties::needs`]).
+    patterns: Vec<bool>,
 }
 
 /// The `first` lines of sequences still open, per tie and host.
@@ -651,17 +683,17 @@ impl Sequencer {
     }
 
     /// [`Sequencer::feed`] with the [`Ties::candidates`] of `ev`'s message.
-    pub fn feed_of(&mut self, ties: &Ties, ev: &Event, run: &[bool]) -> Vec<SequenceEdge> {
+    pub fn feed_of(&mut self, ties: &Ties, ev: &Event, run: &Candidates) -> Vec<SequenceEdge> {
         let mut out = Vec::new();
         let Some(t) = ev.time.map(|t| t.unix_nanos) else { return out };
         let host = ev.host.as_deref().map(str::to_string);
         for (ti, tie) in ties.ties.iter().enumerate() {
-            if !run[ti] {
+            if !run.ties[ti] {
                 continue;
             }
             let How::Sequence { first, then, within, latest } = &tie.how else { continue };
             let key = (ti, host.clone());
-            for names in then.run(ev) {
+            for names in then.run(ev, &run.patterns) {
                 let Some(open) = self.open.get_mut(&key) else { break };
                 open.retain(|o| t - o.time <= *within && t >= o.time);
                 // Several sequences open in the window (two sessions timing out in one moment): the
@@ -684,7 +716,7 @@ impl Sequencer {
                     }
                 }
             }
-            for names in first.run(ev) {
+            for names in first.run(ev, &run.patterns) {
                 let open = self.open.entry(key.clone()).or_default();
                 open.retain(|o| t - o.time <= *within);
                 open.push(Opened { time: t, names, path: ev.provenance.path.to_string(), line: ev.provenance.line });
@@ -811,6 +843,222 @@ pub fn test_ties(ties: &Ties, only: Option<&str>, rep: &mut crate::harness::Repo
     }
 }
 
+/// What every match of a pattern contains: a few sets of strings, each of which every match holds
+/// one member of. A text that holds no member of one of the sets cannot match, so the pattern need
+/// not run on it (`[\w.:-]+: (?:addmap|load table) \[` needs one of `addmap` and `load table`,
+/// `: ` and ` [`). The sets are read off the pattern's syntax (the literals of a sequence, the
+/// branches of an alternation, repetitions of at least one); a pattern with no literal outside
+/// optional parts needs nothing and always runs. Exact: it never rules out a text the pattern
+/// matches. [`NeedsSet`] tests many patterns' needs in one pass.
+#[derive(Debug, Clone, Default)]
+pub struct Needs {
+    /// Every set must have a member in the text; the most selective set (longest shortest member)
+    /// first.
+    sets: Vec<Vec<Vec<u8>>>,
+}
+
+/// How many of a pattern's sets [`Needs`] keeps (the most selective): checking more costs more than
+/// the rare text they would rule out.
+const NEEDS_KEPT: usize = 3;
+/// An alternation of more branches than this needs nothing (too many strings to look for).
+const NEEDS_MAX_ANY: usize = 16;
+/// The most strings one packed (SIMD) searcher looks for.
+const PACKED_MAX: usize = 64;
+/// Sets whose strings are all this long are looked for in [`NeedsSet`]'s one pass; shorter ones
+/// (a `:`, a ` (`) are met on most lines and looked for only once the others are found.
+const NEEDS_LONG: usize = 3;
+
+impl Needs {
+    /// The needs of `pattern` as the `regex` crate compiles it: `unicode` as for a `str` regex (or
+    /// a `bytes` regex with Unicode on), else as [`crate::compile::build_regex`] does (bytes, ASCII
+    /// classes, `(?m)`). A pattern that does not parse needs nothing.
+    pub fn of(pattern: &str, unicode: bool) -> Needs {
+        let parsed = regex_syntax::ParserBuilder::new()
+            .multi_line(!unicode)
+            .unicode(unicode)
+            .utf8(unicode)
+            .build()
+            .parse(pattern);
+        let Ok(hir) = parsed else { return Needs::default() };
+        let mut sets = needs_of(&hir);
+        for set in &mut sets {
+            // A member that holds another member adds nothing: the text holds the shorter one too.
+            let all = set.clone();
+            set.retain(|l| !all.iter().any(|o| o.len() < l.len() && memchr::memmem::find(l, o).is_some()));
+            set.sort();
+            set.dedup();
+        }
+        let min_len = |s: &Vec<Vec<u8>>| s.iter().map(Vec::len).min().unwrap_or(0);
+        sets.sort_by_key(|s| (std::cmp::Reverse(min_len(s)), s.len()));
+        sets.dedup();
+        sets.truncate(NEEDS_KEPT);
+        Needs { sets }
+    }
+
+    /// False when `text` cannot match the pattern.
+    pub fn admits(&self, text: &[u8]) -> bool {
+        self.sets.iter().all(|any| any.iter().any(|l| memchr::memmem::find(text, l).is_some()))
+    }
+
+    /// The sets, as strings (for tests and docs).
+    pub fn sets(&self) -> Vec<Vec<String>> {
+        self.sets.iter().map(|s| s.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect()).collect()
+    }
+}
+
+/// The [`Needs`] of many patterns, tested in one pass over a text: the strings of each pattern's
+/// most selective set are looked for at once, its other sets only when that one is met.
+#[derive(Debug, Clone, Default)]
+pub struct NeedsSet {
+    /// The long strings.
+    strings: Vec<Vec<u8>>,
+    /// Per long string, the long strings that begin it (itself among them): found where it is.
+    prefixes: Vec<Vec<u32>>,
+    /// Searchers of the long strings (64 at most each, from the index given), longest first where
+    /// several begin at one place: by finding where each match begins and looking again one byte
+    /// further, they find every string present.
+    packed: Vec<(aho_corasick::packed::Searcher, usize)>,
+    /// The same, as an automaton reporting every occurrence, where no packed searcher builds.
+    automaton: Option<aho_corasick::AhoCorasick>,
+    /// Per pattern, its sets.
+    patterns: Vec<PatternNeeds>,
+}
+
+/// One pattern's sets in a [`NeedsSet`].
+#[derive(Debug, Clone, Default)]
+struct PatternNeeds {
+    /// Its most selective set, if its strings are long (indices of [`NeedsSet::strings`]).
+    first: Option<Vec<u32>>,
+    /// Its other sets.
+    rest: Vec<Vec<memchr::memmem::Finder<'static>>>,
+}
+
+impl NeedsSet {
+    /// The needs of `patterns`, in that order.
+    pub fn new(patterns: &[Needs]) -> NeedsSet {
+        let mut strings: Vec<Vec<u8>> = Vec::new();
+        let mut out = Vec::new();
+        for n in patterns {
+            // The most selective set is looked for in the one pass; the others (and every set of
+            // a pattern with no long set) only for the patterns it admits.
+            let mut one = PatternNeeds::default();
+            for set in &n.sets {
+                if one.first.is_none() && set.iter().all(|l| l.len() >= NEEDS_LONG) {
+                    let ids = set
+                        .iter()
+                        .map(|l| match strings.iter().position(|s| s == l) {
+                            Some(i) => i as u32,
+                            None => {
+                                strings.push(l.clone());
+                                (strings.len() - 1) as u32
+                            }
+                        })
+                        .collect();
+                    one.first = Some(ids);
+                } else {
+                    one.rest.push(set.iter().map(|l| memchr::memmem::Finder::new(l).into_owned()).collect());
+                }
+            }
+            out.push(one);
+        }
+        let prefixes = strings
+            .iter()
+            .map(|s| (0..strings.len() as u32).filter(|&o| s.starts_with(&strings[o as usize])).collect())
+            .collect();
+        let packed: Option<Vec<_>> = strings
+            .chunks(PACKED_MAX)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let mut b = aho_corasick::packed::Config::new()
+                    .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+                    .builder();
+                b.extend(chunk);
+                b.build().map(|s| (s, i * PACKED_MAX))
+            })
+            .collect();
+        let automaton = (packed.is_none() && !strings.is_empty())
+            .then(|| {
+                aho_corasick::AhoCorasick::builder().kind(Some(aho_corasick::AhoCorasickKind::DFA)).build(&strings).ok()
+            })
+            .flatten();
+        NeedsSet { strings, prefixes, packed: packed.unwrap_or_default(), automaton, patterns: out }
+    }
+
+    /// Per pattern, false when `text` cannot match it (`out` is cleared first).
+    pub fn admitted(&self, text: &[u8], out: &mut Vec<bool>) {
+        out.clear();
+        let count = self.strings.len();
+        let (mut small, mut big) = ([0u64; 4], Vec::new());
+        let found: &mut [u64] = if count <= 256 {
+            &mut small
+        } else {
+            big.resize(count.div_ceil(64), 0);
+            &mut big
+        };
+        let mut mark = |i: usize| {
+            for &p in &self.prefixes[i] {
+                found[p as usize / 64] |= 1 << (p % 64);
+            }
+        };
+        if !self.packed.is_empty() {
+            for (s, first) in &self.packed {
+                let mut at = 0;
+                while at < text.len() {
+                    let Some(m) = s.find_in(text, aho_corasick::Span::from(at..text.len())) else { break };
+                    mark(first + m.pattern().as_usize());
+                    at = m.start() + 1;
+                }
+            }
+        } else if let Some(ac) = &self.automaton {
+            for m in ac.find_overlapping_iter(text) {
+                mark(m.pattern().as_usize());
+            }
+        } else if count > 0 {
+            // No searcher: every long string counts as found.
+            (0..count).for_each(&mut mark);
+        }
+        let has = |i: u32| found[i as usize / 64] & (1 << (i % 64)) != 0;
+        for n in &self.patterns {
+            let ok = n.first.as_ref().is_none_or(|any| any.iter().any(|&i| has(i)))
+                && n.rest.iter().all(|any| any.iter().any(|f| f.find(text).is_some()));
+            out.push(ok);
+        }
+    }
+}
+
+/// The sets of strings every match of `h` holds a member of (see [`Needs`]).
+fn needs_of(h: &regex_syntax::hir::Hir) -> Vec<Vec<Vec<u8>>> {
+    use regex_syntax::hir::HirKind;
+    match h.kind() {
+        HirKind::Literal(l) => vec![vec![l.0.to_vec()]],
+        HirKind::Empty | HirKind::Class(_) | HirKind::Look(_) => Vec::new(),
+        HirKind::Repetition(r) if r.min == 0 => Vec::new(),
+        HirKind::Repetition(r) => needs_of(&r.sub),
+        HirKind::Capture(c) => needs_of(&c.sub),
+        HirKind::Concat(subs) => subs.iter().flat_map(needs_of).collect(),
+        HirKind::Alternation(subs) => {
+            // A match is a match of one branch: it holds a member of that branch's best set.
+            let mut any: Vec<Vec<u8>> = Vec::new();
+            for s in subs {
+                let best = needs_of(s)
+                    .into_iter()
+                    .max_by_key(|set| (set.iter().map(Vec::len).min().unwrap_or(0), std::cmp::Reverse(set.len())));
+                let Some(best) = best else { return Vec::new() };
+                for l in best {
+                    if !any.contains(&l) {
+                        any.push(l);
+                    }
+                }
+            }
+            if any.is_empty() || any.len() > NEEDS_MAX_ANY {
+                Vec::new()
+            } else {
+                vec![any]
+            }
+        }
+    }
+}
+
 /// `literal` as a regular expression that matches exactly its bytes.
 fn escape_bytes(literal: &[u8]) -> String {
     let mut out = String::new();
@@ -919,6 +1167,86 @@ ties: [[sid, scsi_host, transport-of]]
         let got = s.feed(&ties, &ev(200, "sd 3:0:0:1: rejecting I/O to offline device"));
         assert_eq!(got.len(), 2);
         assert!(got.iter().all(|g| g.of_group == 2));
+    }
+
+    #[test]
+    fn needs_are_read_off_the_syntax() {
+        let sets = |p: &str| Needs::of(p, false).sets();
+        let table = sets(r"(?P<map>[\w.:-]+): (?:addmap|load table) \[(?P<t>[^\]]*)\]");
+        assert!(table.contains(&vec!["addmap".to_string(), "load table".to_string()]), "{table:?}");
+        // Optional parts and repetitions of zero need nothing; one branch without a literal makes
+        // the whole alternation need nothing.
+        assert_eq!(sets(r"(?:foo)?bar"), vec![vec!["bar".to_string()]]);
+        assert_eq!(sets(r"(?:foo)*bar|baz+"), vec![vec!["ba".to_string()]]);
+        assert_eq!(sets(r"foo|\d+"), Vec::<Vec<String>>::new());
+        // A member that holds another adds nothing; case-insensitive letters are classes.
+        assert_eq!(sets(r"(?:volume-|volume |olume)\d"), vec![vec!["olume".to_string()]]);
+        assert_eq!(sets(r"(?i)offline"), Vec::<Vec<String>>::new());
+        // The most selective sets first, three at most.
+        let four = sets(r"a1\d b22\d c333\d d4444");
+        assert_eq!(four, vec![vec![" d4444".to_string()], vec![" c333".to_string()], vec![" b22".to_string()]]);
+        assert!(Needs::of("(", false).sets().is_empty());
+    }
+
+    #[test]
+    fn a_needs_set_finds_overlapping_and_nested_strings() {
+        let pats = ["abcd|zzzz", "abc", "bcd", "cde", r"x\d:", "nothing here"];
+        let needs: Vec<Needs> = pats.iter().map(|p| Needs::of(p, false)).collect();
+        let set = NeedsSet::new(&needs);
+        let mut out = Vec::new();
+        set.admitted(b"..abcde x1:", &mut out);
+        assert_eq!(out, vec![true, true, true, true, true, false]);
+        set.admitted(b"", &mut out);
+        assert_eq!(out, vec![false, false, false, false, false, false]);
+        set.admitted(b"x:", &mut out);
+        assert_eq!(out, vec![false, false, false, false, true, false]);
+        // More strings than one packed searcher holds.
+        let many: Vec<String> = (0..150).map(|i| format!("lit{i:03}x")).collect();
+        let set = NeedsSet::new(&many.iter().map(|p| Needs::of(p, false)).collect::<Vec<_>>());
+        set.admitted(b"lit007x lit149x lit100", &mut out);
+        let found: Vec<usize> = out.iter().enumerate().filter(|(_, y)| **y).map(|(i, _)| i).collect();
+        assert_eq!(found, vec![7, 149]);
+    }
+
+    /// A tie's pattern runs only on messages that hold what it needs: no message of any tie's test
+    /// cases that a pattern matches is ruled out.
+    #[test]
+    fn the_needs_of_the_packs_ties_never_rule_out_a_match() {
+        let ties = crate::Pack::builtin().expect("built-in rules").ties;
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        for t in &ties.ties {
+            for c in t.spec.tests.fires.iter().chain(&t.spec.tests.quiet) {
+                texts.extend(c.line.iter().chain(&c.lines).map(|l| l.as_bytes().to_vec()));
+                texts.extend(c.line.iter().chain(&c.lines).flat_map(|l| l.lines().map(|x| x.as_bytes().to_vec())));
+            }
+        }
+        let mut matched = 0;
+        for text in &texts {
+            let run = ties.candidates(text);
+            for (ti, t) in ties.ties.iter().enumerate() {
+                let lines: Vec<&LineMatch> = match &t.how {
+                    How::Line(m) => vec![m],
+                    How::Sequence { first, then, .. } => vec![first, then],
+                    How::Node { .. } => Vec::new(),
+                };
+                for m in lines {
+                    for (i, re) in m.patterns.iter().enumerate() {
+                        if re.is_match(text) {
+                            matched += 1;
+                            let run =
+                                run.as_ref().unwrap_or_else(|| panic!("{}: {}", t.id, String::from_utf8_lossy(text)));
+                            assert!(
+                                run.ties[ti] && run.patterns[m.first + i],
+                                "{}: {}",
+                                t.id,
+                                String::from_utf8_lossy(text)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(matched > ties.ties.len(), "{matched} matches");
     }
 
     #[test]
