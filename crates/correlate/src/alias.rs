@@ -1367,7 +1367,8 @@ impl Admitted {
 
 /// `re`'s matches in `h` with their captures, none when `on` is false.
 fn caps_iter<'r, 'h>(on: bool, re: &'r Regex, h: &'h str) -> impl Iterator<Item = regex::Captures<'h>> + use<'r, 'h> {
-    on.then(|| re.captures_iter(h)).into_iter().flatten()
+    // Boxed: most calls are off, and an unboxed iterator is a large value to build and move.
+    on.then(|| Box::new(re.captures_iter(h))).into_iter().flatten()
 }
 
 /// `re`'s first match in `h` with its captures, none when `on` is false.
