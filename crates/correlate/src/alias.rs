@@ -1258,7 +1258,15 @@ impl Patterns {
             domain: r(r"\b(?:for domain |domain=|vm=|name=)?(?P<domain>instance-[0-9a-f]{8})\b"),
             hung_task: r(r"task (?P<comm>[^\n]{1,64}?):(?P<pid>\d+) blocked for more than"),
         };
-        let set = [
+        let set = p.gated().map(|re| Needs::of(re.as_str(), true));
+        p.needs = NeedsSet::new(&set);
+        p
+    }
+
+    /// The patterns `needs` gates, in its order.
+    fn gated(&self) -> [&Regex; 15] {
+        let p = self;
+        [
             &p.table,
             &p.mpath_header,
             &p.dmsetup_ls,
@@ -1275,9 +1283,6 @@ impl Patterns {
             &p.sandbox,
             &p.create_container,
         ]
-        .map(|re| Needs::of(re.as_str(), true));
-        p.needs = NeedsSet::new(&set);
-        p
     }
 }
 
@@ -2028,23 +2033,7 @@ mod tests {
     #[test]
     fn the_learners_needs_never_rule_out_a_match() {
         let p = Patterns::new();
-        let set = [
-            &p.table,
-            &p.mpath_header,
-            &p.dmsetup_ls,
-            &p.dm_failing,
-            &p.req,
-            &p.instance,
-            &p.volume,
-            &p.proc_stat,
-            &p.pid_state,
-            &p.hung_task,
-            &p.fd_link,
-            &p.container_id,
-            &p.probe_output,
-            &p.sandbox,
-            &p.create_container,
-        ];
+        let set = p.gated();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
         let mut lines: Vec<String> = vec![
             String::from_utf8_lossy(b"\xff mpathb: load table [0 2097152 multipath 65:32 1]").into_owned(),

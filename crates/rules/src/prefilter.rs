@@ -153,7 +153,7 @@ impl Literals {
             for (i, p) in hay.chunks_exact(2).enumerate() {
                 let pair = u16::from_be_bytes([p[0], p[1]]);
                 if self.short.table[usize::from(pair >> 6)] & (1 << (pair & 63)) != 0 {
-                    self.verify_short(hay, 2 * i, pair, &mut found);
+                    self.verify(&self.short.list, hay, 2 * i, pair, &mut found);
                 }
             }
         }
@@ -164,33 +164,26 @@ impl Literals {
         while end <= hay.len() {
             let w = pack(&hay[end - LONG..end]);
             if self.long.admits(w) {
-                self.verify(hay, end - LONG, w, &mut found);
+                self.verify(&self.long.list, hay, end - LONG, w, &mut found);
             }
             end += STEP;
         }
     }
 
+    /// Reports the literals of `list` (anchors sorted by key) whose anchor `key` starts at `at`
+    /// and that occur there.
     #[cold]
-    fn verify_short(&self, hay: &[u8], at: usize, pair: u16, found: &mut impl FnMut(usize)) {
-        let list = &self.short.list;
-        let from = list.partition_point(|a| a.0 < pair);
-        for &(ap, li, off) in &list[from..] {
-            if ap != pair {
-                break;
-            }
-            let Some(start) = at.checked_sub(off as usize) else { continue };
-            if hay[start..].starts_with(&self.literals[li as usize]) {
-                found(li as usize);
-            }
-        }
-    }
-
-    #[cold]
-    fn verify(&self, hay: &[u8], at: usize, w: u64, found: &mut impl FnMut(usize)) {
-        let list = &self.long.list;
-        let from = list.partition_point(|a| a.0 < w);
-        for &(aw, li, off) in &list[from..] {
-            if aw != w {
+    fn verify<K: Ord + Copy>(
+        &self,
+        list: &[(K, u32, u32)],
+        hay: &[u8],
+        at: usize,
+        key: K,
+        found: &mut impl FnMut(usize),
+    ) {
+        let from = list.partition_point(|a| a.0 < key);
+        for &(ak, li, off) in &list[from..] {
+            if ak != key {
                 break;
             }
             let Some(start) = at.checked_sub(off as usize) else { continue };
