@@ -72,13 +72,20 @@ pub fn object_of(f: &Finding, sig: Option<&Signature>) -> String {
             }
             out.push_str(k);
             out.push('=');
-            let mut sorted: Vec<&str> = v.iter().map(String::as_str).collect();
-            sorted.sort_unstable();
-            for (i, x) in sorted.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+            let mut put = |vals: &mut dyn Iterator<Item = &String>| {
+                for (i, x) in vals.enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(x);
                 }
-                out.push_str(x);
+            };
+            if v.is_sorted() {
+                put(&mut v.iter());
+            } else {
+                let mut sorted: Vec<&String> = v.iter().collect();
+                sorted.sort_unstable();
+                put(&mut sorted.into_iter());
             }
         }
     }
