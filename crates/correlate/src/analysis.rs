@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use rootline_rules::{Evidence, Finding};
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 use crate::alias::{AliasEdge, Conflict};
@@ -344,29 +345,46 @@ impl Analysis {
             let time =
                 |s: Option<&str>| s.and_then(|v| v.parse::<jiff::Timestamp>().ok()).map(|t| t.as_nanosecond() as i64);
             let mut sigs = std::mem::take(&mut om.signatures);
-            sigs.extend(summarize(rest.iter().map(|i| {
-                (i.root_cause.signature.as_str(), i.host.as_deref(), time(i.start.as_deref()), i.start.as_deref())
-            })));
+            sigs.extend(summarize(
+                rest.iter().map(|i| {
+                    (i.root_cause.signature.as_str(), i.host.as_deref(), time(i.start.as_deref()), i.start.as_deref())
+                }),
+                str::to_string,
+            ));
             om.signatures = merge_signatures(sigs);
         }
         if om.incidents > 0 {
-            let keep: std::collections::HashSet<String> =
-                referred(&self.incidents, &self.changes, &self.recovered).into_iter().map(str::to_string).collect();
-            let mut dropped: BTreeMap<String, usize> = BTreeMap::new();
-            self.findings.retain(|f| {
-                let k = keep.contains(&f.id) || f.kind == rootline_rules::Kind::Recovery;
-                if !k {
-                    *dropped.entry(f.signature.clone()).or_default() += 1;
-                }
-                k
-            });
+            let keep = referred(&self.incidents, &self.changes, &self.recovered);
+            // Which findings stay, and the others counted by signature, before any is dropped.
+            let mut dropped: BTreeMap<&str, usize> = BTreeMap::new();
+            let kept: Vec<bool> = self
+                .findings
+                .iter()
+                .map(|f| {
+                    let k = keep.contains(f.id.as_str()) || f.kind == rootline_rules::Kind::Recovery;
+                    if !k {
+                        *dropped.entry(f.signature.as_str()).or_default() += 1;
+                    }
+                    k
+                })
+                .collect();
             om.findings = dropped.values().sum();
-            let mut fs: Vec<SignatureCount> =
-                dropped.into_iter().map(|(signature, count)| SignatureCount { signature, count }).collect();
+            let mut fs: Vec<SignatureCount> = dropped
+                .into_iter()
+                .map(|(signature, count)| SignatureCount { signature: signature.to_string(), count })
+                .collect();
+            let keep_rejected: Vec<bool> = self
+                .rejected_links
+                .iter()
+                .map(|r| keep.contains(r.cause.as_str()) && keep.contains(r.effect.as_str()))
+                .collect();
+            let mut k = kept.into_iter();
+            self.findings.retain(|_| k.next().unwrap_or(true));
             fs.sort_by(|a, b| b.count.cmp(&a.count).then(a.signature.cmp(&b.signature)));
             om.finding_signatures = fs;
             let before = self.rejected_links.len();
-            self.rejected_links.retain(|r| keep.contains(&r.cause) && keep.contains(&r.effect));
+            let mut k = keep_rejected.into_iter();
+            self.rejected_links.retain(|_| k.next().unwrap_or(true));
             // Added to: the caller may have left out rejected links already ([`referred`]).
             om.rejected_links += before - self.rejected_links.len();
         }
@@ -383,8 +401,8 @@ pub fn referred<'a>(
     incidents: &'a [Incident],
     changes: &'a [Change],
     recovered: &'a [Recovered],
-) -> std::collections::HashSet<&'a str> {
-    let mut keep: std::collections::HashSet<&str> = std::collections::HashSet::new();
+) -> FxHashSet<&'a str> {
+    let mut keep: FxHashSet<&str> = FxHashSet::default();
     for i in incidents {
         keep.extend(i.findings.iter().map(String::as_str));
         keep.extend(i.context.iter().map(|c| c.finding.as_str()));
@@ -417,15 +435,16 @@ impl Analysis {
     }
 }
 
-/// Incidents summarised by root-cause signature (`(signature, host, start, start as written)` each),
-/// the most frequent first.
-pub fn summarize<'a>(
-    rest: impl Iterator<Item = (&'a str, Option<&'a str>, Option<i64>, Option<&'a str>)>,
+/// Incidents summarised by root-cause signature (`(signature, host, start, start as written)` each;
+/// `text` writes a start, only for the first and last of each signature), the most frequent first.
+pub fn summarize<'a, Y: Copy>(
+    rest: impl Iterator<Item = (&'a str, Option<&'a str>, Option<i64>, Option<Y>)>,
+    text: impl Fn(Y) -> String,
 ) -> Vec<OmittedSignature> {
     // Per signature: how many, the hosts, the first and the last start.
-    type Tally<'a> = (usize, Vec<String>, Option<(i64, &'a str)>, Option<(i64, &'a str)>);
-    let mut by_sig: BTreeMap<&str, Tally> = BTreeMap::new();
-    for (sig, host, start, text) in rest {
+    type Tally<Y> = (usize, Vec<String>, Option<(i64, Y)>, Option<(i64, Y)>);
+    let mut by_sig: BTreeMap<&str, Tally<Y>> = BTreeMap::new();
+    for (sig, host, start, at) in rest {
         let e = by_sig.entry(sig).or_default();
         e.0 += 1;
         if let Some(h) = host {
@@ -433,7 +452,7 @@ pub fn summarize<'a>(
                 e.1.push(h.to_string());
             }
         }
-        if let (Some(t), Some(txt)) = (start, text) {
+        if let (Some(t), Some(txt)) = (start, at) {
             if e.2.is_none_or(|(f, _)| t < f) {
                 e.2 = Some((t, txt));
             }
@@ -451,8 +470,8 @@ pub fn summarize<'a>(
                     signature: s.to_string(),
                     count,
                     hosts,
-                    first: first.map(|x| x.1.to_string()),
-                    last: last.map(|x| x.1.to_string()),
+                    first: first.map(|x| text(x.1)),
+                    last: last.map(|x| text(x.1)),
                 }
             })
             .collect(),

@@ -317,6 +317,15 @@ impl<'g> HostIndex<'g> {
     }
 }
 
+/// `kind=value`, as [`Node`]'s `Display` writes it, without the formatting machinery.
+fn node_text(n: &Node) -> String {
+    let mut s = String::with_capacity(n.kind.len() + 1 + n.value.len());
+    s.push_str(&n.kind);
+    s.push('=');
+    s.push_str(&n.value);
+    s
+}
+
 /// Entity kinds that name a storage object (as the rule engine's aliases read them).
 const STORAGE_KINDS: &[&str] = rootline_rules::window::STORAGE_KINDS;
 
@@ -414,13 +423,13 @@ pub fn build(
                     }
                     Tie::Shared => {
                         let (a, b) = (&hi.sets[from as usize].0, &hi.sets[to as usize].0);
-                        (a.iter().filter(|n| b.contains(n)).map(|n| n.to_string()).collect(), Vec::new())
+                        (a.iter().filter(|n| b.contains(n)).map(node_text).collect(), Vec::new())
                     }
                     Tie::Path(p) => {
                         let path: Vec<AliasEdge> = p.iter().map(|&x| g.edge(x).clone()).collect();
                         let mut entities: Vec<String> = Vec::new();
                         for n in path.iter().flat_map(|x| [&x.a, &x.b]) {
-                            let s = n.to_string();
+                            let s = node_text(n);
                             if !entities.contains(&s) {
                                 entities.push(s);
                             }

@@ -2,9 +2,8 @@
 //! is an incident of its own (which can only be `uncertain`); context and recovery findings belong to
 //! no incident.
 
-use std::collections::HashMap;
-
 use rootline_rules::{Finding, Kind};
+use rustc_hash::FxHashMap;
 
 use crate::analysis::ChainLink;
 
@@ -29,7 +28,7 @@ fn root(parent: &mut [usize], mut i: usize) -> usize {
 
 /// Groups `findings` into incidents by `links`.
 pub fn group(findings: &[Finding], links: &[ChainLink]) -> Vec<Group> {
-    let pos: HashMap<&str, usize> = findings.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
+    let pos: FxHashMap<&str, usize> = findings.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
     let mut parent: Vec<usize> = (0..findings.len()).collect();
     for l in links {
         let (a, b) = (pos[l.cause.as_str()], pos[l.effect.as_str()]);
@@ -39,21 +38,22 @@ pub fn group(findings: &[Finding], links: &[ChainLink]) -> Vec<Group> {
         }
     }
     let mut groups: Vec<Group> = Vec::new();
-    let mut by_root: HashMap<usize, usize> = HashMap::new();
+    // The group of each root finding (`usize::MAX`: none yet).
+    let mut by_root: Vec<usize> = vec![usize::MAX; findings.len()];
     for (i, f) in findings.iter().enumerate() {
         if !matches!(f.kind, Kind::Fault | Kind::Symptom) {
             continue;
         }
         let r = root(&mut parent, i);
-        let gi = *by_root.entry(r).or_insert_with(|| {
+        if by_root[r] == usize::MAX {
             groups.push(Group { host: f.host.clone(), members: Vec::new(), links: Vec::new() });
-            groups.len() - 1
-        });
-        groups[gi].members.push(i);
+            by_root[r] = groups.len() - 1;
+        }
+        groups[by_root[r]].members.push(i);
     }
     for (li, l) in links.iter().enumerate() {
         let r = root(&mut parent, pos[l.cause.as_str()]);
-        if let Some(&gi) = by_root.get(&r) {
+        if let Some(&gi) = by_root.get(r).filter(|&&gi| gi != usize::MAX) {
             groups[gi].links.push(li);
         }
     }
@@ -127,7 +127,6 @@ pub fn recovered_among(
         return None;
     }
     let last = members.iter().filter_map(|f| f.last.or(f.first)).map(|t| t.unix_nanos).max()?;
-    let nodes: Vec<crate::alias::Node> = members.iter().flat_map(|f| crate::chain::nodes_of(f, graph)).collect();
     // The recoveries from `last` to `last + within` on this host, tried in order of finding (as a
     // scan of every finding would): the first one linked to the group by storage wins.
     let from = recoveries.by_time.partition_point(|(t, _)| *t < last);
@@ -137,7 +136,11 @@ pub fn recovered_among(
         .map(|(_, i)| *i)
         .filter(|&i| findings[i].host == g.host)
         .collect();
+    if window.is_empty() {
+        return None;
+    }
     window.sort_unstable();
+    let nodes: Vec<crate::alias::Node> = members.iter().flat_map(|f| crate::chain::nodes_of(f, graph)).collect();
     window.into_iter().find(|&i| {
         let rn = crate::chain::nodes_of(&findings[i], graph);
         graph.path(&rn, &nodes, crate::alias::Via::Storage, crate::chain::MAX_HOPS).is_some()

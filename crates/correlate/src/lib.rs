@@ -40,6 +40,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use rootline_event::Event;
 use rootline_ingest::Stats;
 use rootline_rules::{Engine, Finding, Kind, Lang, Matcher};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 pub use analysis::{Analysis, PastCase, SeenBefore, Verdict, SCHEMA, SIMILAR_SCHEMA};
 
@@ -150,6 +151,11 @@ impl<'e> Correlator<'e> {
             }
         };
         let pack = self.engine.pack();
+        // Signatures by id, the first of an id as a search of the pack finds it.
+        let mut sig_of: FxHashMap<&str, &rootline_rules::compile::Signature> = FxHashMap::default();
+        for s in &pack.signatures {
+            sig_of.entry(s.id.as_str()).or_insert(s);
+        }
         let rules = self.matcher.finish();
         lap("findings");
         let episodes = rules.episodes;
@@ -160,7 +166,7 @@ impl<'e> Correlator<'e> {
         }
         let mut learner = self.learner;
         for f in &findings {
-            if let Some(s) = pack.signatures.iter().find(|s| s.id == f.signature) {
+            if let Some(s) = sig_of.get(f.signature.as_str()) {
                 learner.learn_finding(f, &s.group_by);
             }
         }
@@ -174,17 +180,17 @@ impl<'e> Correlator<'e> {
         let changes = upgrade::changes(&findings);
         let empty = HostGraph::default();
         // How many episodes each host had (an incident names its episode only when there were several).
-        let mut host_episodes: HashMap<&Option<String>, u32> = HashMap::new();
+        let mut host_episodes: FxHashMap<&Option<String>, u32> = FxHashMap::default();
         for (f, &e) in findings.iter().zip(&episodes) {
             if matches!(f.kind, Kind::Fault | Kind::Symptom) {
                 let n = host_episodes.entry(&f.host).or_default();
                 *n = (*n).max(e + 1);
             }
         }
-        let pos: HashMap<&str, usize> = findings.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
+        let pos: FxHashMap<&str, usize> = findings.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
         // The rejected links of each finding, as indexes into `linked.rejected` (a candidate is
         // judged once per link rule, so an index names one (cause, effect, link)).
-        let mut rejected_of: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut rejected_of: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
         for (ri, r) in linked.rejected.iter().enumerate() {
             rejected_of.entry(r.cause as usize).or_default().push(ri);
             // A link from a finding to itself is never proposed; skip the second end when equal.
@@ -192,7 +198,7 @@ impl<'e> Correlator<'e> {
                 rejected_of.entry(r.effect as usize).or_default().push(ri);
             }
         }
-        let by_id: HashMap<&str, &rootline_rules::Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
+        let by_id: FxHashMap<&str, &rootline_rules::Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
         let mut lowered: Vec<String> = Vec::new();
         // Transient storage faults that recovered by themselves (a path that failed and was
         // reinstated seconds later while the map kept serving) are not incidents.
@@ -214,7 +220,7 @@ impl<'e> Correlator<'e> {
         // First every incident's rank and what orders it (cheap), then the full incident (its
         // entities, summary, chain order, leads, fingerprint) only for those listed.
         let gather_rejected = |g: &incident::Group| -> Vec<analysis::Rejected> {
-            let mut seen_rejected: std::collections::HashSet<usize> = std::collections::HashSet::new();
+            let mut seen_rejected: FxHashSet<usize> = FxHashSet::default();
             let mut rejected: Vec<analysis::Rejected> = Vec::new();
             for m in &g.members {
                 for &ri in rejected_of.get(m).map(|v| v.as_slice()).unwrap_or(&[]) {
@@ -228,7 +234,7 @@ impl<'e> Correlator<'e> {
         let mut pending: Vec<Ranked> = Vec::with_capacity(groups.len());
         for (gi, g) in groups.iter().enumerate() {
             // The rejected links only add lines to `unknown`: the order does not depend on them.
-            let r = rank::rank_with_peers(&findings, &pos, &linked.links, g, &[], self.peers.as_ref());
+            let r = rank::order_with_peers(&findings, &pos, &linked.links, g, self.peers.as_ref());
             for x in &r.lowered {
                 if !lowered.contains(x) {
                     lowered.push(x.clone());
@@ -250,9 +256,9 @@ impl<'e> Correlator<'e> {
                 confidence: r.confidence,
                 host: g.host.clone(),
                 signature: rf.signature.clone(),
-                object: recurrence::object(rf, pack),
+                object: recurrence::object_of(rf, sig_of.get(rf.signature.as_str()).copied()),
                 start: start.map(|t| t.unix_nanos),
-                start_text: start.map(|t| t.to_rfc3339()),
+                start_at: start,
             });
         }
         // The first incident is the best explained: found first; then an incident whose root is a
@@ -277,8 +283,8 @@ impl<'e> Correlator<'e> {
                     .then(weight(b).total_cmp(&weight(a)))
             });
         }
-        let recurrences = recurrence::mark(&pending);
         let listed = if max_incidents == 0 { pending.len() } else { pending.len().min(max_incidents) };
+        let recurrences = recurrence::mark_first(&pending, listed);
         let mut omitted_incidents = recurrence::omitted(&pending[listed..]);
         let mut incidents: Vec<Incident> = Vec::with_capacity(listed);
         for (p, recurrence) in pending.iter().zip(recurrences).take(listed) {
@@ -321,10 +327,8 @@ impl<'e> Correlator<'e> {
                     }
                 }
             }
-            let title = pack
-                .signatures
-                .iter()
-                .find(|s| s.id == rf.signature)
+            let title = sig_of
+                .get(rf.signature.as_str())
                 .map(|s| match lang {
                     Lang::Ko => s.title.ko.clone().unwrap_or_else(|| s.title.en.clone()),
                     Lang::En => s.title.en.clone(),
@@ -403,7 +407,7 @@ impl<'e> Correlator<'e> {
             });
         }
         lap("incidents and ranking");
-        let recovered_ids: std::collections::HashSet<&str> =
+        let recovered_ids: FxHashSet<&str> =
             recovered.iter().flat_map(|r| r.findings.iter().map(String::as_str)).collect();
         let any_problem = findings
             .iter()

@@ -16,12 +16,12 @@ fn began(f: Option<&&Finding>) -> i64 {
 /// or into it from its `onset`; then the earliest cause) and returns the findings in chain order: from the findings no
 /// decisive link explains, each finding after its decisive cause, by depth and, at one depth, by
 /// when each began. Findings no decisive link reaches (a cycle) follow, by when they began.
-pub fn decide(
+pub fn decide<S: std::hash::BuildHasher>(
     chain: &mut [ChainLink],
     root: &str,
     onset: &[String],
     members: &[String],
-    by_id: &HashMap<&str, &Finding>,
+    by_id: &HashMap<&str, &Finding, S>,
 ) -> Vec<String> {
     let t = |id: &str| began(by_id.get(id));
     let mut best: BTreeMap<String, usize> = BTreeMap::new();

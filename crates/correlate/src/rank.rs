@@ -20,7 +20,10 @@
 //! incident has no other candidate, and a fallback root's confidence is halved: it names the family
 //! of the failure, not the failure.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use rootline_rules::{Finding, Kind};
 
@@ -59,9 +62,9 @@ fn t(f: &Finding) -> i64 {
 
 /// Ranks the hypotheses of `group`; `rejected` are the rejected links that touch its members.
 /// `pos` maps finding ids to their index.
-pub fn rank(
+pub fn rank<S: BuildHasher>(
     findings: &[Finding],
-    pos: &HashMap<&str, usize>,
+    pos: &HashMap<&str, usize, S>,
     links: &[ChainLink],
     group: &Group,
     rejected: &[Rejected],
@@ -71,17 +74,42 @@ pub fn rank(
 
 /// [`rank`], with the peer prevalence of a fleet comparison: each candidate's score is multiplied by
 /// [`Peers::factor`] of its signature (a fault peers showed too is a weaker root cause).
-pub fn rank_with_peers(
+pub fn rank_with_peers<S: BuildHasher>(
     findings: &[Finding],
-    pos: &HashMap<&str, usize>,
+    pos: &HashMap<&str, usize, S>,
     links: &[ChainLink],
     group: &Group,
     rejected: &[Rejected],
     peers: Option<&Peers>,
 ) -> Ranked {
-    let members: HashSet<usize> = group.members.iter().copied().collect();
-    let mut out_adj: HashMap<usize, Vec<(usize, f64)>> = HashMap::new();
-    let mut in_adj: HashMap<usize, Vec<usize>> = HashMap::new();
+    rank_inner(findings, pos, links, group, rejected, peers, true)
+}
+
+/// [`rank_with_peers`] without the sentences: the root, its onset, the confidence, whether it was
+/// found, and what peers lowered; `alternatives` and `unknown` are left empty. What orders the
+/// incidents, cheaply, before the listed ones are ranked in full.
+pub fn order_with_peers<S: BuildHasher>(
+    findings: &[Finding],
+    pos: &HashMap<&str, usize, S>,
+    links: &[ChainLink],
+    group: &Group,
+    peers: Option<&Peers>,
+) -> Ranked {
+    rank_inner(findings, pos, links, group, &[], peers, false)
+}
+
+fn rank_inner<S: BuildHasher>(
+    findings: &[Finding],
+    pos: &HashMap<&str, usize, S>,
+    links: &[ChainLink],
+    group: &Group,
+    rejected: &[Rejected],
+    peers: Option<&Peers>,
+    text: bool,
+) -> Ranked {
+    let members: FxHashSet<usize> = group.members.iter().copied().collect();
+    let mut out_adj: FxHashMap<usize, Vec<(usize, f64)>> = FxHashMap::default();
+    let mut in_adj: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
     for &li in &group.links {
         let l = &links[li];
         let (a, b) = (pos[l.cause.as_str()], pos[l.effect.as_str()]);
@@ -110,8 +138,8 @@ pub fn rank_with_peers(
         }
     }
     // Onsets: a fault that leads to a fault of the same moment.
-    let mut onset_of: HashMap<usize, Vec<usize>> = HashMap::new();
-    let mut folded: HashSet<usize> = HashSet::new();
+    let mut onset_of: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
+    let mut folded: FxHashSet<usize> = FxHashSet::default();
     for &a in &candidates {
         for &(b, _) in out_adj.get(&a).map(|v| v.as_slice()).unwrap_or(&[]) {
             if findings[a].kind == Kind::Fault
@@ -127,8 +155,8 @@ pub fn rank_with_peers(
     if candidates.is_empty() {
         candidates = group.members.clone();
     }
-    let reach = |r: usize| -> HashMap<usize, f64> {
-        let mut best: HashMap<usize, f64> = HashMap::from([(r, 1.0)]);
+    let reach = |r: usize| -> FxHashMap<usize, f64> {
+        let mut best: FxHashMap<usize, f64> = FxHashMap::from_iter([(r, 1.0)]);
         let mut q = VecDeque::from([r]);
         while let Some(u) = q.pop_front() {
             let su = best[&u];
@@ -144,8 +172,8 @@ pub fn rank_with_peers(
         }
         best
     };
-    let ancestors = |r: usize| -> HashSet<usize> {
-        let mut seen = HashSet::new();
+    let ancestors = |r: usize| -> FxHashSet<usize> {
+        let mut seen = FxHashSet::default();
         let mut q = VecDeque::from([r]);
         while let Some(u) = q.pop_front() {
             for &v in in_adj.get(&u).map(|v| v.as_slice()).unwrap_or(&[]) {
@@ -161,8 +189,8 @@ pub fn rank_with_peers(
     // another fault explains (a stale map behind a lost transport) is never the root while that
     // transport fault is in the incident. Sources of one signature (the four remote ports of an
     // array lost together, two sessions of one target) are one fault: they share their coverage.
-    let ups: HashMap<usize, HashSet<usize>> = candidates.iter().map(|&c| (c, ancestors(c))).collect();
-    let downs: HashMap<usize, HashMap<usize, f64>> = candidates.iter().map(|&c| (c, reach(c))).collect();
+    let ups: FxHashMap<usize, FxHashSet<usize>> = candidates.iter().map(|&c| (c, ancestors(c))).collect();
+    let downs: FxHashMap<usize, FxHashMap<usize, f64>> = candidates.iter().map(|&c| (c, reach(c))).collect();
     let is_source = |c: usize| !ups[&c].iter().any(|a| *a != c && candidates.contains(a) && !downs[&c].contains_key(a));
     let sources: Vec<usize> = candidates.iter().copied().filter(|&c| is_source(c)).collect();
     let siblings = |r: usize| -> Vec<usize> {
@@ -174,7 +202,7 @@ pub fn rank_with_peers(
     let mut scored: Vec<(usize, f64, usize, bool)> = Vec::new();
     for &r in &candidates {
         let sib = siblings(r);
-        let mut down: HashMap<usize, f64> = HashMap::new();
+        let mut down: FxHashMap<usize, f64> = FxHashMap::default();
         for s in &sib {
             for (k, v) in &downs[s] {
                 let e = down.entry(*k).or_insert(0.0);
@@ -183,7 +211,7 @@ pub fn rank_with_peers(
         }
         let up = &ups[&r];
         let explained_by_rival = !is_source(r);
-        let mut covered: HashSet<usize> = down.keys().copied().collect();
+        let mut covered: FxHashSet<usize> = down.keys().copied().collect();
         covered.extend(up.iter().copied());
         let strength = if down.len() > sib.len() {
             down.iter().filter(|(k, _)| !sib.contains(k)).map(|(_, s)| *s).sum::<f64>()
@@ -215,59 +243,64 @@ pub fn rank_with_peers(
     }
     let confidence = (confidence * 100.0).round() / 100.0;
     let found = !group.links.is_empty() && confidence >= FOUND_AT;
-    let root_down = reach(root);
-    let root_up = ancestors(root);
-    let rf = &findings[root];
     let mut alternatives = Vec::new();
-    for &o in onset_of.get(&root).map(|v| v.as_slice()).unwrap_or(&[]) {
-        alternatives.push((
-            o,
-            (confidence * 0.5 * 100.0).round() / 100.0,
-            format!(
-                "onset of {}: the same object at the same moment; {} is the condition it became",
-                rf.id, rf.signature
-            ),
-        ));
-    }
-    for &(c, s, cov, rival) in scored.iter().skip(1) {
-        let f = &findings[c];
-        let conf = if s1 > 0.0 { (confidence * s / s1 * 0.9 * 100.0).round() / 100.0 } else { 0.0 };
-        let n = rootline_event::count(members.len() as u64, "finding");
-        let why = if root_siblings.contains(&c) {
-            format!(
-                "the same fault as {} ({}), on another object; {} is the first line of it",
-                rf.id, rf.signature, rf.id
-            )
-        } else if root_down.contains_key(&c) {
-            format!("explained by {} (a link leads from it to {})", rf.id, f.id)
-        } else if rival {
-            format!("itself explained by an earlier fault; ties {cov} of {n} against {cov1}")
-        } else if t(f) > t(rf) {
-            format!("later than {} and ties {cov} of {n} against {cov1}", rf.id)
-        } else {
-            format!("ties {cov} of {n} against {cov1} for {}", rf.id)
-        };
-        alternatives.push((c, conf, why));
-    }
     let mut unknown = Vec::new();
-    let mut unexplained: Vec<usize> = group
-        .members
-        .iter()
-        .copied()
-        .filter(|i| !root_down.contains_key(i) && !root_up.contains(i) && *i != root)
-        .collect();
-    unexplained.sort_by_key(|&i| t(&findings[i]));
-    for i in unexplained {
-        unknown.push(format!("{} is in this incident but not explained by the root cause", findings[i].id));
-    }
-    for r in rejected {
-        if r.reason.starts_with("no ") {
-            unknown.push(format!("hypothesis only: {} -> {} ({}): {}", r.cause, r.effect, r.link, r.reason));
+    if text {
+        let root_down = reach(root);
+        let root_up = ancestors(root);
+        let rf = &findings[root];
+        for &o in onset_of.get(&root).map(|v| v.as_slice()).unwrap_or(&[]) {
+            alternatives.push((
+                o,
+                (confidence * 0.5 * 100.0).round() / 100.0,
+                format!(
+                    "onset of {}: the same object at the same moment; {} is the condition it became",
+                    rf.id, rf.signature
+                ),
+            ));
+        }
+        for &(c, s, cov, rival) in scored.iter().skip(1) {
+            let f = &findings[c];
+            let conf = if s1 > 0.0 { (confidence * s / s1 * 0.9 * 100.0).round() / 100.0 } else { 0.0 };
+            let n = rootline_event::count(members.len() as u64, "finding");
+            let why = if root_siblings.contains(&c) {
+                format!(
+                    "the same fault as {} ({}), on another object; {} is the first line of it",
+                    rf.id, rf.signature, rf.id
+                )
+            } else if root_down.contains_key(&c) {
+                format!("explained by {} (a link leads from it to {})", rf.id, f.id)
+            } else if rival {
+                format!("itself explained by an earlier fault; ties {cov} of {n} against {cov1}")
+            } else if t(f) > t(rf) {
+                format!("later than {} and ties {cov} of {n} against {cov1}", rf.id)
+            } else {
+                format!("ties {cov} of {n} against {cov1} for {}", rf.id)
+            };
+            alternatives.push((c, conf, why));
+        }
+        let mut unexplained: Vec<usize> = group
+            .members
+            .iter()
+            .copied()
+            .filter(|i| !root_down.contains_key(i) && !root_up.contains(i) && *i != root)
+            .collect();
+        unexplained.sort_by_key(|&i| t(&findings[i]));
+        for i in unexplained {
+            unknown.push(format!("{} is in this incident but not explained by the root cause", findings[i].id));
+        }
+        for r in rejected {
+            if r.reason.starts_with("no ") {
+                unknown.push(format!("hypothesis only: {} -> {} ({}): {}", r.cause, r.effect, r.link, r.reason));
+            }
         }
     }
     let mut lowered = Vec::new();
     match peers {
-        None => unknown.push("why only this host: no peer nodes were given to compare with (rootline fleet)".into()),
+        None if text => {
+            unknown.push("why only this host: no peer nodes were given to compare with (rootline fleet)".into())
+        }
+        None => {}
         Some(p) => {
             for &(c, _, _, _) in &scored {
                 let sig = &findings[c].signature;

@@ -4,9 +4,10 @@
 //! counted together, so each says "the same fault 14 times in 3 days" and the text lists the
 //! repeats as one line.
 
-use std::collections::BTreeMap;
-
+use rootline_event::Timestamp;
+use rootline_rules::compile::Signature;
 use rootline_rules::{Finding, Pack, RuleSeverity};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::analysis::Omitted;
@@ -35,8 +36,8 @@ pub struct Ranked {
     pub object: String,
     /// When the incident began (unix nanoseconds).
     pub start: Option<i64>,
-    /// The same, as RFC 3339.
-    pub start_text: Option<String>,
+    /// The same, with the offset its evidence wrote it in (written as RFC 3339 only where shown).
+    pub start_at: Option<Timestamp>,
 }
 
 /// How often an incident's fault happened on its host.
@@ -57,27 +58,56 @@ pub struct Recurrence {
 /// What the root cause is about: its signature's grouping entities (`map=mpathb`), or nothing for a
 /// signature without any. Two incidents are the same fault when host, signature and object agree.
 pub fn object(f: &Finding, pack: &Pack) -> String {
-    let Some(s) = pack.signatures.iter().find(|s| s.id == f.signature) else { return String::new() };
-    let mut parts = Vec::new();
+    object_of(f, pack.signatures.iter().find(|s| s.id == f.signature))
+}
+
+/// [`object`], with the finding's signature already looked up (`None`: not in the pack).
+pub fn object_of(f: &Finding, sig: Option<&Signature>) -> String {
+    let Some(s) = sig else { return String::new() };
+    let mut out = String::new();
     for k in &s.group_by {
         if let Some(v) = f.entities.get(k) {
-            let mut v = v.clone();
-            v.sort();
-            parts.push(format!("{k}={}", v.join(",")));
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(k);
+            out.push('=');
+            let mut put = |vals: &mut dyn Iterator<Item = &String>| {
+                for (i, x) in vals.enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(x);
+                }
+            };
+            if v.is_sorted() {
+                put(&mut v.iter());
+            } else {
+                let mut sorted: Vec<&String> = v.iter().collect();
+                sorted.sort_unstable();
+                put(&mut sorted.into_iter());
+            }
         }
     }
-    parts.join(" ")
+    out
 }
 
 /// The recurrence of each incident (in the order given): `Some` for an incident whose fault was the
 /// root cause more than once on its host.
 pub fn mark(incidents: &[Ranked]) -> Vec<Option<Recurrence>> {
-    let mut same: BTreeMap<(Option<&str>, &str, &str), Vec<usize>> = BTreeMap::new();
+    mark_first(incidents, incidents.len())
+}
+
+/// [`mark`] for the first `listed` incidents only (the others are counted among the repeats but get
+/// `None`): the vector has `listed` entries.
+pub fn mark_first(incidents: &[Ranked], listed: usize) -> Vec<Option<Recurrence>> {
+    let listed = listed.min(incidents.len());
+    let mut same: FxHashMap<(Option<&str>, &str, &str), Vec<usize>> = FxHashMap::default();
     for (i, r) in incidents.iter().enumerate() {
         same.entry((r.host.as_deref(), r.signature.as_str(), r.object.as_str())).or_default().push(i);
     }
-    let mut out: Vec<Option<Recurrence>> = vec![None; incidents.len()];
-    for list in same.into_values().filter(|l| l.len() > 1) {
+    let mut out: Vec<Option<Recurrence>> = vec![None; listed];
+    for list in same.into_values().filter(|l| l.len() > 1 && l[0] < listed) {
         let mut by_time = list.clone();
         by_time.sort_by_key(|&i| (incidents[i].start.unwrap_or(i64::MAX), i));
         let (a, b) = (&incidents[by_time[0]], &incidents[*by_time.last().expect("two or more")]);
@@ -85,14 +115,17 @@ pub fn mark(incidents: &[Ranked]) -> Vec<Option<Recurrence>> {
             (Some(x), Some(y)) => (y - x) as f64 / 1e9,
             _ => 0.0,
         };
+        let (first, last) = (a.start_at.map(|t| t.to_rfc3339()), b.start_at.map(|t| t.to_rfc3339()));
         for (nth, &i) in by_time.iter().enumerate() {
-            out[i] = Some(Recurrence {
-                count: list.len(),
-                nth: nth + 1,
-                first: a.start_text.clone(),
-                last: b.start_text.clone(),
-                span_secs: (span * 1000.0).round() / 1000.0,
-            });
+            if i < listed {
+                out[i] = Some(Recurrence {
+                    count: list.len(),
+                    nth: nth + 1,
+                    first: first.clone(),
+                    last: last.clone(),
+                    span_secs: (span * 1000.0).round() / 1000.0,
+                });
+            }
         }
     }
     out
@@ -103,7 +136,8 @@ pub fn omitted(rest: &[Ranked]) -> Omitted {
     Omitted {
         incidents: rest.len(),
         signatures: crate::analysis::summarize(
-            rest.iter().map(|r| (r.signature.as_str(), r.host.as_deref(), r.start, r.start_text.as_deref())),
+            rest.iter().map(|r| (r.signature.as_str(), r.host.as_deref(), r.start, r.start_at)),
+            |t| t.to_rfc3339(),
         ),
         ..Omitted::default()
     }
