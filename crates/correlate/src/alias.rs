@@ -1171,8 +1171,8 @@ struct Patterns {
     prefilter: regex::bytes::Regex,
     /// What a message must hold for each of the patterns `Learner::feed_wanted` runs on every
     /// message to match, in the order of the `set` indices: only those it may match run (with
-    /// captures).
-    needs: NeedsSet,
+    /// captures). The learner tests them together with its ties' ([`Learner::needs`]).
+    needs: Vec<Needs>,
     table: Regex,
     devt: Regex,
     mpath_header: Regex,
@@ -1211,7 +1211,7 @@ impl Patterns {
     fn new() -> Patterns {
         let r = |s: &str| Regex::new(&ascii_classes(s)).expect("alias pattern compiles");
         let mut p = Patterns {
-            needs: NeedsSet::default(),
+            needs: Vec::new(),
             prefilter: prefilter(),
             table: r(r"(?P<map>[\w.:-]+): (?:addmap|load table) \[(?P<table>[^\]]*)\]"),
             devt: r(r"\b(\d+:\d+)\b"),
@@ -1258,8 +1258,7 @@ impl Patterns {
             domain: r(r"\b(?:for domain |domain=|vm=|name=)?(?P<domain>instance-[0-9a-f]{8})\b"),
             hung_task: r(r"task (?P<comm>[^\n]{1,64}?):(?P<pid>\d+) blocked for more than"),
         };
-        let set = p.gated().map(|re| Needs::of(re.as_str(), true));
-        p.needs = NeedsSet::new(&set);
+        p.needs = p.gated().map(|re| Needs::of(re.as_str(), true)).to_vec();
         p
     }
 
@@ -1362,9 +1361,9 @@ mod set {
 }
 
 /// Which of [`Patterns::needs`] a message meets.
-struct Admitted(Vec<bool>);
+struct Admitted<'a>(&'a [bool]);
 
-impl Admitted {
+impl Admitted<'_> {
     fn matched(&self, i: usize) -> bool {
         self.0[i]
     }
@@ -1457,6 +1456,11 @@ pub struct Learner {
     sandboxes: HashMap<String, (Node, Evidence)>,
     /// The pack's ties (`rules/ties/`): which lines tie which names.
     ties: Ties,
+    /// The needs of the ties' patterns ([`Ties::pattern_needs`]) then of the learner's own
+    /// ([`Patterns::needs`]): one pass over a message tells which of both may match it.
+    needs: NeedsSet,
+    /// Which of `needs` the message being fed meets (kept for its allocation).
+    admitted: Vec<bool>,
     sequencer: Sequencer,
     tie_buf: Vec<TieEdge>,
 }
@@ -1490,11 +1494,15 @@ impl Learner {
     /// A learner that also applies the pack's declared ties.
     pub fn with_ties(ties: Ties) -> Learner {
         let sequencer = ties.sequencer();
+        let p = Patterns::new();
+        let needs = NeedsSet::new(&[ties.pattern_needs(), &p.needs].concat());
         Learner {
-            p: Patterns::new(),
+            p,
             hosts: HashMap::new(),
             sandboxes: HashMap::new(),
             ties,
+            needs,
+            admitted: Vec::new(),
             sequencer,
             tie_buf: Vec::new(),
         }
@@ -1513,8 +1521,9 @@ impl Learner {
     }
 
     /// What the pack's declared ties say about `ev`: line ties, and kernel sequences it completes.
-    fn learn_ties(&mut self, ev: &Event) {
-        let Some(run) = self.ties.candidates(&ev.message) else { return };
+    /// `patterns`: which of [`Ties::pattern_needs`] the message meets.
+    fn learn_ties(&mut self, ev: &Event, patterns: Vec<bool>) {
+        let Some(run) = self.ties.candidates_among(patterns) else { return };
         let mut buf = std::mem::take(&mut self.tie_buf);
         buf.clear();
         self.ties.line_edges_of(ev, &run, &mut buf);
@@ -1539,15 +1548,22 @@ impl Learner {
 
     /// [`Learner::feed`] for an event [`Gate::wants`] admitted (the gate is not run again).
     pub fn feed_wanted(&mut self, ev: &Event) {
-        self.learn_ties(ev);
+        // The ties look at the message's bytes, the learner's patterns at its text: one pass when
+        // they are the same (the message is UTF-8), else one over each.
+        let mut admitted = std::mem::take(&mut self.admitted);
+        let msg = ev.message_str();
+        let ties = self.ties.pattern_needs().len();
+        self.needs.admitted(&ev.message, &mut admitted);
+        let tie_patterns = admitted[..ties].to_vec();
+        if let std::borrow::Cow::Owned(text) = &msg {
+            self.needs.admitted(text.as_bytes(), &mut admitted);
+        }
+        self.learn_ties(ev, tie_patterns);
         let is_ps = ev.field("pid").is_some() && ev.field("container_id").is_none();
         let cri_id = ent(ev, "container_id").map(str::to_string);
         let host = ev.host.as_deref().map(str::to_string);
-        let msg = ev.message_str();
         let p = &self.p;
-        let mut admitted = Vec::new();
-        p.needs.admitted(msg.as_bytes(), &mut admitted);
-        let m = Admitted(admitted);
+        let m = Admitted(&admitted[ties..]);
         let g = self.hosts.entry(host).or_default();
         let evd = || evidence(ev);
         // Maps and their paths.
@@ -1781,6 +1797,7 @@ impl Learner {
                 g.add(idn.clone(), Node::new("domain", &c["domain"]), "serves-domain", Some(evd()), None);
             }
         }
+        self.admitted = admitted;
     }
 
     /// Learns the ties a finding's own captures state: values of its grouping kinds were named with
@@ -2047,9 +2064,10 @@ mod tests {
                 }
             }
         }
+        let needs = NeedsSet::new(&p.needs);
         let (mut admitted, mut matched, mut ruled_out) = (Vec::new(), 0, 0);
         for l in &lines {
-            p.needs.admitted(l.as_bytes(), &mut admitted);
+            needs.admitted(l.as_bytes(), &mut admitted);
             for (i, re) in set.iter().enumerate() {
                 if re.is_match(l) {
                     matched += 1;

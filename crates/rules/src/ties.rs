@@ -486,6 +486,8 @@ pub struct Ties {
     literals: Literals,
     /// The needs of every pattern of the line and sequence ties, in tie order.
     needs: NeedsSet,
+    /// The same, one by one (for a caller that tests them with its own in one [`NeedsSet`]).
+    pattern_needs: Vec<Needs>,
     /// The tie of each pattern of `needs`.
     pattern_tie: Vec<usize>,
     /// Per tie: it matches on fields only (run on every line it is offered).
@@ -549,6 +551,7 @@ impl Ties {
             ties,
             literals: found,
             needs: NeedsSet::new(&needs),
+            pattern_needs: needs,
             pattern_tie,
             by_fields,
             loose: loose_set,
@@ -581,6 +584,19 @@ impl Ties {
     pub fn candidates(&self, message: &[u8]) -> Option<Candidates> {
         let mut patterns = Vec::new();
         self.needs.admitted(message, &mut patterns);
+        self.candidates_among(patterns)
+    }
+
+    /// The needs of the line and sequence ties' patterns, in the order [`Ties::candidates_among`]
+    /// takes them: a caller with patterns of its own can test both in one [`NeedsSet`] pass.
+    pub fn pattern_needs(&self) -> &[Needs] {
+        &self.pattern_needs
+    }
+
+    /// [`Ties::candidates`] from which of [`Ties::pattern_needs`] the message meets (as
+    /// [`NeedsSet::admitted`] of them says).
+    pub fn candidates_among(&self, patterns: Vec<bool>) -> Option<Candidates> {
+        debug_assert_eq!(patterns.len(), self.pattern_needs.len());
         let mut ties = self.by_fields.clone();
         let mut any = ties.contains(&true);
         for (p, _) in patterns.iter().enumerate().filter(|(_, ok)| **ok) {
@@ -987,6 +1003,7 @@ impl NeedsSet {
     /// Per pattern, false when `text` cannot match it (`out` is cleared first).
     pub fn admitted(&self, text: &[u8], out: &mut Vec<bool>) {
         out.clear();
+        out.reserve(self.patterns.len());
         let count = self.strings.len();
         let (mut small, mut big) = ([0u64; 4], Vec::new());
         let found: &mut [u64] = if count <= 256 {
