@@ -82,9 +82,10 @@ impl Batch {
     }
 
     /// An empty batch with room for a full one's lines and their text (a batch grown from empty
-    /// copies its buffers a dozen times over).
+    /// copies its buffers a dozen times over): 256 bytes per headline, which most logs' lines fit
+    /// (a batch is full at 1 MiB of text in any case).
     fn with_room() -> Batch {
-        Batch { lines: Vec::with_capacity(BATCH), text: Vec::with_capacity(BATCH * 128), ..Batch::default() }
+        Batch { lines: Vec::with_capacity(BATCH), text: Vec::with_capacity(BATCH * 256), ..Batch::default() }
     }
 
     /// The part the mining thread reads; `self` keeps the rest, and room for the next lines.
@@ -144,8 +145,11 @@ impl Correlator<'_> {
                 let (mut skipped, mut last_time) = (0u64, None);
                 let send = |batch: &mut Batch| {
                     let lines = batch.take_lines();
+                    // The next items get room for as many as this batch kept (an owned event is
+                    // large: growing the vector from empty copies them over and over).
+                    let room = batch.items.len();
                     let items = Batch {
-                        items: std::mem::take(&mut batch.items),
+                        items: std::mem::replace(&mut batch.items, Vec::with_capacity(room)),
                         events: std::mem::take(&mut batch.events),
                         ..Batch::default()
                     };
