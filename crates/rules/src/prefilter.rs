@@ -11,7 +11,9 @@
 //! - **Short literals** (from [`SHORT`] bytes, a few dozen) are found the same way with windows of
 //!   two bytes, looked at every second byte: each gives its two consecutive pairs where its bytes
 //!   are rarest, and the pair ending at a place looked at indexes a table of one bit per pair
-//!   (8 KiB, no hashing). At a set bit the short literals with that pair are compared in place.
+//!   (8 KiB, no hashing). A set bit is confirmed by a second table, of the literals' three anchor
+//!   bytes hashed, for the three bytes the pair begins or ends; then the short literals with that
+//!   pair are compared in place.
 //!
 //! A multi-literal automaton would do the whole job with a transition table that grows with the
 //! literals' total length (10 KB of literals make a DFA of megabytes, which misses the cache on
@@ -90,8 +92,32 @@ impl Anchors {
 struct Pairs {
     /// One bit per pair of bytes (the first byte high).
     table: Box<[u64; 1 << 10]>,
+    /// One bit per hashed run of three bytes: the two anchor pairs of a literal together. A pair is
+    /// often common in log text (`at`, `e `) where the three bytes are not; a set pair bit is
+    /// compared in place only when the three bytes it begins or ends also set theirs.
+    triples: Box<[u64; 1 << 10]>,
     /// (pair, literal, offset of the pair in the literal), sorted by pair.
     list: Vec<(u16, u32, u32)>,
+}
+
+impl Pairs {
+    #[inline(always)]
+    fn triple_slot(a: u8, b: u8, c: u8) -> usize {
+        let t = u32::from_be_bytes([0, a, b, c]);
+        (t.wrapping_mul(0x9E37_79B1) >> 16) as usize
+    }
+
+    /// True when the three bytes of `hay` from `at` may be the anchor pairs of a literal.
+    #[inline(always)]
+    fn triple_at(&self, hay: &[u8], at: usize) -> bool {
+        match hay.get(at..at + 3) {
+            Some(t) => {
+                let s = Self::triple_slot(t[0], t[1], t[2]);
+                self.triples[s >> 6] & (1 << (s & 63)) != 0
+            }
+            None => false,
+        }
+    }
 }
 
 /// A set of literals to look for.
@@ -114,7 +140,7 @@ impl Literals {
     /// does not prefilter on one).
     pub fn new(literals: Vec<Vec<u8>>) -> Literals {
         let mut long = Anchors { table: Box::new([0; TABLE_WORDS]), list: Vec::new() };
-        let mut short = Pairs { table: Box::new([0; 1 << 10]), list: Vec::new() };
+        let mut short = Pairs { table: Box::new([0; 1 << 10]), triples: Box::new([0; 1 << 10]), list: Vec::new() };
         let window_cost = |l: &[u8], o: usize| l[o..o + LONG].iter().map(|&b| commonness(b)).sum::<u32>();
         for (i, l) in literals.iter().enumerate() {
             if l.len() >= LONG + STEP - 1 {
@@ -128,6 +154,8 @@ impl Literals {
                 // Two consecutive pairs (three bytes) of least total commonness.
                 let cost = |o: usize| commonness(l[o]) + 2 * commonness(l[o + 1]) + commonness(l[o + 2]);
                 let off = (0..l.len() - 2).min_by_key(|&o| (cost(o), o)).unwrap_or(0);
+                let t = Pairs::triple_slot(l[off], l[off + 1], l[off + 2]);
+                short.triples[t >> 6] |= 1 << (t & 63);
                 for o in off..off + 2 {
                     let pair = u16::from_be_bytes([l[o], l[o + 1]]);
                     short.table[usize::from(pair >> 6)] |= 1 << (pair & 63);
@@ -153,7 +181,11 @@ impl Literals {
             for (i, p) in hay.chunks_exact(2).enumerate() {
                 let pair = u16::from_be_bytes([p[0], p[1]]);
                 if self.short.table[usize::from(pair >> 6)] & (1 << (pair & 63)) != 0 {
-                    self.verify(&self.short.list, hay, 2 * i, pair, &mut found);
+                    // The pair looked at is the first or the second of a literal's two.
+                    let at = 2 * i;
+                    if self.short.triple_at(hay, at) || (at > 0 && self.short.triple_at(hay, at - 1)) {
+                        self.verify(&self.short.list, hay, at, pair, &mut found);
+                    }
                 }
             }
         }
@@ -296,6 +328,38 @@ mod tests {
                 let want: Vec<usize> = naive(&lits, &hay).into_iter().map(|(i, _)| i).collect();
                 assert_eq!(found(&lits, &hay), want, "{lits:?} in {hay:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_crowded_table_still_finds_exactly_what_the_obvious_search_finds() {
+        // Hundreds of literals of every length fill the tables (many shared bits, pairs and triples);
+        // the haystacks mix pieces of them with random bytes of the same small alphabet.
+        let mut seed = 23u64;
+        let mut next = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let alphabet = b"abcde :[]0x-";
+        let lits: Vec<String> = (0..600)
+            .map(|_| {
+                let len = SHORT + next(14) as usize;
+                (0..len).map(|_| alphabet[next(alphabet.len() as u64) as usize] as char).collect()
+            })
+            .collect();
+        let lits: Vec<&str> = lits.iter().map(String::as_str).collect();
+        for _ in 0..60 {
+            let mut hay = String::new();
+            while hay.len() < 200 {
+                if next(2) == 0 {
+                    hay.push(alphabet[next(alphabet.len() as u64) as usize] as char);
+                } else {
+                    let l = lits[next(lits.len() as u64) as usize];
+                    hay.push_str(&l[next(l.len() as u64) as usize..]);
+                }
+            }
+            let want: Vec<usize> = naive(&lits, &hay).into_iter().map(|(i, _)| i).collect();
+            assert_eq!(found(&lits, &hay), want, "{hay:?}");
         }
     }
 
