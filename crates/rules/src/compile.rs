@@ -145,23 +145,23 @@ impl RuleSeverity {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Filter {
     pub formats: Vec<Format>,
-    pub program: Option<Regex>,
-    pub container: Option<Regex>,
+    pub program: Option<Re>,
+    pub container: Option<Re>,
     /// Least severe level admitted (events without a severity pass unless `needs_severity`).
     pub severity: Option<Severity>,
     /// Events without a severity do not pass.
     pub needs_severity: bool,
     /// (field name, regex) pairs every admitted event's fields must satisfy.
-    pub where_fields: Vec<(String, Regex)>,
+    pub where_fields: Vec<(String, Re)>,
     pub headline_only: bool,
 }
 
 /// A compiled state predicate.
 #[derive(Debug, Clone)]
 pub(crate) struct State {
-    pub section: Regex,
-    pub item: Regex,
-    pub all: Option<Regex>,
+    pub section: Re,
+    pub item: Re,
+    pub all: Option<Re>,
     pub min_items: u32,
 }
 
@@ -211,17 +211,20 @@ pub struct Signature {
     /// The pattern sources, for prefilter extraction, `rg` comparisons and docs.
     pub pattern_sources: Vec<String>,
     pub(crate) filter: Filter,
-    pub(crate) patterns: Vec<Regex>,
-    pub(crate) unless: Vec<Regex>,
+    pub(crate) patterns: Vec<Re>,
+    /// The prefilter literals of each of `patterns`, then of the state's section regex (see
+    /// [`crate::engine::necessary_literals`]), found while parsing them.
+    pub(crate) literals: Vec<Option<Vec<Vec<u8>>>>,
+    pub(crate) unless: Vec<Re>,
     /// (field name, regex) pairs that veto a firing when the field is there and matches.
-    pub(crate) unless_where: Vec<(String, Regex)>,
+    pub(crate) unless_where: Vec<(String, Re)>,
     pub(crate) set: Vec<(String, String)>,
     /// (entity kind, event field name) pairs copied from the event's fields.
     pub(crate) fields: Vec<(String, String)>,
     pub(crate) frequency: Option<(u32, i64)>,
     /// The groups the frequency condition applies to: (entity kind, regex) pairs all of which match
     /// one of the group's values; empty: every group.
-    pub(crate) frequency_when: Vec<(String, Regex)>,
+    pub(crate) frequency_when: Vec<(String, Re)>,
     /// How long before its line the condition began: a duration template over the captures.
     pub(crate) onset_before: Option<String>,
     pub(crate) absence: Option<Absence>,
@@ -337,14 +340,26 @@ impl Pack {
         self.signatures.iter().find(|s| s.id == id)
     }
 
-    /// The built-in pack, compiled into the binary.
+    /// The built-in pack, compiled into the binary. Its regexes are built on first use (see [`Re`]).
     pub fn builtin() -> Result<Pack, CompileError> {
-        Pack::compile(builtin_sources())
+        let (pack, problems) = Pack::compile_with(builtin_sources(), Build::Lazily);
+        if problems.is_empty() {
+            Ok(pack)
+        } else {
+            Err(CompileError { problems })
+        }
     }
 
-    /// The built-in pack plus every `*.yaml` under `dirs` (user rules add or replace by id).
+    /// The built-in pack plus every `*.yaml` under `dirs` (user rules add or replace by id). The
+    /// built-in pack's regexes are built on first use, the user rules' at load (see [`Re`]).
     pub fn load(dirs: &[&Path]) -> Result<Pack, CompileError> {
-        let (pack, problems) = Pack::load_lenient(dirs);
+        let mut sources = builtin_sources();
+        let mut problems = Vec::new();
+        for d in dirs {
+            read_dir_sources(d, &mut sources, &mut problems);
+        }
+        let (pack, more) = Pack::compile_with(sources, Build::Lazily);
+        problems.extend(more);
         if problems.is_empty() {
             Ok(pack)
         } else {
@@ -376,8 +391,15 @@ impl Pack {
         }
     }
 
-    /// [`Pack::compile`] that keeps what compiled beside the problems (each with its position).
+    /// [`Pack::compile`] that keeps what compiled beside the problems (each with its position). Every
+    /// regex is built now, so that every problem of a pack shows (a regex too large to build too).
     pub fn compile_lenient(sources: Vec<Source>) -> (Pack, Vec<Problem>) {
+        Pack::compile_with(sources, Build::Now)
+    }
+
+    /// [`Pack::compile_lenient`]; with [`Build::Lazily`], the built-in sources' regexes are parsed
+    /// now and built on first use (a user source's are built now whatever `build` says).
+    fn compile_with(sources: Vec<Source>, build: Build) -> (Pack, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut sigs: BTreeMap<String, Signature> = BTreeMap::new();
         let mut links: BTreeMap<String, Link> = BTreeMap::new();
@@ -418,7 +440,14 @@ impl Pack {
                 }
             } else {
                 match read_yaml::<SignatureSpec>(&src.text) {
-                    Ok(spec) => compile_signature(spec, &src.path, src.builtin, &mut problems).map(|mut s| {
+                    Ok(spec) => compile_signature(
+                        spec,
+                        &src.path,
+                        src.builtin,
+                        if src.builtin { build } else { Build::Now },
+                        &mut problems,
+                    )
+                    .map(|mut s| {
                         s.text = src.text.as_str().into();
                         let id = s.id.clone();
                         if let Some(old) = sigs.insert(id.clone(), s) {
@@ -561,6 +590,101 @@ fn yaml_problem(path: &str, e: &serde_saphyr::Error) -> Problem {
     }
 }
 
+/// A regex of a rule, built (with [`build_regex`]) the first time it is used.
+///
+/// Building a rule's regexes is most of what compiling the pack costs (the lazy DFAs, one-pass DFAs
+/// and prefilters of ~500 regexes), and a run looks at few rules' regexes: a pattern runs only once
+/// the prefilter named its rule as a candidate, its rule's filters and vetoes only then. Regexes of
+/// the built-in pack are therefore checked at load by parsing them (the errors are the ones
+/// building gives, at the same field) and built on first use; a user pack's are built at load, so
+/// that a regex too large to build is reported there too. [`Pack::compile_lenient`] (what `rules
+/// lint` reports from) builds every regex at load, built-in or not.
+#[derive(Debug, Clone)]
+pub(crate) struct Re {
+    src: String,
+    built: std::sync::OnceLock<Regex>,
+}
+
+impl Re {
+    /// The regex as written.
+    pub fn as_str(&self) -> &str {
+        &self.src
+    }
+
+    /// A regex that matches nothing: what a regex that parsed at load but cannot be built stands
+    /// for (never with the built-in pack, whose every regex a test builds).
+    fn never() -> Regex {
+        RegexBuilder::new(r"[^\x00-\xFF]").unicode(false).build().expect("an empty class is a valid regex")
+    }
+}
+
+impl std::ops::Deref for Re {
+    type Target = Regex;
+    #[inline]
+    fn deref(&self) -> &Regex {
+        self.built.get_or_init(|| build_regex(&self.src).unwrap_or_else(|_| Re::never()))
+    }
+}
+
+/// How a rule's regexes are compiled at load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Build {
+    /// Parsed now, built on first use ([`Re`]).
+    Lazily,
+    /// Built now.
+    Now,
+}
+
+/// The syntax tree of `src` as [`build_regex`] reads it.
+fn parse_regex(src: &str) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new().multi_line(true).utf8(false).unicode(false).build().parse(src).ok()
+}
+
+/// A rule's regex: built now or parsed now and built on first use. An error is the one building
+/// gives (a regex that does not parse is built to get it).
+fn rule_regex(src: &str, build: Build) -> Result<Re, String> {
+    let built = std::sync::OnceLock::new();
+    if build == Build::Now || parse_regex(src).is_none() {
+        let _ = built.set(build_regex(src)?);
+    }
+    Ok(Re { src: src.to_string(), built })
+}
+
+/// A pattern (or a state's section or item regex): the regex, the names of its captures (minus
+/// helpers `_x`) and the literals the engine's prefilter looks for
+/// ([`crate::engine::necessary_literals`]), all from one parse.
+type Pattern = (Re, Vec<String>, Option<Vec<Vec<u8>>>);
+
+fn pattern_regex(src: &str, build: Build) -> Result<Pattern, String> {
+    let Some(hir) = parse_regex(src) else {
+        return Err(build_regex(src).err().unwrap_or_else(|| "the pattern does not parse".into()));
+    };
+    let built = std::sync::OnceLock::new();
+    if build == Build::Now {
+        let _ = built.set(build_regex(src)?);
+    }
+    let mut names = Vec::new();
+    capture_names_of(&hir, &mut names);
+    let literals = crate::engine::literals_of(&hir);
+    Ok((Re { src: src.to_string(), built }, names, literals))
+}
+
+/// The names of the captures of a syntax tree, minus helpers (`_x`), in pattern order.
+fn capture_names_of(h: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
+    use regex_syntax::hir::HirKind;
+    match h.kind() {
+        HirKind::Capture(c) => {
+            if let Some(n) = c.name.as_deref().filter(|n| !n.starts_with('_')) {
+                out.push(n.to_string());
+            }
+            capture_names_of(&c.sub, out);
+        }
+        HirKind::Repetition(r) => capture_names_of(&r.sub, out),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => subs.iter().for_each(|s| capture_names_of(s, out)),
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
+    }
+}
+
 /// Builds a byte regex in multi-line mode (`^`/`$` match at every line of a multi-line event), with
 /// ASCII classes (`\w`, `\d`, `\b`): Unicode classes make the pack's automata eight times larger.
 pub(crate) fn build_regex(src: &str) -> Result<Regex, String> {
@@ -569,10 +693,15 @@ pub(crate) fn build_regex(src: &str) -> Result<Regex, String> {
 
 /// The (field name, regex) pairs of a map of field regexes (`match.where`, `match.unless_where`);
 /// a regex that does not compile is reported at `at.<field>` and left out.
-fn field_regexes(map: &BTreeMap<String, String>, at: &str, bad: &mut impl FnMut(&str, String)) -> Vec<(String, Regex)> {
+fn field_regexes(
+    map: &BTreeMap<String, String>,
+    at: &str,
+    build: Build,
+    bad: &mut impl FnMut(&str, String),
+) -> Vec<(String, Re)> {
     let mut out = Vec::new();
     for (k, v) in map {
-        match build_regex(v) {
+        match rule_regex(v, build) {
             Ok(r) => out.push((k.clone(), r)),
             Err(e) => bad(&format!("{at}.{k}"), format!("regex parse error: {e}")),
         }
@@ -598,18 +727,29 @@ fn one_line(s: &str) -> String {
     s.split('\n').map(str::trim_end).filter(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" | ")
 }
 
-/// Capture names a regex defines, minus helpers (`_x`).
-fn capture_names(r: &Regex) -> impl Iterator<Item = &str> {
-    r.capture_names().flatten().filter(|n| !n.starts_with('_'))
+/// True for an id of the form `family.kebab-name`: lowercase ASCII letters and digits, one dot, and
+/// after it words joined by single hyphens (`^[a-z0-9]+\.[a-z0-9]+(-[a-z0-9]+)*$`, checked by hand:
+/// building that regex for every rule cost more than the rest of the rule's checks).
+fn is_rule_id(id: &str) -> bool {
+    let word = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    match id.split_once('.') {
+        Some((family, name)) => word(family) && name.split('-').all(word),
+        None => false,
+    }
 }
 
-fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut Vec<Problem>) -> Option<Signature> {
+fn compile_signature(
+    spec: SignatureSpec,
+    path: &str,
+    builtin: bool,
+    build: Build,
+    out: &mut Vec<Problem>,
+) -> Option<Signature> {
     let start = out.len();
     let mut bad = |field: &str, message: String| {
         out.push(Problem::new(path, field, message));
     };
-    let id_re = regex::Regex::new(r"^[a-z0-9]+\.[a-z0-9]+(-[a-z0-9]+)*$").expect("static regex");
-    if !id_re.is_match(&spec.id) {
+    if !is_rule_id(&spec.id) {
         bad("id", format!("`{}` is not of the form family.kebab-name", spec.id));
     }
     let family = spec.id.split('.').next().unwrap_or_default().to_string();
@@ -631,6 +771,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
     }
     let mut filter = Filter::default();
     let mut patterns = Vec::new();
+    let mut literals = Vec::new();
     let mut pattern_sources = Vec::new();
     let mut unless = Vec::new();
     let mut unless_where = Vec::new();
@@ -652,7 +793,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
             ("match.container", &m.container, &mut filter.container),
         ] {
             if let Some(src) = src {
-                match build_regex(src) {
+                match rule_regex(src, build) {
                     Ok(r) => *slot = Some(r),
                     Err(e) => bad(field, format!("regex parse error: {e}")),
                 }
@@ -668,13 +809,14 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         if m.needs_severity && m.severity.is_none() {
             bad("match.needs_severity", "needs `match.severity`: the level the event must state".into());
         }
-        filter.where_fields = field_regexes(&m.where_fields, "match.where", &mut bad);
+        filter.where_fields = field_regexes(&m.where_fields, "match.where", build, &mut bad);
         filter.headline_only = m.headline_only;
         for (i, p) in m.patterns.iter().enumerate() {
-            match build_regex(p) {
-                Ok(r) => {
-                    produced.extend(capture_names(&r).map(String::from));
+            match pattern_regex(p, build) {
+                Ok((r, names, lits)) => {
+                    produced.extend(names);
                     patterns.push(r);
+                    literals.push(lits);
                     pattern_sources.push(p.clone());
                 }
                 Err(e) => {
@@ -684,12 +826,12 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
             }
         }
         for (i, p) in m.unless.iter().enumerate() {
-            match build_regex(p) {
+            match rule_regex(p, build) {
                 Ok(r) => unless.push(r),
                 Err(e) => bad(&format!("match.unless[{i}]"), format!("regex parse error: {e}")),
             }
         }
-        unless_where = field_regexes(&m.unless_where, "match.unless_where", &mut bad);
+        unless_where = field_regexes(&m.unless_where, "match.unless_where", build, &mut bad);
         for (k, v) in &m.set {
             produced.insert(k.clone());
             set.push((k.clone(), v.clone()));
@@ -708,7 +850,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
     }
     let mut state = None;
     if let Some(st) = &spec.state {
-        let mut get = |field: &str, src: &str| match build_regex(src) {
+        let mut get = |field: &str, src: &str| match pattern_regex(src, build) {
             Ok(r) => Some(r),
             Err(e) => {
                 unreadable = true;
@@ -719,12 +861,14 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         let (s, i) = (get("state.section", &st.section), get("state.item", &st.item));
         let all = match &st.all {
             None => Some(None),
-            Some(a) => get("state.all", a).map(Some),
+            Some(a) => get("state.all", a).map(|(r, _, _)| Some(r)),
         };
-        if let (Some(section), Some(item), Some(all)) = (s, i, all) {
-            produced.extend(capture_names(&section).map(String::from));
-            produced.extend(capture_names(&item).map(String::from));
+        if let (Some((section, section_names, section_literals)), Some((item, item_names, _)), Some(all)) = (s, i, all)
+        {
+            produced.extend(section_names);
+            produced.extend(item_names);
             pattern_sources.push(st.section.clone());
+            literals.push(section_literals);
             state = Some(State { section, item, all, min_items: st.min_items.unwrap_or(1) });
         }
     }
@@ -798,7 +942,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
             bad(&format!("frequency.when.{k}"), format!("`{k}` must be one of `group_by`"));
             continue;
         }
-        match build_regex(src) {
+        match rule_regex(src, build) {
             Ok(r) => frequency_when.push((k.clone(), r)),
             Err(e) => bad(&format!("frequency.when.{k}"), format!("regex parse error: {e}")),
         }
@@ -827,6 +971,7 @@ fn compile_signature(spec: SignatureSpec, path: &str, builtin: bool, out: &mut V
         pattern_sources,
         filter,
         patterns,
+        literals,
         unless,
         unless_where,
         set,
@@ -970,6 +1115,84 @@ doc:
   next_steps: {en: x}
   references: [multipathd(8)]
 "#;
+
+    #[test]
+    fn rule_ids_are_family_dot_kebab_name() {
+        for good in ["multipath.path-down", "k8s.crash-loop", "a.b", "nova.x1-2-y"] {
+            assert!(is_rule_id(good), "{good}");
+        }
+        for bad in ["", "multipath", ".x", "x.", "x.-y", "x.y-", "x.y--z", "X.y", "x.y.z", "x_y.z", "x.y z", "x.ÿ"] {
+            assert!(!is_rule_id(bad), "{bad}");
+        }
+    }
+
+    fn builtin_src(path: &str, text: &str) -> Source {
+        Source { path: path.into(), text: text.into(), builtin: true }
+    }
+
+    #[test]
+    fn every_regex_of_the_built_in_pack_builds_and_its_parse_agrees_with_the_build() {
+        // The built-in pack's regexes are built on first use: every one must build, and what the
+        // load took from parsing them (capture names, literals) must be what the built regex says.
+        let (eager, problems) = Pack::compile_lenient(builtin_sources());
+        assert!(problems.is_empty(), "{problems:?}");
+        let lazy = Pack::builtin().expect("the built-in pack compiles");
+        assert_eq!(lazy.signatures.len(), eager.signatures.len());
+        for (l, e) in lazy.signatures.iter().zip(&eager.signatures) {
+            assert_eq!(l.id, e.id);
+            assert_eq!(l.literals, e.literals, "{}", l.id);
+            for (i, p) in l.patterns.iter().enumerate() {
+                assert!(p.built.get().is_none(), "{}: built at load", l.id);
+                let mut names = Vec::new();
+                capture_names_of(&parse_regex(p.as_str()).unwrap(), &mut names);
+                let built: Vec<&str> = p.capture_names().flatten().filter(|n| !n.starts_with('_')).collect();
+                assert_eq!(names, built, "{} pattern {i}", l.id);
+                assert_eq!(p.as_str(), e.patterns[i].as_str());
+            }
+            let all =
+                l.patterns.iter().chain(&l.unless).chain(l.filter.program.iter()).chain(l.filter.container.iter());
+            let fields = l.filter.where_fields.iter().chain(&l.unless_where).chain(&l.frequency_when).map(|(_, r)| r);
+            let state = l.state.iter().flat_map(|s| [&s.section, &s.item].into_iter().chain(s.all.iter()));
+            for r in all.chain(fields).chain(state) {
+                build_regex(r.as_str()).unwrap_or_else(|e| panic!("{}: {e}", l.id));
+            }
+        }
+    }
+
+    #[test]
+    fn a_built_in_regex_is_checked_at_load_and_a_user_regex_built_at_load() {
+        // A pattern that does not parse: the same problem whether its regexes are built now or later.
+        let bad = GOOD
+            .replace(r"- path offline'", r"- path (offline'")
+            .replace("  patterns:", "  unless: ['x(']\n  patterns:");
+        let now = Pack::compile_with(vec![builtin_src("rules/a.yaml", &bad)], Build::Now).1;
+        let later = Pack::compile_with(vec![builtin_src("rules/a.yaml", &bad)], Build::Lazily).1;
+        assert_eq!(now.len(), 2, "{now:?}");
+        assert_eq!(now, later);
+        // Too large to build: a user rule says so at load even when the built-in pack is loaded lazily.
+        let huge = GOOD.replace(r"- path offline'", r"- path offline\w{1000}{1000}'");
+        let user = Pack::compile_with(vec![src("my/a.yaml", &huge)], Build::Lazily).1;
+        assert_eq!(user.len(), 1, "{user:?}");
+        assert!(user[0].to_string().contains("match.patterns[0]"), "{user:?}");
+        // A built-in one (a test above builds every built-in regex) would match nothing, not panic.
+        let (pack, problems) = Pack::compile_with(vec![builtin_src("rules/a.yaml", &huge)], Build::Lazily);
+        assert!(problems.is_empty(), "{problems:?}");
+        let re = &pack.signatures[0].patterns[0];
+        assert!(!re.is_match(b"mpatha: sdb - path offline"));
+        assert!(!Re::never().is_match(b"") && !Re::never().is_match(&[0u8, 0xff]));
+    }
+
+    #[test]
+    fn a_lazy_regex_matches_as_the_built_one() {
+        let lazy = Pack::compile_with(vec![builtin_src("rules/a.yaml", GOOD)], Build::Lazily).0;
+        let now = Pack::compile_with(vec![builtin_src("rules/a.yaml", GOOD)], Build::Now).0;
+        let (l, n) = (&lazy.signatures[0].patterns[0], &now.signatures[0].patterns[0]);
+        assert!(l.built.get().is_none() && n.built.get().is_some());
+        let line = b"x\nmpatha: sdb - path offline";
+        assert_eq!(l.find(line).map(|m| m.range()), n.find(line).map(|m| m.range()));
+        assert_eq!(l.find(line).map(|m| m.start()), Some(2));
+        assert!(l.built.get().is_some(), "built on first use");
+    }
 
     #[test]
     fn compiles_a_good_rule() {

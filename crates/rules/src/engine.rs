@@ -102,11 +102,12 @@ impl Engine {
         let mut lit_targets: Vec<Vec<u32>> = Vec::new();
         let mut always = Vec::new();
         for (ti, t) in targets.iter().enumerate() {
-            let src = match *t {
-                Target::Pattern(si, pi) => pack.signatures[si].patterns[pi].as_str(),
-                Target::State(si) => pack.signatures[si].state.as_ref().map(|s| s.section.as_str()).unwrap_or(""),
+            // Found when the pack was compiled: the pattern's, or the state's section regex's after them.
+            let found = match *t {
+                Target::Pattern(si, pi) => pack.signatures[si].literals.get(pi),
+                Target::State(si) => pack.signatures[si].literals.get(pack.signatures[si].patterns.len()),
             };
-            match necessary_literals(src) {
+            match found.cloned().flatten() {
                 Some(lits) => {
                     for l in lits {
                         match literals.iter().position(|x| *x == l) {
@@ -510,7 +511,12 @@ fn state_hits(si: usize, sig: &Signature, text: &[u8], out: &mut Vec<Hit>) {
 pub fn necessary_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     let hir =
         regex_syntax::ParserBuilder::new().multi_line(true).utf8(false).unicode(false).build().parse(pattern).ok()?;
-    let r = analyse(&hir);
+    literals_of(&hir)
+}
+
+/// [`necessary_literals`] of a pattern's syntax tree.
+pub(crate) fn literals_of(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    let r = analyse(hir);
     let best = r.best()?;
     if best.iter().any(|l| l.len() < MIN_LITERAL) {
         return None;
