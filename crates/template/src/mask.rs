@@ -150,14 +150,16 @@ fn mask_general(word: &[u8], out: &mut Vec<u8>) -> WordKind {
         let s = i;
         let mut digits = 0;
         loop {
-            while let Some(&c) = word.get(i) {
+            let mut len = 0;
+            for &c in &word[i..] {
                 let class = CLASS[usize::from(c)];
                 if class & WORD == 0 {
                     break;
                 }
                 digits += usize::from(class & DIGIT);
-                i += 1;
+                len += 1;
             }
+            i += len;
             // `blk_-42` is one identifier, as `blk_42` is.
             let joined = i > s
                 && word[i - 1] == b'_'
