@@ -150,9 +150,10 @@ fn mask_general(word: &[u8], out: &mut Vec<u8>) -> WordKind {
         let s = i;
         let mut digits = 0;
         loop {
+            let rest = &word[i..];
             let mut len = 0;
-            for &c in &word[i..] {
-                let class = CLASS[usize::from(c)];
+            while len < rest.len() {
+                let class = CLASS[usize::from(rest[len])];
                 if class & WORD == 0 {
                     break;
                 }
