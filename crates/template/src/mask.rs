@@ -33,6 +33,8 @@ fn is_word_byte(b: u8) -> bool {
 const DIGIT: u8 = 1;
 /// [`CLASS`] bit of a word byte: ASCII letters and digits, `_`, and any byte from 0x80.
 const WORD: u8 = 2;
+/// [`CLASS`] bit of an ASCII hex digit (`0-9`, `a-f`, `A-F`).
+const HEX: u8 = 4;
 
 /// What [`mask_general`] asks of each byte, in one table look-up per byte.
 static CLASS: [u8; 256] = {
@@ -45,6 +47,9 @@ static CLASS: [u8; 256] = {
         }
         if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
             t[b] |= WORD;
+        }
+        if c.is_ascii_hexdigit() {
+            t[b] |= HEX;
         }
         b += 1;
     }
@@ -150,14 +155,17 @@ fn mask_general(word: &[u8], out: &mut Vec<u8>) -> WordKind {
         let s = i;
         let mut digits = 0;
         loop {
-            while let Some(&c) = word.get(i) {
-                let class = CLASS[usize::from(c)];
+            let rest = &word[i..];
+            let mut len = 0;
+            while len < rest.len() {
+                let class = CLASS[usize::from(rest[len])];
                 if class & WORD == 0 {
                     break;
                 }
                 digits += usize::from(class & DIGIT);
-                i += 1;
+                len += 1;
             }
+            i += len;
             // `blk_-42` is one identifier, as `blk_42` is.
             let joined = i > s
                 && word[i - 1] == b'_'
@@ -291,23 +299,29 @@ fn is_path_or_url(core: &[u8]) -> bool {
 /// IPv6 addresses, MACs and UUIDs: hex runs joined by `:` or `-`, with a digit somewhere and at least
 /// three separators (`fe80::1` has two `:` in a row, which counts).
 fn is_hex_address(core: &[u8]) -> bool {
-    if core.len() < 6 || !core.iter().any(|b| b.is_ascii_digit()) {
+    if core.len() < 6 {
         return false;
     }
+    // One pass: the first byte that is neither hex nor a separator ends it (most words), and the
+    // digit it needs is noted on the way.
     let mut seps = 0;
     let mut sep_byte = 0u8;
+    let mut digit = 0u8;
     for &b in core {
-        if b == b':' || b == b'-' {
+        let class = CLASS[usize::from(b)];
+        if class & HEX != 0 {
+            digit |= class & DIGIT;
+        } else if b == b':' || b == b'-' {
             if sep_byte != 0 && sep_byte != b {
                 return false;
             }
             sep_byte = b;
             seps += 1;
-        } else if !b.is_ascii_hexdigit() {
+        } else {
             return false;
         }
     }
-    seps >= 3 && (sep_byte == b':' || core.len() >= 32)
+    digit != 0 && seps >= 3 && (sep_byte == b':' || core.len() >= 32)
 }
 
 #[cfg(test)]
@@ -412,7 +426,7 @@ mod tests {
         let lead = word.iter().take_while(|&&b| is_wrapper(b)).count();
         let trail = word[lead..].iter().rev().take_while(|&&b| is_wrapper(b) || b == b'.' || b == b':').count();
         let core = &word[lead..word.len() - trail];
-        if is_path_or_url_as_before(core) || is_hex_address(core) {
+        if is_path_or_url_as_before(core) || is_hex_address_as_before(core) {
             out.extend_from_slice(&word[..lead]);
             out.extend_from_slice(WILDCARD);
             out.extend_from_slice(&word[word.len() - trail..]);
@@ -499,6 +513,27 @@ mod tests {
             return true;
         }
         core.len() > 3 && core[1] == b':' && core[2] == b'\\' && core[0].is_ascii_alphabetic()
+    }
+
+    /// The former [`is_hex_address`] (a scan for a digit first), kept here to hold it to.
+    fn is_hex_address_as_before(core: &[u8]) -> bool {
+        if core.len() < 6 || !core.iter().any(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        let mut seps = 0;
+        let mut sep_byte = 0u8;
+        for &b in core {
+            if b == b':' || b == b'-' {
+                if sep_byte != 0 && sep_byte != b {
+                    return false;
+                }
+                sep_byte = b;
+                seps += 1;
+            } else if !b.is_ascii_hexdigit() {
+                return false;
+            }
+        }
+        seps >= 3 && (sep_byte == b':' || core.len() >= 32)
     }
 
     /// Pieces the masking rules look at: wrappers, separators, signs, `_-`, slashes, `://`, dots
@@ -593,6 +628,7 @@ mod tests {
             assert_eq!((mask_general(w, &mut b), &b), (before, &a), "{}", String::from_utf8_lossy(w));
             assert_eq!((mask_word(w, &mut c), &c), (before, &a), "{}", String::from_utf8_lossy(w));
             assert_eq!(is_path_or_url(w), is_path_or_url_as_before(w), "{}", String::from_utf8_lossy(w));
+            assert_eq!(is_hex_address(w), is_hex_address_as_before(w), "{}", String::from_utf8_lossy(w));
         }
     }
 
@@ -626,6 +662,8 @@ mod tests {
         }
         for b in 0..=255u8 {
             assert_eq!(is_word_byte(b), b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80, "{b}");
+            assert_eq!(CLASS[usize::from(b)] & HEX != 0, b.is_ascii_hexdigit(), "{b}");
+            assert_eq!(CLASS[usize::from(b)] & DIGIT != 0, b.is_ascii_digit(), "{b}");
         }
     }
 

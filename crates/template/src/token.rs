@@ -172,15 +172,23 @@ struct Masked {
 }
 
 /// Masks `word` into `out` (appended).
+///
+/// The flags only matter for a word left whole ([`WordKind::Constant`]: [`Tokens::fill`] reads them
+/// for no other kind), so they are only worked out for one, and are false for
+/// any other.
 fn mask(word: &[u8], out: &mut Vec<u8>) -> Masked {
     let start = out.len();
     let kind = mask_word(word, out);
     let bytes = &out[start..];
+    let hash = hash_bytes(bytes);
+    if kind != WordKind::Constant {
+        return Masked { kind, hash, prose: false, has_eq: false, unit_word: false };
+    }
     Masked {
         kind,
-        hash: hash_bytes(bytes),
+        hash,
         prose: is_keyword(bytes),
-        has_eq: bytes.contains(&b'='),
+        has_eq: memchr::memchr(b'=', bytes).is_some(),
         unit_word: is_unit(word),
     }
 }
