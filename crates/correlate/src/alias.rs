@@ -1390,7 +1390,9 @@ fn caps<'h>(on: bool, re: &Regex, h: &'h str) -> Option<regex::Captures<'h>> {
 pub struct Gate {
     prefilter: regex::bytes::Regex,
     ties: Ties,
-    /// `prefilter` or the ties' wants, as one expression.
+    /// `prefilter` or what the ties' [`Ties::wants_pattern`] says, as one expression: one pass
+    /// turns most messages down; the few it admits are asked again one by one (a tie's literal
+    /// without the rest of what its pattern needs teaches nothing).
     combined: Option<regex::bytes::Regex>,
 }
 
@@ -1408,9 +1410,7 @@ impl Gate {
 
     /// The gate of a [`Learner::with_ties`].
     pub fn with_ties(ties: Ties) -> Gate {
-        // The gate's patterns and the ties' in one expression: one pass over most messages instead
-        // of three. Should it not compile (two loose tie patterns naming the same group), each
-        // is tried in turn.
+        // Should it not compile (two loose tie patterns naming the same group), each is tried in turn.
         let combined = ties.wants_pattern().and_then(|t| {
             let src = if t.is_empty() { PREFILTER.to_string() } else { format!("{PREFILTER}|{t}") };
             regex::bytes::Regex::new(&src).ok()
@@ -1424,10 +1424,10 @@ impl Gate {
         if ev.fields.has_any(LEARNT_FIELDS) {
             return true;
         }
-        match &self.combined {
-            Some(c) => c.is_match(ev.message),
-            None => self.prefilter.is_match(ev.message) || self.ties.wants(ev.message),
+        if self.combined.as_ref().is_some_and(|c| !c.is_match(ev.message)) {
+            return false;
         }
+        self.prefilter.is_match(ev.message) || self.ties.wants(ev.message)
     }
 }
 
@@ -1438,7 +1438,8 @@ const LEARNT_FIELDS: &[&str] = &["pid", "container_id", "map", "disk", "major"];
 
 /// What a message must contain for [`Learner::feed_wanted`] to learn from it (beside
 /// [`LEARNT_FIELDS`] and the pack's ties): a map table or header, a device number, a dm name, a
-/// device path, an open file, a volume id, a WWID, a task's state, a Kubernetes container. An
+/// device path, an open file, a volume id, a WWID, a task's state, a Kubernetes container (an id, the
+/// id a `CreateContainer` or `RunPodSandbox` returns, a probe's timed-out command). An
 /// oslo.log line's request and instance teach nothing without a volume or a device on some line,
 /// and a `ps` row's arguments (qemu's `-name guest=`, `/dev/...`) come with its `pid` field.
 fn prefilter() -> regex::bytes::Regex {
@@ -1446,7 +1447,7 @@ fn prefilter() -> regex::bytes::Regex {
 }
 
 /// The pattern of [`prefilter`].
-const PREFILTER: &str = r"addmap|load table|multipath|dm-\d|/(?:fd/\d+|cwd) -> |\(\d+:\d+\)|[Vv]olume[ _]id|[Vv]olume [0-9a-f]{8}-|volume-[0-9a-f]{8}-|/dev/|scsi_wwn|containerID|ContainerMetadata|PodSandboxMetadata|libvirt version|\) [DRSZTI] \d|pid=\d|blocked for more than";
+const PREFILTER: &str = r#"addmap|load table|multipath|dm-\d|/(?:fd/\d+|cwd) -> |\(\d+:\d+\)|[Vv]olume[ _]id|[Vv]olume [0-9a-f]{8}-|volume-[0-9a-f]{8}-|/dev/|scsi_wwn|containerID|returns container id|returns sandbox id|output=\\?"command |libvirt version|\) [DRSZTI] \d|pid=\d|blocked for more than"#;
 
 /// Feeds events, keeps one [`HostGraph`] per host.
 pub struct Learner {
@@ -2017,10 +2018,10 @@ mod tests {
         assert!(g.nodes_of("container_id", long).contains(&Node::new("container_id", &long[..14])));
     }
 
-    /// The gate's one expression says what its prefilter and the pack's ties say one after the
-    /// other, on every line of the regression bundles and on lines that are not UTF-8.
+    /// The gate's one expression admits every message its prefilter or the pack's ties want, on
+    /// every line of the regression bundles and on lines that are not UTF-8.
     #[test]
-    fn the_combined_gate_is_the_prefilter_or_the_ties() {
+    fn the_combined_gate_admits_what_the_prefilter_or_the_ties_want() {
         let ties = rootline_rules::Pack::builtin().expect("built-in rules").ties;
         let gate = Gate::with_ties(ties.clone());
         let combined = gate.combined.as_ref().expect("the built-in ties combine");
@@ -2036,13 +2037,56 @@ mod tests {
             }
         }
         assert!(lines.len() > 1000, "{} lines", lines.len());
-        let mut wanted = 0;
+        let (mut wanted, mut combined_only) = (0, 0);
         for l in &lines {
             let apart = gate.prefilter.is_match(l) || ties.wants(l);
-            assert_eq!(combined.is_match(l), apart, "{}", String::from_utf8_lossy(l));
+            let c = combined.is_match(l);
+            assert!(c || !apart, "{}", String::from_utf8_lossy(l));
             wanted += apart as usize;
+            combined_only += (c && !apart) as usize;
         }
         assert!(wanted > 100 && wanted < lines.len(), "{wanted} of {}", lines.len());
+        assert!(combined_only > 0, "some lines hold a tie's literal and teach nothing");
+    }
+
+    /// The gate turns down the lines that hold a literal of the learner or of a tie but cannot
+    /// teach it anything (a kubelet line naming a pod, containerd's request to create a container),
+    /// and admits the lines of the same programs that do.
+    #[test]
+    fn the_gate_turns_down_lines_that_only_name_a_pod_or_ask_for_a_container() {
+        let gate = Gate::with_ties(rootline_rules::Pack::builtin().expect("built-in rules").ties);
+        let wants = |l: &str| {
+            let mut ev = Event::new(rootline_event::Format::Syslog, rootline_event::Provenance::new("x", 1, 0));
+            ev.set_message(l.as_bytes());
+            gate.wants(&EventRef::from(&ev))
+        };
+        let down = [
+            r#"I0301 00:00:01.691052    1900 kubelet.go:2457] "SyncLoop (PLEG): event for pod" pod="logging/fluent-bit-ddc7ce2e1-524e0" event={"ID":"ed117109","Type":"ContainerDied"}"#,
+            r#"msg="CreateContainer within sandbox \"2951cfdbd8ccb99a4b4159a53d660444514abb8cda9bfbe3d396789b73b94a1d\" for container &ContainerMetadata{Name:prometheus,Attempt:3,}""#,
+            r#"msg="RunPodSandbox for &PodSandboxMetadata{Name:nginx-7c5d,Uid:4b1e,Namespace:web,Attempt:0,}""#,
+        ];
+        for l in down {
+            assert!(!wants(l), "{l}");
+        }
+        let admitted = [
+            r#"I0311 09:01:14.314136    2143 prober.go:107] "Probe failed" probeType="Liveness" pod="nova/nova-libvirt-8mz4q" containerName="libvirtd" probeResult="failure" output="command \"/bin/sh -c virsh -c qemu:///system list >/dev/null\" timed out""#,
+            r#"I0311 09:01:14.314136    2143 prober.go:107] "Probe failed" probeType="Liveness" pod="web/nginx-7c5d" containerName="nginx" probeResult="failure" output="command \"cat /tmp/healthy\" timed out""#,
+            r#"msg="CreateContainer within sandbox \"2951cfdbd8ccb99a\" for &ContainerMetadata{Name:prometheus,Attempt:3,} returns container id \"4f2f8a106c3e4b7d\"""#,
+            r#"msg="RunPodSandbox for &PodSandboxMetadata{Name:nginx-7c5d,Uid:4b1e,Namespace:web,Attempt:0,} returns sandbox id \"7348244545572a60\"""#,
+            r#"E1013 19:56:36.104512    1234 remote_runtime.go:505] "ExecSync cmd from runtime service failed" containerID="753ac7cfab3c9d1e2f3a4b5c" cmd=["virsh","list"]"#,
+        ];
+        for l in admitted {
+            assert!(wants(l), "{l}");
+        }
+        // What the learner makes of the admitted ones: the probe command of the second in its pod.
+        let mut learner = Learner::with_ties(rootline_rules::Pack::builtin().expect("built-in rules").ties);
+        for l in admitted {
+            let mut ev = Event::new(rootline_event::Format::Syslog, rootline_event::Provenance::new("x", 1, 0));
+            ev.set_message(l.as_bytes());
+            learner.feed(&ev);
+        }
+        let g = &learner.finish()[&None];
+        assert!(g.has(&Node::new("probe_cmd", "cat /tmp/healthy"), &Node::new("pod", "nginx-7c5d"), "probe-runs-in"));
     }
 
     /// The learner runs a pattern only on messages that hold what it needs: on every line of the
@@ -2109,6 +2153,10 @@ mod tests {
             "Attaching volume 4f2f8a10-6c3e-4b7d-9e21-0a5b7c9d1e32 to /dev/vdb",
             "VerifyControllerAttachedVolume started for volume kube-api-access-x2v9",
             "Started Session 4 of user root.",
+            "for &ContainerMetadata{Name:x,Attempt:0,} returns container id \"4f2f8a106c3e\"",
+            "for container &ContainerMetadata{Name:x,Attempt:0,}",
+            "RunPodSandbox for &PodSandboxMetadata{Name:x} returns sandbox id \"4f2f8a106c3e\"",
+            "output=\"command \\\"cat /tmp/healthy\\\" timed out\"",
             "",
             "(",
             ")",

@@ -492,18 +492,23 @@ pub struct Ties {
     pattern_tie: Vec<usize>,
     /// Per tie: it matches on fields only (run on every line it is offered).
     by_fields: Vec<bool>,
-    /// The patterns without a usable literal: a line no literal admits is wanted when one matches.
-    loose: Option<regex::bytes::RegexSet>,
+    /// Per literal of `literals`, the patterns (indices of `pattern_needs`) it is the literal of:
+    /// a line that holds it is wanted when it meets every [`Needs`] of one of them.
+    literal_patterns: Vec<Vec<u32>>,
+    /// The patterns without a usable literal, compiled as the ties compile them (multi-line,
+    /// ASCII): a line no literal admits is wanted when one matches.
+    loose: Option<regex::bytes::Regex>,
     /// A tie matches on fields only: every line is wanted.
     fields_only: bool,
-    /// [`Ties::wants`] as one pattern ([`Ties::wants_pattern`]).
+    /// A pattern that [`Ties::wants`] implies ([`Ties::wants_pattern`]).
     wants_src: Option<String>,
 }
 
 impl Ties {
     /// Builds the prefilter.
     pub fn new(mut ties: Vec<Tie>) -> Ties {
-        let mut literals: Vec<(Vec<u8>, usize)> = Vec::new();
+        // (literal, pattern): every match of the pattern holds one of its literals.
+        let mut literals: Vec<(Vec<u8>, u32)> = Vec::new();
         let mut by_fields = vec![false; ties.len()];
         let mut needs: Vec<Needs> = Vec::new();
         let mut pattern_tie: Vec<usize> = Vec::new();
@@ -516,14 +521,15 @@ impl Ties {
                     by_fields[ti] = true;
                 }
                 m.first = needs.len();
-                needs.extend(m.needs.iter().cloned());
-                pattern_tie.extend(m.patterns.iter().map(|_| ti));
                 for p in &m.patterns {
+                    let pi = (pattern_tie.len()) as u32;
+                    pattern_tie.push(ti);
                     match crate::engine::necessary_literals(p.as_str()) {
-                        Some(l) => literals.extend(l.into_iter().map(|l| (l, ti))),
+                        Some(l) => literals.extend(l.into_iter().map(|l| (l, pi))),
                         None => loose.push(p.as_str().to_string()),
                     }
                 }
+                needs.extend(m.needs.iter().cloned());
             };
             match &mut t.how {
                 How::Line(m) => add(m),
@@ -536,20 +542,42 @@ impl Ties {
         }
         literals.sort();
         literals.dedup();
-        let found = Literals::new(literals.iter().map(|(l, _)| l.clone()).collect());
-        // Patterns that compiled one by one compile as a set; if not, every line is wanted.
-        let loose_set = if loose.is_empty() { None } else { regex::bytes::RegexSet::new(&loose).ok() };
+        let mut distinct: Vec<Vec<u8>> = Vec::new();
+        let mut literal_patterns: Vec<Vec<u32>> = Vec::new();
+        for (l, pi) in literals {
+            if distinct.last() != Some(&l) {
+                distinct.push(l);
+                literal_patterns.push(Vec::new());
+            }
+            literal_patterns.last_mut().expect("a literal").push(pi);
+        }
+        // Patterns that compiled one by one compile as one; if not, every line is wanted.
+        let loose_set = if loose.is_empty() {
+            None
+        } else {
+            // One expression, not a set: a set's search is several times slower, and only whether one
+            // matches counts (group names dropped: two patterns may name the same group).
+            let alts: Vec<String> = loose.iter().map(|p| format!("(?:{})", unnamed(p))).collect();
+            regex::bytes::RegexBuilder::new(&alts.join("|"))
+                .multi_line(true)
+                .unicode(false)
+                .size_limit(4 << 20)
+                .build()
+                .ok()
+        };
         let fields_only = fields_only || (!loose.is_empty() && loose_set.is_none());
         let wants_src = (!fields_only).then(|| {
-            let mut alts: Vec<String> = literals.iter().map(|(l, _)| escape_bytes(l)).collect();
-            alts.dedup();
-            alts.extend(loose.iter().map(|p| format!("(?:{p})")));
+            let mut alts: Vec<String> = distinct.iter().map(|l| escape_bytes(l)).collect();
+            // As the ties run them: multi-line, ASCII.
+            alts.extend(loose.iter().map(|p| format!("(?m-u:{})", unnamed(p))));
             alts.join("|")
         });
+        let found = Literals::new(distinct);
         Ties {
             wants_src,
             ties,
             literals: found,
+            literal_patterns,
             needs: NeedsSet::new(&needs),
             pattern_needs: needs,
             pattern_tie,
@@ -559,21 +587,27 @@ impl Ties {
         }
     }
 
-    /// True when some line or sequence tie may match a message (cheap: one prefilter pass, and the
-    /// patterns without a literal as one set).
+    /// True when some line or sequence tie may match a message (cheap: one prefilter pass, the
+    /// needs of the patterns whose literal it found, and the patterns without a literal as one
+    /// set). Exact in one direction: a message a tie's pattern matches is always wanted.
     pub fn wants(&self, message: &[u8]) -> bool {
         self.fields_only
             || {
                 let mut any = false;
-                self.literals.find(message, |_| any = true);
+                self.literals.find(message, |li| {
+                    any = any
+                        || self.literal_patterns[li].iter().any(|&p| self.pattern_needs[p as usize].admits(message));
+                });
                 any
             }
-            || self.loose.as_ref().is_some_and(|set| set.is_match(message))
+            || self.loose.as_ref().is_some_and(|re| re.is_match(message))
     }
 
-    /// A regular expression (for `regex::bytes`) that matches exactly the messages [`Ties::wants`]
-    /// is true of, for a caller that tests them together with its own patterns in one pass; `None`
-    /// when every message is wanted. The empty string when no tie looks at messages.
+    /// A regular expression (for `regex::bytes`) that matches every message [`Ties::wants`] is true
+    /// of (the literals and the loose patterns, without the rest of the literals' needs), for a
+    /// caller that looks for them together with its own patterns in one pass before asking
+    /// [`Ties::wants`]; `None` when every message is wanted, the empty string when no tie looks at
+    /// messages.
     pub fn wants_pattern(&self) -> Option<&str> {
         self.wants_src.as_deref()
     }
@@ -1076,6 +1110,14 @@ fn needs_of(h: &regex_syntax::hir::Hir) -> Vec<Vec<Vec<u8>>> {
     }
 }
 
+/// `pattern` with its named groups unnamed (`(?P<x>a)` is `(a)`), for an alternation of patterns
+/// that may name the same group.
+fn unnamed(pattern: &str) -> String {
+    static NAMED: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\(\?P?<[A-Za-z_][A-Za-z0-9_]*>").expect("compiles"));
+    NAMED.replace_all(pattern, "(").into_owned()
+}
+
 /// `literal` as a regular expression that matches exactly its bytes.
 fn escape_bytes(literal: &[u8]) -> String {
     let mut out = String::new();
@@ -1250,6 +1292,7 @@ ties: [[sid, scsi_host, transport-of]]
                     for (i, re) in m.patterns.iter().enumerate() {
                         if re.is_match(text) {
                             matched += 1;
+                            assert!(ties.wants(text), "{}: not wanted: {}", t.id, String::from_utf8_lossy(text));
                             let run =
                                 run.as_ref().unwrap_or_else(|| panic!("{}: {}", t.id, String::from_utf8_lossy(text)));
                             assert!(
@@ -1264,6 +1307,31 @@ ties: [[sid, scsi_host, transport-of]]
             }
         }
         assert!(matched > ties.ties.len(), "{matched} matches");
+        // A line that holds a tie's literal but not the rest of what its pattern needs is not wanted
+        // (a kubelet line naming a pod but no `virsh`: the probe tie's literal is `pod="`).
+        let pod_only = br#"kubelet[1900]: I0301 00:00:01.691052 1900 kubelet.go:2457] "SyncLoop (PLEG): event for pod" pod="logging/fluent-bit-ddc7" event={"Type":"ContainerDied"}"#;
+        assert!(ties.candidates(pod_only).is_none() && !ties.wants(pod_only));
+    }
+
+    /// A pattern without a literal is tried as the ties run it: multi-line, so `^` and `$` hold at
+    /// each line of a multi-line message.
+    #[test]
+    fn loose_patterns_are_wanted_on_any_line_of_a_message() {
+        let t = compile(
+            "id: tie.loose\ndoc: {en: x}\nmatch: {patterns: ['^(?P<a>[a-z]{2})\\s(?P<b>\\d)$']}\nties: [[a, b, path-of]]\n",
+        )
+        .expect("compiles");
+        let ties = Ties::new(vec![t]);
+        assert!(ties.loose.is_some(), "no literal: a loose pattern");
+        for text in [&b"ab 1"[..], b"header\nab 1\nfooter"] {
+            let mut ev = Event::new(rootline_event::Format::Syslog, rootline_event::Provenance::new("x", 1, 0));
+            ev.set_message(text);
+            let mut out = Vec::new();
+            ties.line_edges(&ev, &mut out);
+            assert_eq!(out.len(), 1, "{}", String::from_utf8_lossy(text));
+            assert!(ties.wants(text), "{}", String::from_utf8_lossy(text));
+        }
+        assert!(!ties.wants(b"header\nabc 1\nfooter"));
     }
 
     #[test]
