@@ -200,7 +200,8 @@ impl JsonStream {
                 }
                 b'}' | b']' => {
                     if self.depth == 0 {
-                        return LineKind::Garbage;
+                        // A line whose item already closed (`{]]`) was told once, with its item.
+                        return if kind == LineKind::Claimed { kind } else { LineKind::Garbage };
                     }
                     if self.depth <= self.stack.len() {
                         self.stack.pop();
@@ -606,6 +607,12 @@ mod tests {
         // An unterminated document is reported once, at its start.
         let got = run(p(), "{\n\"a\": 1,\n");
         assert_eq!(got.iter().filter(|g| matches!(g, Got::Unparsed(1, _))).count(), 1);
+        // A closing bracket after an item closed on the same line: the line is told once, with
+        // its item (it was told twice, as the item and as garbage).
+        let got = run(p(), "{]]\n{\"a\":1}]\n");
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(matches!(got[0], Got::Unparsed(1, _)), "{got:?}");
+        assert!(matches!(got[1], Got::Rec { line: 2, .. }), "{got:?}");
     }
 
     #[test]
