@@ -279,17 +279,24 @@ mod tests {
         assert_eq!(found(&["xyz"], "xy"), Vec::<usize>::new());
     }
 
+    /// A small deterministic generator: each call gives a number below its argument.
+    fn lcg(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        }
+    }
+
     #[test]
     fn agrees_with_the_obvious_search_on_varied_text() {
         // Literals that share anchors and bytes, against text made of their pieces.
         let lits = ["state:D", ") D ", ") Z ", "PPID", "STAT", "[ERR] ", "[WRN] ", "rbd: rbd", "watcher="];
         let pieces = ["state:", "D", ") ", "Z ", "PP", "ID", "ST", "AT", "[ER", "R] ", "rbd: ", "watcher", "=", " "];
-        let mut seed = 7u64;
+        let mut next = lcg(7);
         for _ in 0..500 {
             let mut hay = String::new();
             for _ in 0..12 {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                hay.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+                hay.push_str(pieces[next(pieces.len() as u64) as usize]);
             }
             let want: Vec<usize> = naive(&lits, &hay).into_iter().map(|(i, _)| i).collect();
             assert_eq!(found(&lits, &hay), want, "{hay:?}");
@@ -300,11 +307,7 @@ mod tests {
     fn long_literals_are_found_at_every_offset_whatever_the_step() {
         // Literals of every length from SHORT to past LONG + STEP, over a small alphabet so that they
         // occur often, overlap each other and start at every place modulo STEP.
-        let mut seed = 11u64;
-        let mut next = |n: u64| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut next = lcg(11);
         let alphabet = b"ab: -";
         let word = |len: usize, next: &mut dyn FnMut(u64) -> u64| -> String {
             (0..len).map(|_| alphabet[next(alphabet.len() as u64) as usize] as char).collect()
@@ -335,11 +338,7 @@ mod tests {
     fn a_crowded_table_still_finds_exactly_what_the_obvious_search_finds() {
         // Hundreds of literals of every length fill the tables (many shared bits, pairs and triples);
         // the haystacks mix pieces of them with random bytes of the same small alphabet.
-        let mut seed = 23u64;
-        let mut next = |n: u64| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut next = lcg(23);
         let alphabet = b"abcde :[]0x-";
         let lits: Vec<String> = (0..600)
             .map(|_| {
