@@ -26,6 +26,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use regex::Regex;
 use rootline_event::{Event, EventRef};
+use rootline_rules::prefilter::Literals;
 use rootline_rules::ties::{Needs, NeedsSet, Sequencer, TieEdge, Ties};
 use rootline_rules::{Evidence, Finding};
 use serde::Serialize;
@@ -1168,7 +1169,6 @@ fn split_devt(s: &str) -> Option<(u32, u32)> {
 
 /// Regexes of the alias learner, compiled once.
 struct Patterns {
-    prefilter: regex::bytes::Regex,
     /// What a message must hold for each of the patterns `Learner::feed_wanted` runs on every
     /// message to match, in the order of the `set` indices: only those it may match run (with
     /// captures). The learner tests them together with its ties' ([`Learner::needs`]).
@@ -1212,7 +1212,6 @@ impl Patterns {
         let r = |s: &str| Regex::new(&ascii_classes(s)).expect("alias pattern compiles");
         let mut p = Patterns {
             needs: Vec::new(),
-            prefilter: prefilter(),
             table: r(r"(?P<map>[\w.:-]+): (?:addmap|load table) \[(?P<table>[^\]]*)\]"),
             devt: r(r"\b(\d+:\d+)\b"),
             mpath_header: r(
@@ -1386,14 +1385,32 @@ fn caps<'h>(on: bool, re: &Regex, h: &'h str) -> Option<regex::Captures<'h>> {
 
 /// The learner's cheap first test, usable on another thread: events it turns down teach the
 /// learner nothing, so they need not be made into owned events or sent to it.
+///
+/// It wants a message that [`prefilter`] matches or that the pack's ties want ([`Ties::wants`]),
+/// found in one pass: the literals of both (every alternative of [`PREFILTER`] that has one, every
+/// tie pattern's) are looked for together, and only where one occurs is what it stands for checked
+/// (its alternative, or the rest of what the tie's pattern needs). The alternatives without a
+/// literal run as one expression, and so do the ties' patterns without one.
 #[derive(Debug, Clone)]
 pub struct Gate {
-    prefilter: regex::bytes::Regex,
     ties: Ties,
-    /// `prefilter` or what the ties' [`Ties::wants_pattern`] says, as one expression: one pass
-    /// turns most messages down; the few it admits are asked again one by one (a tie's literal
-    /// without the rest of what its pattern needs teaches nothing).
-    combined: Option<regex::bytes::Regex>,
+    /// The alternatives of [`PREFILTER`] that have a literal, each alone.
+    own: Vec<regex::bytes::Regex>,
+    /// The literals of `own` and of the ties ([`Ties::wanted_literals`]).
+    literals: Literals,
+    /// What each of `literals` stands for.
+    meaning: Vec<Vec<Lit>>,
+    /// The alternatives of [`PREFILTER`] without a literal, as one expression.
+    rest: Option<regex::bytes::Regex>,
+}
+
+/// What a literal the gate finds stands for.
+#[derive(Debug, Clone, Copy)]
+enum Lit {
+    /// An alternative of `Gate::own`.
+    Own(u32),
+    /// A literal of [`Ties::wanted_literals`].
+    Tie(u32),
 }
 
 impl Default for Gate {
@@ -1410,24 +1427,52 @@ impl Gate {
 
     /// The gate of a [`Learner::with_ties`].
     pub fn with_ties(ties: Ties) -> Gate {
-        // Should it not compile (two loose tie patterns naming the same group), each is tried in turn.
-        let combined = ties.wants_pattern().and_then(|t| {
-            let src = if t.is_empty() { PREFILTER.to_string() } else { format!("{PREFILTER}|{t}") };
-            regex::bytes::Regex::new(&src).ok()
-        });
-        Gate { prefilter: prefilter(), ties, combined }
+        let mut found: Vec<(Vec<u8>, Lit)> =
+            ties.wanted_literals().iter().enumerate().map(|(i, l)| (l.clone(), Lit::Tie(i as u32))).collect();
+        let (mut own, mut rest) = (Vec::new(), Vec::new());
+        for alt in PREFILTER {
+            match rootline_rules::engine::necessary_literals(alt) {
+                Some(lits) => {
+                    let i = own.len() as u32;
+                    own.push(regex::bytes::Regex::new(alt).expect("prefilter alternative compiles"));
+                    found.extend(lits.into_iter().map(|l| (l, Lit::Own(i))));
+                }
+                None => rest.push(*alt),
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        let (mut distinct, mut meaning): (Vec<Vec<u8>>, Vec<Vec<Lit>>) = (Vec::new(), Vec::new());
+        for (l, what) in found {
+            if distinct.last() != Some(&l) {
+                distinct.push(l);
+                meaning.push(Vec::new());
+            }
+            meaning.last_mut().expect("a literal").push(what);
+        }
+        let rest = (!rest.is_empty()).then(|| regex::bytes::Regex::new(&rest.join("|")).expect("prefilter compiles"));
+        Gate { ties, own, literals: Literals::new(distinct), meaning, rest }
     }
 
     /// Whether [`Learner::feed`] would look at `ev` (a merged event: no entities, so only its
     /// [`LEARNT_FIELDS`] and its message count).
     pub fn wants(&self, ev: &EventRef<'_>) -> bool {
-        if ev.fields.has_any(LEARNT_FIELDS) {
+        ev.fields.has_any(LEARNT_FIELDS) || self.wants_message(ev.message)
+    }
+
+    /// Whether [`prefilter`] matches `message` or the ties want it.
+    fn wants_message(&self, message: &[u8]) -> bool {
+        if self.ties.wants_every_message() {
             return true;
         }
-        if self.combined.as_ref().is_some_and(|c| !c.is_match(ev.message)) {
-            return false;
-        }
-        self.prefilter.is_match(ev.message) || self.ties.wants(ev.message)
+        let mut any = false;
+        self.literals.find(message, |li| {
+            any = any
+                || self.meaning[li].iter().any(|&m| match m {
+                    Lit::Own(a) => self.own[a as usize].is_match(message),
+                    Lit::Tie(t) => self.ties.literal_wants(t as usize, message),
+                });
+        });
+        any || self.rest.as_ref().is_some_and(|re| re.is_match(message)) || self.ties.loose_wants(message)
     }
 }
 
@@ -1442,12 +1487,33 @@ const LEARNT_FIELDS: &[&str] = &["pid", "container_id", "map", "disk", "major"];
 /// id a `CreateContainer` or `RunPodSandbox` returns, a probe's timed-out command). An
 /// oslo.log line's request and instance teach nothing without a volume or a device on some line,
 /// and a `ps` row's arguments (qemu's `-name guest=`, `/dev/...`) come with its `pid` field.
+#[cfg(test)]
 fn prefilter() -> regex::bytes::Regex {
-    regex::bytes::Regex::new(PREFILTER).expect("prefilter compiles")
+    regex::bytes::Regex::new(&PREFILTER.join("|")).expect("prefilter compiles")
 }
 
-/// The pattern of [`prefilter`].
-const PREFILTER: &str = r#"addmap|load table|multipath|dm-\d|/(?:fd/\d+|cwd) -> |\(\d+:\d+\)|[Vv]olume[ _]id|[Vv]olume [0-9a-f]{8}-|volume-[0-9a-f]{8}-|/dev/|scsi_wwn|containerID|returns container id|returns sandbox id|output=\\?"command |libvirt version|\) [DRSZTI] \d|pid=\d|blocked for more than"#;
+/// The alternatives of [`prefilter`].
+const PREFILTER: &[&str] = &[
+    "addmap",
+    "load table",
+    "multipath",
+    r"dm-\d",
+    r"/(?:fd/\d+|cwd) -> ",
+    r"\(\d+:\d+\)",
+    "[Vv]olume[ _]id",
+    "[Vv]olume [0-9a-f]{8}-",
+    "volume-[0-9a-f]{8}-",
+    "/dev/",
+    "scsi_wwn",
+    "containerID",
+    "returns container id",
+    "returns sandbox id",
+    r#"output=\\?"command "#,
+    "libvirt version",
+    r"\) [DRSZTI] \d",
+    r"pid=\d",
+    "blocked for more than",
+];
 
 /// Feeds events, keeps one [`HostGraph`] per host.
 pub struct Learner {
@@ -1457,6 +1523,8 @@ pub struct Learner {
     sandboxes: HashMap<String, (Node, Evidence)>,
     /// The pack's ties (`rules/ties/`): which lines tie which names.
     ties: Ties,
+    /// What [`Learner::feed`] looks at.
+    gate: Gate,
     /// The needs of the ties' patterns ([`Ties::pattern_needs`]) then of the learner's own
     /// ([`Patterns::needs`]): one pass over a message tells which of both may match it.
     needs: NeedsSet,
@@ -1501,6 +1569,7 @@ impl Learner {
             p,
             hosts: HashMap::new(),
             sandboxes: HashMap::new(),
+            gate: Gate::with_ties(ties.clone()),
             ties,
             needs,
             admitted: Vec::new(),
@@ -1511,11 +1580,7 @@ impl Learner {
 
     /// Learns what one event says about names.
     pub fn feed(&mut self, ev: &Event) {
-        if !LEARNT_FIELDS.iter().any(|f| ev.field(f).is_some())
-            && ent(ev, "container_id").is_none()
-            && !self.p.prefilter.is_match(&ev.message)
-            && !self.ties.wants(&ev.message)
-        {
+        if !self.gate.wants(&EventRef::from(ev)) && ent(ev, "container_id").is_none() {
             return;
         }
         self.feed_wanted(ev);
@@ -2018,35 +2083,43 @@ mod tests {
         assert!(g.nodes_of("container_id", long).contains(&Node::new("container_id", &long[..14])));
     }
 
-    /// The gate's one expression admits every message its prefilter or the pack's ties want, on
-    /// every line of the regression bundles and on lines that are not UTF-8.
+    /// The gate's one pass wants exactly the messages its prefilter or the pack's ties want, on
+    /// every line of the regression bundles and cases and on lines that are not UTF-8.
     #[test]
-    fn the_combined_gate_admits_what_the_prefilter_or_the_ties_want() {
+    fn the_gate_wants_what_the_prefilter_or_the_ties_want() {
         let ties = rootline_rules::Pack::builtin().expect("built-in rules").ties;
         let gate = Gate::with_ties(ties.clone());
-        let combined = gate.combined.as_ref().expect("the built-in ties combine");
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incidents");
-        let mut lines: Vec<Vec<u8>> = vec![b"\xff\xfe dm-3 \x80".to_vec(), b"\xc3\x28 nothing".to_vec(), Vec::new()];
-        for dir in std::fs::read_dir(&root).expect("bundles").filter_map(|e| e.ok()).map(|e| e.path()) {
-            if !dir.is_dir() {
-                continue;
-            }
-            let mut events = rootline_ingest::read(std::slice::from_ref(&dir), &Default::default()).into_events();
-            while let Some(r) = events.next_ref() {
-                lines.push(r.message.to_vec());
+        let prefilter = prefilter();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut lines: Vec<Vec<u8>> = vec![
+            b"\xff\xfe dm-3 \x80".to_vec(),
+            b"\xc3\x28 nothing".to_vec(),
+            Vec::new(),
+            b"host\n 2:0:0:1\tsdc 8:32 x".to_vec(),
+            b"(253:21)".to_vec(),
+            b"9 (qemu) D 1".to_vec(),
+        ];
+        for d in ["incidents", "cases"] {
+            for dir in std::fs::read_dir(root.join(d)).expect("bundles").filter_map(|e| e.ok()).map(|e| e.path()) {
+                if !dir.is_dir() {
+                    continue;
+                }
+                let mut events = rootline_ingest::read(std::slice::from_ref(&dir), &Default::default()).into_events();
+                while let Some(r) = events.next_ref() {
+                    lines.push(r.message.to_vec());
+                }
             }
         }
         assert!(lines.len() > 1000, "{} lines", lines.len());
-        let (mut wanted, mut combined_only) = (0, 0);
+        let (mut wanted, mut by_ties) = (0, 0);
         for l in &lines {
-            let apart = gate.prefilter.is_match(l) || ties.wants(l);
-            let c = combined.is_match(l);
-            assert!(c || !apart, "{}", String::from_utf8_lossy(l));
+            let apart = prefilter.is_match(l) || ties.wants(l);
+            assert_eq!(gate.wants_message(l), apart, "{}", String::from_utf8_lossy(l));
             wanted += apart as usize;
-            combined_only += (c && !apart) as usize;
+            by_ties += (ties.wants(l) && !prefilter.is_match(l)) as usize;
         }
         assert!(wanted > 100 && wanted < lines.len(), "{wanted} of {}", lines.len());
-        assert!(combined_only > 0, "some lines hold a tie's literal and teach nothing");
+        assert!(by_ties > 10, "{by_ties} lines only a tie wants");
     }
 
     /// The gate turns down the lines that hold a literal of the learner or of a tie but cannot

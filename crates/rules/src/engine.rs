@@ -530,6 +530,10 @@ struct Req {
     exact: Option<Vec<Vec<u8>>>,
     /// A set of strings one of which every match contains.
     need: Option<Vec<Vec<u8>>>,
+    /// A set of non-empty strings one of which every match begins with (`None`: none known).
+    prefix: Option<Vec<Vec<u8>>>,
+    /// A set of non-empty strings one of which every match ends with.
+    suffix: Option<Vec<Vec<u8>>>,
 }
 
 fn score(set: &[Vec<u8>]) -> (usize, std::cmp::Reverse<usize>) {
@@ -543,10 +547,26 @@ fn better(a: Option<Vec<Vec<u8>>>, b: Option<Vec<Vec<u8>>>) -> Option<Vec<Vec<u8
     }
 }
 
+/// `set` as a node's first or last strings: `None` when it says nothing (empty, or holding the
+/// empty string, which every match begins and ends with).
+fn edge(set: Option<Vec<Vec<u8>>>) -> Option<Vec<Vec<u8>>> {
+    set.filter(|s| !s.is_empty() && s.iter().all(|l| !l.is_empty()))
+}
+
 impl Req {
     fn best(&self) -> Option<Vec<Vec<u8>>> {
         let exact = self.exact.clone().filter(|s| !s.is_empty() && s.iter().all(|l| !l.is_empty()));
         better(exact, self.need.clone())
+    }
+
+    /// Strings one of which every match begins with.
+    fn starts(&self) -> Option<&Vec<Vec<u8>>> {
+        self.exact.as_ref().or(self.prefix.as_ref())
+    }
+
+    /// Strings one of which every match ends with.
+    fn ends(&self) -> Option<&Vec<Vec<u8>>> {
+        self.exact.as_ref().or(self.suffix.as_ref())
     }
 }
 
@@ -567,13 +587,14 @@ fn cross(a: &[Vec<u8>], b: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
     Some(out)
 }
 
-fn class_strings(c: &Class) -> Option<Vec<Vec<u8>>> {
+/// The strings a class matches, when there are at most `max`.
+fn class_strings(c: &Class, max: usize) -> Option<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     match c {
         Class::Unicode(u) => {
             for r in u.ranges() {
                 for ch in r.start()..=r.end() {
-                    if out.len() >= 4 {
+                    if out.len() >= max {
                         return None;
                     }
                     let mut buf = [0u8; 4];
@@ -584,7 +605,7 @@ fn class_strings(c: &Class) -> Option<Vec<Vec<u8>>> {
         Class::Bytes(b) => {
             for r in b.ranges() {
                 for byte in r.start()..=r.end() {
-                    if out.len() >= 4 {
+                    if out.len() >= max {
                         return None;
                     }
                     out.push(vec![byte]);
@@ -595,11 +616,48 @@ fn class_strings(c: &Class) -> Option<Vec<Vec<u8>>> {
     Some(out)
 }
 
+/// Most strings a class may stand for as an exact part of a literal.
+const CLASS_EXACT: usize = 4;
+/// Most strings a class may stand for at the edge of a repetition (`\s+` has six in ASCII).
+const CLASS_EDGE: usize = 8;
+
+/// The strings every match of `subs` (a concatenation) begins with: the exact parts from the left,
+/// crossed, then the first strings of the first part that is not exact.
+fn concat_edge(rs: &[Req], from_end: bool) -> Option<Vec<Vec<u8>>> {
+    let mut acc: Vec<Vec<u8>> = vec![Vec::new()];
+    let mut order: Box<dyn Iterator<Item = &Req>> =
+        if from_end { Box::new(rs.iter().rev()) } else { Box::new(rs.iter()) };
+    for r in &mut order {
+        let (part, last) = match (&r.exact, if from_end { r.ends() } else { r.starts() }) {
+            (Some(ex), _) => (ex, false),
+            (None, Some(edge)) => (edge, true),
+            (None, None) => break,
+        };
+        let joined = if from_end { cross(part, &acc) } else { cross(&acc, part) };
+        match joined {
+            Some(j) => acc = j,
+            None => break,
+        }
+        if last {
+            break;
+        }
+    }
+    edge(Some(acc))
+}
+
 fn analyse(h: &Hir) -> Req {
     match h.kind() {
-        HirKind::Empty | HirKind::Look(_) => Req { exact: Some(vec![Vec::new()]), need: None },
-        HirKind::Literal(l) => Req { exact: Some(vec![l.0.to_vec()]), need: None },
-        HirKind::Class(c) => Req { exact: class_strings(c), need: None },
+        HirKind::Empty | HirKind::Look(_) => Req { exact: Some(vec![Vec::new()]), ..Req::default() },
+        HirKind::Literal(l) => Req {
+            exact: Some(vec![l.0.to_vec()]),
+            prefix: edge(Some(vec![l.0.to_vec()])),
+            suffix: edge(Some(vec![l.0.to_vec()])),
+            need: None,
+        },
+        HirKind::Class(c) => {
+            let edges = edge(class_strings(c, CLASS_EDGE));
+            Req { exact: class_strings(c, CLASS_EXACT), need: None, prefix: edges.clone(), suffix: edges }
+        }
         HirKind::Capture(c) => analyse(&c.sub),
         HirKind::Repetition(r) => {
             let inner = analyse(&r.sub);
@@ -608,15 +666,20 @@ fn analyse(h: &Hir) -> Req {
             } else if r.min == 1 && r.max == Some(1) {
                 inner
             } else {
-                Req { exact: None, need: inner.best() }
+                Req {
+                    exact: None,
+                    need: inner.best(),
+                    prefix: edge(inner.starts().cloned()),
+                    suffix: edge(inner.ends().cloned()),
+                }
             }
         }
         HirKind::Concat(subs) => {
+            let rs: Vec<Req> = subs.iter().map(analyse).collect();
             let mut best: Option<Vec<Vec<u8>>> = None;
             let mut run: Option<Vec<Vec<u8>>> = Some(vec![Vec::new()]);
             let mut all_exact = true;
-            for s in subs {
-                let r = analyse(s);
+            for r in &rs {
                 match (&run, &r.exact) {
                     (Some(cur), Some(ex)) => match cross(cur, ex) {
                         Some(n) => run = Some(n),
@@ -629,16 +692,23 @@ fn analyse(h: &Hir) -> Req {
                     (None, Some(ex)) => run = Some(ex.clone()),
                     (_, None) => {
                         all_exact = false;
+                        // What ends before this part, joined to what it begins with (`\s+sd[a-z]`
+                        // needs one of six whitespace bytes then `sd`).
+                        if let (Some(cur), Some(start)) = (&run, &r.prefix) {
+                            best = better(best, edge(cross(cur, start)));
+                        }
                         best = better(best, run.take().filter(|v| v.iter().all(|l| !l.is_empty())));
                         best = better(best, r.need.clone());
+                        run = r.suffix.clone();
                     }
                 }
             }
             let tail = run.filter(|v| v.iter().all(|l| !l.is_empty()));
+            let (prefix, suffix) = (concat_edge(&rs, false), concat_edge(&rs, true));
             if all_exact {
-                Req { exact: tail.clone().or(Some(vec![Vec::new()])), need: better(best, tail) }
+                Req { exact: tail.clone().or(Some(vec![Vec::new()])), need: better(best, tail), prefix, suffix }
             } else {
-                Req { exact: None, need: better(best, tail) }
+                Req { exact: None, need: better(best, tail), prefix, suffix }
             }
         }
         HirKind::Alternation(subs) => {
@@ -669,7 +739,23 @@ fn analyse(h: &Hir) -> Req {
                     _ => need = None,
                 }
             }
-            Req { exact, need: need.filter(|n| !n.is_empty() && n.len() <= MAX_VARIANTS * 2) }
+            let union = |edges: &dyn Fn(&Req) -> Option<&Vec<Vec<u8>>>| {
+                let mut all: Vec<Vec<u8>> = Vec::new();
+                for r in &rs {
+                    for l in edge(edges(r).cloned())? {
+                        if !all.contains(&l) {
+                            all.push(l);
+                        }
+                    }
+                }
+                (all.len() <= MAX_VARIANTS).then_some(all)
+            };
+            Req {
+                exact,
+                need: need.filter(|n| !n.is_empty() && n.len() <= MAX_VARIANTS * 2),
+                prefix: union(&Req::starts),
+                suffix: union(&Req::ends),
+            }
         }
     }
 }

@@ -500,8 +500,6 @@ pub struct Ties {
     loose: Option<regex::bytes::Regex>,
     /// A tie matches on fields only: every line is wanted.
     fields_only: bool,
-    /// A pattern that [`Ties::wants`] implies ([`Ties::wants_pattern`]).
-    wants_src: Option<String>,
 }
 
 impl Ties {
@@ -566,15 +564,8 @@ impl Ties {
                 .ok()
         };
         let fields_only = fields_only || (!loose.is_empty() && loose_set.is_none());
-        let wants_src = (!fields_only).then(|| {
-            let mut alts: Vec<String> = distinct.iter().map(|l| escape_bytes(l)).collect();
-            // As the ties run them: multi-line, ASCII.
-            alts.extend(loose.iter().map(|p| format!("(?m-u:{})", unnamed(p))));
-            alts.join("|")
-        });
         let found = Literals::new(distinct);
         Ties {
-            wants_src,
             ties,
             literals: found,
             literal_patterns,
@@ -594,22 +585,34 @@ impl Ties {
         self.fields_only
             || {
                 let mut any = false;
-                self.literals.find(message, |li| {
-                    any = any
-                        || self.literal_patterns[li].iter().any(|&p| self.pattern_needs[p as usize].admits(message));
-                });
+                self.literals.find(message, |li| any = any || self.literal_wants(li, message));
                 any
             }
-            || self.loose.as_ref().is_some_and(|re| re.is_match(message))
+            || self.loose_wants(message)
     }
 
-    /// A regular expression (for `regex::bytes`) that matches every message [`Ties::wants`] is true
-    /// of (the literals and the loose patterns, without the rest of the literals' needs), for a
-    /// caller that looks for them together with its own patterns in one pass before asking
-    /// [`Ties::wants`]; `None` when every message is wanted, the empty string when no tie looks at
-    /// messages.
-    pub fn wants_pattern(&self) -> Option<&str> {
-        self.wants_src.as_deref()
+    /// Every message is wanted: a tie matches on fields only (or its patterns without a literal
+    /// could not be compiled together).
+    pub fn wants_every_message(&self) -> bool {
+        self.fields_only
+    }
+
+    /// The literals [`Ties::wants`] looks for, numbered as [`Ties::literal_wants`] takes them: a
+    /// caller may look for them in one pass with its own.
+    pub fn wanted_literals(&self) -> &[Vec<u8>] {
+        self.literals.literals()
+    }
+
+    /// Whether `message`, which holds literal `li` of [`Ties::wanted_literals`], is wanted for it:
+    /// it meets every [`Needs`] of one of the patterns the literal is of.
+    pub fn literal_wants(&self, li: usize, message: &[u8]) -> bool {
+        self.literal_patterns[li].iter().any(|&p| self.pattern_needs[p as usize].admits(message))
+    }
+
+    /// Whether a pattern without a usable literal matches `message` (run as the ties run it:
+    /// multi-line, ASCII).
+    pub fn loose_wants(&self, message: &[u8]) -> bool {
+        self.loose.as_ref().is_some_and(|re| re.is_match(message))
     }
 
     /// The ties, and their patterns, that may match `message` (those whose [`Needs`] it meets, and
@@ -1116,19 +1119,6 @@ fn unnamed(pattern: &str) -> String {
     static NAMED: std::sync::LazyLock<regex::Regex> =
         std::sync::LazyLock::new(|| regex::Regex::new(r"\(\?P?<[A-Za-z_][A-Za-z0-9_]*>").expect("compiles"));
     NAMED.replace_all(pattern, "(").into_owned()
-}
-
-/// `literal` as a regular expression that matches exactly its bytes.
-fn escape_bytes(literal: &[u8]) -> String {
-    let mut out = String::new();
-    for &b in literal {
-        if b.is_ascii() {
-            out.push_str(&regex::escape(&(b as char).to_string()));
-        } else {
-            out.push_str(&format!("(?-u:\\x{b:02X})"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
