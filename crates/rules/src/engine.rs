@@ -973,4 +973,64 @@ mod tests {
         assert_eq!(lits(r"\d+:\d+"), None);
         assert_eq!(lits(r"a|b"), None);
     }
+
+    /// A part that is not exact still tells what it ends and begins with: whitespace then `sd` or
+    /// `nvme` is needed where neither alone is long enough.
+    #[test]
+    fn what_ends_a_part_joins_what_begins_the_next() {
+        let l = lits(r"(?m)^[\s|`+-]*(\d+:\d+:\d+:\d+)\s+(sd[a-z]+|nvme\d+(?:c\d+)?n\d+)\s+(\d+:\d+)\s").unwrap();
+        assert_eq!(l.len(), 12, "{l:?}");
+        assert!(l.contains(&" sd".to_string()) && l.contains(&"\tnvme".to_string()), "{l:?}");
+        assert_eq!(lits(r"\) [DRSZTI] \d").map(|l| l.len()), Some(6));
+        assert_eq!(lits(r"x+yz"), Some(vec!["xyz".into()]));
+        assert_eq!(lits(r"(?:ab|cd)+ef"), Some(vec!["abef".into(), "cdef".into()]));
+    }
+
+    /// Every match holds one of the literals: random text over a small alphabet, on patterns that
+    /// join parts' edges, repeat, alternate and nest.
+    #[test]
+    fn every_match_holds_a_literal() {
+        // (pattern, the pieces random text is made of)
+        let patterns: [(&str, &[&str]); 10] = [
+            (r"(?:ax+bb)+cc", &["a", "x", "bb", "cc", "b"]),
+            (r"\s+(sd[a-z]+|nvme\d+)\s", &["sd", "nvme", "a", "1", " ", "\t", "\n"]),
+            (r"(?:ab|cd)+ef", &["ab", "cd", "e", "f", "c"]),
+            (r"a[bc]+dd\s*e", &["a", "b", "c", "dd", "d", " ", "e"]),
+            (r"(?:x|yz)(?:qq+|rr)s", &["x", "yz", "q", "r", "s"]),
+            (r"\d+:\d+ (sd|dm)-?\d", &["1", "2", ":", " sd", " dm", "-", "s"]),
+            (r"(?:a|b)?c{2,3}dd", &["a", "b", "c", "d"]),
+            (r"(a|bc)(dd|ef)+g", &["a", "bc", "dd", "ef", "g", "e"]),
+            (r"\) [DRS] \d", &[") ", "D", "R", "S", " 1", "x"]),
+            (r"^abc|cde$", &["ab", "c", "de", "\n"]),
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut with_literals = 0;
+        for (p, pieces) in patterns {
+            let Some(lits) = necessary_literals(p) else { continue };
+            with_literals += 1;
+            let re = crate::compile::build_regex(p).expect("compiles");
+            let mut matched = 0;
+            for _ in 0..30_000 {
+                let len = 1 + (next() % 10) as usize;
+                let text: Vec<u8> =
+                    (0..len).flat_map(|_| pieces[(next() % pieces.len() as u64) as usize].bytes()).collect();
+                if re.is_match(&text) {
+                    matched += 1;
+                    assert!(
+                        lits.iter().any(|l| text.windows(l.len()).any(|w| w == l.as_slice())),
+                        "{p}: {:?} matches and holds none of {lits:?}",
+                        String::from_utf8_lossy(&text)
+                    );
+                }
+            }
+            assert!(matched > 20, "{p}: {matched} random texts matched");
+        }
+        assert_eq!(with_literals, patterns.len(), "every pattern here has literals");
+    }
 }
