@@ -1459,20 +1459,42 @@ impl Gate {
         ev.fields.has_any(LEARNT_FIELDS) || self.wants_message(ev.message)
     }
 
+    /// The literals the gate looks for: a caller that finds them in its own pass over the message
+    /// ([`rootline_rules::Engine::scan_watching`]) asks [`Gate::wants_found`].
+    pub fn literals(&self) -> &[Vec<u8>] {
+        self.literals.literals()
+    }
+
+    /// [`Gate::wants`] when `found` are the indices in [`Gate::literals`] of the literals `ev`'s
+    /// message holds.
+    pub fn wants_found(&self, ev: &EventRef<'_>, found: &[u32]) -> bool {
+        ev.fields.has_any(LEARNT_FIELDS)
+            || self.ties.wants_every_message()
+            || found.iter().any(|&li| self.literal_wants(li as usize, ev.message))
+            || self.wants_without_literal(ev.message)
+    }
+
     /// Whether [`prefilter`] matches `message` or the ties want it.
     fn wants_message(&self, message: &[u8]) -> bool {
         if self.ties.wants_every_message() {
             return true;
         }
         let mut any = false;
-        self.literals.find(message, |li| {
-            any = any
-                || self.meaning[li].iter().any(|&m| match m {
-                    Lit::Own(a) => self.own[a as usize].is_match(message),
-                    Lit::Tie(t) => self.ties.literal_wants(t as usize, message),
-                });
-        });
-        any || self.rest.as_ref().is_some_and(|re| re.is_match(message)) || self.ties.loose_wants(message)
+        self.literals.find(message, |li| any = any || self.literal_wants(li, message));
+        any || self.wants_without_literal(message)
+    }
+
+    /// Whether what literal `li` stands for matches `message`, which holds it.
+    fn literal_wants(&self, li: usize, message: &[u8]) -> bool {
+        self.meaning[li].iter().any(|&m| match m {
+            Lit::Own(a) => self.own[a as usize].is_match(message),
+            Lit::Tie(t) => self.ties.literal_wants(t as usize, message),
+        })
+    }
+
+    /// Whether an alternative of [`PREFILTER`] or a tie pattern without a literal matches.
+    fn wants_without_literal(&self, message: &[u8]) -> bool {
+        self.rest.as_ref().is_some_and(|re| re.is_match(message)) || self.ties.loose_wants(message)
     }
 }
 

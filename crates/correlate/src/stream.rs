@@ -140,6 +140,9 @@ impl Correlator<'_> {
             let scanner = s.spawn(move || {
                 let mut scratch = Scratch::default();
                 let gate = alias::Gate::with_ties(engine.pack().ties.clone());
+                // The gate's literals are looked for in the rule scan's pass over each message.
+                let watch = engine.watch(gate.literals());
+                let mut watched = Vec::new();
                 let mut batch = Batch::with_room();
                 let mut hits = Vec::new();
                 let (mut skipped, mut last_time) = (0u64, None);
@@ -156,9 +159,9 @@ impl Correlator<'_> {
                     tx_lines.send(lines).is_ok() && tx.send(items).is_ok()
                 };
                 while let Some(ev) = events.next_ref() {
-                    engine.scan_ref(&ev, &mut scratch, &mut hits);
+                    engine.scan_watching(&ev, &watch, &mut scratch, &mut hits, &mut watched);
                     batch.line(&ev, !hits.is_empty());
-                    let learn = gate.wants(&ev);
+                    let learn = gate.wants_found(&ev, &watched);
                     if hits.is_empty() && !learn {
                         skipped += 1;
                         if ev.time.is_some() {

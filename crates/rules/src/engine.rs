@@ -67,6 +67,15 @@ pub struct Engine {
     any_yield: bool,
 }
 
+/// The engine's literals and a caller's, looked for in one pass over each message by
+/// [`Engine::scan_watching`]: a caller that must look for literals in every message (the alias
+/// learner's gate) pays no second pass.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    /// The engine's literals (as many as its `lit_targets`), then the caller's.
+    prefilter: Literals,
+}
+
 /// Reusable per-thread buffers for [`Engine::scan`].
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -200,16 +209,47 @@ impl Engine {
 
     /// Appends to `out` every signature hit on `ev`.
     pub fn scan(&self, ev: &Event, scratch: &mut Scratch, out: &mut Vec<Hit>) {
-        self.scan_view(&EventRef::from(ev), &ev.entities, scratch, out);
+        self.scan_view(&EventRef::from(ev), &ev.entities, scratch, out, &self.prefilter, &mut Vec::new());
     }
 
     /// [`Engine::scan`] for a borrowed event (the merge's [`EventRef`], which carries no entities):
     /// the same hits as scanning `ev.to_event()`, without making it.
     pub fn scan_ref(&self, ev: &EventRef<'_>, scratch: &mut Scratch, out: &mut Vec<Hit>) {
-        self.scan_view(ev, &[], scratch, out);
+        self.scan_view(ev, &[], scratch, out, &self.prefilter, &mut Vec::new());
     }
 
-    fn scan_view(&self, ev: &EventRef<'_>, entities: &[Entity], scratch: &mut Scratch, out: &mut Vec<Hit>) {
+    /// The engine's literals and `literals` as one set, for [`Engine::scan_watching`].
+    pub fn watch(&self, literals: &[Vec<u8>]) -> Watch {
+        let mut all = self.prefilter.literals().to_vec();
+        all.extend_from_slice(literals);
+        Watch { prefilter: Literals::new(all) }
+    }
+
+    /// [`Engine::scan_ref`], and in the same pass over the message, which of the literals `watch`
+    /// was made with it holds: `watched` gets the index of each (once per place it occurs).
+    pub fn scan_watching(
+        &self,
+        ev: &EventRef<'_>,
+        watch: &Watch,
+        scratch: &mut Scratch,
+        out: &mut Vec<Hit>,
+        watched: &mut Vec<u32>,
+    ) {
+        watched.clear();
+        self.scan_view(ev, &[], scratch, out, &watch.prefilter, watched);
+    }
+
+    /// The scan, with `prefilter` holding the engine's literals first and then those whose
+    /// indices (minus the engine's count) go to `watched`.
+    fn scan_view(
+        &self,
+        ev: &EventRef<'_>,
+        entities: &[Entity],
+        scratch: &mut Scratch,
+        out: &mut Vec<Hit>,
+        prefilter: &Literals,
+        watched: &mut Vec<u32>,
+    ) {
         if scratch.seen.len() != self.targets.len() {
             scratch.seen = vec![0; self.targets.len()];
             scratch.stamp = 0;
@@ -222,7 +262,12 @@ impl Engine {
         let stamp = scratch.stamp;
         scratch.cands.clear();
         let (seen, cands) = (&mut scratch.seen, &mut scratch.cands);
-        self.prefilter.find(ev.message, |lit| {
+        let own = self.lit_targets.len();
+        prefilter.find(ev.message, |lit| {
+            if lit >= own {
+                watched.push((lit - own) as u32);
+                return;
+            }
             for &t in &self.lit_targets[lit] {
                 if seen[t as usize] != stamp {
                     seen[t as usize] = stamp;

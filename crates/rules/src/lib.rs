@@ -36,7 +36,7 @@ pub mod ties;
 pub mod window;
 
 pub use compile::{CompileError, Kind, Link, Pack, Problem, RuleSeverity, Share, Signature, Source};
-pub use engine::{Engine, Hit, Scratch};
+pub use engine::{Engine, Hit, Scratch, Watch};
 pub use finding::{Evidence, Finding};
 pub use links::{connect, Edge};
 pub use ties::{Tie, TieEdge, Ties};

@@ -116,3 +116,38 @@ time=\"2025-10-13T20:06:01.000000000+09:00\" level=info msg=\"Stop container \\\
     assert!(s.has("container_id", "9758a90e4824184fc010e6234a9de2f0789c969e7187fbc77687f1d73280b430"), "{s:#?}");
     let _ = Path::new("");
 }
+
+/// Scanning with watched literals gives the hits a plain scan gives, and reports exactly the
+/// watched literals a separate search finds, on every event of the example incidents.
+#[test]
+fn a_watching_scan_hits_what_a_scan_hits_and_finds_the_watched_literals() {
+    let engine = Engine::new(Pack::builtin().unwrap());
+    let mine: Vec<Vec<u8>> = ["/dev/", "dm-", "blocked for more than", "sd ", "multipath", "(qemu"]
+        .iter()
+        .map(|l| l.as_bytes().to_vec())
+        .collect();
+    let alone = rootline_rules::prefilter::Literals::new(mine.clone());
+    let watch = engine.watch(&mine);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/incidents");
+    let (mut scratch, mut a, mut b, mut watched) = (Default::default(), Vec::new(), Vec::new(), Vec::new());
+    let (mut events, mut with_hits, mut with_watched) = (0, 0, 0);
+    for dir in std::fs::read_dir(&root).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()) {
+        let mut merged = rootline_ingest::read(std::slice::from_ref(&dir), &Default::default()).into_events();
+        while let Some(ev) = merged.next_ref() {
+            a.clear();
+            b.clear();
+            engine.scan_ref(&ev, &mut scratch, &mut a);
+            engine.scan_watching(&ev, &watch, &mut scratch, &mut b, &mut watched);
+            assert_eq!(a, b, "{}", String::from_utf8_lossy(ev.message));
+            let mut expected = Vec::new();
+            alone.find(ev.message, |li| expected.push(li as u32));
+            expected.sort_unstable();
+            watched.sort_unstable();
+            assert_eq!(watched, expected, "{}", String::from_utf8_lossy(ev.message));
+            events += 1;
+            with_hits += !a.is_empty() as usize;
+            with_watched += !watched.is_empty() as usize;
+        }
+    }
+    assert!(events > 1000 && with_hits > 100 && with_watched > 100, "{events} {with_hits} {with_watched}");
+}
