@@ -1394,8 +1394,9 @@ fn caps<'h>(on: bool, re: &Regex, h: &'h str) -> Option<regex::Captures<'h>> {
 #[derive(Debug, Clone)]
 pub struct Gate {
     ties: Ties,
-    /// The alternatives of [`PREFILTER`] that have a literal, each alone.
-    own: Vec<regex::bytes::Regex>,
+    /// The alternatives of [`PREFILTER`] that have a literal, each alone (`None`: the alternative
+    /// is its literal, found already).
+    own: Vec<Option<regex::bytes::Regex>>,
     /// The literals of `own` and of the ties ([`Ties::wanted_literals`]).
     literals: Literals,
     /// What each of `literals` stands for.
@@ -1434,7 +1435,8 @@ impl Gate {
             match rootline_rules::engine::necessary_literals(alt) {
                 Some(lits) => {
                     let i = own.len() as u32;
-                    own.push(regex::bytes::Regex::new(alt).expect("prefilter alternative compiles"));
+                    let plain = lits.len() == 1 && lits[0] == alt.as_bytes() && regex::escape(alt) == *alt;
+                    own.push((!plain).then(|| regex::bytes::Regex::new(alt).expect("prefilter alternative compiles")));
                     found.extend(lits.into_iter().map(|l| (l, Lit::Own(i))));
                 }
                 None => rest.push(*alt),
@@ -1487,7 +1489,7 @@ impl Gate {
     /// Whether what literal `li` stands for matches `message`, which holds it.
     fn literal_wants(&self, li: usize, message: &[u8]) -> bool {
         self.meaning[li].iter().any(|&m| match m {
-            Lit::Own(a) => self.own[a as usize].is_match(message),
+            Lit::Own(a) => self.own[a as usize].as_ref().is_none_or(|re| re.is_match(message)),
             Lit::Tie(t) => self.ties.literal_wants(t as usize, message),
         })
     }

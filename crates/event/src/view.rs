@@ -157,7 +157,9 @@ fn take_str<'a>(b: &mut &'a [u8]) -> Option<Cow<'a, str>> {
 /// Whether the packed key `k` reads as `key`: compared as bytes; a key that is not UTF-8 (so not
 /// ASCII) reads as its lossy decoding, which only a `key` holding U+FFFD can equal.
 fn key_is(k: &[u8], key: &str) -> bool {
-    k == key.as_bytes() || (!k.is_ascii() && key.contains('\u{FFFD}') && String::from_utf8_lossy(k) == key)
+    // Only a key with a replacement character can equal a key that is not UTF-8 (checked first: it
+    // is rare, and most keys compared are not equal).
+    k == key.as_bytes() || (key.contains('\u{FFFD}') && !k.is_ascii() && String::from_utf8_lossy(k) == key)
 }
 
 fn take_bytes<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
