@@ -91,7 +91,10 @@ impl<'a> Fields<'a> {
             Repr::Packed { mut bytes, count } => {
                 for _ in 0..count {
                     let (Some(k), Some(_)) = (take_bytes(&mut bytes), take_bytes(&mut bytes)) else { return false };
-                    if keys.iter().any(|key| key_is(k, key)) {
+                    // Bytes first; only a key that is not ASCII may equal one of `keys` lossily.
+                    if keys.iter().any(|key| k == key.as_bytes())
+                        || (!k.is_ascii() && keys.iter().any(|key| key_is(k, key)))
+                    {
                         return true;
                     }
                 }
@@ -157,9 +160,7 @@ fn take_str<'a>(b: &mut &'a [u8]) -> Option<Cow<'a, str>> {
 /// Whether the packed key `k` reads as `key`: compared as bytes; a key that is not UTF-8 (so not
 /// ASCII) reads as its lossy decoding, which only a `key` holding U+FFFD can equal.
 fn key_is(k: &[u8], key: &str) -> bool {
-    // Only a key with a replacement character can equal a key that is not UTF-8 (checked first: it
-    // is rare, and most keys compared are not equal).
-    k == key.as_bytes() || (key.contains('\u{FFFD}') && !k.is_ascii() && String::from_utf8_lossy(k) == key)
+    k == key.as_bytes() || (!k.is_ascii() && key.contains('\u{FFFD}') && String::from_utf8_lossy(k) == key)
 }
 
 fn take_bytes<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
