@@ -248,6 +248,15 @@ mod tests {
                 assert_eq!(fields.has_any(keys), keys.iter().any(|k| fields.get(k).is_some()), "{keys:?}");
             }
         }
+        // A key that is not UTF-8 reads as its lossy decoding, for `get` and `has_any` alike.
+        let mut odd = Vec::new();
+        for s in [&b"ke\xffy"[..], b"v"] {
+            odd.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            odd.extend_from_slice(s);
+        }
+        let odd = Fields::packed(&odd, 1);
+        assert_eq!(odd.get("ke\u{FFFD}y").as_deref(), Some("v"));
+        assert!(odd.has_any(&["pid", "ke\u{FFFD}y"]) && !odd.has_any(&["key", "kE\u{FFFD}y"]));
 
         let mut ev = Event::new(Format::Cri, Provenance::new("x", 3, 9));
         ev.set_message(b"a\nb");
