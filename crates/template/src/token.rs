@@ -56,16 +56,19 @@ impl Tokens {
                 break;
             }
             let s = i;
-            if self.tokens.len() + 1 >= max_tokens {
+            let start = self.text.len();
+            let m = if self.tokens.len() + 1 >= max_tokens {
                 i = n;
                 while i > s && msg[i - 1].is_ascii_whitespace() {
                     i -= 1;
                 }
+                self.cache.mask(&msg[s..i], &mut self.text)
             } else {
-                i = word_end(msg, i);
-            }
-            let start = self.text.len();
-            let m = self.cache.mask(&msg[s..i], &mut self.text);
+                // The word's end and its cache key in one pass over its bytes.
+                let key;
+                (i, key) = scan_word(msg, i);
+                self.cache.mask_keyed(&msg[s..i], &key, &mut self.text)
+            };
             let kind = m.kind;
             // A unit after a number is part of the value (`5.2 KB` vs `93.0 B`, `<1 sec`): it stays
             // in the text (labels keep `<*> MB`) but is no keyword, so a different unit is a variable.
@@ -151,6 +154,53 @@ fn word_end(msg: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Where the word at `s` ends ([`word_end`]) and, when it has at most [`CACHED_WORD`] bytes, its
+/// [`Chunks`] (any value for a longer word).
+///
+/// The 8-byte chunks read to find the end are the word's chunks: all but the last are kept as they
+/// are, the last is cut at the end, so the word's bytes are read once.
+#[inline]
+fn scan_word(msg: &[u8], s: usize) -> (usize, Chunks) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut key = [0u64; CACHED_WORD / 8];
+    let mut i = s;
+    let mut k = 0;
+    while let Some(chunk) = msg.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // The high bit of each byte below 0x21, exact for the first (see `word_end`).
+        let low = x.wrapping_sub(ONES * 0x21) & !x & (ONES * 0x80);
+        if low == 0 {
+            if let Some(c) = key.get_mut(k) {
+                *c = x;
+            }
+            k += 1;
+            i += 8;
+            continue;
+        }
+        let at = (low.trailing_zeros() / 8) as usize;
+        if !msg[i + at].is_ascii_whitespace() {
+            // A control byte that is no whitespace is part of the word (rare): the slow way.
+            let end = word_end(msg, i + at + 1);
+            let word = &msg[s..end];
+            return (end, if word.len() <= CACHED_WORD { chunks(word) } else { key });
+        }
+        if let Some(c) = key.get_mut(k) {
+            // The bytes before the end (none when `at` is 0: the padding chunk).
+            *c = x & ((1u64 << (8 * at)) - 1);
+        }
+        return (i + at, key);
+    }
+    // Fewer than 8 bytes left.
+    let rest = &msg[i..];
+    let len = rest.iter().position(u8::is_ascii_whitespace).unwrap_or(rest.len());
+    if len > 0 {
+        if let Some(c) = key.get_mut(k) {
+            *c = le_padded(&rest[..len]);
+        }
+    }
+    (i + len, key)
+}
+
 /// Words up to this many bytes are kept in a [`WordCache`] (with their masked form up to as long).
 const CACHED_WORD: usize = 32;
 /// Slots of a [`WordCache`] (a power of two).
@@ -195,7 +245,7 @@ fn mask(word: &[u8], out: &mut Vec<u8>) -> Masked {
 
 /// Masked words by their bytes: masking is a pure function of the word, and most of a log's words
 /// come back again and again (its constant words, class names, keys), so a word seen before is
-/// copied instead of masked anew. Direct-mapped by the word's hash, 176 KiB; a word longer than
+/// copied instead of masked anew. Direct-mapped ([`slot_of`]), 176 KiB; a word longer than
 /// [`CACHED_WORD`] bytes is masked each time. [`WordCache::mask`] gives what [`mask`] gives.
 ///
 /// A word is held as four zero-padded 8-byte chunks ([`Chunks`]): it is hashed, compared and its
@@ -246,16 +296,14 @@ fn le_padded(part: &[u8]) -> u64 {
     }
 }
 
-/// [`hash_bytes`] of a word of `len` bytes from its [`Chunks`]: the same value, as the hasher
-/// reads the bytes in 8-byte chunks padded with zeros too.
+/// The [`WordCache`] slot of a word of `len` bytes from its [`Chunks`]: the four chunks folded
+/// into one word and mixed by one multiplication, a fixed number of operations whatever the
+/// length (no loop). Only where a word is kept depends on it (a slot's word is compared whole).
 #[inline]
-fn hash_chunks(c: &Chunks, len: usize) -> u64 {
-    let mut h = FxHasher::default();
-    for &chunk in &c[..len.div_ceil(8)] {
-        h.write_u64(chunk);
-    }
-    h.write_usize(len);
-    h.finish()
+fn slot_of(c: &Chunks, len: usize) -> usize {
+    let folded = c[0] ^ c[1].rotate_left(16) ^ c[2].rotate_left(32) ^ c[3].rotate_left(48) ^ (len as u64);
+    // The top bits of the product depend on every bit of `folded`.
+    (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - CACHE_SLOTS.trailing_zeros())) as usize
 }
 
 impl Default for WordCache {
@@ -284,9 +332,19 @@ impl WordCache {
         if word.len() > CACHED_WORD {
             return mask(word, out);
         }
-        let key = chunks(word);
-        let slot = &mut self.slots[(hash_chunks(&key, word.len()) as usize) & (CACHE_SLOTS - 1)];
-        if usize::from(slot.word_len) == word.len() && slot.word == key {
+        self.mask_keyed(word, &chunks(word), out)
+    }
+
+    /// [`WordCache::mask`] given `key`, the [`Chunks`] of `word` when it has at most
+    /// [`CACHED_WORD`] bytes (not read for a longer word).
+    #[inline(always)]
+    fn mask_keyed(&mut self, word: &[u8], key: &Chunks, out: &mut Vec<u8>) -> Masked {
+        if word.len() > CACHED_WORD {
+            return mask(word, out);
+        }
+        debug_assert_eq!(*key, chunks(word));
+        let slot = &mut self.slots[slot_of(key, word.len())];
+        if usize::from(slot.word_len) == word.len() && slot.word == *key {
             // The whole text, then cut to its length: a fixed-size copy.
             let start = out.len();
             out.extend_from_slice(&slot.text);
@@ -298,7 +356,7 @@ impl WordCache {
         let text = &out[start..];
         if text.len() <= CACHED_WORD {
             slot.word_len = word.len() as u8;
-            slot.word = key;
+            slot.word = *key;
             slot.masked_len = text.len() as u8;
             slot.text[..text.len()].copy_from_slice(text);
             slot.masked = masked;
@@ -416,10 +474,11 @@ mod tests {
             }
             h.write_usize(w.len());
             assert_eq!(hash_bytes(w), h.finish());
-            if w.len() <= CACHED_WORD {
-                assert_eq!(hash_chunks(&chunks(w), w.len()), hash_bytes(w));
-            }
         }
+        // Words that differ in any chunk, or only in length, spread over the slots.
+        let slots: std::collections::HashSet<usize> =
+            words.iter().filter(|w| w.len() <= CACHED_WORD).map(|w| slot_of(&chunks(w), w.len())).collect();
+        assert!(slots.len() > CACHE_SLOTS * 3 / 4, "{} slots used", slots.len());
         let mut cache = WordCache::default();
         for w in words.iter().chain(words.iter().rev()) {
             let (mut a, mut b) = (b"x".to_vec(), b"x".to_vec());
@@ -429,8 +488,9 @@ mod tests {
         }
     }
 
-    /// [`word_end`] finds what a byte-by-byte scan finds, wherever the whitespace and the control
-    /// bytes that are not whitespace fall relative to its 8-byte chunks.
+    /// [`word_end`] and [`scan_word`] find what a byte-by-byte scan finds, wherever the whitespace
+    /// and the control bytes that are not whitespace fall relative to their 8-byte chunks, and
+    /// [`scan_word`] gives the word's [`chunks`].
     #[test]
     fn word_ends_are_found_as_byte_by_byte() {
         let bytes = [b'a', b' ', b'\t', b'\n', 0x0b, 0x0c, b'\r', 0x01, 0x00, 0x20, 0x21, 0x80, 0xff, b'-'];
@@ -438,11 +498,14 @@ mod tests {
         for _ in 0..50_000 {
             state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             let len = (state >> 58) as usize;
+            // Half the messages have long words (up to the message), around and beyond the
+            // longest word the cache keeps.
+            let dense = (state >> 40) & 1 == 1;
             let msg: Vec<u8> = (0..len)
                 .map(|k| {
                     let r = state.rotate_left(k as u32 * 5) >> 59;
                     // Mostly word bytes, as in text.
-                    if r < 20 {
+                    if r < 20 || (dense && r < 30) {
                         b'a' + (r as u8)
                     } else {
                         bytes[(r as usize) % bytes.len()]
@@ -452,6 +515,13 @@ mod tests {
             for i in 0..=msg.len() {
                 let naive = i + msg[i..].iter().position(u8::is_ascii_whitespace).unwrap_or(msg.len() - i);
                 assert_eq!(word_end(&msg, i), naive, "{msg:?} from {i}");
+                // The fused scan finds the same end and, for a word short enough to cache, the
+                // chunks `chunks` makes of it.
+                let (end, key) = scan_word(&msg, i);
+                assert_eq!(end, naive, "{msg:?} from {i}");
+                if naive - i <= CACHED_WORD {
+                    assert_eq!(key, chunks(&msg[i..naive]), "{msg:?} from {i}");
+                }
             }
         }
     }
