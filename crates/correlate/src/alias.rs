@@ -364,6 +364,19 @@ impl HostGraph {
 
     /// Adds an edge (once per pair and relation; the first evidence is kept).
     pub fn add(&mut self, a: Node, b: Node, relation: &str, evidence: Option<Evidence>, derived: Option<String>) {
+        self.add_with(a, b, relation, || evidence, derived);
+    }
+
+    /// [`HostGraph::add`] with the evidence made only when the edge is new: most lines the
+    /// learner reads restate edges it already has, and an evidence owns its path and its text.
+    fn add_with(
+        &mut self,
+        a: Node,
+        b: Node,
+        relation: &str,
+        evidence: impl FnOnce() -> Option<Evidence>,
+        derived: Option<String>,
+    ) {
         if a == b {
             return;
         }
@@ -373,7 +386,7 @@ impl HostGraph {
             return;
         }
         let e = self.edges.len() as u32;
-        let evidence = match evidence {
+        let evidence = match evidence() {
             // The edges one line makes come one after another: they share its evidence.
             Some(ev) if self.evidence.last() == Some(&ev) => (self.evidence.len() - 1) as u32,
             Some(ev) => {
@@ -1660,7 +1673,7 @@ impl Learner {
         for c in caps_iter(m.matched(set::TABLE), &p.table, &msg) {
             let map = Node::new("map", &c["map"]);
             for d in p.devt.captures_iter(&c["table"]) {
-                g.add(map.clone(), Node::new("devt", &d[1]), "path-of", Some(evd()), None);
+                g.add_with(map.clone(), Node::new("devt", &d[1]), "path-of", || Some(evd()), None);
             }
         }
         if msg.contains(": 0 ") && msg.contains(" multipath ") {
@@ -1669,7 +1682,7 @@ impl Learner {
                 if !name.contains(' ') && rest.contains(" multipath ") {
                     let map = Node::new("map", name.trim());
                     for d in p.devt.captures_iter(rest) {
-                        g.add(map.clone(), Node::new("devt", &d[1]), "path-of", Some(evd()), None);
+                        g.add_with(map.clone(), Node::new("devt", &d[1]), "path-of", || Some(evd()), None);
                     }
                 }
             }
@@ -1677,33 +1690,33 @@ impl Learner {
         let mut header_map: Option<Node> = None;
         for c in caps_iter(m.matched(set::MPATH_HEADER), &p.mpath_header, &msg) {
             let map = Node::new("map", &c["map"]);
-            g.add(map.clone(), Node::new("wwid", &c["wwid"]), "same-device", Some(evd()), None);
-            g.add(map.clone(), Node::new("dm", &c["dm"]), "same-device", Some(evd()), None);
+            g.add_with(map.clone(), Node::new("wwid", &c["wwid"]), "same-device", || Some(evd()), None);
+            g.add_with(map.clone(), Node::new("dm", &c["dm"]), "same-device", || Some(evd()), None);
             header_map = Some(map);
         }
         let header_map = header_map.or_else(|| ev.field("map").map(|m| Node::new("map", m)));
         if let Some(map) = &header_map {
             for c in p.path_line.captures_iter(&msg) {
-                g.add(map.clone(), Node::new("disk", &c["disk"]), "path-of", Some(evd()), None);
-                g.add(Node::new("disk", &c["disk"]), Node::new("devt", &c["devt"]), "same-device", Some(evd()), None);
+                g.add_with(map.clone(), Node::new("disk", &c["disk"]), "path-of", || Some(evd()), None);
+                g.add_with(Node::new("disk", &c["disk"]), Node::new("devt", &c["devt"]), "same-device", || Some(evd()), None);
             }
         }
         // multipathd show paths rows: fields disk, devt, map.
         if let (Some(d), Some(m)) = (ev.field("disk"), ev.field("map")) {
-            g.add(Node::new("map", m), Node::new("disk", d), "path-of", Some(evd()), None);
+            g.add_with(Node::new("map", m), Node::new("disk", d), "path-of", || Some(evd()), None);
             if let Some(t) = ev.field("devt") {
-                g.add(Node::new("disk", d), Node::new("devt", t), "same-device", Some(evd()), None);
+                g.add_with(Node::new("disk", d), Node::new("devt", t), "same-device", || Some(evd()), None);
             }
         }
         // dmsetup info -c rows: map, major, minor.
         if let (Some(m), Some(ma), Some(mi)) = (ev.field("map"), ev.field("major"), ev.field("minor")) {
-            g.add(Node::new("map", m), Node::new("devt", &format!("{ma}:{mi}")), "same-device", Some(evd()), None);
+            g.add_with(Node::new("map", m), Node::new("devt", &format!("{ma}:{mi}")), "same-device", || Some(evd()), None);
         }
         for c in caps_iter(m.matched(set::DMSETUP_LS), &p.dmsetup_ls, &msg) {
-            g.add(Node::new("map", &c["map"]), Node::new("devt", &c["devt"]), "same-device", Some(evd()), None);
+            g.add_with(Node::new("map", &c["map"]), Node::new("devt", &c["devt"]), "same-device", || Some(evd()), None);
         }
         for c in caps_iter(m.matched(set::DM_FAILING), &p.dm_failing, &msg) {
-            g.add(Node::new("devt", &c["devt"]), Node::new("devt", &c["path"]), "path-of", Some(evd()), None);
+            g.add_with(Node::new("devt", &c["devt"]), Node::new("devt", &c["path"]), "path-of", || Some(evd()), None);
             // dm-mpath names its own device by number (`253:4: Failing path`): that major is
             // device-mapper's, so 253:4 is dm-4. See: drivers/md/dm-mpath.c fail_path (DMWARN("%s:
             // Failing path %s.", dm_table_device_name(...), ...)).
@@ -1731,7 +1744,7 @@ impl Learner {
             devs.dedup();
             if let (Some(i), false) = (&inst, vols.is_empty()) {
                 for v in &vols {
-                    g.add(i.clone(), v.clone(), "instance-volume", Some(evd()), None);
+                    g.add_with(i.clone(), v.clone(), "instance-volume", || Some(evd()), None);
                 }
             }
             let mut vols_here = vols.clone();
@@ -1749,7 +1762,7 @@ impl Learner {
             for v in &vols_here {
                 for d in &devs {
                     let how = if vols.is_empty() { req.as_ref().map(|r| format!("same request {r}")) } else { None };
-                    g.add(v.clone(), d.clone(), "volume-device", Some(evd()), how);
+                    g.add_with(v.clone(), d.clone(), "volume-device", || Some(evd()), how);
                 }
             }
         }
@@ -1758,7 +1771,7 @@ impl Learner {
             if let Some(pid) = ev.field("pid").filter(|s| s.parse::<u32>().is_ok()) {
                 let pn = Node::new("pid", pid);
                 if let Some(pp) = ev.field("ppid").and_then(|s| s.parse::<u32>().ok()).filter(|&x| x > 2) {
-                    g.add(pn.clone(), Node::new("pid", &pp.to_string()), "child-of", Some(evd()), None);
+                    g.add_with(pn.clone(), Node::new("pid", &pp.to_string()), "child-of", || Some(evd()), None);
                 }
                 let args = ev.field("command").unwrap_or(&msg).to_string();
                 learn_args(p, g, &pn, &args, ev);
@@ -1771,7 +1784,7 @@ impl Learner {
         )) {
             if let Ok(pp) = c["ppid"].parse::<u32>() {
                 if pp > 2 {
-                    g.add(Node::new("pid", &c["pid"]), Node::new("pid", &c["ppid"]), "child-of", Some(evd()), None);
+                    g.add_with(Node::new("pid", &c["pid"]), Node::new("pid", &c["ppid"]), "child-of", || Some(evd()), None);
                 }
             }
             if &c["comm"] == "sync" {
@@ -1783,11 +1796,11 @@ impl Learner {
             if c["comm"].starts_with("jbd2/dm-") {
                 let dm = c["comm"].trim_start_matches("jbd2/").rsplit_once('-').map(|(d, _)| d.to_string());
                 if let Some(dm) = dm {
-                    g.add(
+                    g.add_with(
                         pid.clone(),
                         Node::new("dm", &dm),
                         "process-opens",
-                        Some(evd()),
+                        || Some(evd()),
                         Some("journal thread of".into()),
                     );
                 }
@@ -1801,7 +1814,7 @@ impl Learner {
             let pn = Node::new("pid", &c["pid"]);
             let f = &c["file"];
             if let Some(dev) = device_node(p, f) {
-                g.add(pn, dev, "process-opens", Some(evd()), Some(format!("has {f} open")));
+                g.add_with(pn, dev, "process-opens", || Some(evd()), Some(format!("has {f} open")));
             } else if !f.starts_with("/proc/") && !f.starts_with("/sys/") {
                 g.file_refs.push((pn, f.to_string(), evd()));
             }
@@ -1832,23 +1845,23 @@ impl Learner {
         if let Some(c) = caps(m.matched(set::CONTAINER_ID), &p.container_id, &msg) {
             let id = Node::new("container_id", &c["id"]);
             if let Some(pc) = p.pod.captures(&msg) {
-                g.add(id.clone(), Node::new("pod", &pc["pod"]), "container-of", Some(evd()), None);
+                g.add_with(id.clone(), Node::new("pod", &pc["pod"]), "container-of", || Some(evd()), None);
             }
             if let Some(nc) = p.container_name.captures(&msg) {
-                g.add(id.clone(), Node::new("container", &nc["name"]), "container-of", Some(evd()), None);
+                g.add_with(id.clone(), Node::new("container", &nc["name"]), "container-of", || Some(evd()), None);
             }
             if let Some(x) = p.exec_cmd.captures(&msg) {
                 let cmd: String = x["cmd"].split(',').map(|s| s.trim().trim_matches('"')).collect::<Vec<_>>().join(" ");
-                g.add(Node::new("probe_cmd", &cmd), id.clone(), "probe-runs-in", Some(evd()), None);
+                g.add_with(Node::new("probe_cmd", &cmd), id.clone(), "probe-runs-in", || Some(evd()), None);
             }
         }
         if let Some(x) = caps(m.matched(set::PROBE_OUTPUT), &p.probe_output, &msg) {
             if let Some(pc) = p.pod.captures(&msg) {
-                g.add(
+                g.add_with(
                     Node::new("probe_cmd", &x["cmd"]),
                     Node::new("pod", &pc["pod"]),
                     "probe-runs-in",
-                    Some(evd()),
+                    || Some(evd()),
                     None,
                 );
             }
@@ -1858,13 +1871,13 @@ impl Learner {
         }
         if let Some(c) = caps(m.matched(set::CREATE_CONTAINER), &p.create_container, &msg) {
             let id = Node::new("container_id", &c["id"]);
-            g.add(id.clone(), Node::new("container", &c["name"]), "container-of", Some(evd()), None);
+            g.add_with(id.clone(), Node::new("container", &c["name"]), "container-of", || Some(evd()), None);
             if let Some((pod, pev)) = self.sandboxes.get(&c["sb"]) {
-                g.add(
+                g.add_with(
                     id,
                     pod.clone(),
                     "container-of",
-                    Some(evd()),
+                    || Some(evd()),
                     Some(format!("sandbox pod per {}:{}", pev.path, pev.line)),
                 );
             }
@@ -1873,18 +1886,18 @@ impl Learner {
         if let Some(id) = cri_id {
             let idn = Node::new("container_id", &id);
             if let Some(pod) = ent(ev, "pod") {
-                g.add(idn.clone(), Node::new("pod", pod), "container-of", Some(evd()), Some("CRI log path".into()));
+                g.add_with(idn.clone(), Node::new("pod", pod), "container-of", || Some(evd()), Some("CRI log path".into()));
             }
             if let Some(c) = ent(ev, "container") {
-                g.add(idn.clone(), Node::new("container", c), "container-of", Some(evd()), Some("CRI log path".into()));
+                g.add_with(idn.clone(), Node::new("container", c), "container-of", || Some(evd()), Some("CRI log path".into()));
             }
             if let Some(c) = p.libvirt_version.captures(&msg) {
-                g.add(Node::new("daemon", "libvirtd"), idn.clone(), "runs-in", Some(evd()), None);
-                g.add(Node::new("pid", &c["pid"]), idn.clone(), "runs-in", Some(evd()), None);
-                g.add(Node::new("pid", &c["pid"]), Node::new("daemon", "libvirtd"), "runs-in", Some(evd()), None);
+                g.add_with(Node::new("daemon", "libvirtd"), idn.clone(), "runs-in", || Some(evd()), None);
+                g.add_with(Node::new("pid", &c["pid"]), idn.clone(), "runs-in", || Some(evd()), None);
+                g.add_with(Node::new("pid", &c["pid"]), Node::new("daemon", "libvirtd"), "runs-in", || Some(evd()), None);
             }
             for c in p.domain.captures_iter(&msg) {
-                g.add(idn.clone(), Node::new("domain", &c["domain"]), "serves-domain", Some(evd()), None);
+                g.add_with(idn.clone(), Node::new("domain", &c["domain"]), "serves-domain", || Some(evd()), None);
             }
         }
         self.admitted = admitted;

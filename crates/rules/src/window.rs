@@ -22,6 +22,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use rootline_event::{Event, Timestamp};
+use rustc_hash::FxHashMap;
 
 use crate::engine::{Engine, Hit, Scratch};
 use crate::finding::{Evidence, Finding, MAX_EVIDENCE};
@@ -180,7 +181,8 @@ pub struct Matcher<'e> {
     engine: &'e Engine,
     scratch: Scratch,
     hits: Vec<Hit>,
-    groups: HashMap<GroupKey, usize>,
+    /// Never iterated (only looked up), so its hasher cannot change an order.
+    groups: FxHashMap<GroupKey, usize>,
     /// Per context signature, host and episode: groups begun so far, and the latest ones past the
     /// first [`CONTEXT_FIRST`] (key and index into `aggs`), oldest first.
     context: HashMap<(usize, Option<String>, u32), ContextSlot>,
@@ -222,7 +224,7 @@ impl<'e> Matcher<'e> {
             engine,
             scratch: Scratch::default(),
             hits: Vec::new(),
-            groups: HashMap::new(),
+            groups: FxHashMap::default(),
             context: HashMap::new(),
             folded: HashMap::new(),
             bounded,
@@ -378,9 +380,16 @@ impl<'e> Matcher<'e> {
             }
         }
         for (k, v) in ents {
-            let vals = a.entities.entry(k.clone()).or_default();
-            if !vals.contains(v) {
-                vals.push(v.clone());
+            // Look up by the borrowed kind: most hits name kinds their group already has.
+            match a.entities.get_mut(k.as_str()) {
+                Some(vals) => {
+                    if !vals.contains(v) {
+                        vals.push(v.clone());
+                    }
+                }
+                None => {
+                    a.entities.insert(k.clone(), vec![v.clone()]);
+                }
             }
         }
         if a.evidence.len() < MAX_EVIDENCE {
