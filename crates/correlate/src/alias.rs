@@ -1698,7 +1698,13 @@ impl Learner {
         if let Some(map) = &header_map {
             for c in p.path_line.captures_iter(&msg) {
                 g.add_with(map.clone(), Node::new("disk", &c["disk"]), "path-of", || Some(evd()), None);
-                g.add_with(Node::new("disk", &c["disk"]), Node::new("devt", &c["devt"]), "same-device", || Some(evd()), None);
+                g.add_with(
+                    Node::new("disk", &c["disk"]),
+                    Node::new("devt", &c["devt"]),
+                    "same-device",
+                    || Some(evd()),
+                    None,
+                );
             }
         }
         // multipathd show paths rows: fields disk, devt, map.
@@ -1710,7 +1716,13 @@ impl Learner {
         }
         // dmsetup info -c rows: map, major, minor.
         if let (Some(m), Some(ma), Some(mi)) = (ev.field("map"), ev.field("major"), ev.field("minor")) {
-            g.add_with(Node::new("map", m), Node::new("devt", &format!("{ma}:{mi}")), "same-device", || Some(evd()), None);
+            g.add_with(
+                Node::new("map", m),
+                Node::new("devt", &format!("{ma}:{mi}")),
+                "same-device",
+                || Some(evd()),
+                None,
+            );
         }
         for c in caps_iter(m.matched(set::DMSETUP_LS), &p.dmsetup_ls, &msg) {
             g.add_with(Node::new("map", &c["map"]), Node::new("devt", &c["devt"]), "same-device", || Some(evd()), None);
@@ -1784,7 +1796,13 @@ impl Learner {
         )) {
             if let Ok(pp) = c["ppid"].parse::<u32>() {
                 if pp > 2 {
-                    g.add_with(Node::new("pid", &c["pid"]), Node::new("pid", &c["ppid"]), "child-of", || Some(evd()), None);
+                    g.add_with(
+                        Node::new("pid", &c["pid"]),
+                        Node::new("pid", &c["ppid"]),
+                        "child-of",
+                        || Some(evd()),
+                        None,
+                    );
                 }
             }
             if &c["comm"] == "sync" {
@@ -1886,15 +1904,33 @@ impl Learner {
         if let Some(id) = cri_id {
             let idn = Node::new("container_id", &id);
             if let Some(pod) = ent(ev, "pod") {
-                g.add_with(idn.clone(), Node::new("pod", pod), "container-of", || Some(evd()), Some("CRI log path".into()));
+                g.add_with(
+                    idn.clone(),
+                    Node::new("pod", pod),
+                    "container-of",
+                    || Some(evd()),
+                    Some("CRI log path".into()),
+                );
             }
             if let Some(c) = ent(ev, "container") {
-                g.add_with(idn.clone(), Node::new("container", c), "container-of", || Some(evd()), Some("CRI log path".into()));
+                g.add_with(
+                    idn.clone(),
+                    Node::new("container", c),
+                    "container-of",
+                    || Some(evd()),
+                    Some("CRI log path".into()),
+                );
             }
             if let Some(c) = p.libvirt_version.captures(&msg) {
                 g.add_with(Node::new("daemon", "libvirtd"), idn.clone(), "runs-in", || Some(evd()), None);
                 g.add_with(Node::new("pid", &c["pid"]), idn.clone(), "runs-in", || Some(evd()), None);
-                g.add_with(Node::new("pid", &c["pid"]), Node::new("daemon", "libvirtd"), "runs-in", || Some(evd()), None);
+                g.add_with(
+                    Node::new("pid", &c["pid"]),
+                    Node::new("daemon", "libvirtd"),
+                    "runs-in",
+                    || Some(evd()),
+                    None,
+                );
             }
             for c in p.domain.captures_iter(&msg) {
                 g.add_with(idn.clone(), Node::new("domain", &c["domain"]), "serves-domain", || Some(evd()), None);
