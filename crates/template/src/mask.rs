@@ -612,14 +612,14 @@ mod tests {
         b"C:\\",
     ];
 
-    /// Words made of [`PIECES`]: every one of up to 3 pieces, and pseudo-random ones of up to 14.
-    fn generated_words() -> Vec<Vec<u8>> {
+    /// Every sequence of 1 to `up_to` of `pieces`.
+    fn sequences(pieces: &[&[u8]], up_to: usize) -> Vec<Vec<u8>> {
         let mut words: Vec<Vec<u8>> = vec![Vec::new()];
         let mut all = Vec::new();
-        for _ in 0..3 {
+        for _ in 0..up_to {
             let mut next = Vec::new();
             for w in &words {
-                for p in PIECES {
+                for p in pieces {
                     let mut x = w.clone();
                     x.extend_from_slice(p);
                     next.push(x);
@@ -628,6 +628,12 @@ mod tests {
             all.extend(next.iter().cloned());
             words = next;
         }
+        all
+    }
+
+    /// Words made of [`PIECES`]: every one of up to 3 pieces, and pseudo-random ones of up to 14.
+    fn generated_words() -> Vec<Vec<u8>> {
+        let mut all = sequences(&PIECES, 3);
         // A fixed linear congruential sequence: the same words on every run.
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = || {
@@ -660,20 +666,7 @@ mod tests {
     /// joined by 1 to 7 separators, some mixed, some `_-`) with brackets, quotes, dots around them.
     fn address_words() -> Vec<Vec<u8>> {
         const PIECES: [&[u8]; 8] = [b"0", b"fe", b"g", b":", b"-", b"_", b"/", b"["];
-        let mut words: Vec<Vec<u8>> = vec![Vec::new()];
-        let mut all = Vec::new();
-        for _ in 0..6 {
-            let mut next = Vec::new();
-            for w in &words {
-                for p in PIECES {
-                    let mut x = w.clone();
-                    x.extend_from_slice(p);
-                    next.push(x);
-                }
-            }
-            all.extend(next.iter().cloned());
-            words = next;
-        }
+        let mut all = sequences(&PIECES, 6);
         const RUNS: [&[u8]; 8] = [b"0", b"7f", b"FE80", b"3ca0af59", b"dead", b"", b"x1", b"42"];
         const SEPS: [&[u8]; 5] = [b":", b"-", b":", b"-", b"_-"];
         const AROUND: [&[u8]; 8] = [b"", b"", b"(", b")", b"[", b"]", b"\"", b".:"];
